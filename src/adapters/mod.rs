@@ -1,0 +1,6 @@
+//! The outside world, translated to and from the domain. Each adapter depends on the domain
+//! only, never on another adapter.
+
+pub mod clock;
+pub mod starter_catalog;
+pub mod storage;

@@ -1,0 +1,301 @@
+//! The catalog port on both backends.
+
+use super::{Store, join_list, retry, split_list, with_pool};
+use crate::domain::catalog::search::normalize_title;
+use crate::domain::catalog::{CatalogStats, ExternalIds, Genre, Movie, MovieInfo};
+use crate::domain::error::StoreError;
+use crate::domain::ids::MovieId;
+use crate::domain::ports::{CatalogRepo, StoreResult, UpsertSummary};
+use std::collections::BTreeMap;
+
+const MOVIE_COLUMNS: &str = "id, title, year, genres, overview, keywords, directors, cast_names, \
+     countries, runtime_min, movielens_id, tmdb_id, imdb_id, vote_count, vote_average";
+
+#[derive(Debug, sqlx::FromRow)]
+struct MovieRow {
+    id: i64,
+    title: String,
+    year: Option<i64>,
+    genres: String,
+    overview: String,
+    keywords: String,
+    directors: String,
+    cast_names: String,
+    countries: String,
+    runtime_min: Option<i64>,
+    movielens_id: Option<i64>,
+    tmdb_id: Option<i64>,
+    imdb_id: Option<String>,
+    vote_count: i64,
+    vote_average: Option<f64>,
+}
+
+impl From<MovieRow> for Movie {
+    fn from(r: MovieRow) -> Self {
+        Movie {
+            id: MovieId(r.id),
+            info: MovieInfo {
+                title: r.title,
+                year: r.year.map(|y| y as i32),
+                genres: Genre::parse_list(&r.genres, '|'),
+                overview: r.overview,
+                keywords: split_list(&r.keywords),
+                directors: split_list(&r.directors),
+                cast: split_list(&r.cast_names),
+                countries: split_list(&r.countries),
+                runtime_min: r.runtime_min.map(|m| m as i32),
+                external: ExternalIds { movielens: r.movielens_id, tmdb: r.tmdb_id, imdb: r.imdb_id },
+                vote_count: r.vote_count,
+                vote_average: r.vote_average,
+            },
+        }
+    }
+}
+
+/// Incoming values win where they are present; stored values stay where the incoming are empty.
+fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
+    fn pick<T: Clone>(new: &[T], old: &[T]) -> Vec<T> {
+        if new.is_empty() { old.to_vec() } else { new.to_vec() }
+    }
+    MovieInfo {
+        title: if incoming.title.trim().is_empty() { stored.title.clone() } else { incoming.title.clone() },
+        year: incoming.year.or(stored.year),
+        genres: pick(&incoming.genres, &stored.genres),
+        overview: if incoming.overview.is_empty() { stored.overview.clone() } else { incoming.overview.clone() },
+        keywords: pick(&incoming.keywords, &stored.keywords),
+        directors: pick(&incoming.directors, &stored.directors),
+        cast: pick(&incoming.cast, &stored.cast),
+        countries: pick(&incoming.countries, &stored.countries),
+        runtime_min: incoming.runtime_min.or(stored.runtime_min),
+        external: ExternalIds {
+            movielens: incoming.external.movielens.or(stored.external.movielens),
+            tmdb: incoming.external.tmdb.or(stored.external.tmdb),
+            imdb: incoming.external.imdb.clone().or_else(|| stored.external.imdb.clone()),
+        },
+        vote_count: if incoming.vote_count > 0 { incoming.vote_count } else { stored.vote_count },
+        vote_average: incoming.vote_average.or(stored.vote_average),
+    }
+}
+
+/// Upserts one film inside an open transaction. `$conn` is `&mut *tx` of either backend.
+macro_rules! upsert_one {
+    ($conn:expr, $m:expr, $now:expr, $summary:expr) => {{
+        let m: &MovieInfo = $m;
+        let norm = normalize_title(&m.title);
+        let year = m.year.map(i64::from);
+        let found: Option<MovieRow> = sqlx::query_as::<_, MovieRow>(&format!(
+            "SELECT {MOVIE_COLUMNS} FROM movies \
+             WHERE ($1 IS NOT NULL AND movielens_id = $1) OR ($2 IS NOT NULL AND tmdb_id = $2) \
+                OR ($3 IS NOT NULL AND imdb_id = $3) \
+             ORDER BY id LIMIT 1"
+        ))
+        .bind(m.external.movielens)
+        .bind(m.external.tmdb)
+        .bind(m.external.imdb.as_deref())
+        .fetch_optional(&mut *$conn)
+        .await?;
+        let found = match found {
+            Some(row) => Some(row),
+            None => {
+                sqlx::query_as::<_, MovieRow>(&format!(
+                    "SELECT {MOVIE_COLUMNS} FROM movies \
+                     WHERE norm_title = $1 AND (year = $2 OR (year IS NULL AND $2 IS NULL)) \
+                     ORDER BY id LIMIT 1"
+                ))
+                .bind(&norm)
+                .bind(year)
+                .fetch_optional(&mut *$conn)
+                .await?
+            }
+        };
+        match found {
+            Some(row) => {
+                let stored = Movie::from(row);
+                let merged = merge(&stored.info, m);
+                if merged == stored.info {
+                    $summary.unchanged += 1;
+                } else {
+                    sqlx::query(
+                        "UPDATE movies SET title = $1, norm_title = $2, year = $3, genres = $4, \
+                         overview = $5, keywords = $6, directors = $7, cast_names = $8, countries = $9, \
+                         runtime_min = $10, movielens_id = $11, tmdb_id = $12, imdb_id = $13, \
+                         vote_count = $14, vote_average = $15, updated_at = $16 WHERE id = $17",
+                    )
+                    .bind(&merged.title)
+                    .bind(normalize_title(&merged.title))
+                    .bind(merged.year.map(i64::from))
+                    .bind(join_list(&merged.genres.iter().map(|g| g.name()).collect::<Vec<_>>()))
+                    .bind(&merged.overview)
+                    .bind(join_list(&merged.keywords))
+                    .bind(join_list(&merged.directors))
+                    .bind(join_list(&merged.cast))
+                    .bind(join_list(&merged.countries))
+                    .bind(merged.runtime_min.map(i64::from))
+                    .bind(merged.external.movielens)
+                    .bind(merged.external.tmdb)
+                    .bind(merged.external.imdb.as_deref())
+                    .bind(merged.vote_count)
+                    .bind(merged.vote_average)
+                    .bind($now)
+                    .bind(stored.id.0)
+                    .execute(&mut *$conn)
+                    .await?;
+                    $summary.updated += 1;
+                }
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO movies (title, norm_title, year, genres, overview, keywords, directors, \
+                     cast_names, countries, runtime_min, movielens_id, tmdb_id, imdb_id, vote_count, \
+                     vote_average, source, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+                )
+                .bind(m.title.trim())
+                .bind(&norm)
+                .bind(year)
+                .bind(join_list(&m.genres.iter().map(|g| g.name()).collect::<Vec<_>>()))
+                .bind(&m.overview)
+                .bind(join_list(&m.keywords))
+                .bind(join_list(&m.directors))
+                .bind(join_list(&m.cast))
+                .bind(join_list(&m.countries))
+                .bind(m.runtime_min.map(i64::from))
+                .bind(m.external.movielens)
+                .bind(m.external.tmdb)
+                .bind(m.external.imdb.as_deref())
+                .bind(m.vote_count)
+                .bind(m.vote_average)
+                .bind(source_of(m))
+                .bind($now)
+                .execute(&mut *$conn)
+                .await?;
+                $summary.inserted += 1;
+            }
+        }
+    }};
+}
+
+fn source_of(m: &MovieInfo) -> &'static str {
+    if m.external.movielens.is_some() {
+        "movielens"
+    } else if m.external.tmdb.is_some() {
+        "tmdb"
+    } else {
+        "catalog"
+    }
+}
+
+pub(super) fn now_ms() -> i64 {
+    use crate::domain::ports::Clock;
+    crate::adapters::clock::SystemClock.now_ms()
+}
+
+impl CatalogRepo for Store {
+    async fn movie_count(&self) -> StoreResult<i64> {
+        with_pool!(self, pool => retry("count movies", || async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM movies").fetch_one(pool).await
+        }).await)
+    }
+
+    async fn upsert_movies(&self, movies: &[MovieInfo]) -> StoreResult<UpsertSummary> {
+        if let Some(bad) = movies.iter().position(|m| m.title.trim().is_empty()) {
+            return Err(StoreError::Invalid(format!("film #{} has an empty title", bad + 1)));
+        }
+        let now = now_ms();
+        with_pool!(self, pool => retry("upsert movies", || async move {
+            let mut summary = UpsertSummary::default();
+            let mut tx = pool.begin().await?;
+            for m in movies {
+                upsert_one!(&mut *tx, m, now, summary);
+            }
+            tx.commit().await?;
+            Ok(summary)
+        }).await)
+    }
+
+    async fn movie(&self, id: MovieId) -> StoreResult<Movie> {
+        let sql = format!("SELECT {MOVIE_COLUMNS} FROM movies WHERE id = $1");
+        let row = with_pool!(self, pool => retry("find movie", || async {
+            sqlx::query_as::<_, MovieRow>(&sql).bind(id.0).fetch_optional(pool).await
+        }).await)?;
+        row.map(Movie::from).ok_or_else(|| StoreError::NotFound { what: format!("movie {id}") })
+    }
+
+    async fn all_movies(&self) -> StoreResult<Vec<Movie>> {
+        let sql = format!("SELECT {MOVIE_COLUMNS} FROM movies ORDER BY id");
+        let rows = with_pool!(self, pool => retry("list movies", || async {
+            sqlx::query_as::<_, MovieRow>(&sql).fetch_all(pool).await
+        }).await)?;
+        Ok(rows.into_iter().map(Movie::from).collect())
+    }
+
+    async fn catalog_stats(&self) -> StoreResult<CatalogStats> {
+        with_pool!(self, pool => retry("catalog stats", || async move {
+            let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool);
+            let mut stats = CatalogStats {
+                movies: count("SELECT COUNT(*) FROM movies").await?,
+                movies_with_year: count("SELECT COUNT(*) FROM movies WHERE year IS NOT NULL").await?,
+                movies_with_overview: count("SELECT COUNT(*) FROM movies WHERE overview <> ''").await?,
+                movielens_linked: count("SELECT COUNT(*) FROM movies WHERE movielens_id IS NOT NULL").await?,
+                tmdb_linked: count("SELECT COUNT(*) FROM movies WHERE tmdb_id IS NOT NULL").await?,
+                imdb_linked: count("SELECT COUNT(*) FROM movies WHERE imdb_id IS NOT NULL").await?,
+                users: count("SELECT COUNT(*) FROM users").await?,
+                feedback_events: count("SELECT COUNT(*) FROM feedback_events").await?,
+                reviews: count("SELECT COUNT(*) FROM reviews").await?,
+                ..CatalogStats::default()
+            };
+            stats.per_decade = sqlx::query_as::<_, (i64, i64)>(
+                "SELECT (year / 10) * 10 AS decade, COUNT(*) FROM movies \
+                 WHERE year IS NOT NULL GROUP BY (year / 10) * 10 ORDER BY decade",
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(d, n)| (d as i32, n))
+            .collect();
+            let genre_lists = sqlx::query_as::<_, (String, i64)>(
+                "SELECT genres, COUNT(*) FROM movies GROUP BY genres",
+            )
+            .fetch_all(pool)
+            .await?;
+            let mut per_genre: BTreeMap<Genre, i64> = BTreeMap::new();
+            for (list, n) in genre_lists {
+                for g in Genre::parse_list(&list, '|') {
+                    *per_genre.entry(g).or_default() += n;
+                }
+            }
+            let mut per_genre: Vec<(Genre, i64)> = per_genre.into_iter().collect();
+            per_genre.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            stats.per_genre = per_genre;
+            Ok(stats)
+        }).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merging_keeps_stored_values_where_the_incoming_are_empty() {
+        let stored = MovieInfo {
+            title: "Heat".into(),
+            year: Some(1995),
+            directors: vec!["Michael Mann".into()],
+            overview: "Cops and robbers.".into(),
+            ..MovieInfo::default()
+        };
+        let incoming = MovieInfo {
+            title: "Heat".into(),
+            year: None,
+            external: ExternalIds { tmdb: Some(949), ..ExternalIds::default() },
+            ..MovieInfo::default()
+        };
+        let merged = merge(&stored, &incoming);
+        assert_eq!(merged.year, Some(1995));
+        assert_eq!(merged.directors, vec!["Michael Mann".to_owned()]);
+        assert_eq!(merged.overview, "Cops and robbers.");
+        assert_eq!(merged.external.tmdb, Some(949));
+        assert_eq!(merge(&merged, &merged), merged);
+    }
+}

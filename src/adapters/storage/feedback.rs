@@ -1,0 +1,115 @@
+//! The user and feedback ports on both backends.
+
+use super::{Store, retry, with_pool};
+use crate::domain::events::{Appended, FeedbackEvent, FeedbackKind, NewFeedbackEvent};
+use crate::domain::ids::{EventId, GuildId, MovieId, UserId};
+use crate::domain::ports::{FeedbackRepo, StoreResult, UserKind, UserRepo};
+
+#[derive(Debug, sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    user_id: i64,
+    movie_id: i64,
+    kind: String,
+    value: Option<f64>,
+    weight: f64,
+    raw: Option<String>,
+    source: String,
+    guild_id: Option<i64>,
+    message_id: Option<i64>,
+    created_at: i64,
+    idempotency_key: Option<String>,
+}
+
+impl TryFrom<EventRow> for FeedbackEvent {
+    type Error = String;
+
+    fn try_from(r: EventRow) -> Result<Self, Self::Error> {
+        Ok(FeedbackEvent {
+            id: EventId(r.id),
+            event: NewFeedbackEvent {
+                user: UserId(r.user_id),
+                movie: MovieId(r.movie_id),
+                kind: r.kind.parse::<FeedbackKind>()?,
+                value: r.value,
+                weight: r.weight,
+                raw: r.raw,
+                source: r.source,
+                guild: r.guild_id.map(GuildId),
+                message_id: r.message_id,
+                created_at_ms: r.created_at,
+                idempotency_key: r.idempotency_key,
+            },
+        })
+    }
+}
+
+impl UserRepo for Store {
+    async fn ensure_user(&self, kind: UserKind, external_id: &str, display_name: &str) -> StoreResult<UserId> {
+        let now = super::catalog::now_ms();
+        let id = with_pool!(self, pool => retry("ensure user", || async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO users (kind, external_id, display_name, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (kind, external_id) DO UPDATE SET display_name = \
+                 CASE WHEN excluded.display_name = '' THEN users.display_name ELSE excluded.display_name END \
+                 RETURNING id",
+            )
+            .bind(kind.as_str())
+            .bind(external_id)
+            .bind(display_name)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        }).await)?;
+        Ok(UserId(id))
+    }
+}
+
+impl FeedbackRepo for Store {
+    async fn append_event(&self, e: &NewFeedbackEvent) -> StoreResult<Appended> {
+        let id = with_pool!(self, pool => retry("append feedback event", || async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO feedback_events (user_id, movie_id, kind, value, weight, raw, source, \
+                 guild_id, message_id, created_at, idempotency_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .bind(e.user.0)
+            .bind(e.movie.0)
+            .bind(e.kind.as_str())
+            .bind(e.value)
+            .bind(e.weight)
+            .bind(e.raw.as_deref())
+            .bind(&e.source)
+            .bind(e.guild.map(|g| g.0))
+            .bind(e.message_id)
+            .bind(e.created_at_ms)
+            .bind(e.idempotency_key.as_deref())
+            .fetch_optional(pool)
+            .await
+        }).await)?;
+        Ok(id.map_or(Appended::Duplicate, |id| Appended::New(EventId(id))))
+    }
+
+    async fn events_for_user(&self, user: UserId) -> StoreResult<Vec<FeedbackEvent>> {
+        let rows = with_pool!(self, pool => retry("list user events", || async move {
+            sqlx::query_as::<_, EventRow>(
+                "SELECT id, user_id, movie_id, kind, value, weight, raw, source, guild_id, message_id, \
+                 created_at, idempotency_key FROM feedback_events WHERE user_id = $1 \
+                 ORDER BY created_at, id",
+            )
+            .bind(user.0)
+            .fetch_all(pool)
+            .await
+        }).await)?;
+        rows.into_iter()
+            .map(|r| FeedbackEvent::try_from(r).map_err(crate::domain::error::StoreError::Invalid))
+            .collect()
+    }
+
+    async fn event_count(&self) -> StoreResult<i64> {
+        with_pool!(self, pool => retry("count events", || async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM feedback_events").fetch_one(pool).await
+        }).await)
+    }
+}

@@ -1,0 +1,274 @@
+//! Storage: one schema on two backends through sqlx. SQLite (a file in WAL mode) is the embedded
+//! default; PostgreSQL serves several bot shards sharing one database. The backend is chosen by
+//! the scheme of `DATABASE_URL`. sqlx errors are mapped to the domain's [`StoreError`] here and
+//! nowhere else, and transient failures (a locked SQLite file, a dropped PostgreSQL connection)
+//! are retried before they are reported.
+//!
+//! Every query is written once with `$1`-style placeholders, which both SQLite and PostgreSQL
+//! accept, and [`with_pool!`] compiles it once per backend.
+
+mod catalog;
+mod feedback;
+
+use crate::domain::error::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names, from its scheme.
+    ///
+    /// # Errors
+    /// A message naming the schemes Marquee understands.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        let scheme = url.split_once(':').map_or("", |(s, _)| s);
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(format!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got {:?})",
+                redact_url(url)
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The storage adapter: implements every repository port of the domain.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Runs the same block against whichever pool the store holds. Inside the block `$pool` is a
+/// `&SqlitePool` or a `&PgPool`; the block is compiled once for each.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::adapters::storage::Pool::Sqlite($pool) => $body,
+            $crate::adapters::storage::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Why the store could not be opened; each says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    BadUrl(String),
+    #[error(
+        "cannot open the SQLite database {path:?}: {cause}. Check that the folder exists and is writable, or set DATABASE_URL to another file (sqlite://marquee.db)."
+    )]
+    SqliteOpen { path: String, cause: String },
+    #[error(
+        "cannot reach PostgreSQL at {url}: {cause}. Is the server running and does the database exist? (On this kind of machine: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+    )]
+    PostgresConnect { url: String, cause: String },
+    #[error("database migrations failed: {0}")]
+    Migrate(String),
+}
+
+impl Store {
+    /// Opens the database `url` names and brings its schema up to date.
+    /// SQLite files are created if missing, in WAL mode with foreign keys on.
+    ///
+    /// # Errors
+    /// A [`ConnectError`] whose message names the problem and its fix.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        let store = match Backend::from_url(url).map_err(ConnectError::BadUrl)? {
+            Backend::Sqlite => Self::connect_sqlite(url).await?,
+            Backend::Postgres => Self::connect_postgres(url).await?,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self, ConnectError> {
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let bad = |cause: String| ConnectError::SqliteOpen { path: path.to_owned(), cause };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| bad(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| bad(describe(&e)))?;
+        Ok(Store { pool: Pool::Sqlite(pool) })
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Self, ConnectError> {
+        let bad = |cause: String| ConnectError::PostgresConnect { url: redact_url(url), cause };
+        let options = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| bad(describe(&e)))?;
+        Ok(Store { pool: Pool::Postgres(pool) })
+    }
+
+    /// Applies the migrations of this backend that are not applied yet.
+    ///
+    /// # Errors
+    /// `ConnectError::Migrate` when a migration fails or an applied one was edited.
+    pub async fn migrate(&self) -> Result<(), ConnectError> {
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
+        };
+        result.map_err(|e| ConnectError::Migrate(e.to_string()))
+    }
+
+    /// The backend this store talks to.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection (checkpointing SQLite's WAL).
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await);
+    }
+}
+
+/// Hides the password of a database URL, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// A short description of a sqlx error, without the query text.
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether trying the same operation again may succeed.
+fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            // SQLite: 5 BUSY, 6 LOCKED (and their extended codes, which end in the base code
+            // modulo 256). PostgreSQL: serialization failure, deadlock, connection and
+            // shutdown classes.
+            if let Ok(n) = code.parse::<i32>() {
+                return matches!(n & 0xff, 5 | 6);
+            }
+            code == "40001" || code == "40P01" || code.starts_with("08") || code.starts_with("57P")
+        }
+        _ => false,
+    }
+}
+
+/// Maps a sqlx error to the domain's error, naming what was being done.
+fn map_err(op: &str, e: &sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound { what: op.to_owned() },
+        sqlx::Error::Database(db)
+            if db.is_foreign_key_violation() || db.is_check_violation() || db.is_unique_violation() =>
+        {
+            StoreError::Invalid(format!("{op}: {}", db.message()))
+        }
+        e if is_transient(e) => StoreError::Unavailable(format!("{op}: {}", describe(e))),
+        e => StoreError::Internal(anyhow::anyhow!("{op}: {}", describe(e))),
+    }
+}
+
+/// Runs `attempt` and retries it (three tries in all, with a short back-off) when it fails in a
+/// way that may pass: a database hiccup is retried, not dropped.
+async fn retry<T, F, Fut>(op: &str, mut attempt: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut delay = Duration::from_millis(50);
+    for tries_left in (0..3).rev() {
+        match attempt().await {
+            Ok(v) => return Ok(v),
+            Err(e) if tries_left > 0 && is_transient(&e) => {
+                tracing::warn!(op, error = %describe(&e), "transient database error; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 4;
+            }
+            Err(e) => return Err(map_err(op, &e)),
+        }
+    }
+    unreachable!("the last try returns")
+}
+
+/// Joins a list for a '|'-separated column; a '|' inside an item becomes '/'.
+fn join_list<S: AsRef<str>>(items: &[S]) -> String {
+    items.iter().map(|s| s.as_ref().trim().replace('|', "/")).collect::<Vec<_>>().join("|")
+}
+
+/// Splits a '|'-separated column.
+fn split_list(text: &str) -> Vec<String> {
+    text.split('|').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_their_backend_by_scheme() {
+        assert_eq!(Backend::from_url("sqlite://marquee.db"), Ok(Backend::Sqlite));
+        assert_eq!(Backend::from_url("sqlite::memory:"), Ok(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u@h/db"), Ok(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://u@h/db"), Ok(Backend::Postgres));
+        let err = Backend::from_url("mysql://root:secret@h/db").unwrap_err();
+        assert!(err.contains("sqlite://") && !err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redact_url("postgres://bob:hunter2@db:5432/x"), "postgres://bob:***@db:5432/x");
+        assert_eq!(redact_url("postgres://bob@db/x"), "postgres://bob@db/x");
+        assert_eq!(redact_url("sqlite://marquee.db"), "sqlite://marquee.db");
+    }
+
+    #[test]
+    fn lists_round_trip_and_pipes_inside_items_are_neutralised() {
+        let joined = join_list(&["Sci-Fi", "a|b", " x "]);
+        assert_eq!(joined, "Sci-Fi|a/b|x");
+        assert_eq!(split_list(&joined), vec!["Sci-Fi", "a/b", "x"]);
+        assert!(split_list("").is_empty());
+    }
+}

@@ -1,0 +1,204 @@
+//! The composition root: builds storage and models from [`Config`] and runs what the command
+//! line asks for. The only module that names concrete adapters.
+
+pub mod bench_search;
+pub mod sentiment_cmd;
+
+use crate::adapters::starter_catalog::starter_movies;
+use crate::adapters::storage::{Store, redact_url};
+use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand};
+use crate::config::Config;
+use crate::domain::catalog::search::TitleIndex;
+use crate::domain::catalog::{CatalogStats, Movie};
+use crate::domain::ports::CatalogRepo;
+use anyhow::Context as _;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+/// What to do to connect Marquee to Discord, shown whenever it runs without a token.
+pub const HOW_TO_CONNECT: &str = "\
+To run Marquee as a Discord bot:
+  1. Open https://discord.com/developers/applications and press \"New Application\".
+  2. In \"Bot\", press \"Reset Token\" and copy the token. Marquee needs no privileged intent:
+     leave Presence, Server Members and Message Content switched off.
+  3. In \"OAuth2 → URL Generator\", tick the scopes bot and applications.commands, and the
+     permissions Send Messages, Embed Links, Attach Files, Add Reactions, Read Message History,
+     Use External Emojis and Create Events; open the generated link to invite the bot.
+  4. Put the token in a .env file next to Marquee (see .env.example):
+         DISCORD_TOKEN=your-token
+     optionally DISCORD_DEV_GUILD_ID=your-server-id for instant command updates while testing.
+  5. Run: cargo run --release -- serve";
+
+/// Runs one command line.
+///
+/// # Errors
+/// Whatever stopped the command, with context, for `main` to print on one line.
+pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
+    if let Some(url) = cli.database_url {
+        crate::adapters::storage::Backend::from_url(&url).map_err(anyhow::Error::msg)?;
+        config.database_url = url;
+    }
+    let command = cli.command.unwrap_or(if config.discord_token.is_some() {
+        Command::Serve
+    } else {
+        Command::Demo
+    });
+    match command {
+        Command::Serve => serve(&config).await,
+        Command::Demo => demo(&config).await,
+        Command::Catalog { command } => catalog(&config, command).await,
+        Command::Sentiment => {
+            let stdin = std::io::stdin();
+            sentiment_cmd::run_sentiment_stdin(stdin.lock(), std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { command: EvalCommand::Sentiment { dir, reference, json } } => {
+            sentiment_cmd::run_eval_sentiment(&dir, reference.as_deref(), json, std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Search } => {
+            bench_search::run(std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Opens the configured database, brings its schema up to date, and fills an empty catalog
+/// with the starter films.
+///
+/// # Errors
+/// The database cannot be opened or migrated; the message says how to fix it.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url).await?;
+    tracing::info!(database = %redact_url(&config.database_url), "storage ready");
+    seed_starter_catalog(&store).await?;
+    Ok(store)
+}
+
+/// Loads the starter catalog into an empty database; a database with films is left alone.
+///
+/// # Errors
+/// The films cannot be stored.
+pub async fn seed_starter_catalog(store: &Store) -> anyhow::Result<()> {
+    if store.movie_count().await? > 0 {
+        return Ok(());
+    }
+    let movies = starter_movies().map_err(|errors| {
+        anyhow::anyhow!("the built-in catalog has {} bad rows, first: {}", errors.len(), errors[0])
+    })?;
+    let summary = store.upsert_movies(&movies).await.context("loading the starter catalog")?;
+    tracing::info!(films = summary.inserted, "loaded the starter catalog into an empty database");
+    Ok(())
+}
+
+async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
+    if config.discord_token.is_none() {
+        eprintln!("marquee serve needs a Discord bot token, and DISCORD_TOKEN is not set.\n");
+        eprintln!("{HOW_TO_CONNECT}\n");
+        eprintln!("Without a token, try `marquee demo` or `marquee catalog search \"godfather\"`.");
+        return Ok(ExitCode::from(2));
+    }
+    let store = open_store(config).await?;
+    store.close().await;
+    anyhow::bail!(
+        "the Discord gateway adapter is not part of this build yet; `marquee demo` and `marquee catalog` work without it"
+    )
+}
+
+async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let stats = store.catalog_stats().await?;
+    let movies = store.all_movies().await?;
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Marquee — a movie-night bot that learns your server's taste.")?;
+    writeln!(out, "No DISCORD_TOKEN is set, so here is a look at it on the built-in catalog")?;
+    writeln!(out, "(database: {}).\n", redact_url(&config.database_url))?;
+    write_stats(&mut out, &stats)?;
+    let index = build_index(&movies);
+    for query in ["godfather", "dune 1984", "amelie", "star wars"] {
+        writeln!(out, "\n$ marquee catalog search {query:?}")?;
+        write_hits(&mut out, &index, &movies, query, 5)?;
+    }
+    writeln!(out, "\n{HOW_TO_CONNECT}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn catalog(config: &Config, command: CatalogCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        CatalogCommand::Stats { json } => {
+            let stats = store.catalog_stats().await?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &stats)?;
+                writeln!(out)?;
+            } else {
+                write_stats(&mut out, &stats)?;
+            }
+        }
+        CatalogCommand::Search { query, limit, json } => {
+            let movies = store.all_movies().await?;
+            let index = build_index(&movies);
+            if json {
+                let hits: Vec<serde_json::Value> = index
+                    .search(&query, usize::from(limit))
+                    .into_iter()
+                    .filter_map(|h| find(&movies, h.id).map(|m| (h, m)))
+                    .map(|(h, m)| {
+                        serde_json::json!({
+                            "id": m.id, "title": m.info.title, "year": m.info.year,
+                            "genres": m.info.genres, "directors": m.info.directors,
+                            "score": h.score, "match": format!("{:?}", h.kind),
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &hits)?;
+                writeln!(out)?;
+            } else {
+                write_hits(&mut out, &index, &movies, &query, usize::from(limit))?;
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build_index(movies: &[Movie]) -> TitleIndex {
+    TitleIndex::from_movies(movies)
+}
+
+fn find(movies: &[Movie], id: crate::domain::ids::MovieId) -> Option<&Movie> {
+    movies.binary_search_by_key(&id, |m| m.id).ok().map(|i| &movies[i])
+}
+
+fn write_hits(
+    out: &mut impl std::io::Write,
+    index: &TitleIndex,
+    movies: &[Movie],
+    query: &str,
+    limit: usize,
+) -> anyhow::Result<()> {
+    let hits = index.search(query, limit);
+    if hits.is_empty() {
+        writeln!(out, "  No film matches {query:?}. Try fewer words, or check the spelling.")?;
+    }
+    for hit in hits {
+        let Some(m) = find(movies, hit.id) else { continue };
+        let genres: Vec<&str> = m.info.genres.iter().map(|g| g.name()).collect();
+        let by = m.info.directors.first().map(|d| format!(" — {d}")).unwrap_or_default();
+        writeln!(out, "  {}  [{}]{by}", m.info.display_title(), genres.join(", "))?;
+    }
+    Ok(())
+}
+
+fn write_stats(out: &mut impl std::io::Write, s: &CatalogStats) -> anyhow::Result<()> {
+    writeln!(out, "Catalog: {} films ({} with a year, {} with a plot summary)", s.movies, s.movies_with_year, s.movies_with_overview)?;
+    writeln!(out, "Linked:  {} MovieLens, {} TMDB, {} IMDb", s.movielens_linked, s.tmdb_linked, s.imdb_linked)?;
+    writeln!(out, "People:  {} users, {} feedback events, {} reviews", s.users, s.feedback_events, s.reviews)?;
+    let decades: Vec<String> = s.per_decade.iter().map(|(d, n)| format!("{d}s {n}")).collect();
+    writeln!(out, "Decades: {}", decades.join(" · "))?;
+    let genres: Vec<String> = s.per_genre.iter().map(|(g, n)| format!("{g} {n}")).collect();
+    writeln!(out, "Genres:  {}", genres.join(" · "))?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The command line (clap derive). Everything except `serve` runs without Discord.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Marquee learns your server's movie taste and runs its movie nights.
+///
+/// Settings come from the environment or a .env file (see .env.example):
+/// DISCORD_TOKEN, DISCORD_DEV_GUILD_ID, DATABASE_URL (default sqlite://marquee.db), RUST_LOG.
+#[derive(Debug, Parser)]
+#[command(name = "marquee", version, about, long_about = None)]
+pub struct Cli {
+    /// Database to use instead of DATABASE_URL (sqlite://FILE or postgres://USER@HOST/DB).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the Discord bot (needs DISCORD_TOKEN).
+    Serve,
+    /// Show what Marquee does on the built-in catalog, without Discord.
+    Demo,
+    /// Look at the film catalog.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Score text lines from standard input with VADER: neg, neu, pos, compound and the rating.
+    Sentiment,
+    /// Measure Marquee against public data sets.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+    /// Micro-benchmarks whose figures go in docs/BENCHMARKS.md.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+/// `marquee catalog …`
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Counts: films, years, genres, links to MovieLens/TMDB/IMDb, users and feedback.
+    Stats {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find films by title; typos, accents, articles and years are understood ("dune 1984").
+    Search {
+        /// What to look for.
+        query: String,
+        /// How many results at most.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `marquee eval …`
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// VADER against the human-rated sentences: agreement, correlation per file, throughput.
+    Sentiment {
+        /// Folder of *_GroundTruth.txt files (e.g. ../shared/data/vader-ground-truth).
+        dir: PathBuf,
+        /// Reference scores from Python vaderSentiment 3.3.2 to check parity against.
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `marquee bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Title-search latency over a seeded synthetic 60,000-title catalog.
+    Search,
+}

@@ -1,0 +1,196 @@
+//! Configuration: environment variables (and a `.env` file, via dotenvy) turned into one typed
+//! [`Config`], validated once at start. A bad value is reported with the variable's name.
+//! The Discord token is a [`SecretString`]: its `Debug` never shows it, and nothing logs it.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+
+/// The default database: a SQLite file in the working folder.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://marquee.db";
+
+/// Every setting Marquee reads. See `.env.example` for one line on each.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DISCORD_TOKEN`: the bot token; without it Marquee runs on the terminal only.
+    pub discord_token: Option<SecretString>,
+    /// `DISCORD_DEV_GUILD_ID`: register slash commands in this server only (instant updates).
+    pub dev_guild_id: Option<u64>,
+    /// `DATABASE_URL`: `sqlite://FILE` (default) or `postgres://USER@HOST:PORT/DB`.
+    pub database_url: String,
+    /// `DISCORD_API_BASE`: another base URL for Discord's HTTP API and gateway (tests' fake).
+    pub discord_api_base: Option<String>,
+    /// `MARQUEE_REACTIONS`: override of the reaction → rating map, e.g. `❤️=5,👍=4,👎=1.5`.
+    pub reaction_map: Option<String>,
+    /// `MARQUEE_PROMPTS_DIR`: a folder whose templates override the embedded `prompts/`.
+    pub prompts_dir: Option<PathBuf>,
+    /// `MODEL_REFRESH_MINUTES`: how often the bot retrains its models (default 60).
+    pub model_refresh_minutes: u64,
+}
+
+/// A setting with a value Marquee cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}. {fix}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub problem: String,
+    /// How to put it right.
+    pub fix: &'static str,
+}
+
+impl Config {
+    /// Loads `.env` (if present; existing environment variables win) and reads the settings.
+    ///
+    /// # Errors
+    /// The first variable whose value cannot be used, with the fix.
+    pub fn load() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth saying.
+        if let Err(e) = dotenvy::dotenv() {
+            if !e.not_found() {
+                return Err(ConfigError {
+                    variable: ".env",
+                    problem: format!("cannot read the .env file ({e})"),
+                    fix: "Fix the line it names, or delete .env and use environment variables.",
+                });
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, or a map in tests).
+    ///
+    /// # Errors
+    /// The first variable whose value cannot be used, with the fix.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let discord_token = match get("DISCORD_TOKEN") {
+            None => None,
+            Some(token) => {
+                check_token(&token)?;
+                Some(SecretString::from(token))
+            }
+        };
+        let dev_guild_id = match get("DISCORD_DEV_GUILD_ID") {
+            None => None,
+            Some(v) => Some(v.parse::<u64>().ok().filter(|&id| id > 0).ok_or_else(|| ConfigError {
+                variable: "DISCORD_DEV_GUILD_ID",
+                problem: format!("{v:?} is not a server id"),
+                fix: "Use the numeric id (Discord: Developer Mode on, right-click the server, Copy Server ID), or leave it empty to register commands globally.",
+            })?),
+        };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if let Err(problem) = crate::adapters::storage::Backend::from_url(&database_url) {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                problem,
+                fix: "Examples: sqlite://marquee.db or postgres://postgres@127.0.0.1:5432/marquee.",
+            });
+        }
+        let discord_api_base = get("DISCORD_API_BASE");
+        if let Some(base) = &discord_api_base {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return Err(ConfigError {
+                    variable: "DISCORD_API_BASE",
+                    problem: format!("{base:?} is not an http(s) URL"),
+                    fix: "Leave it unset to talk to Discord itself; set it only to point at a test server.",
+                });
+            }
+        }
+        let model_refresh_minutes = match get("MODEL_REFRESH_MINUTES") {
+            None => 60,
+            Some(v) => v.parse::<u64>().ok().filter(|&m| (1..=10_080).contains(&m)).ok_or_else(|| {
+                ConfigError {
+                    variable: "MODEL_REFRESH_MINUTES",
+                    problem: format!("{v:?} is not a number of minutes from 1 to 10080"),
+                    fix: "Use a whole number such as 60.",
+                }
+            })?,
+        };
+        Ok(Config {
+            discord_token,
+            dev_guild_id,
+            database_url,
+            discord_api_base,
+            reaction_map: get("MARQUEE_REACTIONS"),
+            prompts_dir: get("MARQUEE_PROMPTS_DIR").map(PathBuf::from),
+            model_refresh_minutes,
+        })
+    }
+
+    /// The token, for the one place that hands it to Discord's client.
+    pub fn expose_token(&self) -> Option<&str> {
+        self.discord_token.as_ref().map(ExposeSecret::expose_secret)
+    }
+}
+
+/// A Discord bot token is three dot-separated base64url parts (id, timestamp, HMAC).
+fn check_token(token: &str) -> Result<(), ConfigError> {
+    let bad = |problem: &str| ConfigError {
+        variable: "DISCORD_TOKEN",
+        problem: problem.to_owned(),
+        fix: "Copy the token again from https://discord.com/developers/applications → your app → Bot → Reset Token (no quotes, no \"Bot \" prefix).",
+    };
+    if token.starts_with("Bot ") || token.starts_with("Bearer ") {
+        return Err(bad("the value starts with \"Bot \"; give the token alone"));
+    }
+    let parts: Vec<&str> = token.split('.').collect();
+    let base64url = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if parts.len() != 3 || !parts.iter().all(base64url) || token.len() < 50 {
+        return Err(bad("this does not look like a bot token (three dot-separated parts)"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GxYzAb.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_set_gives_the_embedded_defaults() {
+        let c = load(&[]).expect("defaults are valid");
+        assert!(c.discord_token.is_none());
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.model_refresh_minutes, 60);
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let c = load(&[("DISCORD_TOKEN", TOKEN)]).expect("valid token");
+        assert_eq!(c.expose_token(), Some(TOKEN));
+        let debug = format!("{c:?}");
+        assert!(!debug.contains(TOKEN) && !debug.contains("GxYzAb"), "{debug}");
+    }
+
+    #[test]
+    fn a_malformed_token_is_named_without_echoing_it() {
+        let err = load(&[("DISCORD_TOKEN", "Bot abc.def")]).unwrap_err();
+        assert_eq!(err.variable, "DISCORD_TOKEN");
+        assert!(!err.to_string().contains("abc.def"));
+        assert_eq!(load(&[("DISCORD_TOKEN", "hello")]).unwrap_err().variable, "DISCORD_TOKEN");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        assert_eq!(load(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
+        assert_eq!(load(&[("DISCORD_DEV_GUILD_ID", "my server")]).unwrap_err().variable, "DISCORD_DEV_GUILD_ID");
+        assert_eq!(load(&[("MODEL_REFRESH_MINUTES", "0")]).unwrap_err().variable, "MODEL_REFRESH_MINUTES");
+        assert_eq!(load(&[("DISCORD_API_BASE", "localhost:1")]).unwrap_err().variable, "DISCORD_API_BASE");
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted() {
+        let c = load(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")]).expect("valid");
+        assert!(c.database_url.starts_with("postgres://"));
+    }
+}

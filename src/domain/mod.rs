@@ -1,0 +1,10 @@
+//! The product: pure logic. Never imports serenity, poise, sqlx or tokio, and never reads a
+//! clock, a file or randomness it was not handed. Adapters translate the world into these types.
+
+pub mod catalog;
+pub mod error;
+pub mod events;
+pub mod feedback;
+pub mod ids;
+pub mod ports;
+pub mod sentiment;

@@ -1,0 +1,118 @@
+//! Every trait the domain needs from the outside world. Reading this file answers "what does
+//! Marquee need from a database and a clock?".
+//!
+//! Dispatch: the traits use return-position `impl Future + Send`, so they are not object-safe.
+//! Services are generic over one bundle (`S: Storage`) and the app passes the concrete
+//! `adapters::storage::Store` (an enum over SQLite and PostgreSQL). Static dispatch, one type
+//! parameter, and the contract test suite runs the same code against both backends.
+
+use crate::domain::catalog::{CatalogStats, Movie, MovieInfo};
+use crate::domain::error::StoreError;
+use crate::domain::events::{Appended, FeedbackEvent, NewFeedbackEvent};
+use crate::domain::ids::{MovieId, UserId};
+use std::future::Future;
+
+/// Result of a port call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What an upsert of catalog rows did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertSummary {
+    pub inserted: u64,
+    pub updated: u64,
+    /// Rows identical to what was stored already.
+    pub unchanged: u64,
+}
+
+/// The film catalog.
+pub trait CatalogRepo: Send + Sync {
+    /// Number of films.
+    fn movie_count(&self) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Inserts new films and merges known ones. A film is "known" when it shares a MovieLens,
+    /// TMDB or IMDb id with a stored film, or else its normalised title and year. Merging keeps
+    /// stored values where the incoming ones are empty. Running the same upsert twice changes
+    /// nothing the second time.
+    ///
+    /// # Errors
+    /// `Invalid` for a film with an empty title; `Unavailable` after retries.
+    fn upsert_movies(
+        &self,
+        movies: &[MovieInfo],
+    ) -> impl Future<Output = StoreResult<UpsertSummary>> + Send;
+
+    /// One film.
+    ///
+    /// # Errors
+    /// `NotFound` when no film has this id.
+    fn movie(&self, id: MovieId) -> impl Future<Output = StoreResult<Movie>> + Send;
+
+    /// Every film, ordered by id. Meant for building in-memory indexes and models.
+    fn all_movies(&self) -> impl Future<Output = StoreResult<Vec<Movie>>> + Send;
+
+    /// Counts for `catalog stats`.
+    fn catalog_stats(&self) -> impl Future<Output = StoreResult<CatalogStats>> + Send;
+}
+
+/// Where a user comes from. Historical raters from public data stay apart from real people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserKind {
+    Discord,
+    Console,
+    MovieLens,
+}
+
+impl UserKind {
+    /// The stable name stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Discord => "discord",
+            UserKind::Console => "console",
+            UserKind::MovieLens => "movielens",
+        }
+    }
+}
+
+/// People.
+pub trait UserRepo: Send + Sync {
+    /// The id of the user with this kind and external id, created on first sight.
+    /// `display_name` is stored on creation and refreshed when it changes.
+    fn ensure_user(
+        &self,
+        kind: UserKind,
+        external_id: &str,
+        display_name: &str,
+    ) -> impl Future<Output = StoreResult<UserId>> + Send;
+}
+
+/// The append-only feedback log.
+pub trait FeedbackRepo: Send + Sync {
+    /// Appends one event. An event whose idempotency key is already stored is not stored again
+    /// (`Appended::Duplicate`): a Discord event delivered twice counts once.
+    ///
+    /// # Errors
+    /// `Invalid` when the user or film does not exist; `Unavailable` after retries.
+    fn append_event(
+        &self,
+        event: &NewFeedbackEvent,
+    ) -> impl Future<Output = StoreResult<Appended>> + Send;
+
+    /// A user's events, oldest first.
+    fn events_for_user(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = StoreResult<Vec<FeedbackEvent>>> + Send;
+
+    /// Number of stored events.
+    fn event_count(&self) -> impl Future<Output = StoreResult<i64>> + Send;
+}
+
+/// Everything the app needs from storage, as one bound.
+pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo {}
+impl<T: CatalogRepo + UserRepo + FeedbackRepo> Storage for T {}
+
+/// The time, handed to the domain rather than read by it.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}

@@ -1,0 +1,87 @@
+//! Fixtures shared by the integration tests: a store on each backend, each test on its own
+//! fresh database so tests run in parallel.
+
+use marquee::adapters::storage::Store;
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The PostgreSQL server tests create their databases on. Trust auth on these machines.
+pub fn postgres_admin_url() -> String {
+    std::env::var("MARQUEE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Runs `body` on a fresh SQLite file in a temporary folder.
+pub async fn with_sqlite<F, Fut>(body: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("marquee.db").display());
+    let store = Store::connect(&url).await.expect("open SQLite");
+    let outcome = tokio::spawn(body(store.clone())).await;
+    store.close().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Runs `body` on a fresh PostgreSQL database, dropped afterwards (also when `body` panics).
+pub async fn with_postgres<F, Fut>(body: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let admin_url = postgres_admin_url();
+    let name = format!(
+        "marquee_t_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+    );
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is needed for these tests and is not reachable at {admin_url}: {e}\n\
+             Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
+             or point MARQUEE_TEST_POSTGRES_URL at another server."
+        )
+    });
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
+    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+    let store = Store::connect(&format!("{base}/{name}")).await.expect("open PostgreSQL");
+    let outcome = tokio::spawn(body(store.clone())).await;
+    store.close().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .expect("drop test database");
+    admin.close().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Declares one test per backend for each named `async fn(Store)` in scope.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    $crate::helpers::with_sqlite(super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    $crate::helpers::with_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
