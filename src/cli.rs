@@ -30,6 +30,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Import public data sets: MovieLens (ratings and films) and TMDB (plots, keywords, votes).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Score text lines from standard input with VADER: neg, neu, pos, compound and the rating.
     Sentiment,
     /// Measure Marquee against public data sets.
@@ -61,6 +66,34 @@ pub enum CatalogCommand {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         limit: u16,
         /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `marquee import …`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A MovieLens folder: 100K (u.data, u.item), 1M/10M (ratings.dat, movies.dat) or
+    /// latest/20M/25M (ratings.csv, movies.csv, tags.csv, links.csv), detected automatically.
+    Movielens {
+        /// The folder holding the MovieLens files.
+        dir: PathBuf,
+        /// No progress bar and no per-row messages; the summary is still printed.
+        #[arg(long)]
+        quiet: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The TMDB 5000 movies CSV (tmdb_5000_movies.csv), merged with films already known.
+    Tmdb {
+        /// The CSV file.
+        file: PathBuf,
+        /// No progress bar and no per-row messages; the summary is still printed.
+        #[arg(long)]
+        quiet: bool,
+        /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -66,7 +66,9 @@ CREATE TABLE feedback_events (
 );
 CREATE INDEX feedback_user_movie ON feedback_events (user_id, movie_id);
 CREATE INDEX feedback_movie ON feedback_events (movie_id);
-CREATE INDEX feedback_created ON feedback_events (created_at);
+-- Imported ratings are stored once per (user, film, source): re-importing a file adds nothing.
+CREATE UNIQUE INDEX feedback_historical_once ON feedback_events (user_id, movie_id, source)
+    WHERE kind = 'historical';
 
 CREATE TABLE reviews (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -2,5 +2,6 @@
 //! only, never on another adapter.
 
 pub mod clock;
+pub mod import;
 pub mod starter_catalog;
 pub mod storage;

@@ -2,11 +2,13 @@
 //! line asks for. The only module that names concrete adapters.
 
 pub mod bench_search;
+pub mod eval_cmd;
 pub mod sentiment_cmd;
 
 use crate::adapters::starter_catalog::starter_movies;
 use crate::adapters::storage::{Store, redact_url};
-use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand};
+use crate::adapters::import::{self, ImportSummary, Reporter};
+use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand, ImportCommand};
 use crate::config::Config;
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{CatalogStats, Movie};
@@ -47,6 +49,7 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(&config).await,
         Command::Demo => demo(&config).await,
         Command::Catalog { command } => catalog(&config, command).await,
+        Command::Import { command } => import_data(&config, command).await,
         Command::Sentiment => {
             let stdin = std::io::stdin();
             sentiment_cmd::run_sentiment_stdin(stdin.lock(), std::io::stdout().lock())?;
@@ -121,6 +124,39 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         write_hits(&mut out, &index, &movies, query, 5)?;
     }
     writeln!(out, "\n{HOW_TO_CONNECT}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import_data(config: &Config, command: ImportCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let started = std::time::Instant::now();
+    let (result, json) = match command {
+        ImportCommand::Movielens { dir, quiet, json } => {
+            let mut reporter = Reporter::new(quiet);
+            let result = import::movielens::import(&store, &dir, &mut reporter).await;
+            reporter.finish();
+            (result, json)
+        }
+        ImportCommand::Tmdb { file, quiet, json } => {
+            let mut reporter = Reporter::new(quiet);
+            let result = import::tmdb::import(&store, &file, &mut reporter).await;
+            reporter.finish();
+            (result, json)
+        }
+    };
+    store.close().await;
+    let summary: ImportSummary = result?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let mut value = serde_json::to_value(&summary)?;
+        value["seconds"] = serde_json::json!(seconds);
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{summary}")?;
+        writeln!(out, "  in {seconds:.2} s. Skipped rows were malformed; the lines above say why.")?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

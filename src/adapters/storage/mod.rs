@@ -7,9 +7,11 @@
 //! Every query is written once with `$1`-style placeholders, which both SQLite and PostgreSQL
 //! accept, and [`with_pool!`] compiles it once per backend.
 
+mod bulk;
 mod catalog;
 mod feedback;
 
+pub use bulk::HistoricalRating;
 use crate::domain::error::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -1,0 +1,186 @@
+//! Importers for public data sets: MovieLens (100K, 1M/10M, latest/20M/25M CSV) and TMDB 5000.
+//! Files are streamed (never read whole), rows are stored in batches that are each one
+//! transaction, and a malformed row is reported with its file and line number and skipped.
+
+pub mod movielens;
+pub mod tmdb;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt;
+use std::io::IsTerminal as _;
+use std::path::Path;
+
+/// A row that could not be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub file: String,
+    pub line: u64,
+    pub problem: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.problem)
+    }
+}
+
+/// What one file's import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FileSummary {
+    pub file: String,
+    pub rows_read: u64,
+    /// New rows stored.
+    pub imported: u64,
+    /// Stored rows changed by this import.
+    pub updated: u64,
+    /// Rows that were already stored exactly so.
+    pub unchanged: u64,
+    /// Malformed rows, reported and skipped.
+    pub skipped: u64,
+}
+
+/// What a whole import did, file by file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub format: String,
+    pub files: Vec<FileSummary>,
+    /// The first malformed rows (at most [`MAX_KEPT_ERRORS`]); `skipped` counts them all.
+    #[serde(skip)]
+    pub errors: Vec<RowError>,
+}
+
+/// How many row errors a summary keeps for display.
+pub const MAX_KEPT_ERRORS: usize = 100;
+
+impl ImportSummary {
+    /// Total skipped rows over all files.
+    pub fn skipped(&self) -> u64 {
+        self.files.iter().map(|f| f.skipped).sum()
+    }
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Imported {}:", self.format)?;
+        writeln!(f, "  {:<16} {:>11} {:>10} {:>9} {:>10} {:>8}", "file", "rows read", "imported", "updated", "unchanged", "skipped")?;
+        for s in &self.files {
+            writeln!(
+                f,
+                "  {:<16} {:>11} {:>10} {:>9} {:>10} {:>8}",
+                s.file, s.rows_read, s.imported, s.updated, s.unchanged, s.skipped
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Progress on a terminal and the row errors as they come. Quiet when standard error is not a
+/// terminal or when asked; errors are still collected for the summary.
+#[derive(Debug)]
+pub struct Reporter {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    printed: usize,
+    errors: Vec<RowError>,
+}
+
+/// Row errors printed while importing, before only counting the rest.
+const MAX_PRINTED_ERRORS: usize = 50;
+
+impl Reporter {
+    /// A reporter; `quiet` hides the progress bar and the row errors.
+    pub fn new(quiet: bool) -> Self {
+        Reporter { bar: None, quiet, printed: 0, errors: Vec::new() }
+    }
+
+    /// Starts a progress bar over `total_bytes` of `file`.
+    pub fn start_file(&mut self, file: &Path, total_bytes: u64) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let bar = ProgressBar::new(total_bytes);
+        let style = ProgressStyle::with_template("{msg:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_message(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        self.bar = Some(bar);
+    }
+
+    /// Moves the progress bar to `bytes` read.
+    pub fn advance_to(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(bytes);
+        }
+    }
+
+    /// Records a skipped row, printing the first few.
+    pub fn row_error(&mut self, error: RowError) {
+        if !self.quiet && self.printed < MAX_PRINTED_ERRORS {
+            let line = format!("skipped {error}");
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+            self.printed += 1;
+            if self.printed == MAX_PRINTED_ERRORS {
+                eprintln!("(further skipped rows are counted, not printed)");
+            }
+        }
+        if self.errors.len() < MAX_KEPT_ERRORS {
+            self.errors.push(error);
+        }
+    }
+
+    /// Ends the progress display and hands over the kept errors.
+    pub fn finish(mut self) -> Vec<RowError> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.errors
+    }
+}
+
+/// Decodes a line that should be UTF-8 but may be Latin-1 (older MovieLens `.dat` files).
+pub(crate) fn decode_utf8_or_latin1(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// Decodes Latin-1 (MovieLens 100K's `u.item`).
+pub(crate) fn decode_latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// The file name to show in messages.
+pub(crate) fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_bytes_decode_to_their_characters() {
+        assert_eq!(decode_latin1(b"Cit\xe9 des enfants perdus"), "Cité des enfants perdus");
+        assert_eq!(decode_utf8_or_latin1("Amélie".as_bytes()), "Amélie");
+        assert_eq!(decode_utf8_or_latin1(b"Am\xe9lie"), "Amélie");
+    }
+
+    #[test]
+    fn the_reporter_keeps_at_most_a_hundred_errors() {
+        let mut r = Reporter::new(true);
+        for line in 0..250 {
+            r.row_error(RowError { file: "x".into(), line, problem: "bad".into() });
+        }
+        let kept = r.finish();
+        assert_eq!(kept.len(), MAX_KEPT_ERRORS);
+        assert_eq!(kept[0].to_string(), "x:0: bad");
+    }
+}

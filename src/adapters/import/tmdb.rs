@@ -1,0 +1,184 @@
+//! TMDB 5000 importer (`tmdb_5000_movies.csv`): overview, genres, keywords, countries, runtime,
+//! release year and votes. JSON-in-CSV columns are parsed; a film is merged with a MovieLens film
+//! by TMDB id where `links.csv` gave one, else by normalised title and year.
+
+use super::{FileSummary, ImportSummary, Reporter, RowError, display_name};
+use crate::adapters::storage::Store;
+use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
+use crate::domain::ports::CatalogRepo;
+use anyhow::Context as _;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+/// Columns the importer needs.
+const REQUIRED: [&str; 10] =
+    ["id", "title", "genres", "keywords", "overview", "production_countries", "release_date", "runtime", "vote_average", "vote_count"];
+
+/// Keywords kept per film.
+const KEYWORDS_PER_FILM: usize = 12;
+const BATCH: usize = 1_000;
+
+#[derive(Debug, serde::Deserialize)]
+struct Named {
+    name: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Country {
+    iso_3166_1: String,
+}
+
+/// Imports the TMDB 5000 movies CSV at `path`.
+///
+/// # Errors
+/// The file cannot be opened, lacks a required column, or storage fails. Malformed rows are
+/// reported, skipped and counted.
+pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyhow::Result<ImportSummary> {
+    let file = File::open(path).with_context(|| {
+        format!("cannot open {}: give the path of tmdb_5000_movies.csv from the TMDB 5000 data set", path.display())
+    })?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    reporter.start_file(path, len);
+    let name = display_name(path);
+    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::with_capacity(1 << 20, file));
+    let headers = csv.headers().with_context(|| format!("{name}: cannot read the header line"))?.clone();
+    let index: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| !index.contains_key(c)).collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{name} is not a TMDB 5000 movies file: missing column(s) {}. Expected the header of tmdb_5000_movies.csv ({}).",
+            missing.join(", "),
+            REQUIRED.join(", ")
+        );
+    }
+    let col = |c: &str| index[c];
+    let columns = headers.len();
+    let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = csv.position().line() + 1;
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                summary.rows_read += 1;
+                summary.skipped += 1;
+                reporter.row_error(RowError { file: name.clone(), line, problem: e.to_string() });
+                continue;
+            }
+        }
+        summary.rows_read += 1;
+        let line = record.position().map_or(line, csv::Position::line);
+        let parsed = if record.len() == columns {
+            match csv::StringRecord::from_byte_record(record.clone()) {
+                Ok(r) => parse_row(&r, &col),
+                Err(_) => Err("invalid UTF-8".to_owned()),
+            }
+        } else {
+            Err(format!("expected {columns} columns, found {}", record.len()))
+        };
+        match parsed {
+            Ok(m) => batch.push(m),
+            Err(problem) => {
+                summary.skipped += 1;
+                reporter.row_error(RowError { file: name.clone(), line, problem });
+            }
+        }
+        if batch.len() == BATCH {
+            store_batch(store, &mut batch, &mut summary).await?;
+            reporter.advance_to(record.position().map_or(0, csv::Position::byte));
+        }
+    }
+    store_batch(store, &mut batch, &mut summary).await?;
+    Ok(ImportSummary { format: "TMDB 5000".into(), files: vec![summary], errors: Vec::new() })
+}
+
+async fn store_batch(store: &Store, batch: &mut Vec<MovieInfo>, summary: &mut FileSummary) -> anyhow::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let s = store.upsert_movies(batch).await.context("storing films")?;
+    summary.imported += s.inserted;
+    summary.updated += s.updated;
+    summary.unchanged += s.unchanged;
+    batch.clear();
+    Ok(())
+}
+
+fn parse_row(r: &csv::StringRecord, col: &impl Fn(&str) -> usize) -> Result<MovieInfo, String> {
+    let get = |c: &str| r.get(col(c)).unwrap_or("").trim();
+    let id: i64 = get("id").parse().ok().filter(|&v| v > 0).ok_or_else(|| format!("id {:?} is not a number", get("id")))?;
+    let title = get("title");
+    if title.is_empty() {
+        return Err("empty title".into());
+    }
+    let names = |c: &str| -> Result<Vec<String>, String> {
+        let text = get(c);
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        serde_json::from_str::<Vec<Named>>(text)
+            .map(|v| v.into_iter().map(|n| n.name).collect())
+            .map_err(|e| format!("column {c} is not valid JSON ({e})"))
+    };
+    let genres: Vec<Genre> = names("genres")?.iter().filter_map(|g| g.parse::<Genre>().ok()).collect();
+    let keywords: Vec<String> = names("keywords")?
+        .into_iter()
+        .map(|k| k.trim().to_lowercase())
+        .filter(|k| !k.is_empty() && !k.contains('|'))
+        .take(KEYWORDS_PER_FILM)
+        .collect();
+    let countries_text = get("production_countries");
+    let countries: Vec<String> = if countries_text.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_str::<Vec<Country>>(countries_text)
+            .map_err(|e| format!("column production_countries is not valid JSON ({e})"))?
+            .into_iter()
+            .map(|c| c.iso_3166_1)
+            .collect()
+    };
+    let year = match get("release_date") {
+        "" => None,
+        d => Some(
+            d.get(..4)
+                .and_then(|y| y.parse::<i32>().ok())
+                .filter(|y| (1870..=2100).contains(y))
+                .ok_or_else(|| format!("release_date {d:?} is not a date"))?,
+        ),
+    };
+    let runtime_min = match get("runtime") {
+        "" => None,
+        t => {
+            let v: f64 = t.parse().map_err(|_| format!("runtime {t:?} is not a number"))?;
+            (v.is_finite() && v > 0.0 && v < 1_000.0).then(|| v.round() as i32)
+        }
+    };
+    let vote_count = match get("vote_count") {
+        "" => 0,
+        t => t.parse::<i64>().map_err(|_| format!("vote_count {t:?} is not a whole number"))?.max(0),
+    };
+    let vote_average = match get("vote_average") {
+        "" => None,
+        t => {
+            let v: f64 = t.parse().map_err(|_| format!("vote_average {t:?} is not a number"))?;
+            (v.is_finite() && vote_count > 0).then_some(v.clamp(0.0, 10.0))
+        }
+    };
+    Ok(MovieInfo {
+        title: title.to_owned(),
+        year,
+        genres,
+        overview: get("overview").to_owned(),
+        keywords,
+        countries,
+        runtime_min,
+        external: ExternalIds { tmdb: Some(id), ..ExternalIds::default() },
+        vote_count,
+        vote_average,
+        ..MovieInfo::default()
+    })
+}
