@@ -19,8 +19,8 @@ Modes:
         `file<TAB>id<TAB>neg<TAB>neu<TAB>pos<TAB>compound`
         (the reference file `marquee eval sentiment DIR --reference OUT.tsv` reads).
     vader_reference.py calibrate SST_TRAIN_TXT
-        fits the monotone compound -> rating calibration on SST train sentences
-        and prints the knots used in src/domain/sentiment.rs.
+        prints the knots of the compound -> rating calibration in
+        src/domain/sentiment.rs, fitted on SST train sentences (not on the ground truth).
 
 Every output starts with `#` header lines naming the Python and vaderSentiment versions.
 """
@@ -89,21 +89,17 @@ def sst_sentences(path):
 
 
 def mode_calibrate(path):
-    """Isotonic (pool-adjacent-violators) fit of stars = 1 + SST label on compound."""
+    """Knots of the compound -> rating calibration: per compound bin, (mean compound, mean stars)
+    over SST train sentences, stars = 1 + root label (0-4)."""
     sia = SentimentIntensityAnalyzer()
-    pts = sorted((sia.polarity_scores(t)["compound"], 1.0 + lab) for lab, t in sst_sentences(path))
-    blocks = []  # [sum_y, n, min_x, max_x]
-    for x, y in pts:
-        blocks.append([y, 1, x, x])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
-            s, n, _lo, hi = blocks.pop()
-            blocks[-1][0] += s
-            blocks[-1][1] += n
-            blocks[-1][3] = hi
+    pts = [(sia.polarity_scores(t)["compound"], 1.0 + lab) for lab, t in sst_sentences(path)]
+    edges = [-1.0001, -0.75, -0.5, -0.25, -0.05, 0.05, 0.25, 0.5, 0.65, 0.75, 0.85, 0.9, 0.95, 1.0001]
     print(header().splitlines()[0])
-    print(f"# isotonic fit on {len(pts)} SST sentences: compound range -> mean stars (n)")
-    for s, n, lo, hi in blocks:
-        print(f"{lo:+.4f}\t{hi:+.4f}\t{s / n:.4f}\t{n}")
+    print(f"# {len(pts)} SST sentences; per bin: mean compound, mean stars, n")
+    for lo, hi in zip(edges, edges[1:]):
+        b = [(x, y) for x, y in pts if lo <= x < hi]
+        if b:
+            print(f"({sum(x for x, _ in b) / len(b):.3f}, {sum(y for _, y in b) / len(b):.3f})  # n={len(b)}")
 
 
 if __name__ == "__main__":

@@ -567,6 +567,7 @@ pub fn combine(events: &[NewFeedbackEvent]) -> ImplicitRating {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact equality is the point: parity and documented constants
 mod tests {
     use super::*;
     use crate::domain::sentiment::{SentimentScores, calibrated_rating};

@@ -7,4 +7,5 @@ pub mod events;
 pub mod feedback;
 pub mod ids;
 pub mod ports;
+pub mod recommend;
 pub mod sentiment;

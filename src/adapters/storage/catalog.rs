@@ -77,40 +77,100 @@ fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
     }
 }
 
+/// Where an incoming film goes: onto a stored film, or into a new row.
+#[derive(Debug)]
+enum Match<'a> {
+    /// The stored film, and the incoming one with ids held by other films cleared.
+    Existing(Movie, std::borrow::Cow<'a, MovieInfo>),
+    /// A new row; ids already held by a different stored film are cleared so they stay unique.
+    New(std::borrow::Cow<'a, MovieInfo>),
+}
+
+/// Picks the stored film an incoming one is, among `candidates` that share an external id or
+/// the normalised title and year. Ids are stronger than titles: a MovieLens id match wins, then
+/// TMDB, then IMDb, then title and year; a candidate whose ids contradict the incoming ones
+/// (both known and different) is another film, even with the same title and year (MovieLens
+/// lists a few films twice under different ids).
+fn choose_match<'a>(incoming: &'a MovieInfo, norm: &str, candidates: Vec<Movie>) -> Match<'a> {
+    let a = &incoming.external;
+    let conflicts = |b: &ExternalIds| {
+        fn differ<T: PartialEq>(x: Option<&T>, y: Option<&T>) -> bool {
+            matches!((x, y), (Some(x), Some(y)) if x != y)
+        }
+        differ(a.movielens.as_ref(), b.movielens.as_ref())
+            || differ(a.tmdb.as_ref(), b.tmdb.as_ref())
+            || differ(a.imdb.as_ref(), b.imdb.as_ref())
+    };
+    let rank = |m: &Movie| -> Option<u8> {
+        let b = &m.info.external;
+        if a.movielens.is_some() && a.movielens == b.movielens {
+            Some(0)
+        } else if conflicts(b) {
+            None
+        } else if a.tmdb.is_some() && a.tmdb == b.tmdb {
+            Some(1)
+        } else if a.imdb.is_some() && a.imdb == b.imdb {
+            Some(2)
+        } else if normalize_title(&m.info.title) == norm && m.info.year == incoming.year {
+            Some(3)
+        } else {
+            None
+        }
+    };
+    let best = candidates.iter().filter_map(|m| rank(m).map(|r| (r, m.id))).min().map(|(_, id)| id);
+    // Ids the incoming film shares with a stored film that is not the one it merges into stay
+    // with that film: ids are unique.
+    let mut cleared = std::borrow::Cow::Borrowed(incoming);
+    for m in candidates.iter().filter(|m| Some(m.id) != best) {
+        let b = &m.info.external;
+        if a.movielens.is_some() && a.movielens == b.movielens {
+            cleared.to_mut().external.movielens = None;
+        }
+        if a.tmdb.is_some() && a.tmdb == b.tmdb {
+            cleared.to_mut().external.tmdb = None;
+        }
+        if a.imdb.is_some() && a.imdb == b.imdb {
+            cleared.to_mut().external.imdb = None;
+        }
+    }
+    match best {
+        Some(id) => {
+            let chosen = candidates.into_iter().find(|m| m.id == id).expect("the best candidate is among them");
+            Match::Existing(chosen, cleared)
+        }
+        None => Match::New(cleared),
+    }
+}
+
 /// Upserts one film inside an open transaction. `$conn` is `&mut *tx` of either backend.
 macro_rules! upsert_one {
     ($conn:expr, $m:expr, $now:expr, $summary:expr) => {{
         let m: &MovieInfo = $m;
         let norm = normalize_title(&m.title);
         let year = m.year.map(i64::from);
-        let found: Option<MovieRow> = sqlx::query_as::<_, MovieRow>(&format!(
+        let candidates: Vec<Movie> = sqlx::query_as::<_, MovieRow>(&format!(
             "SELECT {MOVIE_COLUMNS} FROM movies \
-             WHERE ($1 IS NOT NULL AND movielens_id = $1) OR ($2 IS NOT NULL AND tmdb_id = $2) \
-                OR ($3 IS NOT NULL AND imdb_id = $3) \
-             ORDER BY id LIMIT 1"
+             WHERE movielens_id = $1 OR tmdb_id = $2 OR imdb_id = $3 \
+                OR (norm_title = $4 AND (year = $5 OR (year IS NULL AND $5 IS NULL))) \
+             ORDER BY id"
         ))
         .bind(m.external.movielens)
         .bind(m.external.tmdb)
         .bind(m.external.imdb.as_deref())
-        .fetch_optional(&mut *$conn)
-        .await?;
-        let found = match found {
-            Some(row) => Some(row),
-            None => {
-                sqlx::query_as::<_, MovieRow>(&format!(
-                    "SELECT {MOVIE_COLUMNS} FROM movies \
-                     WHERE norm_title = $1 AND (year = $2 OR (year IS NULL AND $2 IS NULL)) \
-                     ORDER BY id LIMIT 1"
-                ))
-                .bind(&norm)
-                .bind(year)
-                .fetch_optional(&mut *$conn)
-                .await?
-            }
+        .bind(&norm)
+        .bind(year)
+        .fetch_all(&mut *$conn)
+        .await?
+        .into_iter()
+        .map(Movie::from)
+        .collect();
+        let (found, m) = match choose_match(m, &norm, candidates) {
+            Match::Existing(stored, cleared) => (Some(stored), cleared),
+            Match::New(cleared) => (None, cleared),
         };
+        let m: &MovieInfo = &m;
         match found {
-            Some(row) => {
-                let stored = Movie::from(row);
+            Some(stored) => {
                 let merged = merge(&stored.info, m);
                 if merged == stored.info {
                     $summary.unchanged += 1;
@@ -275,6 +335,75 @@ impl CatalogRepo for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stored(id: i64, title: &str, year: i32, ml: Option<i64>, tmdb: Option<i64>) -> Movie {
+        Movie {
+            id: MovieId(id),
+            info: MovieInfo {
+                title: title.into(),
+                year: Some(year),
+                external: ExternalIds { movielens: ml, tmdb, imdb: None },
+                ..MovieInfo::default()
+            },
+        }
+    }
+
+    fn incoming(title: &str, year: i32, ml: Option<i64>, tmdb: Option<i64>) -> MovieInfo {
+        MovieInfo {
+            title: title.into(),
+            year: Some(year),
+            external: ExternalIds { movielens: ml, tmdb, imdb: None },
+            ..MovieInfo::default()
+        }
+    }
+
+    fn chosen(m: &Match<'_>) -> Option<i64> {
+        match m {
+            Match::Existing(movie, _) => Some(movie.id.0),
+            Match::New(_) => None,
+        }
+    }
+
+    #[test]
+    fn a_movielens_film_listed_twice_under_two_ids_stays_two_films() {
+        let first = stored(1, "Emma", 1996, Some(838), None);
+        let m = incoming("Emma", 1996, Some(26958), None);
+        assert_eq!(chosen(&choose_match(&m, "emma", vec![first])), None);
+    }
+
+    #[test]
+    fn ids_win_over_titles_and_title_year_matches_fill_in_missing_ids() {
+        let starter = stored(1, "Heat", 1995, None, None);
+        let other = stored(2, "Heat (renamed)", 1990, Some(6), None);
+        let m = incoming("Heat", 1995, Some(6), None);
+        assert_eq!(chosen(&choose_match(&m, "heat", vec![starter.clone(), other])), Some(2));
+        let m = incoming("Heat", 1995, Some(6), None);
+        assert_eq!(chosen(&choose_match(&m, "heat", vec![starter])), Some(1));
+    }
+
+    #[test]
+    fn an_id_taken_by_a_different_film_is_cleared_on_the_new_row() {
+        // Two MovieLens films linked to one TMDB id: the second keeps its MovieLens id only.
+        let first = stored(1, "A", 2000, Some(10), Some(99));
+        let m = incoming("B", 2001, Some(11), Some(99));
+        match choose_match(&m, "b", vec![first]) {
+            Match::New(cleared) => {
+                assert_eq!(cleared.external.tmdb, None);
+                assert_eq!(cleared.external.movielens, Some(11));
+            }
+            Match::Existing(..) => panic!("a different film"),
+        }
+        // Importing that film again merges into its own row and still leaves the id alone.
+        let second = stored(2, "B", 2001, Some(11), None);
+        let first = stored(1, "A", 2000, Some(10), Some(99));
+        match choose_match(&m, "b", vec![first, second]) {
+            Match::Existing(movie, cleared) => {
+                assert_eq!(movie.id, MovieId(2));
+                assert_eq!(cleared.external.tmdb, None);
+            }
+            Match::New(_) => panic!("the same film"),
+        }
+    }
 
     #[test]
     fn merging_keeps_stored_values_where_the_incoming_are_empty() {

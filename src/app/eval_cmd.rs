@@ -1,0 +1,677 @@
+//! `marquee eval rating` / `marquee eval topn` (the offline protocol of
+//! `shared/notes/eval-protocol.md`) and `marquee bench serving` (recommendation latency on a
+//! synthetic 60,000-film model).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+
+use crate::domain::ids::{MovieId, UserId};
+use crate::domain::recommend::als::{AlsParams, ImplicitAls};
+use crate::domain::recommend::baseline::BaselineParams;
+use crate::domain::recommend::baseline::{Popularity, PopularityParams};
+use crate::domain::recommend::ease::{Ease, EaseParams};
+use crate::domain::recommend::ensemble::EnsembleParams;
+use crate::domain::recommend::knn::KnnParams;
+use crate::domain::recommend::metrics::{TopNMetrics, rmse_mae, topn_metrics};
+use crate::domain::recommend::mf::MfParams;
+use crate::domain::recommend::rng::per_user_split;
+use crate::domain::recommend::{Params as _, RatingModel, Ratings, Recommender, top_k};
+
+/// One rating row as read: user, item, rating.
+type Row = (i64, i64, f32);
+
+/// Reads MovieLens `u.data` style (tab-separated `user item rating timestamp`, no header) or
+/// CSV `user_id,item_id,rating,timestamp` with a header line.
+pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let mut f = line.split(['\t', ',']);
+        let (Some(u), Some(i), Some(r)) = (f.next(), f.next(), f.next()) else {
+            bail!("{}:{}: expected user, item, rating", path.display(), n + 1);
+        };
+        match (
+            u.trim().parse::<i64>(),
+            i.trim().parse::<i64>(),
+            r.trim().parse::<f32>(),
+        ) {
+            (Ok(u), Ok(i), Ok(r)) if r.is_finite() => rows.push((u, i, r)),
+            _ if n == 0 => {} // header
+            _ => bail!("{}:{}: cannot parse {line:?}", path.display(), n + 1),
+        }
+    }
+    Ok(rows)
+}
+
+fn to_ratings(rows: &[Row]) -> anyhow::Result<Ratings> {
+    let triples: Vec<(UserId, MovieId, f32)> = rows
+        .iter()
+        .map(|r| (UserId(r.0), MovieId(r.1), r.2))
+        .collect();
+    Ok(Ratings::from_triples(&triples)?)
+}
+
+/// The rating models `--model` accepts; the default is `ensemble`.
+pub const RATING_MODELS: [&str; 5] = ["ensemble", "baseline", "mf", "svdpp", "knn"];
+
+fn fit_rating_model(name: &str, train: &Ratings) -> anyhow::Result<Box<dyn RatingModel>> {
+    Ok(match name {
+        "ensemble" => Box::new(EnsembleParams::default().check()?.fit(train)?),
+        "ens-mf" => Box::new(
+            EnsembleParams {
+                mf: Some(MfParams::default()),
+                ..EnsembleParams::default()
+            }
+            .check()?
+            .fit(train)?,
+        ),
+        "ens-noknn" => Box::new(
+            EnsembleParams {
+                knn: None,
+                ..EnsembleParams::default()
+            }
+            .check()?
+            .fit(train)?,
+        ),
+        "baseline" => Box::new(BaselineParams::default().check()?.fit(train)?),
+        "mf" => Box::new(MfParams::default().check()?.fit(train)?),
+        "svdpp" => Box::new(
+            EnsembleParams::default()
+                .svdpp
+                .unwrap_or_default()
+                .check()?
+                .fit(train)?,
+        ),
+        "knn" => Box::new(KnnParams::default().check()?.fit(train)?),
+        other => bail!("unknown rating model {other:?}; expected one of {RATING_MODELS:?}"),
+    })
+}
+
+/// One fold's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldResult {
+    pub train: String,
+    pub test: String,
+    pub rmse: f64,
+    pub mae: f64,
+    pub fit_s: f64,
+    pub predict_s: f64,
+    pub test_rows: usize,
+}
+
+/// The rating task over several folds.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatingReport {
+    pub model: String,
+    pub folds: Vec<FoldResult>,
+    pub mean_rmse: f64,
+    pub mean_mae: f64,
+    /// Σ (fit + predict) over folds, seconds, 1 thread.
+    pub total_s: f64,
+    pub threads: usize,
+}
+
+fn eval_rating_fold(
+    train: &Path,
+    test: &Path,
+    model: &str,
+    predictions: Option<&mut dyn Write>,
+) -> anyhow::Result<FoldResult> {
+    let train_rows = read_rows(train)?;
+    let test_rows = read_rows(test)?;
+    let (lo, hi) = train_rows
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), r| (a.min(r.2), b.max(r.2)));
+    let data = to_ratings(&train_rows)?;
+    let t0 = Instant::now();
+    let m = fit_rating_model(model, &data)?;
+    let t1 = Instant::now();
+    let preds: Vec<f32> = test_rows
+        .iter()
+        .map(|r| m.predict(UserId(r.0), MovieId(r.1)).clamp(lo, hi))
+        .collect();
+    let t2 = Instant::now();
+    let pairs: Vec<(f32, f32)> = test_rows
+        .iter()
+        .zip(&preds)
+        .map(|(r, &p)| (r.2, p))
+        .collect();
+    let (rmse, mae) = rmse_mae(&pairs);
+    if let Some(w) = predictions {
+        for (r, p) in test_rows.iter().zip(&preds) {
+            writeln!(w, "{},{},{},{p:.6}", r.0, r.1, r.2)?;
+        }
+    }
+    Ok(FoldResult {
+        train: train.display().to_string(),
+        test: test.display().to_string(),
+        rmse,
+        mae,
+        fit_s: (t1 - t0).as_secs_f64(),
+        predict_s: (t2 - t1).as_secs_f64(),
+        test_rows: test_rows.len(),
+    })
+}
+
+/// The rating task on one train/test pair (see [`run_eval_rating_folds`]).
+pub fn run_eval_rating(
+    train: &Path,
+    test: &Path,
+    model: Option<&str>,
+    json: bool,
+    predictions: Option<&Path>,
+    out: impl Write,
+) -> anyhow::Result<()> {
+    run_eval_rating_folds(
+        &[(train.to_path_buf(), test.to_path_buf())],
+        model,
+        json,
+        predictions,
+        out,
+    )
+}
+
+/// The rating task (protocol §A) on several folds: fit on train only, predict every test row
+/// (unknown users/films get the model's bias fallback), clip to the train scale, report RMSE
+/// and MAE per fold and their means, and fit/predict times (parsing excluded). `predictions`
+/// receives `user,item,rating,predicted` per test row of every fold, in order.
+pub fn run_eval_rating_folds(
+    pairs: &[(PathBuf, PathBuf)],
+    model: Option<&str>,
+    json: bool,
+    predictions: Option<&Path>,
+    mut out: impl Write,
+) -> anyhow::Result<()> {
+    let model = model.unwrap_or("ensemble");
+    let mut pred_file = match predictions {
+        Some(p) => {
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+            );
+            writeln!(f, "user,item,rating,predicted")?;
+            Some(f)
+        }
+        None => None,
+    };
+    let mut folds = Vec::new();
+    for (train, test) in pairs {
+        let w = pred_file.as_mut().map(|f| f as &mut dyn Write);
+        folds.push(eval_rating_fold(train, test, model, w)?);
+    }
+    if let Some(mut f) = pred_file {
+        f.flush()?;
+    }
+    let n = folds.len().max(1) as f64;
+    let report = RatingReport {
+        model: model.to_owned(),
+        mean_rmse: folds.iter().map(|f| f.rmse).sum::<f64>() / n,
+        mean_mae: folds.iter().map(|f| f.mae).sum::<f64>() / n,
+        total_s: folds.iter().map(|f| f.fit_s + f.predict_s).sum(),
+        threads: 1,
+        folds,
+    };
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        for f in &report.folds {
+            writeln!(
+                out,
+                "{}  RMSE {:.4}  MAE {:.4}  fit {:.3} s  predict {:.3} s  ({} rows)",
+                f.test, f.rmse, f.mae, f.fit_s, f.predict_s, f.test_rows
+            )?;
+        }
+        writeln!(
+            out,
+            "{}: mean RMSE {:.4}  mean MAE {:.4}  total {:.2} s over {} fold(s), 1 thread",
+            report.model,
+            report.mean_rmse,
+            report.mean_mae,
+            report.total_s,
+            report.folds.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// The top-N models `--model` accepts; the default is `blend` (EASE + implicit ALS +
+/// popularity, weights and EASE λ chosen on the validation split).
+pub const TOPN_MODELS: [&str; 4] = ["blend", "ease", "als", "pop"];
+
+/// Fitted top-N components on one training matrix.
+struct TopN {
+    data: Ratings,
+    ease: Option<Ease>,
+    als: Option<ImplicitAls>,
+    pop: Popularity,
+}
+
+/// Blend weights of the standardised component scores.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Weights {
+    ease: f32,
+    als: f32,
+    pop: f32,
+}
+
+impl TopN {
+    fn fit(
+        data: Ratings,
+        ease: Option<EaseParams>,
+        als: Option<AlsParams>,
+    ) -> anyhow::Result<Self> {
+        let ease = match ease {
+            Some(p) => Some(p.check()?.fit(&data)?),
+            None => None,
+        };
+        let als = match als {
+            Some(p) => Some(p.check()?.fit(&data)?),
+            None => None,
+        };
+        let pop = PopularityParams::default().check()?.fit(&data)?;
+        Ok(Self {
+            data,
+            ease,
+            als,
+            pop,
+        })
+    }
+
+    /// Standardised component scores for user index `u` (`(s − mean) / sd` over all films).
+    fn components(&self, user: UserId, bufs: &mut [Vec<f32>; 3]) {
+        let n = self.data.n_items();
+        for b in bufs.iter_mut() {
+            b.clear();
+            b.resize(n, 0.0);
+        }
+        if let Some(e) = &self.ease {
+            e.score_into(user, &mut bufs[0]);
+        }
+        if let Some(a) = &self.als {
+            a.score_into(user, &mut bufs[1]);
+        }
+        self.pop.score_into(user, &mut bufs[2]);
+        for b in bufs.iter_mut() {
+            let mean = b.iter().sum::<f32>() / n.max(1) as f32;
+            let var = b.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n.max(1) as f32;
+            let inv = if var > 0.0 { 1.0 / var.sqrt() } else { 0.0 };
+            b.iter_mut().for_each(|v| *v = (*v - mean) * inv);
+        }
+    }
+
+    /// Top-k lists (raw item ids) for every user of `users`, train films excluded, ties to the
+    /// smaller item id, for each weight setting.
+    fn lists(&self, users: &[i64], k: usize, settings: &[Weights]) -> Vec<HashMap<i64, Vec<i64>>> {
+        let mut out = vec![HashMap::new(); settings.len()];
+        let mut bufs = [Vec::new(), Vec::new(), Vec::new()];
+        let mut total = vec![0f32; self.data.n_items()];
+        let items = &self.data.items;
+        for &u in users {
+            let Some(ui) = self.data.users.get(UserId(u)) else {
+                continue;
+            };
+            self.components(UserId(u), &mut bufs);
+            let (seen, _) = self.data.by_user.row(ui as usize);
+            for (w, lists) in settings.iter().zip(out.iter_mut()) {
+                for (i, t) in total.iter_mut().enumerate() {
+                    *t = w.ease * bufs[0][i] + w.als * bufs[1][i] + w.pop * bufs[2][i];
+                }
+                let top = top_k(
+                    &total,
+                    k,
+                    |i| items.id(i).0,
+                    |i| seen.binary_search(&i).is_ok(),
+                );
+                lists.insert(u, top.into_iter().map(|(i, _)| items.id(i).0).collect());
+            }
+        }
+        out
+    }
+}
+
+fn relevant_of(test: &[Row]) -> HashMap<i64, HashSet<i64>> {
+    let mut rel: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for r in test {
+        rel.entry(r.0).or_default().insert(r.1);
+    }
+    rel
+}
+
+fn binary(rows: &[Row]) -> anyhow::Result<Ratings> {
+    let ones: Vec<Row> = rows.iter().map(|r| (r.0, r.1, 1.0)).collect();
+    to_ratings(&ones)
+}
+
+/// The top-N report.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopNReport {
+    pub model: String,
+    pub k: usize,
+    pub metrics: TopNMetrics,
+    pub catalogue: usize,
+    pub chosen: String,
+    pub validation_ndcg: Option<f64>,
+    pub tune_s: f64,
+    pub fit_s: f64,
+    pub recommend_s: f64,
+    pub threads: usize,
+}
+
+/// The top-N task (protocol §B): binary implicit training signal (ratings ignored), catalogue =
+/// train films, candidates = catalogue minus the user's train films, relevant = every test film
+/// of the user; P/R/NDCG/MAP/HR@k and coverage. `blend` (the default) chooses EASE's λ and the
+/// blend weights on `per_user_split(train, 43)` by validation NDCG@k, then refits on all of
+/// train. `predictions` receives `user,rank,item`.
+pub fn run_eval_topn(
+    train: &Path,
+    test: &Path,
+    k: usize,
+    model: Option<&str>,
+    json: bool,
+    predictions: Option<&Path>,
+    mut out: impl Write,
+) -> anyhow::Result<()> {
+    let model = model.unwrap_or("blend");
+    if !TOPN_MODELS.contains(&model) {
+        bail!("unknown top-N model {model:?}; expected one of {TOPN_MODELS:?}");
+    }
+    let k = k.max(1);
+    let train_rows = read_rows(train)?;
+    let test_rows = read_rows(test)?;
+    let t_tune = Instant::now();
+    let (mut ease_p, mut weights, mut val_ndcg, mut chosen) = (
+        EaseParams::default(),
+        Weights {
+            ease: 1.0,
+            als: 0.0,
+            pop: 0.0,
+        },
+        None,
+        String::new(),
+    );
+    match model {
+        "als" => {
+            weights = Weights {
+                ease: 0.0,
+                als: 1.0,
+                pop: 0.0,
+            }
+        }
+        "pop" => {
+            weights = Weights {
+                ease: 0.0,
+                als: 0.0,
+                pop: 1.0,
+            }
+        }
+        "ease" => {}
+        _ => {
+            let (sub, val) = per_user_split(&train_rows, 43);
+            let sub = binary(&sub)?;
+            let rel = relevant_of(&val);
+            let mut users: Vec<i64> = rel.keys().copied().collect();
+            users.sort_unstable();
+            let mut best = (f64::MIN, 0usize);
+            let lambdas = [250.0f32, 500.0, 1000.0];
+            let als = TopN::fit(sub.clone(), None, Some(AlsParams::default()))?.als;
+            let grid: Vec<Weights> = [0.0f32, 0.15, 0.3, 0.5, 0.8]
+                .iter()
+                .flat_map(|&a| {
+                    [0.0f32, 0.05, 0.15].into_iter().map(move |p| Weights {
+                        ease: 1.0,
+                        als: a,
+                        pop: p,
+                    })
+                })
+                .collect();
+            let mut best_w = (f64::MIN, grid[0]);
+            for (li, &lambda) in lambdas.iter().enumerate() {
+                let mut m = TopN::fit(
+                    sub.clone(),
+                    Some(EaseParams {
+                        lambda,
+                        ..EaseParams::default()
+                    }),
+                    None,
+                )?;
+                m.als.clone_from(&als);
+                let settings: &[Weights] = &grid;
+                let all = m.lists(&users, k, settings);
+                let cat = m.data.n_items();
+                let ndcg_ease = topn_metrics(&all[0], &rel, k, cat).ndcg;
+                if ndcg_ease > best.0 {
+                    best = (ndcg_ease, li);
+                    best_w = (f64::MIN, grid[0]);
+                    for (w, lists) in grid.iter().zip(&all) {
+                        let nd = topn_metrics(lists, &rel, k, cat).ndcg;
+                        if nd > best_w.0 {
+                            best_w = (nd, *w);
+                        }
+                    }
+                }
+            }
+            ease_p.lambda = lambdas[best.1];
+            weights = best_w.1;
+            val_ndcg = Some(best_w.0);
+        }
+    }
+    let tune_s = t_tune.elapsed().as_secs_f64();
+    if chosen.is_empty() {
+        chosen = format!(
+            "ease λ {} · weights ease {} als {} pop {}",
+            ease_p.lambda, weights.ease, weights.als, weights.pop
+        );
+    }
+    let data = binary(&train_rows)?;
+    let t0 = Instant::now();
+    let m = TopN::fit(
+        data,
+        (weights.ease != 0.0).then_some(ease_p),
+        (weights.als != 0.0).then(AlsParams::default),
+    )?;
+    let t1 = Instant::now();
+    let rel = relevant_of(&test_rows);
+    let mut users: Vec<i64> = rel.keys().copied().collect();
+    users.sort_unstable();
+    let lists = m.lists(&users, k, &[weights]).pop().unwrap_or_default();
+    let t2 = Instant::now();
+    let metrics = topn_metrics(&lists, &rel, k, m.data.n_items());
+    if let Some(p) = predictions {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        );
+        writeln!(f, "user,rank,item")?;
+        for u in &users {
+            for (j, i) in lists.get(u).into_iter().flatten().enumerate() {
+                writeln!(f, "{u},{},{i}", j + 1)?;
+            }
+        }
+        f.flush()?;
+    }
+    let report = TopNReport {
+        model: model.to_owned(),
+        k,
+        metrics,
+        catalogue: m.data.n_items(),
+        chosen,
+        validation_ndcg: val_ndcg,
+        tune_s,
+        fit_s: (t1 - t0).as_secs_f64(),
+        recommend_s: (t2 - t1).as_secs_f64(),
+        threads: 1,
+    };
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        let x = &report.metrics;
+        writeln!(
+            out,
+            "{} ({}): P@{k} {:.4}  R@{k} {:.4}  NDCG@{k} {:.4}  MAP@{k} {:.4}  HR@{k} {:.4}  coverage {:.4}  | {} users, catalogue {} | tune {:.2} s, fit {:.2} s, recommend {:.2} s, 1 thread",
+            report.model,
+            report.chosen,
+            x.precision,
+            x.recall,
+            x.ndcg,
+            x.map,
+            x.hit_rate,
+            x.coverage,
+            x.users,
+            report.catalogue,
+            report.tune_s,
+            report.fit_s,
+            report.recommend_s
+        )?;
+    }
+    Ok(())
+}
+
+/// `marquee bench serving`: builds a synthetic hybrid (implicit ALS, 64 factors, plus
+/// popularity) over 60,000 films and 2,000 users with 50 likes each (seeded), then times
+/// `Hybrid::recommend(user, 10)` — scoring, blending, exclusion, top-50, MMR and reasons — for
+/// 2,000 calls on one thread, and the ALS fold-in of a 50-signal user. Prints p50/p99/max.
+pub fn run_bench_serving(mut out: impl Write) -> anyhow::Result<()> {
+    use crate::domain::recommend::Signals;
+    use crate::domain::recommend::data::IdMap;
+    use crate::domain::recommend::hybrid::HybridParams;
+    use crate::domain::recommend::rng::SplitMix64;
+    let (n_items, n_users, k, likes) = (60_000usize, 2_000usize, 64usize, 50usize);
+    let mut rng = SplitMix64::new(7);
+    let mut items = IdMap::default();
+    for i in 0..n_items {
+        items.insert(MovieId(i as i64 + 1));
+    }
+    let mut users = IdMap::default();
+    for u in 0..n_users {
+        users.insert(UserId(u as i64 + 1));
+    }
+    let x: Vec<f32> = (0..n_users * k).map(|_| rng.normal_f32(0.3)).collect();
+    let y: Vec<f32> = (0..n_items * k).map(|_| rng.normal_f32(0.3)).collect();
+    let mut signals = Signals::default();
+    for u in 0..n_users {
+        for _ in 0..likes {
+            let m = MovieId(rng.below(n_items) as i64 + 1);
+            signals.implicit.push((UserId(u as i64 + 1), m, 1.0));
+        }
+        signals.excluded.insert(
+            UserId(u as i64 + 1),
+            (0..10)
+                .map(|_| MovieId(rng.below(n_items) as i64 + 1))
+                .collect(),
+        );
+    }
+    let pop_data = Ratings::from_triples(&signals.implicit)?;
+    let pop = PopularityParams::default().check()?.fit(&pop_data)?;
+    let als = ImplicitAls::from_factors(users, items.clone(), k, x, y, 10.0, 1.0)
+        .context("synthetic factors are well-formed")?;
+    let fold_signals: Vec<(MovieId, f32)> = signals.implicit[..likes]
+        .iter()
+        .map(|s| (s.1, s.2))
+        .collect();
+    let catalog: Vec<MovieId> = items.ids().to_vec();
+    let hybrid =
+        HybridParams::default()
+            .check()?
+            .build(&catalog, &pop, Some(als.clone()), None, &signals);
+    let mut times = Vec::with_capacity(n_users);
+    let mut checksum = 0f64;
+    for u in 0..n_users {
+        let t = Instant::now();
+        let picks = hybrid.recommend(UserId(u as i64 + 1), 10);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        checksum += picks.iter().map(|p| f64::from(p.score)).sum::<f64>();
+    }
+    let mut fold = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let t = Instant::now();
+        let v = als.fold_in(&fold_signals);
+        fold.push(t.elapsed().as_secs_f64() * 1e3);
+        checksum += f64::from(v[0]);
+    }
+    let pct = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 - 1.0) * q).round() as usize]
+    };
+    writeln!(
+        out,
+        "serving: {n_items} films, {k} factors, 1 thread, {n_users} calls of recommend(user, 10): p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
+        pct(&mut times, 0.5),
+        pct(&mut times, 0.99),
+        pct(&mut times, 1.0)
+    )?;
+    writeln!(
+        out,
+        "fold-in: {likes} signals, {k} factors, 1000 calls: p50 {:.3} ms  p99 {:.3} ms  (checksum {checksum:.3})",
+        pct(&mut fold, 0.5),
+        pct(&mut fold, 0.99)
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folds(
+        dir: &str,
+        n: usize,
+        f: impl Fn(usize) -> (String, String),
+    ) -> Vec<(PathBuf, PathBuf)> {
+        (1..=n)
+            .map(|k| {
+                let (a, b) = f(k);
+                (PathBuf::from(dir).join(a), PathBuf::from(dir).join(b))
+            })
+            .collect()
+    }
+
+    /// Scratch runner for the real data (not part of the normal suite).
+    #[test]
+    #[ignore = "reads /work/shared/data; run with --ignored in release"]
+    fn eval_rating_on_movielens() {
+        let model = std::env::var("MODEL").ok();
+        let ml = folds("/work/shared/data/ml-100k", 5, |k| {
+            (format!("u{k}.base"), format!("u{k}.test"))
+        });
+        run_eval_rating_folds(&ml, model.as_deref(), false, None, std::io::stdout()).expect("runs");
+        let ls = folds("/work/shared/data/splits/ml-latest-small-5fold", 5, |k| {
+            (format!("fold{k}.train.csv"), format!("fold{k}.test.csv"))
+        });
+        run_eval_rating_folds(&ls, model.as_deref(), false, None, std::io::stdout()).expect("runs");
+    }
+
+    #[test]
+    #[ignore = "a timing benchmark; run with --ignored in release"]
+    fn bench_serving() {
+        run_bench_serving(std::io::stdout()).expect("runs");
+    }
+
+    #[test]
+    #[ignore = "reads /work/shared/data; run with --ignored in release"]
+    fn eval_topn_on_movielens() {
+        let model = std::env::var("MODEL").ok();
+        for d in ["ml-100k-topn", "ml-latest-small-topn"] {
+            let dir = PathBuf::from("/work/shared/data/splits").join(d);
+            run_eval_topn(
+                &dir.join("train.csv"),
+                &dir.join("test.csv"),
+                10,
+                model.as_deref(),
+                false,
+                None,
+                std::io::stdout(),
+            )
+            .expect("runs");
+        }
+    }
+}

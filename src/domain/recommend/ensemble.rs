@@ -1,0 +1,240 @@
+//! The rating ensemble: a linear blend of baseline, biased MF, SVD++ and item-kNN, whose
+//! weights are fitted by ridge least squares on a validation split carved from the training
+//! data (the protocol's `per_user_split(train, 43)`), then applied to the same models refitted
+//! on all the training data (linear blending as in the Netflix Prize; Töscher, Jahrer &
+//! Bell 2009; Koren 2009).
+
+use crate::domain::ids::{MovieId, UserId};
+
+use super::baseline::{Baseline, BaselineParams};
+use super::data::Ratings;
+use super::knn::{ItemKnn, KnnParams};
+use super::linalg::cholesky_solve;
+use super::mf::{BiasedMf, MfParams};
+use super::rng::per_user_split;
+use super::{Checked, DataError, FitError, ParamError, Params, RatingModel, ensure, finite_or};
+
+/// Hyper-parameters of [`RatingEnsemble`].
+#[derive(Debug, Clone)]
+pub struct EnsembleParams {
+    pub baseline: BaselineParams,
+    /// `None` leaves plain biased MF out.
+    pub mf: Option<MfParams>,
+    /// SVD++ (the `implicit` flag is forced on); `None` leaves it out.
+    pub svdpp: Option<MfParams>,
+    /// `None` leaves item-kNN out.
+    pub knn: Option<KnnParams>,
+    /// Seed of the validation split.
+    pub validation_seed: u64,
+    /// Ridge penalty on the blend weights, per validation row.
+    pub ridge: f64,
+}
+
+impl Default for EnsembleParams {
+    fn default() -> Self {
+        Self {
+            baseline: BaselineParams::default(),
+            mf: None,
+            svdpp: Some(MfParams {
+                factors: 32,
+                epochs: 20,
+                implicit: true,
+                learning_rate: 0.007,
+                reg: 0.05,
+                ..MfParams::default()
+            }),
+            knn: Some(KnnParams::default()),
+            validation_seed: 43,
+            ridge: 1e-4,
+        }
+    }
+}
+
+impl Params for EnsembleParams {
+    fn check(self) -> Result<Checked<Self>, ParamError> {
+        self.baseline.clone().check()?;
+        if let Some(p) = &self.mf {
+            p.clone().check()?;
+        }
+        if let Some(p) = &self.svdpp {
+            p.clone().check()?;
+        }
+        if let Some(p) = &self.knn {
+            p.clone().check()?;
+        }
+        ensure(
+            self.ridge >= 0.0 && self.ridge.is_finite(),
+            "ensemble",
+            "ridge",
+            "≥ 0",
+            self.ridge,
+        )?;
+        Ok(Checked(self))
+    }
+}
+
+/// The component models of one fit.
+#[derive(Debug, Clone)]
+struct Parts {
+    baseline: Baseline,
+    mf: Option<BiasedMf>,
+    svdpp: Option<BiasedMf>,
+    knn: Option<ItemKnn>,
+}
+
+impl Parts {
+    fn fit(p: &EnsembleParams, data: &Ratings) -> Result<Self, FitError> {
+        Ok(Self {
+            baseline: p.baseline.clone().check()?.fit(data)?,
+            mf: match &p.mf {
+                Some(m) => Some(m.clone().check()?.fit(data)?),
+                None => None,
+            },
+            svdpp: match &p.svdpp {
+                Some(s) => Some(
+                    MfParams {
+                        implicit: true,
+                        ..s.clone()
+                    }
+                    .check()?
+                    .fit(data)?,
+                ),
+                None => None,
+            },
+            knn: match &p.knn {
+                Some(k) => Some(k.clone().check()?.fit(data)?),
+                None => None,
+            },
+        })
+    }
+
+    /// The feature row: 1, then each component's prediction.
+    fn features(&self, user: UserId, movie: MovieId, out: &mut Vec<f64>) {
+        let u = self.baseline.users.get(user);
+        let i = self.baseline.items.get(movie);
+        out.clear();
+        out.push(1.0);
+        out.push(f64::from(self.baseline.predict_idx(u, i)));
+        if let Some(m) = &self.mf {
+            out.push(f64::from(m.predict_idx(u, i)));
+        }
+        if let Some(m) = &self.svdpp {
+            out.push(f64::from(m.predict_idx(u, i)));
+        }
+        if let Some(m) = &self.knn {
+            out.push(f64::from(m.predict_idx(u, i)));
+        }
+    }
+}
+
+/// A fitted blend. Predictions are finite and not clipped.
+#[derive(Debug, Clone)]
+pub struct RatingEnsemble {
+    parts: Parts,
+    /// Intercept, then one weight per component (baseline, [MF], [SVD++], [kNN]).
+    pub weights: Vec<f64>,
+}
+
+impl Checked<EnsembleParams> {
+    /// Fits the components on sub-train, the weights on validation, then refits the
+    /// components on all of `data`. Falls back to equal weights when the validation split is
+    /// empty (every user has fewer than 5 ratings).
+    ///
+    /// # Errors
+    /// [`DataError::Empty`] when `data` has no ratings.
+    pub fn fit(&self, data: &Ratings) -> Result<RatingEnsemble, FitError> {
+        if data.nnz() == 0 {
+            return Err(DataError::Empty("ensemble").into());
+        }
+        let p = &self.0;
+        let rows: Vec<(i64, i64, f32)> = data
+            .entries()
+            .map(|(u, i, r)| (data.users.id(u).0, data.items.id(i).0, r))
+            .collect();
+        let (sub, val) = per_user_split(&rows, p.validation_seed);
+        let n_feat = 2
+            + usize::from(p.mf.is_some())
+            + usize::from(p.svdpp.is_some())
+            + usize::from(p.knn.is_some());
+        let mut weights = vec![0f64; n_feat];
+        let mut solved = false;
+        if !val.is_empty() {
+            let sub: Vec<(UserId, MovieId, f32)> = sub
+                .iter()
+                .map(|r| (UserId(r.0), MovieId(r.1), r.2))
+                .collect();
+            let sub = Ratings::from_triples(&sub)?;
+            let parts = Parts::fit(p, &sub)?;
+            let mut a = vec![0f64; n_feat * n_feat];
+            let mut b = vec![0f64; n_feat];
+            let mut x = Vec::with_capacity(n_feat);
+            for &(u, m, r) in &val {
+                parts.features(UserId(u), MovieId(m), &mut x);
+                for r_ in 0..n_feat {
+                    b[r_] += x[r_] * f64::from(r);
+                    for c in 0..n_feat {
+                        a[r_ * n_feat + c] += x[r_] * x[c];
+                    }
+                }
+            }
+            let lam = p.ridge * val.len() as f64;
+            for d in 1..n_feat {
+                a[d * n_feat + d] += lam;
+            }
+            solved = cholesky_solve(&mut a, &mut b, n_feat);
+            if solved {
+                weights = b;
+            }
+        }
+        if !solved {
+            weights = vec![1.0 / (n_feat - 1) as f64; n_feat];
+            weights[0] = 0.0;
+        }
+        Ok(RatingEnsemble {
+            parts: Parts::fit(p, data)?,
+            weights,
+        })
+    }
+}
+
+impl RatingEnsemble {
+    /// The baseline component (for fallbacks and explanations).
+    pub fn baseline(&self) -> &Baseline {
+        &self.parts.baseline
+    }
+}
+
+impl RatingModel for RatingEnsemble {
+    fn predict(&self, user: UserId, movie: MovieId) -> f32 {
+        let mut x = Vec::with_capacity(self.weights.len());
+        self.parts.features(user, movie, &mut x);
+        let s: f64 = x.iter().zip(&self.weights).map(|(a, w)| a * w).sum();
+        finite_or(s as f32, self.parts.baseline.mu)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::recommend::mf::tests::two_tastes;
+
+    #[test]
+    fn the_blend_predicts_finite_values_everywhere() {
+        let data = Ratings::from_triples(&two_tastes()).expect("finite");
+        let params = EnsembleParams {
+            mf: Some(MfParams {
+                factors: 4,
+                epochs: 100,
+                learning_rate: 0.02,
+                ..MfParams::default()
+            }),
+            svdpp: None,
+            ..EnsembleParams::default()
+        };
+        let m = params.check().expect("valid").fit(&data).expect("fits");
+        assert!(m.predict(UserId(0), MovieId(0)) > m.predict(UserId(0), MovieId(8)));
+        for (u, i) in [(0, 0), (-1, 3), (2, -5), (-1, -1)] {
+            assert!(m.predict(UserId(u), MovieId(i)).is_finite());
+        }
+    }
+}
