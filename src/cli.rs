@@ -102,6 +102,46 @@ pub enum ImportCommand {
 /// `marquee eval …`
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// Rating prediction (RMSE, MAE, time) on one or more train/test folds. Files are MovieLens
+    /// u.data-style (tab-separated, no header) or CSV `user_id,item_id,rating,timestamp`.
+    Rating {
+        /// Training file; repeat --train/--test for several folds (mean over folds reported).
+        #[arg(long, required = true)]
+        train: Vec<PathBuf>,
+        /// Test file, paired with the --train at the same position.
+        #[arg(long, required = true)]
+        test: Vec<PathBuf>,
+        /// Model: ensemble (default), baseline, mf, svdpp, knn.
+        #[arg(long)]
+        model: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also write `user,item,rating,predicted` per test row to this file.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+    },
+    /// Top-N recommendation (precision, recall, NDCG, MAP, hit rate, coverage at k, time).
+    Topn {
+        /// Training file.
+        #[arg(long)]
+        train: PathBuf,
+        /// Test file.
+        #[arg(long)]
+        test: PathBuf,
+        /// List length.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        k: u16,
+        /// Model: blend (default), ease, als, pop.
+        #[arg(long)]
+        model: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also write `user,rank,item` per recommended film to this file.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+    },
     /// VADER against the human-rated sentences: agreement, correlation per file, throughput.
     Sentiment {
         /// Folder of *_GroundTruth.txt files (e.g. ../shared/data/vader-ground-truth).
@@ -120,4 +160,15 @@ pub enum EvalCommand {
 pub enum BenchCommand {
     /// Title-search latency over a seeded synthetic 60,000-title catalog.
     Search,
+    /// Scoring latency for one user over a synthetic 60,000-film model, and fold-in time.
+    Serving,
+    /// Rating import throughput and peak memory on a generated file of MovieLens 25M shape.
+    Import {
+        /// Ratings to generate (ML-25M has 25,000,095).
+        #[arg(long, default_value_t = 25_000_000)]
+        rows: u64,
+        /// Where to write the generated files and the SQLite database (a temporary folder if unset).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }

@@ -62,13 +62,18 @@ CREATE TABLE feedback_events (
     guild_id        BIGINT,
     message_id      BIGINT,
     created_at      BIGINT NOT NULL,
-    idempotency_key TEXT    UNIQUE
+    idempotency_key TEXT,
+    -- Set on events that may exist once per user and film (imported ratings: the source's
+    -- name); NULL on the rest, and NULLs never collide in a unique index.
+    once_key        TEXT
 );
-CREATE INDEX feedback_user_movie ON feedback_events (user_id, movie_id);
-CREATE INDEX feedback_movie ON feedback_events (movie_id);
--- Imported ratings are stored once per (user, film, source): re-importing a file adds nothing.
-CREATE UNIQUE INDEX feedback_historical_once ON feedback_events (user_id, movie_id, source)
-    WHERE kind = 'historical';
+-- Same key twice = same event (a Discord event delivered again after a resume).
+-- Partial, so the millions of imported ratings (no key) cost this index nothing.
+CREATE UNIQUE INDEX feedback_idempotency ON feedback_events (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+-- A user's events (the hot path), and at most one imported rating per user, film and source,
+-- in one index: re-importing a file adds nothing.
+CREATE UNIQUE INDEX feedback_user_movie ON feedback_events (user_id, movie_id, once_key);
 
 CREATE TABLE reviews (
     id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -51,7 +51,9 @@ CREATE TABLE guild_members (
 
 -- The append-only feedback log. A removed reaction is a new 'reaction_removed' row.
 CREATE TABLE feedback_events (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- No AUTOINCREMENT: the log is append-only, so max(id) + 1 never reuses an id, and bulk
+    -- imports skip the sqlite_sequence bookkeeping on every row.
+    id              INTEGER PRIMARY KEY,
     user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     movie_id        INTEGER NOT NULL REFERENCES movies (id) ON DELETE CASCADE,
     kind            TEXT    NOT NULL,
@@ -62,13 +64,18 @@ CREATE TABLE feedback_events (
     guild_id        INTEGER,
     message_id      INTEGER,
     created_at      INTEGER NOT NULL,
-    idempotency_key TEXT    UNIQUE
+    idempotency_key TEXT,
+    -- Set on events that may exist once per user and film (imported ratings: the source's
+    -- name); NULL on the rest, and NULLs never collide in a unique index.
+    once_key        TEXT
 );
-CREATE INDEX feedback_user_movie ON feedback_events (user_id, movie_id);
-CREATE INDEX feedback_movie ON feedback_events (movie_id);
--- Imported ratings are stored once per (user, film, source): re-importing a file adds nothing.
-CREATE UNIQUE INDEX feedback_historical_once ON feedback_events (user_id, movie_id, source)
-    WHERE kind = 'historical';
+-- Same key twice = same event (a Discord event delivered again after a resume).
+-- Partial, so the millions of imported ratings (no key) cost this index nothing.
+CREATE UNIQUE INDEX feedback_idempotency ON feedback_events (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+-- A user's events (the hot path), and at most one imported rating per user, film and source,
+-- in one index: re-importing a file adds nothing.
+CREATE UNIQUE INDEX feedback_user_movie ON feedback_events (user_id, movie_id, once_key);
 
 CREATE TABLE reviews (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -10,7 +10,9 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use serde::Serialize;
 
-use crate::domain::ids::{MovieId, UserId};
+use crate::domain::catalog::{Genre, Movie, MovieInfo};
+use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
+use crate::domain::ids::{EventId, MovieId, UserId};
 use crate::domain::recommend::als::{AlsParams, ImplicitAls};
 use crate::domain::recommend::baseline::BaselineParams;
 use crate::domain::recommend::baseline::{Popularity, PopularityParams};
@@ -19,7 +21,8 @@ use crate::domain::recommend::ensemble::EnsembleParams;
 use crate::domain::recommend::knn::KnnParams;
 use crate::domain::recommend::metrics::{TopNMetrics, rmse_mae, topn_metrics};
 use crate::domain::recommend::mf::MfParams;
-use crate::domain::recommend::rng::per_user_split;
+use crate::domain::recommend::rng::{SplitMix64, per_user_split};
+use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest, TrainParams, train};
 use crate::domain::recommend::{Params as _, RatingModel, Ratings, Recommender, top_k};
 
 /// One rating row as read: user, item, rating.
@@ -67,22 +70,6 @@ pub const RATING_MODELS: [&str; 5] = ["ensemble", "baseline", "mf", "svdpp", "kn
 fn fit_rating_model(name: &str, train: &Ratings) -> anyhow::Result<Box<dyn RatingModel>> {
     Ok(match name {
         "ensemble" => Box::new(EnsembleParams::default().check()?.fit(train)?),
-        "ens-mf" => Box::new(
-            EnsembleParams {
-                mf: Some(MfParams::default()),
-                ..EnsembleParams::default()
-            }
-            .check()?
-            .fit(train)?,
-        ),
-        "ens-noknn" => Box::new(
-            EnsembleParams {
-                knn: None,
-                ..EnsembleParams::default()
-            }
-            .check()?
-            .fit(train)?,
-        ),
         "baseline" => Box::new(BaselineParams::default().check()?.fit(train)?),
         "mf" => Box::new(MfParams::default().check()?.fit(train)?),
         "svdpp" => Box::new(
@@ -305,7 +292,9 @@ impl TopN {
             let mean = b.iter().sum::<f32>() / n.max(1) as f32;
             let var = b.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n.max(1) as f32;
             let inv = if var > 0.0 { 1.0 / var.sqrt() } else { 0.0 };
-            b.iter_mut().for_each(|v| *v = (*v - mean) * inv);
+            for v in b.iter_mut() {
+                *v = (*v - mean) * inv;
+            }
         }
     }
 
@@ -352,6 +341,74 @@ fn binary(rows: &[Row]) -> anyhow::Result<Ratings> {
     to_ratings(&ones)
 }
 
+/// Chooses EASE's λ and the blend weights on `per_user_split(train, 43)` by validation
+/// NDCG@k: the λ whose pure-EASE lists score best, then the best weights for that λ (ALS
+/// weight 0–0.8; popularity −0.1–0.15, where a negative weight is a small popularity
+/// debiasing that widens coverage). Returns (λ, weights, validation NDCG).
+fn tune_blend(train_rows: &[Row], k: usize) -> anyhow::Result<(f32, Weights, f64)> {
+    let (sub, val) = per_user_split(train_rows, 43);
+    let sub = binary(&sub)?;
+    let rel = relevant_of(&val);
+    let mut users: Vec<i64> = rel.keys().copied().collect();
+    users.sort_unstable();
+    let lambdas = [250.0f32, 500.0, 1000.0];
+    let als = TopN::fit(sub.clone(), None, Some(AlsParams::default()))?.als;
+    let grid: Vec<Weights> = [0.0f32, 0.15, 0.3, 0.5, 0.8]
+        .iter()
+        .flat_map(|&a| {
+            [0.0f32, -0.1, -0.05, 0.05, 0.15]
+                .into_iter()
+                .map(move |p| Weights {
+                    ease: 1.0,
+                    als: a,
+                    pop: p,
+                })
+        })
+        .collect();
+    let mut best = (f64::MIN, lambdas[0]);
+    let mut best_w = (f64::MIN, grid[0]);
+    for &lambda in &lambdas {
+        let mut m = TopN::fit(
+            sub.clone(),
+            Some(EaseParams {
+                lambda,
+                ..EaseParams::default()
+            }),
+            None,
+        )?;
+        m.als.clone_from(&als);
+        let all = m.lists(&users, k, &grid);
+        let cat = m.data.n_items();
+        let ndcg_ease = topn_metrics(&all[0], &rel, k, cat).ndcg;
+        if ndcg_ease > best.0 {
+            best = (ndcg_ease, lambda);
+            best_w = (f64::MIN, grid[0]);
+            for (w, lists) in grid.iter().zip(&all) {
+                let nd = topn_metrics(lists, &rel, k, cat).ndcg;
+                if nd > best_w.0 {
+                    best_w = (nd, *w);
+                }
+            }
+        }
+    }
+    Ok((best.1, best_w.1, best_w.0))
+}
+
+/// Writes `user,rank,item` rows for every user's list.
+fn write_lists(path: &Path, users: &[i64], lists: &HashMap<i64, Vec<i64>>) -> anyhow::Result<()> {
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    writeln!(f, "user,rank,item")?;
+    for u in users {
+        for (j, i) in lists.get(u).into_iter().flatten().enumerate() {
+            writeln!(f, "{u},{},{i}", j + 1)?;
+        }
+    }
+    f.flush()?;
+    Ok(())
+}
+
 /// The top-N report.
 #[derive(Debug, Clone, Serialize)]
 pub struct TopNReport {
@@ -389,89 +446,25 @@ pub fn run_eval_topn(
     let train_rows = read_rows(train)?;
     let test_rows = read_rows(test)?;
     let t_tune = Instant::now();
-    let (mut ease_p, mut weights, mut val_ndcg, mut chosen) = (
-        EaseParams::default(),
-        Weights {
-            ease: 1.0,
-            als: 0.0,
-            pop: 0.0,
-        },
-        None,
-        String::new(),
-    );
-    match model {
-        "als" => {
-            weights = Weights {
-                ease: 0.0,
-                als: 1.0,
-                pop: 0.0,
-            }
-        }
-        "pop" => {
-            weights = Weights {
-                ease: 0.0,
-                als: 0.0,
-                pop: 1.0,
-            }
-        }
-        "ease" => {}
-        _ => {
-            let (sub, val) = per_user_split(&train_rows, 43);
-            let sub = binary(&sub)?;
-            let rel = relevant_of(&val);
-            let mut users: Vec<i64> = rel.keys().copied().collect();
-            users.sort_unstable();
-            let mut best = (f64::MIN, 0usize);
-            let lambdas = [250.0f32, 500.0, 1000.0];
-            let als = TopN::fit(sub.clone(), None, Some(AlsParams::default()))?.als;
-            let grid: Vec<Weights> = [0.0f32, 0.15, 0.3, 0.5, 0.8]
-                .iter()
-                .flat_map(|&a| {
-                    [0.0f32, 0.05, 0.15].into_iter().map(move |p| Weights {
-                        ease: 1.0,
-                        als: a,
-                        pop: p,
-                    })
-                })
-                .collect();
-            let mut best_w = (f64::MIN, grid[0]);
-            for (li, &lambda) in lambdas.iter().enumerate() {
-                let mut m = TopN::fit(
-                    sub.clone(),
-                    Some(EaseParams {
-                        lambda,
-                        ..EaseParams::default()
-                    }),
-                    None,
-                )?;
-                m.als.clone_from(&als);
-                let settings: &[Weights] = &grid;
-                let all = m.lists(&users, k, settings);
-                let cat = m.data.n_items();
-                let ndcg_ease = topn_metrics(&all[0], &rel, k, cat).ndcg;
-                if ndcg_ease > best.0 {
-                    best = (ndcg_ease, li);
-                    best_w = (f64::MIN, grid[0]);
-                    for (w, lists) in grid.iter().zip(&all) {
-                        let nd = topn_metrics(lists, &rel, k, cat).ndcg;
-                        if nd > best_w.0 {
-                            best_w = (nd, *w);
-                        }
-                    }
-                }
-            }
-            ease_p.lambda = lambdas[best.1];
-            weights = best_w.1;
-            val_ndcg = Some(best_w.0);
-        }
+    let mut ease_p = EaseParams::default();
+    let (ease, als, pop) = match model {
+        "als" => (0.0, 1.0, 0.0),
+        "pop" => (0.0, 0.0, 1.0),
+        _ => (1.0, 0.0, 0.0),
+    };
+    let mut weights = Weights { ease, als, pop };
+    let mut val_ndcg = None;
+    if model == "blend" {
+        let (lambda, w, nd) = tune_blend(&train_rows, k)?;
+        ease_p.lambda = lambda;
+        weights = w;
+        val_ndcg = Some(nd);
     }
     let tune_s = t_tune.elapsed().as_secs_f64();
-    if chosen.is_empty() {
-        chosen = format!(
-            "ease λ {} · weights ease {} als {} pop {}",
-            ease_p.lambda, weights.ease, weights.als, weights.pop
-        );
-    }
+    let chosen = format!(
+        "ease λ {} · weights ease {} als {} pop {}",
+        ease_p.lambda, weights.ease, weights.als, weights.pop
+    );
     let data = binary(&train_rows)?;
     let t0 = Instant::now();
     let m = TopN::fit(
@@ -487,16 +480,7 @@ pub fn run_eval_topn(
     let t2 = Instant::now();
     let metrics = topn_metrics(&lists, &rel, k, m.data.n_items());
     if let Some(p) = predictions {
-        let mut f = std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        );
-        writeln!(f, "user,rank,item")?;
-        for u in &users {
-            for (j, i) in lists.get(u).into_iter().flatten().enumerate() {
-                writeln!(f, "{u},{},{i}", j + 1)?;
-            }
-        }
-        f.flush()?;
+        write_lists(p, &users, &lists)?;
     }
     let report = TopNReport {
         model: model.to_owned(),
@@ -536,84 +520,131 @@ pub fn run_eval_topn(
     Ok(())
 }
 
-/// `marquee bench serving`: builds a synthetic hybrid (implicit ALS, 64 factors, plus
-/// popularity) over 60,000 films and 2,000 users with 50 likes each (seeded), then times
-/// `Hybrid::recommend(user, 10)` — scoring, blending, exclusion, top-50, MMR and reasons — for
-/// 2,000 calls on one thread, and the ALS fold-in of a 50-signal user. Prints p50/p99/max.
+/// A synthetic catalog of `n` films (seeded): 1–3 of 19 genres, 4 keywords of 3,000, a
+/// director of 8,000, 3 actors of 30,000, a year and a vote count.
+fn synthetic_catalog(n: usize, rng: &mut SplitMix64) -> Vec<Movie> {
+    (0..n)
+        .map(|i| {
+            let genres = (0..=rng.below(3))
+                .map(|_| Genre::ALL[rng.below(Genre::ALL.len())])
+                .collect();
+            Movie {
+                id: MovieId(i as i64 + 1),
+                info: MovieInfo {
+                    title: format!("Film {i}"),
+                    year: Some(1950 + rng.below(75) as i32),
+                    genres,
+                    keywords: (0..4).map(|_| format!("kw{}", rng.below(3000))).collect(),
+                    directors: vec![format!("Director {}", rng.below(8000))],
+                    cast: (0..3)
+                        .map(|_| format!("Actor {}", rng.below(30_000)))
+                        .collect(),
+                    vote_count: rng.below(5000) as i64,
+                    ..MovieInfo::default()
+                },
+            }
+        })
+        .collect()
+}
+
+fn synthetic_event(
+    id: i64,
+    user: i64,
+    movie: i64,
+    kind: FeedbackKind,
+    value: f64,
+) -> FeedbackEvent {
+    FeedbackEvent {
+        id: EventId(id),
+        event: NewFeedbackEvent {
+            user: UserId(user),
+            movie: MovieId(movie),
+            kind,
+            value: Some(value),
+            weight: 1.0,
+            raw: None,
+            source: "bench".into(),
+            guild: None,
+            message_id: None,
+            created_at_ms: id,
+            idempotency_key: None,
+        },
+    }
+}
+
+fn percentiles(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.99), at(1.0))
+}
+
+/// `marquee bench serving`: trains a [`ModelSnapshot`] (default [`TrainParams`]) on a synthetic
+/// 60,000-film catalog with content features and 2,000 users × 50 ratings (zipf-like film
+/// choice, seeded), then on one thread times 2,000 calls of
+/// `recommend(user, count 10)` — ALS scoring of every film, the content pass, popularity,
+/// exclusions, bounded-heap top-100, MMR and reasons — and 1,000 `fold_in`s of a 50-event user.
+/// Prints p50/p99/max in milliseconds.
 pub fn run_bench_serving(mut out: impl Write) -> anyhow::Result<()> {
-    use crate::domain::recommend::Signals;
-    use crate::domain::recommend::data::IdMap;
-    use crate::domain::recommend::hybrid::HybridParams;
-    use crate::domain::recommend::rng::SplitMix64;
-    let (n_items, n_users, k, likes) = (60_000usize, 2_000usize, 64usize, 50usize);
+    let (n_items, n_users, likes) = (60_000usize, 2_000usize, 50usize);
     let mut rng = SplitMix64::new(7);
-    let mut items = IdMap::default();
-    for i in 0..n_items {
-        items.insert(MovieId(i as i64 + 1));
-    }
-    let mut users = IdMap::default();
-    for u in 0..n_users {
-        users.insert(UserId(u as i64 + 1));
-    }
-    let x: Vec<f32> = (0..n_users * k).map(|_| rng.normal_f32(0.3)).collect();
-    let y: Vec<f32> = (0..n_items * k).map(|_| rng.normal_f32(0.3)).collect();
-    let mut signals = Signals::default();
+    let catalog = synthetic_catalog(n_items, &mut rng);
+    let mut events = Vec::with_capacity(n_users * likes);
     for u in 0..n_users {
         for _ in 0..likes {
-            let m = MovieId(rng.below(n_items) as i64 + 1);
-            signals.implicit.push((UserId(u as i64 + 1), m, 1.0));
+            // Squaring a uniform skews choices toward low ids (popular films).
+            let r = rng.next_f32();
+            let m = ((r * r) * n_items as f32) as i64 + 1;
+            let v = 1.0 + rng.below(9) as f64 * 0.5;
+            let id = events.len() as i64 + 1;
+            events.push(synthetic_event(
+                id,
+                u as i64 + 1,
+                m,
+                FeedbackKind::Rating,
+                v,
+            ));
         }
-        signals.excluded.insert(
-            UserId(u as i64 + 1),
-            (0..10)
-                .map(|_| MovieId(rng.below(n_items) as i64 + 1))
-                .collect(),
-        );
     }
-    let pop_data = Ratings::from_triples(&signals.implicit)?;
-    let pop = PopularityParams::default().check()?.fit(&pop_data)?;
-    let als = ImplicitAls::from_factors(users, items.clone(), k, x, y, 10.0, 1.0)
-        .context("synthetic factors are well-formed")?;
-    let fold_signals: Vec<(MovieId, f32)> = signals.implicit[..likes]
-        .iter()
-        .map(|s| (s.1, s.2))
-        .collect();
-    let catalog: Vec<MovieId> = items.ids().to_vec();
-    let hybrid =
-        HybridParams::default()
-            .check()?
-            .build(&catalog, &pop, Some(als.clone()), None, &signals);
+    let t = Instant::now();
+    let params = TrainParams::default();
+    let snap = train(&catalog, &events, &params)?;
+    let train_s = t.elapsed().as_secs_f64();
+    let bytes = snap.to_bytes();
+    let t = Instant::now();
+    let mut snap = ModelSnapshot::from_bytes(&bytes)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let req = RecRequest::default();
     let mut times = Vec::with_capacity(n_users);
     let mut checksum = 0f64;
     for u in 0..n_users {
         let t = Instant::now();
-        let picks = hybrid.recommend(UserId(u as i64 + 1), 10);
+        let picks = snap.recommend(UserId(u as i64 + 1), &req);
         times.push(t.elapsed().as_secs_f64() * 1e3);
         checksum += picks.iter().map(|p| f64::from(p.score)).sum::<f64>();
     }
+    let user_events: Vec<FeedbackEvent> = events[..likes].to_vec();
     let mut fold = Vec::with_capacity(1000);
     for _ in 0..1000 {
         let t = Instant::now();
-        let v = als.fold_in(&fold_signals);
+        snap.fold_in(UserId(1), &user_events);
         fold.push(t.elapsed().as_secs_f64() * 1e3);
-        checksum += f64::from(v[0]);
     }
-    let pct = |v: &mut Vec<f64>, q: f64| {
-        v.sort_by(f64::total_cmp);
-        v[((v.len() as f64 - 1.0) * q).round() as usize]
-    };
+    checksum += snap.user_vector(UserId(1)).map_or(0.0, |v| f64::from(v[0]));
+    let (p50, p99, max) = percentiles(&mut times);
     writeln!(
         out,
-        "serving: {n_items} films, {k} factors, 1 thread, {n_users} calls of recommend(user, 10): p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
-        pct(&mut times, 0.5),
-        pct(&mut times, 0.99),
-        pct(&mut times, 1.0)
+        "snapshot: {n_items} films, {} factors, {n_users} users x {likes} ratings: train {train_s:.2} s, {} bytes, load {load_s:.3} s",
+        snap.factors(),
+        bytes.len()
     )?;
     writeln!(
         out,
-        "fold-in: {likes} signals, {k} factors, 1000 calls: p50 {:.3} ms  p99 {:.3} ms  (checksum {checksum:.3})",
-        pct(&mut fold, 0.5),
-        pct(&mut fold, 0.99)
+        "recommend(user, 10), 1 thread, {n_users} calls: p50 {p50:.3} ms  p99 {p99:.3} ms  max {max:.3} ms"
+    )?;
+    let (p50, p99, max) = percentiles(&mut fold);
+    writeln!(
+        out,
+        "fold_in({likes} events), 1000 calls: p50 {p50:.3} ms  p99 {p99:.3} ms  max {max:.3} ms  (checksum {checksum:.3})"
     )?;
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! The composition root: builds storage and models from [`Config`] and runs what the command
 //! line asks for. The only module that names concrete adapters.
 
+pub mod bench_import;
 pub mod bench_search;
 pub mod eval_cmd;
+pub mod feedback;
 pub mod sentiment_cmd;
 
 use crate::adapters::starter_catalog::starter_movies;
@@ -59,8 +61,36 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             sentiment_cmd::run_eval_sentiment(&dir, reference.as_deref(), json, std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Eval { command: EvalCommand::Rating { train, test, model, json, predictions } } => {
+            if train.len() != test.len() {
+                anyhow::bail!("give one --test for each --train ({} --train, {} --test)", train.len(), test.len());
+            }
+            let pairs: Vec<_> = train.into_iter().zip(test).collect();
+            eval_cmd::run_eval_rating_folds(&pairs, model.as_deref(), json, predictions.as_deref(), std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { command: EvalCommand::Topn { train, test, k, model, json, predictions } } => {
+            eval_cmd::run_eval_topn(
+                &train,
+                &test,
+                usize::from(k),
+                model.as_deref(),
+                json,
+                predictions.as_deref(),
+                std::io::stdout().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { command: BenchCommand::Search } => {
             bench_search::run(std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Serving } => {
+            eval_cmd::run_bench_serving(std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Import { rows, dir } } => {
+            bench_import::run(rows, dir.as_deref(), std::io::stdout().lock()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -115,3 +115,27 @@ pub enum Appended {
     /// An event with the same idempotency key was already stored; nothing changed.
     Duplicate,
 }
+
+/// A free-text review to store: its feedback event (kind `Review`, carrying the implied rating)
+/// and the text with its raw sentiment scores, kept so a recalibration can re-read them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewReview {
+    pub event: NewFeedbackEvent,
+    pub body: String,
+    pub scores: crate::domain::sentiment::SentimentScores,
+}
+
+/// A stored review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredReview {
+    pub id: i64,
+    /// The feedback event stored with it.
+    pub event_id: Option<crate::domain::ids::EventId>,
+    pub user: UserId,
+    pub movie: MovieId,
+    pub body: String,
+    pub scores: crate::domain::sentiment::SentimentScores,
+    /// The rating the review was read as, 0.5–5.
+    pub rating: Option<f64>,
+    pub created_at_ms: i64,
+}

@@ -8,7 +8,7 @@
 
 use crate::domain::catalog::{CatalogStats, Movie, MovieInfo};
 use crate::domain::error::StoreError;
-use crate::domain::events::{Appended, FeedbackEvent, NewFeedbackEvent};
+use crate::domain::events::{Appended, FeedbackEvent, NewFeedbackEvent, NewReview, StoredReview};
 use crate::domain::ids::{MovieId, UserId};
 use std::future::Future;
 
@@ -105,6 +105,23 @@ pub trait FeedbackRepo: Send + Sync {
 
     /// Number of stored events.
     fn event_count(&self) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Every event, oldest first: what training reads.
+    fn all_events(&self) -> impl Future<Output = StoreResult<Vec<FeedbackEvent>>> + Send;
+
+    /// Stores a review and its feedback event together (both or neither). A review whose
+    /// event's idempotency key is already stored is not stored again.
+    ///
+    /// # Errors
+    /// `Invalid` when the user or film does not exist; `Unavailable` after retries.
+    fn record_review(&self, review: &NewReview) -> impl Future<Output = StoreResult<Appended>> + Send;
+
+    /// A user's reviews of a film, oldest first.
+    fn reviews_of(
+        &self,
+        user: UserId,
+        movie: MovieId,
+    ) -> impl Future<Output = StoreResult<Vec<StoredReview>>> + Send;
 }
 
 /// Everything the app needs from storage, as one bound.

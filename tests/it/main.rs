@@ -1,6 +1,7 @@
 //! Integration tests: one binary (the zero2prod `tests/api` pattern).
 
 mod cli;
+mod feedback;
 mod helpers;
 mod import;
 mod storage_contract;

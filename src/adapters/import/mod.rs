@@ -37,6 +37,8 @@ pub struct FileSummary {
     pub unchanged: u64,
     /// Malformed rows, reported and skipped.
     pub skipped: u64,
+    /// Time spent on this file, reading and storing.
+    pub millis: u64,
 }
 
 /// What a whole import did, file by file.
@@ -62,12 +64,18 @@ impl ImportSummary {
 impl fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Imported {}:", self.format)?;
-        writeln!(f, "  {:<16} {:>11} {:>10} {:>9} {:>10} {:>8}", "file", "rows read", "imported", "updated", "unchanged", "skipped")?;
+        writeln!(
+            f,
+            "  {:<20} {:>11} {:>10} {:>9} {:>10} {:>8} {:>9} {:>10}",
+            "file", "rows read", "imported", "updated", "unchanged", "skipped", "seconds", "rows/s"
+        )?;
         for s in &self.files {
+            let seconds = s.millis as f64 / 1000.0;
+            let rate = if s.millis > 0 { s.rows_read as f64 / seconds } else { 0.0 };
             writeln!(
                 f,
-                "  {:<16} {:>11} {:>10} {:>9} {:>10} {:>8}",
-                s.file, s.rows_read, s.imported, s.updated, s.unchanged, s.skipped
+                "  {:<20} {:>11} {:>10} {:>9} {:>10} {:>8} {:>9.2} {:>10.0}",
+                s.file, s.rows_read, s.imported, s.updated, s.unchanged, s.skipped, seconds, rate
             )?;
         }
         Ok(())
@@ -155,6 +163,11 @@ pub(crate) fn decode_utf8_or_latin1(bytes: &[u8]) -> String {
 /// Decodes Latin-1 (MovieLens 100K's `u.item`).
 pub(crate) fn decode_latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+/// Milliseconds since `start`, for [`FileSummary::millis`].
+pub(crate) fn millis_since(start: std::time::Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The file name to show in messages.

@@ -10,7 +10,10 @@
 //! year). Ratings become `historical` feedback events of synthetic MovieLens users, kept apart
 //! from Discord users, so they feed the recommenders.
 
-use super::{FileSummary, ImportSummary, Reporter, RowError, decode_latin1, decode_utf8_or_latin1, display_name};
+use super::{
+    FileSummary, ImportSummary, Reporter, RowError, decode_latin1, decode_utf8_or_latin1, display_name, millis_since,
+};
+use std::time::Instant;
 use crate::adapters::storage::{HistoricalRating, Store};
 use crate::domain::catalog::search::split_title;
 use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
@@ -103,6 +106,7 @@ pub async fn import(store: &Store, dir: &Path, reporter: &mut Reporter) -> anyho
         HashMap::new()
     };
 
+    let movies_started = Instant::now();
     let movies_path = dir.join(movies_file);
     let genre_names = if format == Format::Ml100k { read_100k_genres(dir)? } else { Vec::new() };
     let (mut movies, mut movie_summary) = read_movies(format, &movies_path, &genre_names, reporter)?;
@@ -123,6 +127,7 @@ pub async fn import(store: &Store, dir: &Path, reporter: &mut Reporter) -> anyho
         movie_summary.unchanged += s.unchanged;
     }
     drop(movies);
+    movie_summary.millis = millis_since(movies_started);
     summary.files.push(movie_summary);
 
     let ratings_path = dir.join(ratings_file);
@@ -169,6 +174,7 @@ fn read_links(
     path: &Path,
     reporter: &mut Reporter,
 ) -> anyhow::Result<(HashMap<i64, (Option<String>, Option<i64>)>, FileSummary)> {
+    let started = Instant::now();
     let name = display_name(path);
     let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
     let mut out = HashMap::new();
@@ -187,11 +193,13 @@ fn read_links(
         Ok(())
     })?;
     summary.imported = out.len() as u64;
+    summary.millis = millis_since(started);
     Ok((out, summary))
 }
 
 /// Reads `tags.csv` and keeps each film's most used tags as keywords.
 fn read_tags(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(HashMap<i64, Vec<String>>, FileSummary)> {
+    let started = Instant::now();
     let name = display_name(path);
     let mut summary = FileSummary { file: name, ..FileSummary::default() };
     let mut counts: HashMap<i64, HashMap<String, u32>> = HashMap::new();
@@ -213,6 +221,7 @@ fn read_tags(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(HashMap<i6
         })
         .collect();
     summary.imported = tags.len() as u64;
+    summary.millis = millis_since(started);
     Ok((tags, summary))
 }
 
@@ -488,6 +497,7 @@ fn split_double_colon(line: &[u8]) -> Vec<&[u8]> {
 }
 
 async fn import_ratings(store: &Store, format: Format, path: &Path, reporter: &mut Reporter) -> anyhow::Result<FileSummary> {
+    let started = Instant::now();
     let name = display_name(path);
     let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
     let films = store.movielens_ids().await?;
@@ -537,6 +547,7 @@ async fn import_ratings(store: &Store, format: Format, path: &Path, reporter: &m
         summary.unchanged += rows.len() as u64 - inserted;
     }
     reader.await.context("the ratings reader stopped")??;
+    summary.millis = millis_since(started);
     Ok(summary)
 }
 

@@ -2,7 +2,7 @@
 //! release year and votes. JSON-in-CSV columns are parsed; a film is merged with a MovieLens film
 //! by TMDB id where `links.csv` gave one, else by normalised title and year.
 
-use super::{FileSummary, ImportSummary, Reporter, RowError, display_name};
+use super::{FileSummary, ImportSummary, Reporter, RowError, display_name, millis_since};
 use crate::adapters::storage::Store;
 use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
 use crate::domain::ports::CatalogRepo;
@@ -36,6 +36,7 @@ struct Country {
 /// The file cannot be opened, lacks a required column, or storage fails. Malformed rows are
 /// reported, skipped and counted.
 pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyhow::Result<ImportSummary> {
+    let started = std::time::Instant::now();
     let file = File::open(path).with_context(|| {
         format!("cannot open {}: give the path of tmdb_5000_movies.csv from the TMDB 5000 data set", path.display())
     })?;
@@ -93,6 +94,7 @@ pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyh
         }
     }
     store_batch(store, &mut batch, &mut summary).await?;
+    summary.millis = millis_since(started);
     Ok(ImportSummary { format: "TMDB 5000".into(), files: vec![summary], errors: Vec::new() })
 }
 

@@ -1,7 +1,8 @@
 //! The user and feedback ports on both backends.
 
 use super::{Store, retry, with_pool};
-use crate::domain::events::{Appended, FeedbackEvent, FeedbackKind, NewFeedbackEvent};
+use crate::domain::events::{Appended, FeedbackEvent, FeedbackKind, NewFeedbackEvent, NewReview, StoredReview};
+use crate::domain::sentiment::SentimentScores;
 use crate::domain::ids::{EventId, GuildId, MovieId, UserId};
 use crate::domain::ports::{FeedbackRepo, StoreResult, UserKind, UserRepo};
 
@@ -65,39 +66,128 @@ impl UserRepo for Store {
     }
 }
 
+const INSERT_EVENT: &str = "INSERT INTO feedback_events (user_id, movie_id, kind, value, weight, raw, source, \
+     guild_id, message_id, created_at, idempotency_key) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     ON CONFLICT DO NOTHING RETURNING id";
+
+const EVENT_COLUMNS: &str = "id, user_id, movie_id, kind, value, weight, raw, source, guild_id, message_id, \
+     created_at, idempotency_key";
+
+/// Binds an event to [`INSERT_EVENT`]; `$q` is a fresh `sqlx::query_scalar(INSERT_EVENT)`.
+macro_rules! bind_event {
+    ($q:expr, $e:expr) => {
+        $q.bind($e.user.0)
+            .bind($e.movie.0)
+            .bind($e.kind.as_str())
+            .bind($e.value)
+            .bind($e.weight)
+            .bind($e.raw.as_deref())
+            .bind(&$e.source)
+            .bind($e.guild.map(|g| g.0))
+            .bind($e.message_id)
+            .bind($e.created_at_ms)
+            .bind($e.idempotency_key.as_deref())
+    };
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct ReviewRow {
+    id: i64,
+    event_id: Option<i64>,
+    user_id: i64,
+    movie_id: i64,
+    body: String,
+    neg: f64,
+    neu: f64,
+    pos: f64,
+    compound: f64,
+    rating: Option<f64>,
+    created_at: i64,
+}
+
+impl From<ReviewRow> for StoredReview {
+    fn from(r: ReviewRow) -> Self {
+        StoredReview {
+            id: r.id,
+            event_id: r.event_id.map(EventId),
+            user: UserId(r.user_id),
+            movie: MovieId(r.movie_id),
+            body: r.body,
+            scores: SentimentScores { neg: r.neg, neu: r.neu, pos: r.pos, compound: r.compound },
+            rating: r.rating,
+            created_at_ms: r.created_at,
+        }
+    }
+}
+
 impl FeedbackRepo for Store {
     async fn append_event(&self, e: &NewFeedbackEvent) -> StoreResult<Appended> {
         let id = with_pool!(self, pool => retry("append feedback event", || async move {
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO feedback_events (user_id, movie_id, kind, value, weight, raw, source, \
-                 guild_id, message_id, created_at, idempotency_key) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT DO NOTHING RETURNING id",
-            )
-            .bind(e.user.0)
-            .bind(e.movie.0)
-            .bind(e.kind.as_str())
-            .bind(e.value)
-            .bind(e.weight)
-            .bind(e.raw.as_deref())
-            .bind(&e.source)
-            .bind(e.guild.map(|g| g.0))
-            .bind(e.message_id)
-            .bind(e.created_at_ms)
-            .bind(e.idempotency_key.as_deref())
-            .fetch_optional(pool)
-            .await
+            bind_event!(sqlx::query_scalar::<_, i64>(INSERT_EVENT), e).fetch_optional(pool).await
         }).await)?;
         Ok(id.map_or(Appended::Duplicate, |id| Appended::New(EventId(id))))
     }
 
+    async fn all_events(&self) -> StoreResult<Vec<FeedbackEvent>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM feedback_events ORDER BY id");
+        let rows = with_pool!(self, pool => retry("list events", || async {
+            sqlx::query_as::<_, EventRow>(&sql).fetch_all(pool).await
+        }).await)?;
+        rows.into_iter()
+            .map(|r| FeedbackEvent::try_from(r).map_err(crate::domain::error::StoreError::Invalid))
+            .collect()
+    }
+
+    async fn record_review(&self, review: &NewReview) -> StoreResult<Appended> {
+        let e = &review.event;
+        let id = with_pool!(self, pool => retry("store review", || async move {
+            let mut tx = pool.begin().await?;
+            let id = bind_event!(sqlx::query_scalar::<_, i64>(INSERT_EVENT), e).fetch_optional(&mut *tx).await?;
+            if let Some(id) = id {
+                sqlx::query(
+                    "INSERT INTO reviews (event_id, user_id, movie_id, body, neg, neu, pos, compound, rating, \
+                     created_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(id)
+                .bind(e.user.0)
+                .bind(e.movie.0)
+                .bind(&review.body)
+                .bind(review.scores.neg)
+                .bind(review.scores.neu)
+                .bind(review.scores.pos)
+                .bind(review.scores.compound)
+                .bind(e.value)
+                .bind(e.created_at_ms)
+                .bind(e.idempotency_key.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
+        }).await)?;
+        Ok(id.map_or(Appended::Duplicate, |id| Appended::New(EventId(id))))
+    }
+
+    async fn reviews_of(&self, user: UserId, movie: MovieId) -> StoreResult<Vec<StoredReview>> {
+        let rows = with_pool!(self, pool => retry("list reviews", || async move {
+            sqlx::query_as::<_, ReviewRow>(
+                "SELECT id, event_id, user_id, movie_id, body, neg, neu, pos, compound, rating, created_at \
+                 FROM reviews WHERE user_id = $1 AND movie_id = $2 ORDER BY created_at, id",
+            )
+            .bind(user.0)
+            .bind(movie.0)
+            .fetch_all(pool)
+            .await
+        }).await)?;
+        Ok(rows.into_iter().map(StoredReview::from).collect())
+    }
+
     async fn events_for_user(&self, user: UserId) -> StoreResult<Vec<FeedbackEvent>> {
         let rows = with_pool!(self, pool => retry("list user events", || async move {
-            sqlx::query_as::<_, EventRow>(
-                "SELECT id, user_id, movie_id, kind, value, weight, raw, source, guild_id, message_id, \
-                 created_at, idempotency_key FROM feedback_events WHERE user_id = $1 \
-                 ORDER BY created_at, id",
-            )
+            sqlx::query_as::<_, EventRow>(&format!(
+                "SELECT {EVENT_COLUMNS} FROM feedback_events WHERE user_id = $1 ORDER BY created_at, id"
+            ))
             .bind(user.0)
             .fetch_all(pool)
             .await

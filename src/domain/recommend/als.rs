@@ -116,7 +116,8 @@ fn gram(y: &[f32], k: usize) -> Vec<f32> {
 /// One half-step: updates every row of `x` against fixed `y` (with Gram `g`), by CG.
 #[allow(
     clippy::too_many_arguments,
-    reason = "one internal kernel with all its inputs"
+    clippy::many_single_char_names,
+    reason = "one internal CG kernel with all its inputs, in the paper's notation"
 )]
 fn half_step(
     x: &mut [f32],
@@ -272,6 +273,7 @@ impl ImplicitAls {
     /// Fold-in: the exact least-squares user vector for `signals` (film, strength) with the
     /// film factors fixed — one k×k Cholesky solve, O(n·k² + k³); well under a millisecond for
     /// k = 64. Unknown films and non-finite strengths are ignored; nothing usable gives zeros.
+    #[allow(clippy::many_single_char_names, reason = "normal-equation notation")]
     pub fn fold_in(&self, signals: &[(MovieId, f32)]) -> Vec<f32> {
         let k = self.k;
         let mut a: Vec<f64> = self.gram_y.iter().map(|&v| f64::from(v)).collect();

@@ -57,13 +57,42 @@ const STOP: [&str; 40] = [
     "have", "he", "she", "they", "them", "but", "when", "after", "while", "about", "one", "two",
 ];
 
+/// Which field of the film a content feature comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FeatureKind {
+    Genre = 0,
+    Keyword = 1,
+    Director = 2,
+    Cast = 3,
+    /// A word of the overview.
+    Word = 4,
+}
+
+impl FeatureKind {
+    /// The kind stored as `code` by `as u8`, if valid.
+    pub fn from_code(code: u8) -> Option<Self> {
+        [
+            Self::Genre,
+            Self::Keyword,
+            Self::Director,
+            Self::Cast,
+            Self::Word,
+        ]
+        .into_iter()
+        .find(|k| *k as u8 == code)
+    }
+}
+
 /// Film vectors (L2-normalised TF-IDF) over named features.
 #[derive(Debug, Clone)]
 pub struct ContentIndex {
     pub items: IdMap<MovieId>,
     pub titles: Vec<String>,
-    /// Human-readable feature names ("sci-fi", "space", "dir. Ridley Scott").
+    /// Human-readable feature names ("sci-fi", "space", "Ridley Scott"); see `kinds`.
     pub features: Vec<String>,
+    /// The field of each feature (same length as `features`).
+    pub kinds: Vec<FeatureKind>,
     /// Row per film: feature indices and weights.
     pub vectors: Csr,
 }
@@ -80,6 +109,7 @@ impl Checked<ContentParams> {
         let mut titles = Vec::new();
         let mut names: IdMap<u32> = IdMap::default();
         let mut features: Vec<String> = Vec::new();
+        let mut kinds: Vec<FeatureKind> = Vec::new();
         let mut key_of: HashMap<String, u32> = HashMap::new();
         let mut raw: Vec<Vec<(u32, f32)>> = Vec::new();
         for m in movies {
@@ -94,8 +124,16 @@ impl Checked<ContentParams> {
                     return;
                 }
                 let next = key_of.len() as u32;
+                let kind = match key.as_bytes()[0] {
+                    b'g' => FeatureKind::Genre,
+                    b'k' => FeatureKind::Keyword,
+                    b'd' => FeatureKind::Director,
+                    b'c' => FeatureKind::Cast,
+                    _ => FeatureKind::Word,
+                };
                 let f = *key_of.entry(key).or_insert_with(|| {
                     features.push(label);
+                    kinds.push(kind);
                     next
                 });
                 names.insert(f);
@@ -114,7 +152,7 @@ impl Checked<ContentParams> {
             for d in &m.info.directors {
                 add(
                     format!("d:{}", lower(d)),
-                    format!("dir. {}", d.trim()),
+                    d.trim().to_owned(),
                     p.director_weight,
                 );
             }
@@ -162,6 +200,7 @@ impl Checked<ContentParams> {
             items,
             titles,
             features,
+            kinds,
             vectors: Csr { ptr, idx, val },
         }
     }
@@ -183,7 +222,9 @@ impl ContentIndex {
         }
         let norm = prof.iter().map(|v| v * v).sum::<f32>().sqrt();
         if norm > 0.0 {
-            prof.iter_mut().for_each(|v| *v /= norm);
+            for v in &mut prof {
+                *v /= norm;
+            }
         }
         prof
     }
@@ -201,7 +242,23 @@ impl ContentIndex {
         }
     }
 
+    /// The transpose of `vectors`: row `f` lists the films having feature `f` (an inverted
+    /// index, so a profile scores only the films sharing one of its features).
+    pub fn postings(&self) -> Csr {
+        let entries: Vec<(u32, u32, f32)> = (0..self.items.len())
+            .flat_map(|i| {
+                let (fs, vs) = self.vectors.row(i);
+                fs.iter()
+                    .zip(vs)
+                    .map(move |(&f, &v)| (f, i as u32, v))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Csr::from_entries(self.features.len(), &entries)
+    }
+
     /// Cosine similarity of two films by index.
+    #[allow(clippy::many_single_char_names, reason = "merge-join indices")]
     pub fn similarity(&self, a: u32, b: u32) -> f32 {
         let (fa, va) = self.vectors.row(a as usize);
         let (fb, vb) = self.vectors.row(b as usize);

@@ -82,6 +82,11 @@ impl Csr {
         self.ptr[r + 1] - self.ptr[r]
     }
 
+    /// A matrix with `n_rows` rows from `(row, column, value)` entries (columns sorted per row).
+    pub fn from_entries(n_rows: usize, entries: &[(u32, u32, f32)]) -> Self {
+        Self::build(n_rows, entries)
+    }
+
     fn build(n_rows: usize, entries: &[(u32, u32, f32)]) -> Self {
         let mut ptr = vec![0usize; n_rows + 1];
         for e in entries {
@@ -147,12 +152,11 @@ impl Ratings {
                 return Err(DataError::NonFinite { user: u, movie: m });
             }
             let (ui, ii) = (users.insert(u), items.insert(m));
-            match seen.get(&(ui, ii)) {
-                Some(&p) => entries[p].2 = v,
-                None => {
-                    seen.insert((ui, ii), entries.len());
-                    entries.push((ui, ii, v));
-                }
+            if let Some(&p) = seen.get(&(ui, ii)) {
+                entries[p].2 = v;
+            } else {
+                seen.insert((ui, ii), entries.len());
+                entries.push((ui, ii, v));
             }
         }
         let by_user = Csr::build(users.len(), &entries);
@@ -196,6 +200,7 @@ impl Ratings {
     }
 
     /// The same users and films with every value replaced by 1 (binary implicit feedback).
+    #[must_use]
     pub fn binarized(&self) -> Self {
         let mut out = self.clone();
         out.by_user.val.iter_mut().for_each(|v| *v = 1.0);

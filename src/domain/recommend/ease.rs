@@ -140,7 +140,7 @@ impl Ease {
                 axpy(&mut acc, 1.0, &self.b[s * n..(s + 1) * n]);
             }
         }
-        out.iter_mut().for_each(|o| *o = 0.0);
+        out.fill(0.0);
         for (s, &i) in self.modelled.iter().enumerate() {
             out[i as usize] = super::finite_or(acc[s], 0.0);
         }

@@ -64,6 +64,12 @@ pub enum Reason {
     Matches(Vec<String>),
     /// Popular with everyone (cold start).
     Popular,
+    /// A similar film by the same director (for "more like this").
+    SameDirector(String),
+    /// Collaborative similarity: people who liked this film also liked the pick.
+    AlsoLikedByFansOf(String),
+    /// Content features the pick shares with the film asked about.
+    Shares(Vec<String>),
 }
 
 impl std::fmt::Display for Reason {
@@ -72,6 +78,9 @@ impl std::fmt::Display for Reason {
             Reason::BecauseYouLiked(t) => write!(f, "because you liked {}", t.join(" and ")),
             Reason::Matches(t) => write!(f, "matches: {}", t.join(", ")),
             Reason::Popular => f.write_str("popular right now"),
+            Reason::SameDirector(d) => write!(f, "same director: {d}"),
+            Reason::AlsoLikedByFansOf(t) => write!(f, "also liked by fans of {t}"),
+            Reason::Shares(t) => write!(f, "shares: {}", t.join(", ")),
         }
     }
 }
@@ -105,8 +114,9 @@ fn zscore(v: &mut [f32]) {
     let mean = v.iter().sum::<f32>() / n;
     let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
     let inv = if var > 1e-12 { 1.0 / var.sqrt() } else { 0.0 };
-    v.iter_mut()
-        .for_each(|x| *x = finite_or((*x - mean) * inv, 0.0));
+    for x in v.iter_mut() {
+        *x = finite_or((*x - mean) * inv, 0.0);
+    }
 }
 
 impl Checked<HybridParams> {

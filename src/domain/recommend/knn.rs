@@ -98,7 +98,10 @@ impl Checked<KnnParams> {
             let (us, _) = data.by_item.row(i);
             for &u in us {
                 let (js, rs) = residuals.row(u as usize);
-                let ri = rs[js.binary_search(&(i as u32)).expect("u rated i")];
+                let Ok(pos) = js.binary_search(&(i as u32)) else {
+                    continue;
+                };
+                let ri = rs[pos];
                 for (&j, &rj) in js.iter().zip(rs) {
                     let j_ = j as usize;
                     if count[j_] == 0 {

@@ -44,6 +44,10 @@ pub fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) -> bool {
 /// Inverts a symmetric positive-definite matrix in place (row-major n×n, f32) by Gauss–Jordan
 /// elimination without pivoting, blocked so that `block` pivot rows are applied to each other
 /// row while it sits in cache (delayed updates). Returns `false` on a non-positive pivot.
+#[allow(
+    clippy::many_single_char_names,
+    reason = "textbook elimination notation"
+)]
 pub fn spd_inverse_in_place(a: &mut [f32], n: usize, block: usize) -> bool {
     let block = block.max(1);
     let mut snap = vec![0f32; block * n];

@@ -2,6 +2,7 @@
 //! P/R/NDCG/MAP/HR@k and catalogue coverage for top-N lists.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
 /// RMSE and MAE of `(truth, prediction)` pairs; `(0, 0)` for none.
 pub fn rmse_mae(pairs: &[(f32, f32)]) -> (f64, f64) {
@@ -33,9 +34,9 @@ pub struct TopNMetrics {
 /// Scores lists per the protocol: `lists[u]` is user u's ranked list (only its first `k`
 /// count), `relevant[u]` the user's test items; users are those of `relevant` with at least one
 /// item; coverage is the share of the `catalogue_size` items shown in some list.
-pub fn topn_metrics(
-    lists: &HashMap<i64, Vec<i64>>,
-    relevant: &HashMap<i64, HashSet<i64>>,
+pub fn topn_metrics<S1: BuildHasher, S2: BuildHasher, S3: BuildHasher>(
+    lists: &HashMap<i64, Vec<i64>, S1>,
+    relevant: &HashMap<i64, HashSet<i64, S3>, S2>,
     k: usize,
     catalogue_size: usize,
 ) -> TopNMetrics {

@@ -120,6 +120,24 @@ pub struct BiasedMf {
     reg: f32,
 }
 
+/// `z += norm · Σ_{j ∈ is} y_j`: the SVD++ implicit term of a user.
+fn add_implicit_sum(z: &mut [f32], yj: &[f32], is: &[u32], norm: f32, k: usize) {
+    for &j in is {
+        super::linalg::axpy(z, norm, &yj[j as usize * k..(j as usize + 1) * k]);
+    }
+}
+
+/// `y_j += step·g − decay·y_j` for every film j of the user (the batched SVD++ y update).
+fn apply_y_gradient(yj: &mut [f32], is: &[u32], g: &[f32], step: f32, decay: f32) {
+    let k = g.len();
+    for &j in is {
+        let y = &mut yj[j as usize * k..(j as usize + 1) * k];
+        for (yf, gf) in y.iter_mut().zip(g) {
+            *yf += step * gf - decay * *yf;
+        }
+    }
+}
+
 impl Checked<MfParams> {
     /// Trains by SGD over users in a seeded random order, each user's ratings shuffled; the
     /// SVD++ `y` gradients are accumulated per user and applied once per user.
@@ -143,11 +161,8 @@ impl Checked<MfParams> {
         let mut bi = vec![0f32; ni];
         let mut pu: Vec<f32> = (0..nu * k).map(|_| rng.normal_f32(p.init_sd)).collect();
         let mut qi: Vec<f32> = (0..ni * k).map(|_| rng.normal_f32(p.init_sd)).collect();
-        let mut yj: Vec<f32> = if p.implicit {
-            (0..ni * k).map(|_| rng.normal_f32(p.init_sd)).collect()
-        } else {
-            Vec::new()
-        };
+        let ny = if p.implicit { ni * k } else { 0 };
+        let mut yj: Vec<f32> = (0..ny).map(|_| rng.normal_f32(p.init_sd)).collect();
         let mut user_order: Vec<u32> = (0..nu as u32).collect();
         let mut z = vec![0f32; k];
         let mut grad_y = vec![0f32; k];
@@ -165,13 +180,8 @@ impl Checked<MfParams> {
                 let pu_row = u * k;
                 if p.implicit {
                     z.copy_from_slice(&pu[pu_row..pu_row + k]);
-                    for &j in is {
-                        let y = &yj[j as usize * k..(j as usize + 1) * k];
-                        for f in 0..k {
-                            z[f] += norm * y[f];
-                        }
-                    }
-                    grad_y.iter_mut().for_each(|g| *g = 0.0);
+                    add_implicit_sum(&mut z, &yj, is, norm, k);
+                    grad_y.fill(0.0);
                 }
                 pos.clear();
                 pos.extend(0..is.len());
@@ -215,27 +225,16 @@ impl Checked<MfParams> {
                 if p.implicit {
                     // The user's summed y-gradient, applied once (the per-rating updates
                     // of Koren 2008 batched per user).
-                    for &j in is {
-                        let y = &mut yj[j as usize * k..(j as usize + 1) * k];
-                        for f in 0..k {
-                            y[f] += lr * (norm * grad_y[f] - p.reg * y[f]);
-                        }
-                    }
+                    apply_y_gradient(&mut yj, is, &grad_y, lr * norm, lr * p.reg);
                 }
             }
             lr *= p.decay;
         }
         if p.implicit {
-            for u in 0..nu {
+            for (u, row) in pu.chunks_exact_mut(k).enumerate() {
                 let (is, _) = data.by_user.row(u);
-                if is.is_empty() {
-                    continue;
-                }
-                let norm = 1.0 / (is.len() as f32).sqrt();
-                for &j in is {
-                    for f in 0..k {
-                        pu[u * k + f] += norm * yj[j as usize * k + f];
-                    }
+                if !is.is_empty() {
+                    add_implicit_sum(row, &yj, is, 1.0 / (is.len() as f32).sqrt(), k);
                 }
             }
         }
@@ -275,6 +274,7 @@ impl BiasedMf {
     /// Fold-in: the bias and factors `(b_u, p_u)` that fit `ratings` best with the films'
     /// parameters fixed — one ridge solve of size k+1 (ALS half-step), O(n·k² + k³). Unknown
     /// films are ignored; with no usable rating the user gets zeros (the film biases alone).
+    #[allow(clippy::many_single_char_names, reason = "normal-equation notation")]
     pub fn fold_in(&self, ratings: &[(MovieId, f32)]) -> (f32, Vec<f32>) {
         let k = self.k;
         let d = k + 1;

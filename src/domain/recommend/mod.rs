@@ -17,6 +17,8 @@
 //! - [`hybrid`]: the serving recommender: per-user blend, filtering, MMR re-ranking
 //!   (Carbonell & Goldstein 1998) and explanations.
 //! - [`metrics`]: the evaluation protocol's RMSE/MAE and top-N metrics.
+//! - [`snapshot`]: the trained serving model (popularity + implicit ALS + content + histories)
+//!   with fold-in and a versioned byte format.
 //!
 //! No I/O, no clock, no global randomness: every random choice comes from a seed in the params.
 
@@ -32,6 +34,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod mf;
 pub mod rng;
+pub mod snapshot;
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
@@ -91,6 +94,10 @@ impl<P> Checked<P> {
     }
 }
 
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "callers pass small Copy values; taking them by value keeps call sites short"
+)]
 pub(crate) fn ensure(
     ok: bool,
     model: &'static str,
@@ -202,11 +209,11 @@ pub fn top_k(
     let mut heap: BinaryHeap<HeapEntry> = BinaryHeap::with_capacity(k.min(scores.len()) + 1);
     for (i, &s) in scores.iter().enumerate() {
         let s = if s.is_finite() { s } else { f32::MIN };
-        if heap.len() == k {
-            let worst = heap.peek().expect("heap holds k > 0 entries");
-            if s < worst.score {
-                continue;
-            }
+        if heap.len() == k
+            && let Some(worst) = heap.peek()
+            && s < worst.score
+        {
+            continue;
         }
         let idx = i as u32;
         if skip(idx) {
@@ -231,6 +238,7 @@ pub fn top_k(
 }
 
 /// Dot product written so the compiler vectorises it (8 independent accumulators).
+#[allow(clippy::many_single_char_names, reason = "vector maths notation")]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);

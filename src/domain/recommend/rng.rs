@@ -61,13 +61,16 @@ impl SplitMix64 {
     }
 }
 
+/// One `(user, item, value)` row of a split.
+pub type SplitRow<T> = (i64, i64, T);
+
 /// The protocol's per-user 80/20 split: each user's rows ordered by `(draw(seed, u, i), i)`, the
 /// first `floor((n + 2) / 5)` to test (none when n < 5), the rest to train. Rows are
 /// `(user, item, rating)`; the returned halves keep the input order.
 pub fn per_user_split<T: Copy>(
-    rows: &[(i64, i64, T)],
+    rows: &[SplitRow<T>],
     seed: u64,
-) -> (Vec<(i64, i64, T)>, Vec<(i64, i64, T)>) {
+) -> (Vec<SplitRow<T>>, Vec<SplitRow<T>>) {
     let mut by_user: std::collections::BTreeMap<i64, Vec<usize>> =
         std::collections::BTreeMap::new();
     for (n, r) in rows.iter().enumerate() {
