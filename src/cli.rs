@@ -35,6 +35,58 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Train the recommender from every stored rating, reaction and review, and save it.
+    Train {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Personal picks, each with the reason it was picked.
+    Recommend {
+        #[command(flatten)]
+        who: Who,
+        /// How many films.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=50))]
+        count: u16,
+        /// Only this genre (e.g. comedy, sci-fi, horror).
+        #[arg(long)]
+        genre: Option<String>,
+        /// Only films from this year on.
+        #[arg(long)]
+        min_year: Option<i32>,
+        /// Only films up to this year.
+        #[arg(long)]
+        max_year: Option<i32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Films like the one named, with why.
+    Similar {
+        /// The film ("Alien", "dune 1984").
+        title: String,
+        /// How many films.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=50))]
+        count: u16,
+    },
+    /// Rate a film from 0.5 to 5 stars (half stars allowed).
+    Rate {
+        #[command(flatten)]
+        who: Who,
+        /// The film.
+        title: String,
+        /// Stars: 0.5 to 5 in half steps ("4.5", "4½").
+        stars: String,
+    },
+    /// Write a review; Marquee reads how much you liked the film from it.
+    Review {
+        #[command(flatten)]
+        who: Who,
+        /// The film.
+        title: String,
+        /// The review (up to 4,000 characters).
+        text: String,
+    },
     /// Score text lines from standard input with VADER: neg, neu, pos, compound and the rating.
     Sentiment,
     /// Measure Marquee against public data sets.
@@ -47,6 +99,17 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+/// Whose picks or feedback: a person on this machine, or a MovieLens rater after an import.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Who {
+    /// Your name on this machine (feedback is kept per name).
+    #[arg(long, default_value = "me", conflicts_with = "movielens_user")]
+    pub user: String,
+    /// A MovieLens rater's id, after `marquee import movielens`.
+    #[arg(long)]
+    pub movielens_user: Option<i64>,
 }
 
 /// `marquee catalog …`

@@ -3,18 +3,27 @@
 
 pub mod bench_import;
 pub mod bench_search;
+pub mod bench_taste;
 pub mod eval_cmd;
 pub mod feedback;
+pub mod models;
 pub mod sentiment_cmd;
+pub mod taste_map;
 
 use crate::adapters::starter_catalog::starter_movies;
 use crate::adapters::storage::{Store, redact_url};
 use crate::adapters::import::{self, ImportSummary, Reporter};
-use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand, ImportCommand};
+use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand, ImportCommand, Who};
 use crate::config::Config;
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{CatalogStats, Movie};
-use crate::domain::ports::CatalogRepo;
+use crate::adapters::clock::SystemClock;
+use crate::domain::feedback::{ReactionMap, Stars};
+use crate::domain::ids::UserId;
+use crate::domain::ports::{CatalogRepo, FeedbackRepo, UserKind, UserRepo};
+use crate::domain::recommend::hybrid::Pick;
+use crate::domain::recommend::snapshot::RecRequest;
+use crate::domain::sentiment::Vader;
 use anyhow::Context as _;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -52,6 +61,27 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Demo => demo(&config).await,
         Command::Catalog { command } => catalog(&config, command).await,
         Command::Import { command } => import_data(&config, command).await,
+        Command::Train { json } => train(&config, json).await,
+        Command::Recommend { who, count, genre, min_year, max_year, json } => {
+            let genre = match genre {
+                None => None,
+                Some(g) => Some(g.parse::<crate::domain::catalog::Genre>().map_err(|_| {
+                    let all: Vec<&str> = crate::domain::catalog::Genre::ALL.iter().map(|g| g.name()).collect();
+                    anyhow::anyhow!("unknown genre {g:?}; try one of: {}", all.join(", "))
+                })?),
+            };
+            let request = RecRequest {
+                count: usize::from(count),
+                genre,
+                min_year,
+                max_year,
+                ..RecRequest::default()
+            };
+            recommend(&config, &who, &request, json).await
+        }
+        Command::Similar { title, count } => similar(&config, &title, usize::from(count)).await,
+        Command::Rate { who, title, stars } => rate(&config, &who, &title, &stars).await,
+        Command::Review { who, title, text } => review(&config, &who, &title, &text).await,
         Command::Sentiment => {
             let stdin = std::io::stdin();
             sentiment_cmd::run_sentiment_stdin(stdin.lock(), std::io::stdout().lock())?;
@@ -103,7 +133,7 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
 /// The database cannot be opened or migrated; the message says how to fix it.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database_url).await?;
-    tracing::info!(database = %redact_url(&config.database_url), "storage ready");
+    tracing::debug!(database = %redact_url(&config.database_url), "storage ready");
     seed_starter_catalog(&store).await?;
     Ok(store)
 }
@@ -187,6 +217,148 @@ async fn import_data(config: &Config, command: ImportCommand) -> anyhow::Result<
         write!(out, "{summary}")?;
         writeln!(out, "  in {seconds:.2} s. Skipped rows were malformed; the lines above say why.")?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn train(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let result = models::train_and_save(&store).await;
+    store.close().await;
+    let (_, report) = result?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "Trained on {} films and {} feedback events in {:.2} s; saved snapshot #{} ({:.1} MB).",
+            report.films,
+            report.events,
+            report.seconds,
+            report.snapshot_id,
+            report.bytes as f64 / 1e6
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user_id(store: &Store, who: &Who) -> anyhow::Result<UserId> {
+    Ok(match who.movielens_user {
+        Some(id) => store.ensure_user(UserKind::MovieLens, &id.to_string(), "").await?,
+        None => {
+            let name = who.user.trim();
+            anyhow::ensure!(!name.is_empty() && name.chars().count() <= 64, "--user takes a name of 1 to 64 characters");
+            store.ensure_user(UserKind::Console, name, name).await?
+        }
+    })
+}
+
+/// Resolves a title for a command, or explains what to type instead.
+fn resolve<'a>(movies: &'a [Movie], query: &str) -> anyhow::Result<&'a Movie> {
+    let index = build_index(movies);
+    match models::find_film(&index, movies, query) {
+        models::Named::Film(m) => Ok(m),
+        other => anyhow::bail!("{}", models::explain_not_found(query, &other)),
+    }
+}
+
+fn write_picks(out: &mut impl std::io::Write, movies: &[Movie], picks: &[Pick]) -> anyhow::Result<()> {
+    if picks.is_empty() {
+        writeln!(out, "  Nothing left to suggest with these filters; try a wider year range or another genre.")?;
+    }
+    for (i, p) in picks.iter().enumerate() {
+        let Some(m) = find(movies, p.movie) else { continue };
+        let genres: Vec<&str> = m.info.genres.iter().take(3).map(|g| g.name()).collect();
+        writeln!(out, "{:>3}. {}  [{}]  — {}", i + 1, m.info.display_title(), genres.join(", "), p.reason)?;
+    }
+    Ok(())
+}
+
+async fn recommend(config: &Config, who: &Who, request: &RecRequest, json: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let user = user_id(&store, who).await?;
+    let mut model = models::load_or_train(&store).await?;
+    // Fold the user's own latest signals in, so a rating given since the last training
+    // already counts.
+    let events = store.events_for_user(user).await?;
+    model.fold_in(user, &events);
+    let movies = store.all_movies().await?;
+    store.close().await;
+    let picks = model.recommend(user, request);
+    let mut out = std::io::stdout().lock();
+    if json {
+        let rows: Vec<serde_json::Value> = picks
+            .iter()
+            .filter_map(|p| find(&movies, p.movie).map(|m| (p, m)))
+            .map(|(p, m)| serde_json::json!({"id": m.id, "title": m.info.title, "year": m.info.year, "score": p.score, "reason": p.reason.to_string()}))
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+    } else {
+        write_picks(&mut out, &movies, &picks)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn similar(config: &Config, title: &str, count: usize) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let movies = store.all_movies().await?;
+    let film = resolve(&movies, title)?;
+    let model = models::load_or_train(&store).await?;
+    store.close().await;
+    let picks = model.similar(film.id, count);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Like {}:", film.info.display_title())?;
+    write_picks(&mut out, &movies, &picks)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rate(config: &Config, who: &Who, title: &str, stars: &str) -> anyhow::Result<ExitCode> {
+    let stars: Stars = stars.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = open_store(config).await?;
+    let movies = store.all_movies().await?;
+    let film = resolve(&movies, title)?;
+    let user = user_id(&store, who).await?;
+    let (map, vader) = (ReactionMap::default(), Vader::new());
+    let desk = feedback::Desk { store: &store, clock: &SystemClock, reactions: &map, scorer: &vader };
+    let recorded = desk.rate(user, film.id, stars, &feedback::Origin::local("cli")).await;
+    store.close().await;
+    recorded?;
+    println!(
+        "Rated {} {}★. Your next `marquee recommend` takes it into account; `marquee train` folds it into everyone's picks.",
+        film.info.display_title(),
+        stars.value()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn review(config: &Config, who: &Who, title: &str, text: &str) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let movies = store.all_movies().await?;
+    let film = resolve(&movies, title)?;
+    let user = user_id(&store, who).await?;
+    let (map, vader) = (ReactionMap::default(), Vader::new());
+    let desk = feedback::Desk { store: &store, clock: &SystemClock, reactions: &map, scorer: &vader };
+    let recorded = desk.review(user, film.id, text, &feedback::Origin::local("cli")).await;
+    store.close().await;
+    let r = recorded?;
+    let s = &r.sentiment;
+    let mood = if s.is_neutral() {
+        "sounds neutral"
+    } else if s.rating >= 4.0 {
+        "sounds like you loved it"
+    } else if s.rating >= 3.0 {
+        "sounds like you liked it"
+    } else {
+        "sounds like it was not for you"
+    };
+    println!(
+        "Review of {} saved: {mood}: {:.1}★ (VADER compound {:+.3}). Use `marquee rate` to set the stars yourself.",
+        film.info.display_title(),
+        s.rating,
+        s.scores.compound
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,3 +9,4 @@ pub mod ids;
 pub mod ports;
 pub mod recommend;
 pub mod sentiment;
+pub mod taste;

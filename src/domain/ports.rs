@@ -124,9 +124,39 @@ pub trait FeedbackRepo: Send + Sync {
     ) -> impl Future<Output = StoreResult<Vec<StoredReview>>> + Send;
 }
 
+/// A stored model snapshot's bytes and bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredModel {
+    pub id: i64,
+    /// What the bytes are, e.g. `recommender`.
+    pub kind: String,
+    /// The format version the bytes were written in.
+    pub format: i64,
+    pub data: Vec<u8>,
+    /// Feedback events the model was trained on.
+    pub events_seen: i64,
+    pub created_at_ms: i64,
+}
+
+/// Trained models, newest wins.
+pub trait ModelRepo: Send + Sync {
+    /// Stores a snapshot and returns its id.
+    fn save_model(
+        &self,
+        kind: &str,
+        format: i64,
+        data: &[u8],
+        events_seen: i64,
+        created_at_ms: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// The newest snapshot of `kind`, if any.
+    fn latest_model(&self, kind: &str) -> impl Future<Output = StoreResult<Option<StoredModel>>> + Send;
+}
+
 /// Everything the app needs from storage, as one bound.
-pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo {}
-impl<T: CatalogRepo + UserRepo + FeedbackRepo> Storage for T {}
+pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo {}
+impl<T: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo> Storage for T {}
 
 /// The time, handed to the domain rather than read by it.
 pub trait Clock: Send + Sync {

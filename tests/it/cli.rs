@@ -79,3 +79,60 @@ fn catalog_stats_reports_json_counts() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["movies"].as_i64().is_some_and(|n| n >= 500), "{v}");
 }
+
+#[test]
+fn a_new_user_can_rate_review_and_get_picks_that_use_them() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ok = |args: &[&str]| {
+        let out = marquee(dir.path(), args, &[]);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let cold = ok(&["recommend", "--user", "kim", "--count", "5"]);
+    assert_eq!(cold.lines().filter(|l| l.contains(". ")).count(), 5, "a cold-start user still gets picks: {cold}");
+    assert!(ok(&["rate", "--user", "kim", "Alien", "5"]).contains("Alien (1979)"));
+    assert!(ok(&["rate", "--user", "kim", "Aliens", "4.5"]).contains("Aliens (1986)"));
+    let review = ok(&["review", "--user", "kim", "Interstellar", "Loved it, an absolutely stunning film!!"]);
+    assert!(review.contains("loved it") || review.contains("liked it"), "{review}");
+    let picks = ok(&["recommend", "--user", "kim", "--count", "10", "--json"]);
+    let picks: serde_json::Value = serde_json::from_str(&picks).expect("json");
+    let titles: Vec<&str> = picks.as_array().expect("list").iter().filter_map(|p| p["title"].as_str()).collect();
+    assert_eq!(titles.len(), 10);
+    for seen in ["Alien", "Aliens", "Interstellar"] {
+        assert!(!titles.contains(&seen), "{seen} was rated, so it is not suggested again: {titles:?}");
+    }
+    assert!(
+        picks.as_array().expect("list").iter().any(|p| p["reason"].as_str().is_some_and(|r| !r.contains("popular"))),
+        "with three liked films some picks are personal: {picks}"
+    );
+}
+
+#[test]
+fn unknown_or_ambiguous_titles_get_suggestions_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = marquee(dir.path(), &["rate", "--user", "kim", "the godfahter", "5"], &[]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("Did you mean") && stderr.contains("The Godfather (1972)"), "{stderr}");
+    let out = marquee(dir.path(), &["rate", "--user", "kim", "the godfather", "9"], &[]);
+    assert!(!out.status.success(), "stars outside 0.5-5 are refused");
+    let out = marquee(dir.path(), &["catalog", "stats", "--json"], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["feedback_events"], 0, "{v}");
+}
+
+#[test]
+fn import_movielens_then_catalog_search_tells_the_dunes_apart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movielens/csv");
+    let out = marquee(dir.path(), &["import", "movielens", "--quiet", fixture.to_str().expect("utf-8 path")], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(summary.contains("ratings.csv") && summary.contains("skipped"), "{summary}");
+    let out = marquee(dir.path(), &["catalog", "search", "dune"], &[]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Dune (1984)") && stdout.contains("Dune (2021)"), "{stdout}");
+    let out = marquee(dir.path(), &["import", "movielens", "/no/such/folder"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not a folder"), "{}", text(&out.stderr));
+}

@@ -10,6 +10,7 @@
 mod bulk;
 mod catalog;
 mod feedback;
+mod models;
 
 pub use bulk::HistoricalRating;
 use crate::domain::error::StoreError;

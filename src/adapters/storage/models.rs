@@ -1,0 +1,66 @@
+//! The model port on both backends: snapshots as blobs, newest wins, older ones pruned.
+
+use super::{Store, retry, with_pool};
+use crate::domain::ports::{ModelRepo, StoreResult, StoredModel};
+
+/// Snapshots of one kind kept after a save (the newest ones).
+const KEEP: i64 = 3;
+
+#[derive(Debug, sqlx::FromRow)]
+struct ModelRow {
+    id: i64,
+    kind: String,
+    format: i64,
+    data: Vec<u8>,
+    events_seen: i64,
+    created_at: i64,
+}
+
+impl ModelRepo for Store {
+    async fn save_model(&self, kind: &str, format: i64, data: &[u8], events_seen: i64, created_at_ms: i64) -> StoreResult<i64> {
+        with_pool!(self, pool => retry("save model", || async move {
+            let mut tx = pool.begin().await?;
+            let id = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO model_snapshots (kind, format, data, events_seen, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(kind)
+            .bind(format)
+            .bind(data)
+            .bind(events_seen)
+            .bind(created_at_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "DELETE FROM model_snapshots WHERE kind = $1 AND id NOT IN \
+                 (SELECT id FROM model_snapshots WHERE kind = $1 ORDER BY id DESC LIMIT $2)",
+            )
+            .bind(kind)
+            .bind(KEEP)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        }).await)
+    }
+
+    async fn latest_model(&self, kind: &str) -> StoreResult<Option<StoredModel>> {
+        let row = with_pool!(self, pool => retry("load model", || async move {
+            sqlx::query_as::<_, ModelRow>(
+                "SELECT id, kind, format, data, events_seen, created_at FROM model_snapshots \
+                 WHERE kind = $1 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(kind)
+            .fetch_optional(pool)
+            .await
+        }).await)?;
+        Ok(row.map(|r| StoredModel {
+            id: r.id,
+            kind: r.kind,
+            format: r.format,
+            data: r.data,
+            events_seen: r.events_seen,
+            created_at_ms: r.created_at,
+        }))
+    }
+}

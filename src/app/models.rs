@@ -1,0 +1,102 @@
+//! Training and serving: build a model snapshot from the event log, store it, load the newest,
+//! and answer "recommend for this user" and "more like this film" from it. Training is CPU
+//! work, so it runs on a blocking thread and never holds up the async runtime.
+
+use crate::adapters::clock::SystemClock;
+use crate::domain::catalog::Movie;
+use crate::domain::catalog::search::{Lookup, TitleIndex};
+use crate::domain::ids::MovieId;
+use crate::domain::ports::{CatalogRepo, Clock as _, FeedbackRepo, ModelRepo};
+use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
+use anyhow::Context as _;
+use std::time::Instant;
+
+/// The `kind` under which recommender snapshots are stored.
+pub const RECOMMENDER: &str = "recommender";
+
+/// What a training run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainReport {
+    pub films: usize,
+    pub events: usize,
+    pub seconds: f64,
+    pub bytes: usize,
+    pub snapshot_id: i64,
+}
+
+/// Trains a snapshot from every stored event and saves it.
+///
+/// # Errors
+/// Storage fails, or the catalog is empty.
+pub async fn train_and_save(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo)) -> anyhow::Result<(ModelSnapshot, TrainReport)> {
+    let catalog = store.all_movies().await?;
+    let events = store.all_events().await?;
+    let (films, n_events) = (catalog.len(), events.len());
+    let started = Instant::now();
+    let model = tokio::task::spawn_blocking(move || snapshot::train(&catalog, &events, &TrainParams::default()))
+        .await
+        .context("the training thread stopped")?
+        .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = model.to_bytes();
+    let id = store
+        .save_model(
+            RECOMMENDER,
+            i64::from(snapshot::VERSION),
+            &bytes,
+            i64::try_from(n_events).unwrap_or(i64::MAX),
+            SystemClock.now_ms(),
+        )
+        .await?;
+    Ok((model, TrainReport { films, events: n_events, seconds, bytes: bytes.len(), snapshot_id: id }))
+}
+
+/// The newest stored snapshot, or a fresh one trained now when there is none (or it cannot be
+/// read, e.g. written by an older version).
+///
+/// # Errors
+/// Storage fails, or training fails.
+pub async fn load_or_train(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo)) -> anyhow::Result<ModelSnapshot> {
+    if let Some(stored) = store.latest_model(RECOMMENDER).await? {
+        match ModelSnapshot::from_bytes(&stored.data) {
+            Ok(model) => return Ok(model),
+            Err(e) => tracing::warn!(error = %e, "the stored model cannot be read; training a new one"),
+        }
+    }
+    Ok(train_and_save(store).await?.0)
+}
+
+/// A film named by a person, or what to tell them instead.
+#[derive(Debug)]
+pub enum Named<'a> {
+    Film(&'a Movie),
+    /// Nothing matched well; the closest titles.
+    Unknown(Vec<&'a Movie>),
+    /// Several films fit equally (same title, different years).
+    Ambiguous(Vec<&'a Movie>),
+}
+
+/// Finds the film a person named, with suggestions when the name does not fit one film.
+pub fn find_film<'a>(index: &TitleIndex, movies: &'a [Movie], query: &str) -> Named<'a> {
+    let by_id = |id: MovieId| movies.binary_search_by_key(&id, |m| m.id).ok().map(|i| &movies[i]);
+    match index.lookup(query, 5) {
+        Lookup::Found(hit) => by_id(hit.id).map_or(Named::Unknown(Vec::new()), Named::Film),
+        Lookup::Ambiguous(hits) => Named::Ambiguous(hits.iter().filter_map(|h| by_id(h.id)).collect()),
+        Lookup::Suggestions(hits) => Named::Unknown(hits.iter().filter_map(|h| by_id(h.id)).collect()),
+    }
+}
+
+/// The friendly sentence for a name that is not one film.
+pub fn explain_not_found(query: &str, named: &Named<'_>) -> String {
+    let list = |films: &[&Movie]| films.iter().map(|m| m.info.display_title()).collect::<Vec<_>>().join(", ");
+    match named {
+        Named::Film(m) => m.info.display_title(),
+        Named::Ambiguous(films) => {
+            format!("\"{query}\" could be {}. Add the year, e.g. \"{}\".", list(films), films[0].info.display_title())
+        }
+        Named::Unknown(films) if films.is_empty() => {
+            format!("No film called \"{query}\" is in the catalog. Check the spelling, or import more films.")
+        }
+        Named::Unknown(films) => format!("No film called \"{query}\". Did you mean: {}?", list(films)),
+    }
+}
