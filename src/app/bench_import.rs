@@ -19,18 +19,11 @@ const SEED: u64 = 0x25_25_25;
 /// # Errors
 /// The files cannot be written or the import fails.
 pub async fn run(rows: u64, dir: Option<&Path>, mut out: impl Write) -> anyhow::Result<()> {
-    let temp;
-    let dir = match dir {
-        Some(d) => {
-            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            d.to_path_buf()
-        }
-        None => {
-            temp = std::env::temp_dir().join(format!("marquee-bench-import-{}", std::process::id()));
-            std::fs::create_dir_all(&temp)?;
-            temp.clone()
-        }
-    };
+    let dir = dir.map_or_else(
+        || std::env::temp_dir().join(format!("marquee-bench-import-{}", std::process::id())),
+        Path::to_path_buf,
+    );
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let data = dir.join("ml-25m-shape");
     std::fs::create_dir_all(&data)?;
     let started = Instant::now();
@@ -41,7 +34,7 @@ pub async fn run(rows: u64, dir: Option<&Path>, mut out: impl Write) -> anyhow::
         generate(&data, rows)?;
         std::fs::write(&marker, &wanted)?;
     }
-    let size = std::fs::metadata(&ratings_path).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&ratings_path).map_or(0, |m| m.len());
     writeln!(out, "generated {rows} ratings ({:.0} MB) in {:.1} s", size as f64 / 1e6, started.elapsed().as_secs_f64())?;
 
     let db = dir.join("bench.db");
@@ -98,13 +91,13 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<()> {
             // Zipf-ish: squaring a uniform draw favours low ids.
             let u = rng.next_f32();
             let film = 1 + ((u * u) * FILMS as f32) as u64 % FILMS;
-            if !seen.insert(film) {
+            if seen.insert(film) {
+                write_rating(&mut ratings, user, film, &mut rng)?;
+            } else {
                 let film = 1 + rng.below(FILMS as usize) as u64;
                 if !seen.insert(film) {
                     continue;
                 }
-                write_rating(&mut ratings, user, film, &mut rng)?;
-            } else {
                 write_rating(&mut ratings, user, film, &mut rng)?;
             }
             made += 1;

@@ -124,6 +124,9 @@ pub struct Reaction<'a> {
 }
 
 /// Records an explicit star rating.
+///
+/// # Panics
+/// Never: a star rating always maps to an event.
 pub async fn rate(
     store: &impl FeedbackRepo,
     clock: &impl Clock,
@@ -210,6 +213,9 @@ pub async fn react(
 }
 
 /// Scores a review with VADER, stores the text, its raw scores and the implied rating.
+///
+/// # Panics
+/// Never: a scored review always maps to an event.
 pub async fn review(
     store: &impl FeedbackRepo,
     clock: &impl Clock,
@@ -221,7 +227,7 @@ pub async fn review(
     let sentiment = scorer.score_review(text)?;
     let key = origin.delivery_key.as_ref().map(|k| format!("review:{k}"));
     let ctx = context(user, movie, origin, clock.now_ms(), key);
-    let event = build_event(&Signal::Review(sentiment.clone()), &ReactionMap::empty(), ctx)
+    let event = build_event(&Signal::Review(sentiment), &ReactionMap::empty(), ctx)
         .expect("a scored review always maps to an event");
     let body: String = text.chars().filter(|c| !c.is_control() || *c == '\n').collect();
     let appended = store.record_review(&NewReview { event, body, scores: sentiment.scores }).await?;

@@ -244,14 +244,12 @@ async fn train(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 async fn user_id(store: &Store, who: &Who) -> anyhow::Result<UserId> {
-    Ok(match who.movielens_user {
-        Some(id) => store.ensure_user(UserKind::MovieLens, &id.to_string(), "").await?,
-        None => {
-            let name = who.user.trim();
-            anyhow::ensure!(!name.is_empty() && name.chars().count() <= 64, "--user takes a name of 1 to 64 characters");
-            store.ensure_user(UserKind::Console, name, name).await?
-        }
-    })
+    if let Some(id) = who.movielens_user {
+        return Ok(store.ensure_user(UserKind::MovieLens, &id.to_string(), "").await?);
+    }
+    let name = who.user.trim();
+    anyhow::ensure!(!name.is_empty() && name.chars().count() <= 64, "--user takes a name of 1 to 64 characters");
+    Ok(store.ensure_user(UserKind::Console, name, name).await?)
 }
 
 /// Resolves a title for a command, or explains what to type instead.

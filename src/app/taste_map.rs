@@ -151,16 +151,10 @@ pub fn render_taste_map(
         projection.explained[0] * 100.0,
         projection.explained[1] * 100.0
     );
-    canvas.text(
-        x1 - text_width(&axes) as i32,
-        12,
-        &axes,
-        (120, 120, 120),
-        None,
-    );
+    canvas.text_scaled(x0 + 4, y1 - 11, &axes, (120, 120, 120), 1);
     let lx = (width - LEGEND) as i32 + 34;
     canvas.text(lx - 26, 30, "GROUPS", (30, 30, 30), None);
-    let max_chars = ((LEGEND - 40) / (6 * SCALE)) as usize;
+    let max_chars = ((LEGEND - 42) / (6 * SCALE)) as usize;
     for (i, g) in groups.groups().iter().enumerate() {
         let y = 60 + i as i32 * 40;
         if y + 30 > height as i32 {
@@ -180,7 +174,7 @@ pub fn render_taste_map(
         canvas.text(
             lx - 26,
             y,
-            &truncate(&note, max_chars + 4),
+            &truncate(&note, max_chars + 2),
             (30, 30, 30),
             None,
         );

@@ -111,8 +111,7 @@ impl Reporter {
         }
         let bar = ProgressBar::new(total_bytes);
         let style = ProgressStyle::with_template("{msg:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            .map_or_else(|_| ProgressStyle::default_bar(), |s| s.progress_chars("=> "));
         bar.set_style(style);
         bar.set_message(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         self.bar = Some(bar);

@@ -23,7 +23,7 @@ use anyhow::Context as _;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The MovieLens layouts Marquee reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub async fn import(store: &Store, dir: &Path, reporter: &mut Reporter) -> anyho
     let genre_names = if format == Format::Ml100k { read_100k_genres(dir)? } else { Vec::new() };
     let (mut movies, mut movie_summary) = read_movies(format, &movies_path, &genre_names, reporter)?;
     for m in &mut movies {
-        let ml = m.external.movielens.expect("every parsed MovieLens film has its id");
+        let Some(ml) = m.external.movielens else { continue };
         if let Some((imdb, tmdb)) = links.get(&ml) {
             m.external.imdb.clone_from(imdb);
             m.external.tmdb = *tmdb;
@@ -165,15 +165,15 @@ pub fn parse_title(raw: &str) -> (String, Option<i32>) {
 
 fn open(path: &Path) -> anyhow::Result<(BufReader<File>, u64)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let len = file.metadata().map_or(0, |m| m.len());
     Ok((BufReader::with_capacity(1 << 20, file), len))
 }
 
 /// Reads `links.csv`: MovieLens id → (IMDb id, TMDB id).
-fn read_links(
-    path: &Path,
-    reporter: &mut Reporter,
-) -> anyhow::Result<(HashMap<i64, (Option<String>, Option<i64>)>, FileSummary)> {
+/// MovieLens id → (IMDb id, TMDB id).
+type Links = HashMap<i64, (Option<String>, Option<i64>)>;
+
+fn read_links(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(Links, FileSummary)> {
     let started = Instant::now();
     let name = display_name(path);
     let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
@@ -403,14 +403,15 @@ struct RatingBatch {
     bytes_read: u64,
 }
 
+fn text<'a>(b: &'a [u8], what: &str) -> Result<&'a str, String> {
+    std::str::from_utf8(b).map_err(|_| format!("{what}: invalid UTF-8"))
+}
+
 /// Parses one rating row's fields: user, film, rating (0.5–5), timestamp in seconds.
 fn parse_rating(fields: &[&[u8]], line: u64) -> Result<RawRating, String> {
     let [user, movie, rating, ts] = fields else {
         return Err(format!("expected 4 fields, found {}", fields.len()));
     };
-    fn text<'a>(b: &'a [u8], what: &str) -> Result<&'a str, String> {
-        std::str::from_utf8(b).map_err(|_| format!("{what}: invalid UTF-8"))
-    }
     let user = parse_id(text(user, "userId")?, "userId")?;
     let movie = parse_id(text(movie, "movieId")?, "movieId")?;
     let rating_text = text(rating, "rating")?.trim();
@@ -425,9 +426,9 @@ fn parse_rating(fields: &[&[u8]], line: u64) -> Result<RawRating, String> {
 }
 
 /// Reads a ratings file on a blocking thread and sends batches to `tx`.
-fn read_ratings(format: Format, path: PathBuf, tx: &tokio::sync::mpsc::Sender<RatingBatch>) -> anyhow::Result<()> {
-    let name = display_name(&path);
-    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+fn read_ratings(format: Format, path: &Path, tx: &tokio::sync::mpsc::Sender<RatingBatch>) -> anyhow::Result<()> {
+    let name = display_name(path);
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut batch = RatingBatch { rows: Vec::with_capacity(RATING_BATCH), errors: Vec::new(), rows_read: 0, bytes_read: 0 };
     let mut buf = Vec::with_capacity(128);
@@ -502,13 +503,13 @@ async fn import_ratings(store: &Store, format: Format, path: &Path, reporter: &m
     let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
     let films = store.movielens_ids().await?;
     let mut users: HashMap<i64, UserId> = HashMap::new();
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
     reporter.start_file(path, len);
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<RatingBatch>(2);
     let reader = {
         let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || read_ratings(format, path, &tx))
+        tokio::task::spawn_blocking(move || read_ratings(format, &path, &tx))
     };
     let mut rows = Vec::with_capacity(RATING_BATCH);
     while let Some(batch) = rx.recv().await {

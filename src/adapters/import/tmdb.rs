@@ -40,7 +40,7 @@ pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyh
     let file = File::open(path).with_context(|| {
         format!("cannot open {}: give the path of tmdb_5000_movies.csv from the TMDB 5000 data set", path.display())
     })?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let len = file.metadata().map_or(0, |m| m.len());
     reporter.start_file(path, len);
     let name = display_name(path);
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::with_capacity(1 << 20, file));

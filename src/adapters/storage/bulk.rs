@@ -5,6 +5,7 @@ use super::{Pool, Store, retry};
 use crate::domain::ids::{MovieId, UserId};
 use crate::domain::ports::{StoreResult, UserKind};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 /// One imported rating: (user, film, rating on the source's scale, time in ms since the epoch).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,8 +48,8 @@ impl Store {
                         insert.push(',');
                         select.push(',');
                     }
-                    insert.push_str(&format!("($1, ${}, '', $2)", i + 3));
-                    select.push_str(&format!("${}", i + 2));
+                    let _ = write!(insert, "($1, ${}, '', $2)", i + 3);
+                    let _ = write!(select, "${}", i + 2);
                 }
                 insert.push_str(" ON CONFLICT (kind, external_id) DO NOTHING");
                 select.push(')');

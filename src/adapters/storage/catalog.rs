@@ -81,7 +81,7 @@ fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
 #[derive(Debug)]
 enum Match<'a> {
     /// The stored film, and the incoming one with ids held by other films cleared.
-    Existing(Movie, std::borrow::Cow<'a, MovieInfo>),
+    Existing(Box<Movie>, std::borrow::Cow<'a, MovieInfo>),
     /// A new row; ids already held by a different stored film are cleared so they stay unique.
     New(std::borrow::Cow<'a, MovieInfo>),
 }
@@ -136,7 +136,7 @@ fn choose_match<'a>(incoming: &'a MovieInfo, norm: &str, candidates: Vec<Movie>)
     match best {
         Some(id) => {
             let chosen = candidates.into_iter().find(|m| m.id == id).expect("the best candidate is among them");
-            Match::Existing(chosen, cleared)
+            Match::Existing(Box::new(chosen), cleared)
         }
         None => Match::New(cleared),
     }
@@ -165,7 +165,7 @@ macro_rules! upsert_one {
         .map(Movie::from)
         .collect();
         let (found, m) = match choose_match(m, &norm, candidates) {
-            Match::Existing(stored, cleared) => (Some(stored), cleared),
+            Match::Existing(stored, cleared) => (Some(*stored), cleared),
             Match::New(cleared) => (None, cleared),
         };
         let m: &MovieInfo = &m;

@@ -16,7 +16,7 @@ pub use bulk::HistoricalRating;
 use crate::domain::error::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{ConnectOptions as _, PgPool, SqlitePool};
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
@@ -114,7 +114,9 @@ impl Store {
             .busy_timeout(Duration::from_secs(5))
             // 64 MiB of page cache per connection (SQLite's default is 2 MiB): imports and
             // training scans touch large indexes.
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            .log_statements(log::LevelFilter::Trace)
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -125,7 +127,11 @@ impl Store {
 
     async fn connect_postgres(url: &str) -> Result<Self, ConnectError> {
         let bad = |cause: String| ConnectError::PostgresConnect { url: redact_url(url), cause };
-        let options = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+        // Bulk imports run statements of a second or more by design: not worth a warning.
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| bad(e.to_string()))?
+            .log_statements(log::LevelFilter::Trace)
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(5));
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
