@@ -13,7 +13,7 @@ pub mod taste_map;
 use crate::adapters::starter_catalog::starter_movies;
 use crate::adapters::storage::{Store, redact_url};
 use crate::adapters::import::{self, ImportSummary, Reporter};
-use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand, ImportCommand, Who};
+use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand, ImportCommand, TasteCommand, Who};
 use crate::config::Config;
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{CatalogStats, Movie};
@@ -78,6 +78,18 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
                 ..RecRequest::default()
             };
             recommend(&config, &who, &request, json).await
+        }
+        Command::Taste { command: TasteCommand::Groups { json } } => taste_groups(&config, json).await,
+        Command::Taste { command: TasteCommand::Map { out, user, movielens_user } } => {
+            let who = user.map(|user| Who { user, movielens_user: None }).or(movielens_user.map(|id| Who {
+                user: String::new(),
+                movielens_user: Some(id),
+            }));
+            taste_map(&config, &out, who.as_ref()).await
+        }
+        Command::Bench { command: BenchCommand::Taste { dir } } => {
+            bench_taste::run(std::io::stdout().lock(), &dir)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Similar { title, count } => similar(&config, &title, usize::from(count)).await,
         Command::Rate { who, title, stars } => rate(&config, &who, &title, &stars).await,
@@ -172,6 +184,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let stats = store.catalog_stats().await?;
     let movies = store.all_movies().await?;
+    let events = store.all_events().await?;
     store.close().await;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Marquee — a movie-night bot that learns your server's taste.")?;
@@ -179,10 +192,12 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
     writeln!(out, "(database: {}).\n", redact_url(&config.database_url))?;
     write_stats(&mut out, &stats)?;
     let index = build_index(&movies);
-    for query in ["godfather", "dune 1984", "amelie", "star wars"] {
+    for query in ["godfather", "dune 1984", "amelie"] {
         writeln!(out, "\n$ marquee catalog search {query:?}")?;
         write_hits(&mut out, &index, &movies, query, 5)?;
     }
+    demo_picks(&mut out, &index, &movies, &events)?;
+    writeln!(out, "\nTry it yourself: `marquee rate --user YOU \"Alien\" 5`, then `marquee recommend --user YOU`.")?;
     writeln!(out, "\n{HOW_TO_CONNECT}")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -230,6 +245,7 @@ async fn train(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
+        writeln!(out, "Taste groups: {} ({} people placed).", report.taste_groups, report.grouped_users)?;
         writeln!(
             out,
             "Trained on {} films and {} feedback events in {:.2} s; saved snapshot #{} ({:.1} MB).",
@@ -240,6 +256,65 @@ async fn train(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
             report.bytes as f64 / 1e6
         )?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn taste_groups(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let groups = match models::latest_taste(&store).await? {
+        Some(groups) => groups,
+        None => {
+            models::train_and_save(&store).await?;
+            models::latest_taste(&store).await?.unwrap_or_else(crate::domain::taste::TasteGroups::empty)
+        }
+    };
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let rows: Vec<serde_json::Value> = groups
+            .groups()
+            .iter()
+            .map(|g| serde_json::json!({"key": g.key, "name": g.name, "size": g.size, "traits": g.traits}))
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({"groups": rows, "warnings": groups.warnings()}))?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if groups.groups().is_empty() {
+        writeln!(out, "No taste groups yet: they need a few people with a few ratings each.")?;
+    }
+    for g in groups.groups() {
+        writeln!(out, "{:<32} {:>6} members   {}", g.name, g.size, g.traits.join(", "))?;
+    }
+    for w in groups.warnings() {
+        writeln!(out, "note: {w}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn taste_map(config: &Config, path: &std::path::Path, who: Option<&Who>) -> anyhow::Result<ExitCode> {
+    use crate::domain::taste::{TasteParams, cluster_taste, project, taste_vectors};
+    let store = open_store(config).await?;
+    let highlight = match who {
+        Some(who) => Some(user_id(&store, who).await?),
+        None => None,
+    };
+    let model = models::load_or_train(&store).await?;
+    let previous = models::latest_taste(&store).await?;
+    let catalog = store.all_movies().await?;
+    let events = store.all_events().await?;
+    store.close().await;
+    let png = tokio::task::spawn_blocking(move || {
+        let params = TasteParams::default();
+        let vectors = taste_vectors(&model, &catalog, &events, &params);
+        let groups = cluster_taste(&vectors, previous.as_ref(), &params);
+        let projection = project(&vectors, &groups, 5_000, highlight, 7);
+        taste_map::render_taste_map(&groups, &projection, highlight, 1000, 640)
+    })
+    .await
+    .context("the drawing thread stopped")??;
+    std::fs::write(path, png).with_context(|| format!("writing {}", path.display()))?;
+    println!("Wrote the taste map to {}.", path.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -358,6 +433,57 @@ async fn review(config: &Config, who: &Who, title: &str, text: &str) -> anyhow::
         s.scores.compound
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Picks for an imaginary fan of three space films, and "more like this", from a model trained
+/// in memory (nothing is stored).
+fn demo_picks(
+    out: &mut impl std::io::Write,
+    index: &TitleIndex,
+    movies: &[Movie],
+    events: &[crate::domain::events::FeedbackEvent],
+) -> anyhow::Result<()> {
+    use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
+    use crate::domain::ids::EventId;
+    use crate::domain::recommend::snapshot::{TrainParams, train};
+    let mut model = train(movies, events, &TrainParams::default()).map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
+    let fan = UserId(-1);
+    let loved: Vec<&Movie> = ["Alien", "Blade Runner", "The Matrix"]
+        .iter()
+        .filter_map(|t| match models::find_film(index, movies, t) {
+            models::Named::Film(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let liked: Vec<FeedbackEvent> = loved
+        .iter()
+        .enumerate()
+        .map(|(i, m)| FeedbackEvent {
+            id: EventId(-1 - i as i64),
+            event: NewFeedbackEvent {
+                user: fan,
+                movie: m.id,
+                kind: FeedbackKind::Rating,
+                value: Some(5.0),
+                weight: 1.0,
+                raw: None,
+                source: "demo".into(),
+                guild: None,
+                message_id: None,
+                created_at_ms: i as i64,
+                idempotency_key: None,
+            },
+        })
+        .collect();
+    model.fold_in(fan, &liked);
+    let names: Vec<String> = loved.iter().map(|m| m.info.display_title()).collect();
+    writeln!(out, "\n$ marquee recommend   (for someone who gave 5 stars to {})", names.join(", "))?;
+    write_picks(out, movies, &model.recommend(fan, &RecRequest { count: 5, ..RecRequest::default() }))?;
+    if let models::Named::Film(heat) = models::find_film(index, movies, "Heat") {
+        writeln!(out, "\n$ marquee similar \"Heat\"")?;
+        write_picks(out, movies, &model.similar(heat.id, 5))?;
+    }
+    Ok(())
 }
 
 async fn catalog(config: &Config, command: CatalogCommand) -> anyhow::Result<ExitCode> {

@@ -8,11 +8,14 @@ use crate::domain::catalog::search::{Lookup, TitleIndex};
 use crate::domain::ids::MovieId;
 use crate::domain::ports::{CatalogRepo, Clock as _, FeedbackRepo, ModelRepo};
 use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
+use crate::domain::taste::{self, TasteGroups, TasteParams};
 use anyhow::Context as _;
 use std::time::Instant;
 
 /// The `kind` under which recommender snapshots are stored.
 pub const RECOMMENDER: &str = "recommender";
+/// The `kind` under which taste groups are stored, recomputed after each training.
+pub const TASTE: &str = "taste-groups";
 
 /// What a training run did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -22,6 +25,11 @@ pub struct TrainReport {
     pub seconds: f64,
     pub bytes: usize,
     pub snapshot_id: i64,
+    /// Taste groups found, and users placed in one.
+    pub taste_groups: usize,
+    pub grouped_users: usize,
+    /// What the clustering wants known (too few users, odd vectors, …).
+    pub warnings: Vec<String>,
 }
 
 /// Trains a snapshot from every stored event and saves it.
@@ -33,11 +41,19 @@ pub async fn train_and_save(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo
     let events = store.all_events().await?;
     let (films, n_events) = (catalog.len(), events.len());
     let started = Instant::now();
-    let model = tokio::task::spawn_blocking(move || snapshot::train(&catalog, &events, &TrainParams::default()))
-        .await
-        .context("the training thread stopped")?
-        .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
+    let previous = latest_taste(store).await?;
+    let (model, groups) = tokio::task::spawn_blocking(move || {
+        let model = snapshot::train(&catalog, &events, &TrainParams::default())?;
+        let groups = taste::compute_groups(&model, &catalog, &events, previous.as_ref(), &TasteParams::default());
+        Ok::<_, crate::domain::recommend::FitError>((model, groups))
+    })
+    .await
+    .context("the training thread stopped")?
+    .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
+    for w in groups.warnings() {
+        tracing::info!(warning = %w, "taste groups");
+    }
     let bytes = model.to_bytes();
     let id = store
         .save_model(
@@ -48,7 +64,34 @@ pub async fn train_and_save(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo
             SystemClock.now_ms(),
         )
         .await?;
-    Ok((model, TrainReport { films, events: n_events, seconds, bytes: bytes.len(), snapshot_id: id }))
+    store
+        .save_model(TASTE, 1, &groups.to_bytes(), i64::try_from(n_events).unwrap_or(i64::MAX), SystemClock.now_ms())
+        .await?;
+    let report = TrainReport {
+        films,
+        events: n_events,
+        seconds,
+        bytes: bytes.len(),
+        snapshot_id: id,
+        taste_groups: groups.groups().len(),
+        grouped_users: groups.user_count(),
+        warnings: groups.warnings().to_vec(),
+    };
+    Ok((model, report))
+}
+
+/// The newest stored taste groups, if any can be read.
+///
+/// # Errors
+/// Storage fails.
+pub async fn latest_taste(store: &impl ModelRepo) -> anyhow::Result<Option<TasteGroups>> {
+    Ok(store.latest_model(TASTE).await?.and_then(|stored| match TasteGroups::from_bytes(&stored.data) {
+        Ok(groups) => Some(groups),
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored taste groups cannot be read; they will be recomputed");
+            None
+        }
+    }))
 }
 
 /// The newest stored snapshot, or a fresh one trained now when there is none (or it cannot be

@@ -31,6 +31,27 @@
 //!
 //! Agreement with planted groups is measured by the adjusted Rand index (Hubert & Arabie 1985,
 //! "Comparing partitions"), [`adjusted_rand_index`].
+#![allow(
+    clippy::many_single_char_names,
+    reason = "maths notation: n users, k groups, d dimensions, c centroids"
+)]
+#![allow(
+    clippy::too_many_lines,
+    reason = "each long function is one pipeline read top to bottom"
+)]
+#![allow(
+    clippy::unnested_or_patterns,
+    reason = "the genre-pair table reads best one pair per pattern"
+)]
+#![allow(clippy::needless_for_each, reason = "in-place scaling one-liners")]
+#![allow(
+    clippy::needless_range_loop,
+    reason = "index loops over parallel per-user arrays"
+)]
+#![allow(
+    clippy::single_match_else,
+    reason = "a match reads better for Some/None with bodies"
+)]
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -342,7 +363,7 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
     let sa: f64 = ra.values().map(|&v| c2(v)).sum();
     let sb: f64 = rb.values().map(|&v| c2(v)).sum();
     let expected = sa * sb / c2(n as u64);
-    let max = (sa + sb) / 2.0;
+    let max = f64::midpoint(sa, sb);
     if (max - expected).abs() < 1e-12 {
         return 1.0;
     }
@@ -462,7 +483,7 @@ pub struct Clustering {
 /// Clusters `dim`-long rows (row-major): normalises them, chooses k by silhouette over
 /// `k_min..=k_max` (see the module docs), then fits k-means with `n_runs` restarts. Never panics.
 pub fn cluster_rows(rows: &[f32], dim: usize, params: &TasteParams) -> Clustering {
-    let n_in = if dim == 0 { 0 } else { rows.len() / dim };
+    let n_in = rows.len().checked_div(dim).unwrap_or(0);
     let mut warnings = Vec::new();
     let (kept, x, bad, zero) = normalised_rows(rows, dim);
     if bad > 0 {
@@ -601,7 +622,7 @@ pub fn cluster_rows(rows: &[f32], dim: usize, params: &TasteParams) -> Clusterin
         centroids.drain(small * dim..(small + 1) * dim);
         k -= 1;
         for (l, row) in labels.iter_mut().zip(x.rows()) {
-            if *l == small || *l > small {
+            if *l >= small {
                 if *l > small {
                     *l -= 1;
                     continue;
@@ -1045,7 +1066,7 @@ pub fn cluster_taste(
         match space {
             TasteSpace::Factors(d) => rows.extend_from_slice(&vectors.factors[u * d..(u + 1) * d]),
             TasteSpace::Content => {
-                rows.extend_from_slice(&vectors.content[u * CONTENT_DIM..(u + 1) * CONTENT_DIM])
+                rows.extend_from_slice(&vectors.content[u * CONTENT_DIM..(u + 1) * CONTENT_DIM]);
             }
         }
     }
@@ -1477,7 +1498,7 @@ pub struct TasteProjection {
 /// covariance matrix (O(n·dim²) to build it, then O(dim²) per iteration), so it scales to any
 /// number of rows. Returns (mean, axes, explained variance ratio).
 pub fn pca_2d(rows: &[f64], dim: usize) -> (Vec<f64>, [Vec<f64>; 2], [f64; 2]) {
-    let n = if dim == 0 { 0 } else { rows.len() / dim };
+    let n = rows.len().checked_div(dim).unwrap_or(0);
     let mut mean = vec![0f64; dim];
     for r in rows.chunks_exact(dim.max(1)) {
         for (m, &v) in mean.iter_mut().zip(r) {
@@ -1554,7 +1575,8 @@ pub fn project(
     always: Option<UserId>,
     seed: u64,
 ) -> TasteProjection {
-    let (dim, pick): (usize, Box<dyn Fn(usize) -> Option<Vec<f64>>>) = match groups.space {
+    type Picker<'a> = Box<dyn Fn(usize) -> Option<Vec<f64>> + 'a>;
+    let (dim, pick): (usize, Picker<'_>) = match groups.space {
         TasteSpace::Factors(d) if d == vectors.factor_dim => (
             d,
             Box::new(move |u| {

@@ -26,6 +26,9 @@ pub struct AlsParams {
     /// CG steps per half-step.
     pub cg_steps: usize,
     pub seed: u64,
+    /// Worker threads for the Gram matrices and half-steps (`std::thread::scope` over
+    /// contiguous row blocks); the factors are identical for every thread count.
+    pub threads: usize,
 }
 
 impl Default for AlsParams {
@@ -37,6 +40,7 @@ impl Default for AlsParams {
             alpha: 1.0,
             cg_steps: 3,
             seed: 42,
+            threads: 1,
         }
     }
 }
@@ -78,6 +82,13 @@ impl Params for AlsParams {
             "1..=64",
             self.cg_steps,
         )?;
+        ensure(
+            (1..=256).contains(&self.threads),
+            "als",
+            "threads",
+            "1..=256",
+            self.threads,
+        )?;
         Ok(Checked(self))
     }
 }
@@ -98,25 +109,152 @@ pub struct ImplicitAls {
     gram_y: Vec<f32>,
 }
 
-/// `G = Yᵀ Y` (k×k, f32).
-fn gram(y: &[f32], k: usize) -> Vec<f32> {
+/// `G = Yᵀ Y` (k×k, f32), on `threads` threads. Each thread owns a band of G's rows and sums
+/// over the rows of `y` in order, so the result does not depend on the thread count.
+fn gram(y: &[f32], k: usize, threads: usize) -> Vec<f32> {
     let mut g = vec![0f32; k * k];
-    for row in y.chunks_exact(k) {
-        for a in 0..k {
-            let ra = row[a];
-            let ga = &mut g[a * k..(a + 1) * k];
-            for (gb, rb) in ga.iter_mut().zip(row) {
-                *gb += ra * rb;
+    let band = k.div_ceil(threads.clamp(1, k));
+    std::thread::scope(|s| {
+        for (t, gb) in g.chunks_mut(band * k).enumerate() {
+            let a0 = t * band;
+            let mut work = move || {
+                for row in y.chunks_exact(k) {
+                    for (da, ga) in gb.chunks_exact_mut(k).enumerate() {
+                        let ra = row[a0 + da];
+                        if ra != 0.0 {
+                            axpy8(ga, ra, row);
+                        }
+                    }
+                }
+            };
+            if threads <= 1 {
+                work();
+            } else {
+                s.spawn(work);
             }
         }
-    }
+    });
     g
 }
 
-/// One half-step: updates every row of `x` against fixed `y` (with Gram `g`), by CG.
+/// `y += a·x`, in 8-wide chunks the compiler vectorises.
+#[inline]
+fn axpy8(y: &mut [f32], a: f32, x: &[f32]) {
+    let n = y.len().min(x.len());
+    let (y, x) = (&mut y[..n], &x[..n]);
+    let mut yc = y.chunks_exact_mut(8);
+    let mut xc = x.chunks_exact(8);
+    for (yy, xx) in (&mut yc).zip(&mut xc) {
+        for j in 0..8 {
+            yy[j] += a * xx[j];
+        }
+    }
+    for (yy, xx) in yc.into_remainder().iter_mut().zip(xc.remainder()) {
+        *yy += a * xx;
+    }
+}
+
+/// Scratch vectors of one CG solve.
+struct Cg {
+    r: Vec<f32>,
+    p: Vec<f32>,
+    ap: Vec<f32>,
+}
+
+/// The fixed inputs of one half-step.
+struct Half<'a> {
+    y: &'a [f32],
+    m: &'a Csr,
+    g: &'a [f32],
+    k: usize,
+    reg: f32,
+    alpha: f32,
+    steps: usize,
+}
+
+impl Half<'_> {
+    /// `out = G·v + λ·v` (G symmetric, so a sum of G's rows scaled by v).
+    #[allow(clippy::many_single_char_names, reason = "linear-algebra notation")]
+    fn gram_times(&self, v: &[f32], out: &mut [f32]) {
+        let k = self.k;
+        for (o, vi) in out.iter_mut().zip(v) {
+            *o = self.reg * vi;
+        }
+        for (b, &vb) in v.iter().enumerate() {
+            axpy8(out, vb, &self.g[b * k..(b + 1) * k]);
+        }
+    }
+
+    /// Updates row `u` (`xu`, warm start) by `steps` CG steps on
+    /// `(G + Σ (c_i − 1) y_i y_iᵀ + λI) x = Σ c_i y_i` (implicit's `_solve_cg`, Takács et al. 2011).
+    fn solve_row(&self, u: usize, xu: &mut [f32], cg: &mut Cg) {
+        let k = self.k;
+        let (is, vs) = self.m.row(u);
+        let Cg { r, p, ap } = cg;
+        // r = b − A x.
+        self.gram_times(xu, ap);
+        for (ra, aa) in r.iter_mut().zip(ap.iter()) {
+            *ra = -aa;
+        }
+        let mut weighted = false;
+        for (&i, &v) in is.iter().zip(vs) {
+            let yi = &self.y[i as usize * k..(i as usize + 1) * k];
+            let extra = self.alpha * v;
+            weighted |= extra != 0.0;
+            let coef = 1.0 + extra - extra * dot(yi, xu);
+            axpy8(r, coef, yi);
+        }
+        p.copy_from_slice(r);
+        let mut rr = dot(r, r);
+        for _ in 0..self.steps {
+            if rr < 1e-10 {
+                break;
+            }
+            self.gram_times(p, ap);
+            if weighted {
+                for (&i, &v) in is.iter().zip(vs) {
+                    let extra = self.alpha * v;
+                    if extra != 0.0 {
+                        let yi = &self.y[i as usize * k..(i as usize + 1) * k];
+                        axpy8(ap, extra * dot(yi, p), yi);
+                    }
+                }
+            }
+            let pap = dot(p, ap);
+            if pap <= 0.0 || !pap.is_finite() {
+                break;
+            }
+            let step = rr / pap;
+            axpy8(xu, step, p);
+            axpy8(r, -step, ap);
+            let rr_new = dot(r, r);
+            let beta = rr_new / rr;
+            for (pa, ra) in p.iter_mut().zip(r.iter()) {
+                *pa = ra + beta * *pa;
+            }
+            rr = rr_new;
+        }
+    }
+
+    /// Rows `first..` of the factor matrix, `x` holding exactly those rows.
+    fn rows(&self, first: usize, x: &mut [f32]) {
+        let k = self.k;
+        let mut cg = Cg {
+            r: vec![0f32; k],
+            p: vec![0f32; k],
+            ap: vec![0f32; k],
+        };
+        for (d, xu) in x.chunks_exact_mut(k).enumerate() {
+            self.solve_row(first + d, xu, &mut cg);
+        }
+    }
+}
+
+/// One half-step: updates every row of `x` against fixed `y` (with Gram `g`) by CG, on
+/// `threads` threads over contiguous row blocks of about equal work (`nnz + k` per row). Rows
+/// are independent, so the result does not depend on the thread count.
 #[allow(
     clippy::too_many_arguments,
-    clippy::many_single_char_names,
     reason = "one internal CG kernel with all its inputs, in the paper's notation"
 )]
 fn half_step(
@@ -128,50 +266,44 @@ fn half_step(
     reg: f32,
     alpha: f32,
     steps: usize,
+    threads: usize,
 ) {
-    let mut r = vec![0f32; k];
-    let mut p = vec![0f32; k];
-    let mut ap = vec![0f32; k];
-    for (u, xu) in x.chunks_exact_mut(k).enumerate() {
-        let (is, vs) = m.row(u);
-        // r = b − A x, with b = Σ c_i y_i and A = G + Σ (c_i − 1) y_i y_iᵀ + λI.
-        for a in 0..k {
-            r[a] = -dot(&g[a * k..(a + 1) * k], xu) - reg * xu[a];
-        }
-        for (&i, &v) in is.iter().zip(vs) {
-            let yi = &y[i as usize * k..(i as usize + 1) * k];
-            let c = 1.0 + alpha * v;
-            let coef = c - (c - 1.0) * dot(yi, xu);
-            super::linalg::axpy(&mut r, coef, yi);
-        }
-        p.copy_from_slice(&r);
-        let mut rr = dot(&r, &r);
-        for _ in 0..steps {
-            if rr < 1e-10 {
-                break;
-            }
-            for a in 0..k {
-                ap[a] = dot(&g[a * k..(a + 1) * k], &p) + reg * p[a];
-            }
-            for (&i, &v) in is.iter().zip(vs) {
-                let yi = &y[i as usize * k..(i as usize + 1) * k];
-                super::linalg::axpy(&mut ap, alpha * v * dot(yi, &p), yi);
-            }
-            let pap = dot(&p, &ap);
-            if pap <= 0.0 || !pap.is_finite() {
-                break;
-            }
-            let step = rr / pap;
-            super::linalg::axpy(xu, step, &p);
-            super::linalg::axpy(&mut r, -step, &ap);
-            let rr_new = dot(&r, &r);
-            let beta = rr_new / rr;
-            for (pa, ra) in p.iter_mut().zip(&r) {
-                *pa = ra + beta * *pa;
-            }
-            rr = rr_new;
-        }
+    let h = Half {
+        y,
+        m,
+        g,
+        k,
+        reg,
+        alpha,
+        steps,
+    };
+    let n = x.len() / k;
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        h.rows(0, x);
+        return;
     }
+    let total = m.ptr.get(n).copied().unwrap_or(0) + n * k;
+    let mut bounds = vec![0usize];
+    let mut row = 0;
+    for t in 1..threads {
+        let target = total * t / threads;
+        while row < n && m.ptr[row] + row * k < target {
+            row += 1;
+        }
+        bounds.push(row);
+    }
+    bounds.push(n);
+    std::thread::scope(|s| {
+        let mut rest = x;
+        for w in bounds.windows(2) {
+            let (block, tail) = rest.split_at_mut((w[1] - w[0]) * k);
+            rest = tail;
+            let h = &h;
+            let first = w[0];
+            s.spawn(move || h.rows(first, block));
+        }
+    });
 }
 
 impl Checked<AlsParams> {
@@ -181,11 +313,25 @@ impl Checked<AlsParams> {
     /// # Errors
     /// [`DataError::Empty`] when `data` has no interactions.
     pub fn fit(&self, data: &Ratings) -> Result<ImplicitAls, FitError> {
+        self.fit_observed(data, |_, _| {})
+    }
+
+    /// [`Self::fit`], calling `after(iteration, &model_so_far_factors)` after every sweep
+    /// (used by benchmarks to time iterations without a clock in the domain).
+    ///
+    /// # Errors
+    /// [`DataError::Empty`] when `data` has no interactions.
+    pub fn fit_observed(
+        &self,
+        data: &Ratings,
+        mut after: impl FnMut(usize, &[f32]),
+    ) -> Result<ImplicitAls, FitError> {
         if data.nnz() == 0 {
             return Err(DataError::Empty("als").into());
         }
         let p = &self.0;
         let k = p.factors;
+        let threads = p.threads.max(1);
         let mut rng = SplitMix64::new(p.seed);
         let sd = 0.1 / (k as f32).sqrt();
         let mut x: Vec<f32> = (0..data.n_users() * k)
@@ -194,8 +340,8 @@ impl Checked<AlsParams> {
         let mut y: Vec<f32> = (0..data.n_items() * k)
             .map(|_| rng.normal_f32(sd))
             .collect();
-        for _ in 0..p.iterations {
-            let gy = gram(&y, k);
+        for it in 0..p.iterations {
+            let gy = gram(&y, k, threads);
             half_step(
                 &mut x,
                 &y,
@@ -205,8 +351,9 @@ impl Checked<AlsParams> {
                 p.reg,
                 p.alpha,
                 p.cg_steps,
+                threads,
             );
-            let gx = gram(&x, k);
+            let gx = gram(&x, k, threads);
             half_step(
                 &mut y,
                 &x,
@@ -216,9 +363,11 @@ impl Checked<AlsParams> {
                 p.reg,
                 p.alpha,
                 p.cg_steps,
+                threads,
             );
+            after(it, &y);
         }
-        let gram_y = gram(&y, k);
+        let gram_y = gram(&y, k, threads);
         Ok(ImplicitAls {
             users: data.users.clone(),
             items: data.items.clone(),
@@ -257,7 +406,7 @@ impl ImplicitAls {
         if !ok {
             return None;
         }
-        let gram_y = gram(&y, k);
+        let gram_y = gram(&y, k, 1);
         Some(Self {
             users,
             items,
@@ -390,5 +539,55 @@ mod tests {
         let at = |id| s[m.items.get(MovieId(id)).expect("known") as usize];
         assert!(at(12) > at(2), "western {} vs space {}", at(12), at(2));
         assert!(m.fold_in(&[]).iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn the_factors_do_not_depend_on_the_thread_count() {
+        let data = space_and_westerns();
+        let fit = |threads| {
+            AlsParams {
+                factors: 12,
+                iterations: 4,
+                alpha: 2.0,
+                threads,
+                ..AlsParams::default()
+            }
+            .check()
+            .expect("valid")
+            .fit(&data)
+            .expect("fits")
+        };
+        let (one, two, three) = (fit(1), fit(2), fit(3));
+        assert_eq!(one.x, two.x);
+        assert_eq!(one.y, two.y);
+        assert_eq!(one.y, three.y);
+        assert_eq!(one.gram_y, three.gram_y);
+    }
+
+    #[test]
+    fn cg_approaches_the_exact_least_squares_solution() {
+        // With many CG steps one user half-step equals the Cholesky fold-in.
+        let data = space_and_westerns();
+        let m = AlsParams {
+            factors: 6,
+            iterations: 10,
+            reg: 0.5,
+            alpha: 3.0,
+            cg_steps: 30,
+            ..AlsParams::default()
+        }
+        .check()
+        .expect("valid")
+        .fit(&data)
+        .expect("fits");
+        let u = m.users.get(UserId(99)).expect("known") as usize;
+        let mut x = vec![0f32; m.x.len()];
+        half_step(&mut x, &m.y, &data.by_user, &m.gram_y, m.k, 0.5, 3.0, 30, 1);
+        let signals: Vec<(MovieId, f32)> = (0..3).map(|i| (MovieId(i), 1.0)).collect();
+        let exact = m.fold_in(&signals);
+        let xu = &x[u * m.k..(u + 1) * m.k];
+        for (a, b) in exact.iter().zip(xu) {
+            assert!((a - b).abs() < 1e-3, "{exact:?} vs {xu:?}");
+        }
     }
 }
