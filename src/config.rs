@@ -63,7 +63,11 @@ impl Config {
     /// # Errors
     /// The first variable whose value cannot be used, with the fix.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
         let discord_token = match get("DISCORD_TOKEN") {
             None => None,
@@ -100,13 +104,15 @@ impl Config {
         }
         let model_refresh_minutes = match get("MODEL_REFRESH_MINUTES") {
             None => 60,
-            Some(v) => v.parse::<u64>().ok().filter(|&m| (1..=10_080).contains(&m)).ok_or_else(|| {
-                ConfigError {
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|&m| (1..=10_080).contains(&m))
+                .ok_or_else(|| ConfigError {
                     variable: "MODEL_REFRESH_MINUTES",
                     problem: format!("{v:?} is not a number of minutes from 1 to 10080"),
                     fix: "Use a whole number such as 60.",
-                }
-            })?,
+                })?,
         };
         Ok(Config {
             discord_token,
@@ -136,9 +142,15 @@ fn check_token(token: &str) -> Result<(), ConfigError> {
         return Err(bad("the value starts with \"Bot \"; give the token alone"));
     }
     let parts: Vec<&str> = token.split('.').collect();
-    let base64url = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let base64url = |p: &&str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
     if parts.len() != 3 || !parts.iter().all(base64url) || token.len() < 50 {
-        return Err(bad("this does not look like a bot token (three dot-separated parts)"));
+        return Err(bad(
+            "this does not look like a bot token (three dot-separated parts)",
+        ));
     }
     Ok(())
 }
@@ -148,11 +160,14 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GxYzAb.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+    const TOKEN: &str =
+        "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GxYzAb.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -169,7 +184,10 @@ mod tests {
         let c = load(&[("DISCORD_TOKEN", TOKEN)]).expect("valid token");
         assert_eq!(c.expose_token(), Some(TOKEN));
         let debug = format!("{c:?}");
-        assert!(!debug.contains(TOKEN) && !debug.contains("GxYzAb"), "{debug}");
+        assert!(
+            !debug.contains(TOKEN) && !debug.contains("GxYzAb"),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -177,20 +195,42 @@ mod tests {
         let err = load(&[("DISCORD_TOKEN", "Bot abc.def")]).unwrap_err();
         assert_eq!(err.variable, "DISCORD_TOKEN");
         assert!(!err.to_string().contains("abc.def"));
-        assert_eq!(load(&[("DISCORD_TOKEN", "hello")]).unwrap_err().variable, "DISCORD_TOKEN");
+        assert_eq!(
+            load(&[("DISCORD_TOKEN", "hello")]).unwrap_err().variable,
+            "DISCORD_TOKEN"
+        );
     }
 
     #[test]
     fn bad_values_name_their_variable() {
-        assert_eq!(load(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable, "DATABASE_URL");
-        assert_eq!(load(&[("DISCORD_DEV_GUILD_ID", "my server")]).unwrap_err().variable, "DISCORD_DEV_GUILD_ID");
-        assert_eq!(load(&[("MODEL_REFRESH_MINUTES", "0")]).unwrap_err().variable, "MODEL_REFRESH_MINUTES");
-        assert_eq!(load(&[("DISCORD_API_BASE", "localhost:1")]).unwrap_err().variable, "DISCORD_API_BASE");
+        assert_eq!(
+            load(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            load(&[("DISCORD_DEV_GUILD_ID", "my server")])
+                .unwrap_err()
+                .variable,
+            "DISCORD_DEV_GUILD_ID"
+        );
+        assert_eq!(
+            load(&[("MODEL_REFRESH_MINUTES", "0")])
+                .unwrap_err()
+                .variable,
+            "MODEL_REFRESH_MINUTES"
+        );
+        assert_eq!(
+            load(&[("DISCORD_API_BASE", "localhost:1")])
+                .unwrap_err()
+                .variable,
+            "DISCORD_API_BASE"
+        );
     }
 
     #[test]
     fn postgres_urls_are_accepted() {
-        let c = load(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")]).expect("valid");
+        let c =
+            load(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")]).expect("valid");
         assert!(c.database_url.starts_with("postgres://"));
     }
 }

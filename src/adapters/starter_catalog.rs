@@ -5,8 +5,14 @@
 use crate::domain::catalog::{Genre, MovieInfo};
 
 const FILES: [(&str, &str); 2] = [
-    ("catalog/starter-classic.tsv", include_str!("../../catalog/starter-classic.tsv")),
-    ("catalog/starter-modern.tsv", include_str!("../../catalog/starter-modern.tsv")),
+    (
+        "catalog/starter-classic.tsv",
+        include_str!("../../catalog/starter-classic.tsv"),
+    ),
+    (
+        "catalog/starter-modern.tsv",
+        include_str!("../../catalog/starter-modern.tsv"),
+    ),
 ];
 
 const HEADER: &str = "title\tyear\tgenres\tdirectors\tcast\truntime\tcountries\tkeywords\toverview";
@@ -34,23 +40,55 @@ pub fn starter_movies() -> Result<Vec<MovieInfo>, Vec<StarterRowError>> {
             }
             match parse_row(line) {
                 Ok(m) => movies.push(m),
-                Err(problem) => errors.push(StarterRowError { file, line: i + 1, problem }),
+                Err(problem) => errors.push(StarterRowError {
+                    file,
+                    line: i + 1,
+                    problem,
+                }),
             }
         }
     }
-    if errors.is_empty() { Ok(movies) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(movies)
+    } else {
+        Err(errors)
+    }
 }
 
 fn parse_row(line: &str) -> Result<MovieInfo, String> {
     let cols: Vec<&str> = line.split('\t').collect();
-    let [title, year, genres, directors, cast, runtime, countries, keywords, overview] = cols[..] else {
-        return Err(format!("expected 9 tab-separated columns, found {}", cols.len()));
+    let [
+        title,
+        year,
+        genres,
+        directors,
+        cast,
+        runtime,
+        countries,
+        keywords,
+        overview,
+    ] = cols[..]
+    else {
+        return Err(format!(
+            "expected 9 tab-separated columns, found {}",
+            cols.len()
+        ));
     };
     let list = |s: &str| -> Vec<String> {
-        s.split('|').map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect()
+        s.split('|')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
     };
-    let year: i32 = year.trim().parse().map_err(|_| format!("year {year:?} is not a number"))?;
-    let runtime: i32 = runtime.trim().parse().map_err(|_| format!("runtime {runtime:?} is not a number"))?;
+    let year: i32 = year
+        .trim()
+        .parse()
+        .map_err(|_| format!("year {year:?} is not a number"))?;
+    let runtime: i32 = runtime
+        .trim()
+        .parse()
+        .map_err(|_| format!("runtime {runtime:?} is not a number"))?;
     for g in list(genres) {
         g.parse::<Genre>().map_err(|e| e.to_string())?;
     }
@@ -89,7 +127,11 @@ mod tests {
         assert!(all.len() >= 500, "only {} films", all.len());
         let mut seen = HashSet::new();
         for m in &all {
-            assert!(seen.insert((m.title.to_lowercase(), m.year)), "duplicate {}", m.display_title());
+            assert!(
+                seen.insert((m.title.to_lowercase(), m.year)),
+                "duplicate {}",
+                m.display_title()
+            );
         }
     }
 
@@ -97,13 +139,18 @@ mod tests {
     fn every_decade_since_the_1950s_is_well_covered() {
         let mut per_decade: BTreeMap<i32, usize> = BTreeMap::new();
         for m in movies() {
-            *per_decade.entry(m.year.expect("starter films have years") / 10 * 10).or_default() += 1;
+            *per_decade
+                .entry(m.year.expect("starter films have years") / 10 * 10)
+                .or_default() += 1;
         }
         for decade in (1950..=2010).step_by(10) {
             let n = per_decade.get(&decade).copied().unwrap_or(0);
             assert!(n >= 40, "{decade}s has only {n} films: {per_decade:?}");
         }
-        assert!(per_decade.get(&2020).copied().unwrap_or(0) >= 20, "{per_decade:?}");
+        assert!(
+            per_decade.get(&2020).copied().unwrap_or(0) >= 20,
+            "{per_decade:?}"
+        );
     }
 
     #[test]
@@ -113,10 +160,15 @@ mod tests {
         for g in Genre::ALL {
             assert!(genres.contains(&g), "no {g} film");
         }
-        let countries: BTreeSet<&str> =
-            all.iter().flat_map(|m| m.countries.iter().map(String::as_str)).collect();
+        let countries: BTreeSet<&str> = all
+            .iter()
+            .flat_map(|m| m.countries.iter().map(String::as_str))
+            .collect();
         assert!(countries.len() >= 10, "{countries:?}");
-        let non_us = all.iter().filter(|m| !m.countries.iter().any(|c| c == "US")).count();
+        let non_us = all
+            .iter()
+            .filter(|m| !m.countries.iter().any(|c| c == "US"))
+            .count();
         assert!(non_us >= 50, "only {non_us} films made outside the US");
     }
 
@@ -124,16 +176,40 @@ mod tests {
     fn every_starter_film_has_people_genres_and_keywords() {
         for m in movies() {
             assert!(!m.genres.is_empty(), "{} has no genre", m.display_title());
-            assert!(!m.directors.is_empty(), "{} has no director", m.display_title());
-            assert!(m.keywords.len() >= 2, "{} has too few keywords", m.display_title());
-            assert!(m.runtime_min.is_some_and(|r| (40..=300).contains(&r)), "{}", m.display_title());
+            assert!(
+                !m.directors.is_empty(),
+                "{} has no director",
+                m.display_title()
+            );
+            assert!(
+                m.keywords.len() >= 2,
+                "{} has too few keywords",
+                m.display_title()
+            );
+            assert!(
+                m.runtime_min.is_some_and(|r| (40..=300).contains(&r)),
+                "{}",
+                m.display_title()
+            );
         }
     }
 
     #[test]
     fn a_row_with_missing_columns_is_reported_not_loaded() {
-        assert!(parse_row("Heat\t1995\tCrime").unwrap_err().contains("9 tab-separated"));
-        assert!(parse_row("Heat\tnineteen\tCrime\ta\tb\t170\tUS\tk\to").unwrap_err().contains("year"));
-        assert!(parse_row("Heat\t1995\tNotAGenre\ta\tb\t170\tUS\tk\to").unwrap_err().contains("genre"));
+        assert!(
+            parse_row("Heat\t1995\tCrime")
+                .unwrap_err()
+                .contains("9 tab-separated")
+        );
+        assert!(
+            parse_row("Heat\tnineteen\tCrime\ta\tb\t170\tUS\tk\to")
+                .unwrap_err()
+                .contains("year")
+        );
+        assert!(
+            parse_row("Heat\t1995\tNotAGenre\ta\tb\t170\tUS\tk\to")
+                .unwrap_err()
+                .contains("genre")
+        );
     }
 }

@@ -35,7 +35,12 @@ pub async fn run(rows: u64, dir: Option<&Path>, mut out: impl Write) -> anyhow::
         std::fs::write(&marker, &wanted)?;
     }
     let size = std::fs::metadata(&ratings_path).map_or(0, |m| m.len());
-    writeln!(out, "generated {rows} ratings ({:.0} MB) in {:.1} s", size as f64 / 1e6, started.elapsed().as_secs_f64())?;
+    writeln!(
+        out,
+        "generated {rows} ratings ({:.0} MB) in {:.1} s",
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    )?;
 
     let db = dir.join("bench.db");
     for suffix in ["", "-wal", "-shm"] {
@@ -48,9 +53,17 @@ pub async fn run(rows: u64, dir: Option<&Path>, mut out: impl Write) -> anyhow::
     reporter.finish();
     let seconds = t0.elapsed().as_secs_f64();
     store.close().await;
-    let ratings = summary.files.iter().find(|f| f.file == "ratings.csv").map_or(0, |f| f.imported);
+    let ratings = summary
+        .files
+        .iter()
+        .find(|f| f.file == "ratings.csv")
+        .map_or(0, |f| f.imported);
     write!(out, "{summary}")?;
-    writeln!(out, "import: {seconds:.1} s in all, {:.0} ratings/s", ratings as f64 / seconds)?;
+    writeln!(
+        out,
+        "import: {seconds:.1} s in all, {:.0} ratings/s",
+        ratings as f64 / seconds
+    )?;
     if let Some(kb) = peak_rss_kb() {
         writeln!(out, "peak RSS: {:.0} MB", kb as f64 / 1024.0)?;
     }
@@ -66,7 +79,16 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<()> {
     let mut rng = SplitMix64::new(SEED);
     let mut movies = BufWriter::new(std::fs::File::create(dir.join("movies.csv"))?);
     writeln!(movies, "movieId,title,genres")?;
-    let genres = ["Action", "Comedy", "Drama", "Sci-Fi", "Horror", "Romance", "Thriller", "Animation"];
+    let genres = [
+        "Action",
+        "Comedy",
+        "Drama",
+        "Sci-Fi",
+        "Horror",
+        "Romance",
+        "Thriller",
+        "Animation",
+    ];
     for id in 1..=FILMS {
         let year = 1920 + rng.below(105);
         let g1 = genres[rng.below(genres.len())];
@@ -75,7 +97,8 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<()> {
     }
     movies.flush()?;
 
-    let mut ratings = BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("ratings.csv"))?);
+    let mut ratings =
+        BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("ratings.csv"))?);
     writeln!(ratings, "userId,movieId,rating,timestamp")?;
     let per_user = rows / USERS;
     let mut written = 0;
@@ -83,7 +106,11 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<()> {
     for user in 1..=USERS {
         let left = rows - written;
         let users_left = USERS - user + 1;
-        let n = if user == USERS { left } else { (per_user / 2 + rng.below((per_user * 3 / 2) as usize) as u64).min(left) };
+        let n = if user == USERS {
+            left
+        } else {
+            (per_user / 2 + rng.below((per_user * 3 / 2) as usize) as u64).min(left)
+        };
         let n = n.min(left.saturating_sub(users_left - 1)).max(1).min(left);
         seen.clear();
         let mut made = 0;
@@ -111,14 +138,27 @@ fn generate(dir: &Path, rows: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_rating(out: &mut impl Write, user: u64, film: u64, rng: &mut SplitMix64) -> std::io::Result<()> {
+fn write_rating(
+    out: &mut impl Write,
+    user: u64,
+    film: u64,
+    rng: &mut SplitMix64,
+) -> std::io::Result<()> {
     let half_stars = 1 + rng.below(10);
     let ts = 1_000_000_000 + rng.below(600_000_000) as u64;
-    writeln!(out, "{user},{film},{}.{},{ts}", half_stars / 2, if half_stars % 2 == 1 { 5 } else { 0 })
+    writeln!(
+        out,
+        "{user},{film},{}.{},{ts}",
+        half_stars / 2,
+        if half_stars % 2 == 1 { 5 } else { 0 }
+    )
 }
 
 /// Peak resident memory of this process (Linux), in kB.
 fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -25,7 +25,12 @@ pub struct Origin {
 impl Origin {
     /// A signal typed on this machine (no message, no delivery key).
     pub fn local(source: &str) -> Self {
-        Origin { source: source.to_owned(), guild: None, message_id: None, delivery_key: None }
+        Origin {
+            source: source.to_owned(),
+            guild: None,
+            message_id: None,
+            delivery_key: None,
+        }
     }
 }
 
@@ -54,7 +59,13 @@ pub enum ReviewRefused {
     Store(#[from] crate::domain::error::StoreError),
 }
 
-fn context(user: UserId, movie: MovieId, origin: &Origin, now_ms: i64, key: Option<String>) -> EventContext {
+fn context(
+    user: UserId,
+    movie: MovieId,
+    origin: &Origin,
+    now_ms: i64,
+    key: Option<String>,
+) -> EventContext {
     EventContext {
         user,
         movie,
@@ -67,13 +78,25 @@ fn context(user: UserId, movie: MovieId, origin: &Origin, now_ms: i64, key: Opti
 }
 
 /// The user's combined rating of one film from their stored events.
-pub async fn implicit_rating(store: &impl FeedbackRepo, user: UserId, movie: MovieId) -> StoreResult<ImplicitRating> {
-    let events: Vec<NewFeedbackEvent> =
-        store.events_for_user(user).await?.into_iter().map(|e| e.event).filter(|e| e.movie == movie).collect();
+pub async fn implicit_rating(
+    store: &impl FeedbackRepo,
+    user: UserId,
+    movie: MovieId,
+) -> StoreResult<ImplicitRating> {
+    let events: Vec<NewFeedbackEvent> = store
+        .events_for_user(user)
+        .await?
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.movie == movie)
+        .collect();
     Ok(combine(&events))
 }
 
-async fn append_and_combine(store: &impl FeedbackRepo, event: &NewFeedbackEvent) -> StoreResult<Recorded> {
+async fn append_and_combine(
+    store: &impl FeedbackRepo,
+    event: &NewFeedbackEvent,
+) -> StoreResult<Recorded> {
     let appended = store.append_event(event).await?;
     let implicit = implicit_rating(store, event.user, event.movie).await?;
     Ok(Recorded { appended, implicit })
@@ -90,12 +113,24 @@ pub struct Desk<'a, S, C, V> {
 
 impl<S: FeedbackRepo, C: Clock, V: SentimentScorer> Desk<'_, S, C, V> {
     /// See [`rate`].
-    pub async fn rate(&self, user: UserId, movie: MovieId, stars: Stars, origin: &Origin) -> StoreResult<Recorded> {
+    pub async fn rate(
+        &self,
+        user: UserId,
+        movie: MovieId,
+        stars: Stars,
+        origin: &Origin,
+    ) -> StoreResult<Recorded> {
         rate(self.store, self.clock, user, movie, stars, origin).await
     }
 
     /// See [`mark`].
-    pub async fn mark(&self, user: UserId, movie: MovieId, signal: &Signal, origin: &Origin) -> StoreResult<Option<Recorded>> {
+    pub async fn mark(
+        &self,
+        user: UserId,
+        movie: MovieId,
+        signal: &Signal,
+        origin: &Origin,
+    ) -> StoreResult<Option<Recorded>> {
         mark(self.store, self.clock, user, movie, signal, origin).await
     }
 
@@ -107,12 +142,34 @@ impl<S: FeedbackRepo, C: Clock, V: SentimentScorer> Desk<'_, S, C, V> {
         reaction: &Reaction<'_>,
         origin: &Origin,
     ) -> StoreResult<Option<Recorded>> {
-        react(self.store, self.clock, self.reactions, (user, movie), reaction, origin).await
+        react(
+            self.store,
+            self.clock,
+            self.reactions,
+            (user, movie),
+            reaction,
+            origin,
+        )
+        .await
     }
 
     /// See [`review`].
-    pub async fn review(&self, user: UserId, movie: MovieId, text: &str, origin: &Origin) -> Result<ReviewRecorded, ReviewRefused> {
-        review(self.store, self.clock, self.scorer, (user, movie), text, origin).await
+    pub async fn review(
+        &self,
+        user: UserId,
+        movie: MovieId,
+        text: &str,
+        origin: &Origin,
+    ) -> Result<ReviewRecorded, ReviewRefused> {
+        review(
+            self.store,
+            self.clock,
+            self.scorer,
+            (user, movie),
+            text,
+            origin,
+        )
+        .await
     }
 }
 
@@ -185,16 +242,24 @@ pub async fn react(
         .filter(|e| {
             e.movie == movie
                 && e.message_id == origin.message_id
-                && matches!(e.kind, FeedbackKind::Reaction | FeedbackKind::ReactionRemoved)
+                && matches!(
+                    e.kind,
+                    FeedbackKind::Reaction | FeedbackKind::ReactionRemoved
+                )
                 && e.raw.as_deref().map(normalize_emoji).as_deref() == Some(emoji.as_str())
         })
         .collect();
     // The state after the stored events: a repeated "add" on an added reaction (or "remove" on
     // a removed one) is the same delivery again.
-    let currently_added = history.last().is_some_and(|e| e.kind == FeedbackKind::Reaction);
+    let currently_added = history
+        .last()
+        .is_some_and(|e| e.kind == FeedbackKind::Reaction);
     if currently_added != removed {
         let implicit = implicit_rating(store, user, movie).await?;
-        return Ok(Some(Recorded { appended: Appended::Duplicate, implicit }));
+        return Ok(Some(Recorded {
+            appended: Appended::Duplicate,
+            implicit,
+        }));
     }
     let key = format!(
         "reaction:{}:{}:{}:{}:{}",
@@ -204,7 +269,11 @@ pub async fn react(
         emoji,
         history.len()
     );
-    let signal = if removed { Signal::ReactionRemoved(emoji) } else { Signal::Reaction(emoji) };
+    let signal = if removed {
+        Signal::ReactionRemoved(emoji)
+    } else {
+        Signal::Reaction(emoji)
+    };
     let ctx = context(user, movie, origin, clock.now_ms(), Some(key));
     match build_event(&signal, map, ctx) {
         Some(event) => append_and_combine(store, &event).await.map(Some),
@@ -229,8 +298,20 @@ pub async fn review(
     let ctx = context(user, movie, origin, clock.now_ms(), key);
     let event = build_event(&Signal::Review(sentiment), &ReactionMap::empty(), ctx)
         .expect("a scored review always maps to an event");
-    let body: String = text.chars().filter(|c| !c.is_control() || *c == '\n').collect();
-    let appended = store.record_review(&NewReview { event, body, scores: sentiment.scores }).await?;
+    let body: String = text
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    let appended = store
+        .record_review(&NewReview {
+            event,
+            body,
+            scores: sentiment.scores,
+        })
+        .await?;
     let implicit = implicit_rating(store, user, movie).await?;
-    Ok(ReviewRecorded { sentiment, recorded: Recorded { appended, implicit } })
+    Ok(ReviewRecorded {
+        sentiment,
+        recorded: Recorded { appended, implicit },
+    })
 }

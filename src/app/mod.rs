@@ -10,14 +10,16 @@ pub mod models;
 pub mod sentiment_cmd;
 pub mod taste_map;
 
+use crate::adapters::clock::SystemClock;
+use crate::adapters::import::{self, ImportSummary, Reporter};
 use crate::adapters::starter_catalog::starter_movies;
 use crate::adapters::storage::{Store, redact_url};
-use crate::adapters::import::{self, ImportSummary, Reporter};
-use crate::cli::{BenchCommand, CatalogCommand, Cli, Command, EvalCommand, ImportCommand, TasteCommand, Who};
+use crate::cli::{
+    BenchCommand, CatalogCommand, Cli, Command, EvalCommand, ImportCommand, TasteCommand, Who,
+};
 use crate::config::Config;
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{CatalogStats, Movie};
-use crate::adapters::clock::SystemClock;
 use crate::domain::feedback::{ReactionMap, Stars};
 use crate::domain::ids::UserId;
 use crate::domain::ports::{CatalogRepo, FeedbackRepo, UserKind, UserRepo};
@@ -62,11 +64,21 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Catalog { command } => catalog(&config, command).await,
         Command::Import { command } => import_data(&config, command).await,
         Command::Train { json } => train(&config, json).await,
-        Command::Recommend { who, count, genre, min_year, max_year, json } => {
+        Command::Recommend {
+            who,
+            count,
+            genre,
+            min_year,
+            max_year,
+            json,
+        } => {
             let genre = match genre {
                 None => None,
                 Some(g) => Some(g.parse::<crate::domain::catalog::Genre>().map_err(|_| {
-                    let all: Vec<&str> = crate::domain::catalog::Genre::ALL.iter().map(|g| g.name()).collect();
+                    let all: Vec<&str> = crate::domain::catalog::Genre::ALL
+                        .iter()
+                        .map(|g| g.name())
+                        .collect();
                     anyhow::anyhow!("unknown genre {g:?}; try one of: {}", all.join(", "))
                 })?),
             };
@@ -79,15 +91,31 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             };
             recommend(&config, &who, &request, json).await
         }
-        Command::Taste { command: TasteCommand::Groups { json } } => taste_groups(&config, json).await,
-        Command::Taste { command: TasteCommand::Map { out, user, movielens_user } } => {
-            let who = user.map(|user| Who { user, movielens_user: None }).or(movielens_user.map(|id| Who {
-                user: String::new(),
-                movielens_user: Some(id),
-            }));
+        Command::Taste {
+            command: TasteCommand::Groups { json },
+        } => taste_groups(&config, json).await,
+        Command::Taste {
+            command:
+                TasteCommand::Map {
+                    out,
+                    user,
+                    movielens_user,
+                },
+        } => {
+            let who = user
+                .map(|user| Who {
+                    user,
+                    movielens_user: None,
+                })
+                .or(movielens_user.map(|id| Who {
+                    user: String::new(),
+                    movielens_user: Some(id),
+                }));
             taste_map(&config, &out, who.as_ref()).await
         }
-        Command::Bench { command: BenchCommand::Taste { dir } } => {
+        Command::Bench {
+            command: BenchCommand::Taste { dir },
+        } => {
             bench_taste::run(std::io::stdout().lock(), &dir)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -99,19 +127,60 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             sentiment_cmd::run_sentiment_stdin(stdin.lock(), std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { command: EvalCommand::Sentiment { dir, reference, json } } => {
-            sentiment_cmd::run_eval_sentiment(&dir, reference.as_deref(), json, std::io::stdout().lock())?;
+        Command::Eval {
+            command:
+                EvalCommand::Sentiment {
+                    dir,
+                    reference,
+                    json,
+                },
+        } => {
+            sentiment_cmd::run_eval_sentiment(
+                &dir,
+                reference.as_deref(),
+                json,
+                std::io::stdout().lock(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { command: EvalCommand::Rating { train, test, model, json, predictions } } => {
+        Command::Eval {
+            command:
+                EvalCommand::Rating {
+                    train,
+                    test,
+                    model,
+                    json,
+                    predictions,
+                },
+        } => {
             if train.len() != test.len() {
-                anyhow::bail!("give one --test for each --train ({} --train, {} --test)", train.len(), test.len());
+                anyhow::bail!(
+                    "give one --test for each --train ({} --train, {} --test)",
+                    train.len(),
+                    test.len()
+                );
             }
             let pairs: Vec<_> = train.into_iter().zip(test).collect();
-            eval_cmd::run_eval_rating_folds(&pairs, model.as_deref(), json, predictions.as_deref(), std::io::stdout().lock())?;
+            eval_cmd::run_eval_rating_folds(
+                &pairs,
+                model.as_deref(),
+                json,
+                predictions.as_deref(),
+                std::io::stdout().lock(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { command: EvalCommand::Topn { train, test, k, model, json, predictions } } => {
+        Command::Eval {
+            command:
+                EvalCommand::Topn {
+                    train,
+                    test,
+                    k,
+                    model,
+                    json,
+                    predictions,
+                },
+        } => {
             eval_cmd::run_eval_topn(
                 &train,
                 &test,
@@ -123,15 +192,21 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Search } => {
+        Command::Bench {
+            command: BenchCommand::Search,
+        } => {
             bench_search::run(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Serving } => {
+        Command::Bench {
+            command: BenchCommand::Serving,
+        } => {
             eval_cmd::run_bench_serving(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Import { rows, dir } } => {
+        Command::Bench {
+            command: BenchCommand::Import { rows, dir },
+        } => {
             bench_import::run(rows, dir.as_deref(), std::io::stdout().lock()).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -159,10 +234,20 @@ pub async fn seed_starter_catalog(store: &Store) -> anyhow::Result<()> {
         return Ok(());
     }
     let movies = starter_movies().map_err(|errors| {
-        anyhow::anyhow!("the built-in catalog has {} bad rows, first: {}", errors.len(), errors[0])
+        anyhow::anyhow!(
+            "the built-in catalog has {} bad rows, first: {}",
+            errors.len(),
+            errors[0]
+        )
     })?;
-    let summary = store.upsert_movies(&movies).await.context("loading the starter catalog")?;
-    tracing::info!(films = summary.inserted, "loaded the starter catalog into an empty database");
+    let summary = store
+        .upsert_movies(&movies)
+        .await
+        .context("loading the starter catalog")?;
+    tracing::info!(
+        films = summary.inserted,
+        "loaded the starter catalog into an empty database"
+    );
     Ok(())
 }
 
@@ -187,8 +272,14 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
     let events = store.all_events().await?;
     store.close().await;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Marquee — a movie-night bot that learns your server's taste.")?;
-    writeln!(out, "No DISCORD_TOKEN is set, so here is a look at it on the built-in catalog")?;
+    writeln!(
+        out,
+        "Marquee — a movie-night bot that learns your server's taste."
+    )?;
+    writeln!(
+        out,
+        "No DISCORD_TOKEN is set, so here is a look at it on the built-in catalog"
+    )?;
     writeln!(out, "(database: {}).\n", redact_url(&config.database_url))?;
     write_stats(&mut out, &stats)?;
     let index = build_index(&movies);
@@ -197,7 +288,10 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         write_hits(&mut out, &index, &movies, query, 5)?;
     }
     demo_picks(&mut out, &index, &movies, &events)?;
-    writeln!(out, "\nTry it yourself: `marquee rate --user YOU \"Alien\" 5`, then `marquee recommend --user YOU`.")?;
+    writeln!(
+        out,
+        "\nTry it yourself: `marquee rate --user YOU \"Alien\" 5`, then `marquee recommend --user YOU`."
+    )?;
     writeln!(out, "\n{HOW_TO_CONNECT}")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -230,7 +324,10 @@ async fn import_data(config: &Config, command: ImportCommand) -> anyhow::Result<
         writeln!(out)?;
     } else {
         write!(out, "{summary}")?;
-        writeln!(out, "  in {seconds:.2} s. Skipped rows were malformed; the lines above say why.")?;
+        writeln!(
+            out,
+            "  in {seconds:.2} s. Skipped rows were malformed; the lines above say why."
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -245,7 +342,11 @@ async fn train(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        writeln!(out, "Taste groups: {} ({} people placed).", report.taste_groups, report.grouped_users)?;
+        writeln!(
+            out,
+            "Taste groups: {} ({} people placed).",
+            report.taste_groups, report.grouped_users
+        )?;
         writeln!(
             out,
             "Trained on {} films and {} feedback events in {:.2} s; saved snapshot #{} ({:.1} MB).",
@@ -265,7 +366,9 @@ async fn taste_groups(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
         Some(groups) => groups,
         None => {
             models::train_and_save(&store).await?;
-            models::latest_taste(&store).await?.unwrap_or_else(crate::domain::taste::TasteGroups::empty)
+            models::latest_taste(&store)
+                .await?
+                .unwrap_or_else(crate::domain::taste::TasteGroups::empty)
         }
     };
     store.close().await;
@@ -276,15 +379,27 @@ async fn taste_groups(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|g| serde_json::json!({"key": g.key, "name": g.name, "size": g.size, "traits": g.traits}))
             .collect();
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({"groups": rows, "warnings": groups.warnings()}))?;
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({"groups": rows, "warnings": groups.warnings()}),
+        )?;
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
     if groups.groups().is_empty() {
-        writeln!(out, "No taste groups yet: they need a few people with a few ratings each.")?;
+        writeln!(
+            out,
+            "No taste groups yet: they need a few people with a few ratings each."
+        )?;
     }
     for g in groups.groups() {
-        writeln!(out, "{:<32} {:>6} members   {}", g.name, g.size, g.traits.join(", "))?;
+        writeln!(
+            out,
+            "{:<32} {:>6} members   {}",
+            g.name,
+            g.size,
+            g.traits.join(", ")
+        )?;
     }
     for w in groups.warnings() {
         writeln!(out, "note: {w}")?;
@@ -292,7 +407,11 @@ async fn taste_groups(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn taste_map(config: &Config, path: &std::path::Path, who: Option<&Who>) -> anyhow::Result<ExitCode> {
+async fn taste_map(
+    config: &Config,
+    path: &std::path::Path,
+    who: Option<&Who>,
+) -> anyhow::Result<ExitCode> {
     use crate::domain::taste::{TasteParams, cluster_taste, project, taste_vectors};
     let store = open_store(config).await?;
     let highlight = match who {
@@ -320,10 +439,15 @@ async fn taste_map(config: &Config, path: &std::path::Path, who: Option<&Who>) -
 
 async fn user_id(store: &Store, who: &Who) -> anyhow::Result<UserId> {
     if let Some(id) = who.movielens_user {
-        return Ok(store.ensure_user(UserKind::MovieLens, &id.to_string(), "").await?);
+        return Ok(store
+            .ensure_user(UserKind::MovieLens, &id.to_string(), "")
+            .await?);
     }
     let name = who.user.trim();
-    anyhow::ensure!(!name.is_empty() && name.chars().count() <= 64, "--user takes a name of 1 to 64 characters");
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 64,
+        "--user takes a name of 1 to 64 characters"
+    );
     Ok(store.ensure_user(UserKind::Console, name, name).await?)
 }
 
@@ -336,19 +460,40 @@ fn resolve<'a>(movies: &'a [Movie], query: &str) -> anyhow::Result<&'a Movie> {
     }
 }
 
-fn write_picks(out: &mut impl std::io::Write, movies: &[Movie], picks: &[Pick]) -> anyhow::Result<()> {
+fn write_picks(
+    out: &mut impl std::io::Write,
+    movies: &[Movie],
+    picks: &[Pick],
+) -> anyhow::Result<()> {
     if picks.is_empty() {
-        writeln!(out, "  Nothing left to suggest with these filters; try a wider year range or another genre.")?;
+        writeln!(
+            out,
+            "  Nothing left to suggest with these filters; try a wider year range or another genre."
+        )?;
     }
     for (i, p) in picks.iter().enumerate() {
-        let Some(m) = find(movies, p.movie) else { continue };
+        let Some(m) = find(movies, p.movie) else {
+            continue;
+        };
         let genres: Vec<&str> = m.info.genres.iter().take(3).map(|g| g.name()).collect();
-        writeln!(out, "{:>3}. {}  [{}]  — {}", i + 1, m.info.display_title(), genres.join(", "), p.reason)?;
+        writeln!(
+            out,
+            "{:>3}. {}  [{}]  — {}",
+            i + 1,
+            m.info.display_title(),
+            genres.join(", "),
+            p.reason
+        )?;
     }
     Ok(())
 }
 
-async fn recommend(config: &Config, who: &Who, request: &RecRequest, json: bool) -> anyhow::Result<ExitCode> {
+async fn recommend(
+    config: &Config,
+    who: &Who,
+    request: &RecRequest,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let user = user_id(&store, who).await?;
     let mut model = models::load_or_train(&store).await?;
@@ -394,8 +539,15 @@ async fn rate(config: &Config, who: &Who, title: &str, stars: &str) -> anyhow::R
     let film = resolve(&movies, title)?;
     let user = user_id(&store, who).await?;
     let (map, vader) = (ReactionMap::default(), Vader::new());
-    let desk = feedback::Desk { store: &store, clock: &SystemClock, reactions: &map, scorer: &vader };
-    let recorded = desk.rate(user, film.id, stars, &feedback::Origin::local("cli")).await;
+    let desk = feedback::Desk {
+        store: &store,
+        clock: &SystemClock,
+        reactions: &map,
+        scorer: &vader,
+    };
+    let recorded = desk
+        .rate(user, film.id, stars, &feedback::Origin::local("cli"))
+        .await;
     store.close().await;
     recorded?;
     println!(
@@ -412,8 +564,15 @@ async fn review(config: &Config, who: &Who, title: &str, text: &str) -> anyhow::
     let film = resolve(&movies, title)?;
     let user = user_id(&store, who).await?;
     let (map, vader) = (ReactionMap::default(), Vader::new());
-    let desk = feedback::Desk { store: &store, clock: &SystemClock, reactions: &map, scorer: &vader };
-    let recorded = desk.review(user, film.id, text, &feedback::Origin::local("cli")).await;
+    let desk = feedback::Desk {
+        store: &store,
+        clock: &SystemClock,
+        reactions: &map,
+        scorer: &vader,
+    };
+    let recorded = desk
+        .review(user, film.id, text, &feedback::Origin::local("cli"))
+        .await;
     store.close().await;
     let r = recorded?;
     let s = &r.sentiment;
@@ -446,7 +605,8 @@ fn demo_picks(
     use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
     use crate::domain::ids::EventId;
     use crate::domain::recommend::snapshot::{TrainParams, train};
-    let mut model = train(movies, events, &TrainParams::default()).map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
+    let mut model = train(movies, events, &TrainParams::default())
+        .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
     let fan = UserId(-1);
     let loved: Vec<&Movie> = ["Alien", "Blade Runner", "The Matrix"]
         .iter()
@@ -477,8 +637,22 @@ fn demo_picks(
         .collect();
     model.fold_in(fan, &liked);
     let names: Vec<String> = loved.iter().map(|m| m.info.display_title()).collect();
-    writeln!(out, "\n$ marquee recommend   (for someone who gave 5 stars to {})", names.join(", "))?;
-    write_picks(out, movies, &model.recommend(fan, &RecRequest { count: 5, ..RecRequest::default() }))?;
+    writeln!(
+        out,
+        "\n$ marquee recommend   (for someone who gave 5 stars to {})",
+        names.join(", ")
+    )?;
+    write_picks(
+        out,
+        movies,
+        &model.recommend(
+            fan,
+            &RecRequest {
+                count: 5,
+                ..RecRequest::default()
+            },
+        ),
+    )?;
     if let models::Named::Film(heat) = models::find_film(index, movies, "Heat") {
         writeln!(out, "\n$ marquee similar \"Heat\"")?;
         write_picks(out, movies, &model.similar(heat.id, 5))?;
@@ -531,7 +705,10 @@ fn build_index(movies: &[Movie]) -> TitleIndex {
 }
 
 fn find(movies: &[Movie], id: crate::domain::ids::MovieId) -> Option<&Movie> {
-    movies.binary_search_by_key(&id, |m| m.id).ok().map(|i| &movies[i])
+    movies
+        .binary_search_by_key(&id, |m| m.id)
+        .ok()
+        .map(|i| &movies[i])
 }
 
 fn write_hits(
@@ -543,24 +720,59 @@ fn write_hits(
 ) -> anyhow::Result<()> {
     let hits = index.search(query, limit);
     if hits.is_empty() {
-        writeln!(out, "  No film matches {query:?}. Try fewer words, or check the spelling.")?;
+        writeln!(
+            out,
+            "  No film matches {query:?}. Try fewer words, or check the spelling."
+        )?;
     }
     for hit in hits {
-        let Some(m) = find(movies, hit.id) else { continue };
+        let Some(m) = find(movies, hit.id) else {
+            continue;
+        };
         let genres: Vec<&str> = m.info.genres.iter().map(|g| g.name()).collect();
-        let by = m.info.directors.first().map(|d| format!(" — {d}")).unwrap_or_default();
-        writeln!(out, "  {}  [{}]{by}", m.info.display_title(), genres.join(", "))?;
+        let by = m
+            .info
+            .directors
+            .first()
+            .map(|d| format!(" — {d}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {}  [{}]{by}",
+            m.info.display_title(),
+            genres.join(", ")
+        )?;
     }
     Ok(())
 }
 
 fn write_stats(out: &mut impl std::io::Write, s: &CatalogStats) -> anyhow::Result<()> {
-    writeln!(out, "Catalog: {} films ({} with a year, {} with a plot summary)", s.movies, s.movies_with_year, s.movies_with_overview)?;
-    writeln!(out, "Linked:  {} MovieLens, {} TMDB, {} IMDb", s.movielens_linked, s.tmdb_linked, s.imdb_linked)?;
-    writeln!(out, "People:  {} users, {} feedback events, {} reviews", s.users, s.feedback_events, s.reviews)?;
-    let decades: Vec<String> = s.per_decade.iter().map(|(d, n)| format!("{d}s {n}")).collect();
+    writeln!(
+        out,
+        "Catalog: {} films ({} with a year, {} with a plot summary)",
+        s.movies, s.movies_with_year, s.movies_with_overview
+    )?;
+    writeln!(
+        out,
+        "Linked:  {} MovieLens, {} TMDB, {} IMDb",
+        s.movielens_linked, s.tmdb_linked, s.imdb_linked
+    )?;
+    writeln!(
+        out,
+        "People:  {} users, {} feedback events, {} reviews",
+        s.users, s.feedback_events, s.reviews
+    )?;
+    let decades: Vec<String> = s
+        .per_decade
+        .iter()
+        .map(|(d, n)| format!("{d}s {n}"))
+        .collect();
     writeln!(out, "Decades: {}", decades.join(" · "))?;
-    let genres: Vec<String> = s.per_genre.iter().map(|(g, n)| format!("{g} {n}")).collect();
+    let genres: Vec<String> = s
+        .per_genre
+        .iter()
+        .map(|(g, n)| format!("{g} {n}"))
+        .collect();
     writeln!(out, "Genres:  {}", genres.join(" · "))?;
     Ok(())
 }

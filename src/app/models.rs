@@ -36,7 +36,9 @@ pub struct TrainReport {
 ///
 /// # Errors
 /// Storage fails, or the catalog is empty.
-pub async fn train_and_save(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo)) -> anyhow::Result<(ModelSnapshot, TrainReport)> {
+pub async fn train_and_save(
+    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo),
+) -> anyhow::Result<(ModelSnapshot, TrainReport)> {
     let catalog = store.all_movies().await?;
     let events = store.all_events().await?;
     let (films, n_events) = (catalog.len(), events.len());
@@ -44,7 +46,13 @@ pub async fn train_and_save(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo
     let previous = latest_taste(store).await?;
     let (model, groups) = tokio::task::spawn_blocking(move || {
         let model = snapshot::train(&catalog, &events, &TrainParams::default())?;
-        let groups = taste::compute_groups(&model, &catalog, &events, previous.as_ref(), &TasteParams::default());
+        let groups = taste::compute_groups(
+            &model,
+            &catalog,
+            &events,
+            previous.as_ref(),
+            &TasteParams::default(),
+        );
         Ok::<_, crate::domain::recommend::FitError>((model, groups))
     })
     .await
@@ -65,7 +73,13 @@ pub async fn train_and_save(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo
         )
         .await?;
     store
-        .save_model(TASTE, 1, &groups.to_bytes(), i64::try_from(n_events).unwrap_or(i64::MAX), SystemClock.now_ms())
+        .save_model(
+            TASTE,
+            1,
+            &groups.to_bytes(),
+            i64::try_from(n_events).unwrap_or(i64::MAX),
+            SystemClock.now_ms(),
+        )
         .await?;
     let report = TrainReport {
         films,
@@ -99,11 +113,15 @@ pub async fn latest_taste(store: &impl ModelRepo) -> anyhow::Result<Option<Taste
 ///
 /// # Errors
 /// Storage fails, or training fails.
-pub async fn load_or_train(store: &(impl CatalogRepo + FeedbackRepo + ModelRepo)) -> anyhow::Result<ModelSnapshot> {
+pub async fn load_or_train(
+    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo),
+) -> anyhow::Result<ModelSnapshot> {
     if let Some(stored) = store.latest_model(RECOMMENDER).await? {
         match ModelSnapshot::from_bytes(&stored.data) {
             Ok(model) => return Ok(model),
-            Err(e) => tracing::warn!(error = %e, "the stored model cannot be read; training a new one"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the stored model cannot be read; training a new one")
+            }
         }
     }
     Ok(train_and_save(store).await?.0)
@@ -121,25 +139,48 @@ pub enum Named<'a> {
 
 /// Finds the film a person named, with suggestions when the name does not fit one film.
 pub fn find_film<'a>(index: &TitleIndex, movies: &'a [Movie], query: &str) -> Named<'a> {
-    let by_id = |id: MovieId| movies.binary_search_by_key(&id, |m| m.id).ok().map(|i| &movies[i]);
+    let by_id = |id: MovieId| {
+        movies
+            .binary_search_by_key(&id, |m| m.id)
+            .ok()
+            .map(|i| &movies[i])
+    };
     match index.lookup(query, 5) {
         Lookup::Found(hit) => by_id(hit.id).map_or(Named::Unknown(Vec::new()), Named::Film),
-        Lookup::Ambiguous(hits) => Named::Ambiguous(hits.iter().filter_map(|h| by_id(h.id)).collect()),
-        Lookup::Suggestions(hits) => Named::Unknown(hits.iter().filter_map(|h| by_id(h.id)).collect()),
+        Lookup::Ambiguous(hits) => {
+            Named::Ambiguous(hits.iter().filter_map(|h| by_id(h.id)).collect())
+        }
+        Lookup::Suggestions(hits) => {
+            Named::Unknown(hits.iter().filter_map(|h| by_id(h.id)).collect())
+        }
     }
 }
 
 /// The friendly sentence for a name that is not one film.
 pub fn explain_not_found(query: &str, named: &Named<'_>) -> String {
-    let list = |films: &[&Movie]| films.iter().map(|m| m.info.display_title()).collect::<Vec<_>>().join(", ");
+    let list = |films: &[&Movie]| {
+        films
+            .iter()
+            .map(|m| m.info.display_title())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match named {
         Named::Film(m) => m.info.display_title(),
         Named::Ambiguous(films) => {
-            format!("\"{query}\" could be {}. Add the year, e.g. \"{}\".", list(films), films[0].info.display_title())
+            format!(
+                "\"{query}\" could be {}. Add the year, e.g. \"{}\".",
+                list(films),
+                films[0].info.display_title()
+            )
         }
         Named::Unknown(films) if films.is_empty() => {
-            format!("No film called \"{query}\" is in the catalog. Check the spelling, or import more films.")
+            format!(
+                "No film called \"{query}\" is in the catalog. Check the spelling, or import more films."
+            )
         }
-        Named::Unknown(films) => format!("No film called \"{query}\". Did you mean: {}?", list(films)),
+        Named::Unknown(films) => {
+            format!("No film called \"{query}\". Did you mean: {}?", list(films))
+        }
     }
 }

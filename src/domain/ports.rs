@@ -114,7 +114,10 @@ pub trait FeedbackRepo: Send + Sync {
     ///
     /// # Errors
     /// `Invalid` when the user or film does not exist; `Unavailable` after retries.
-    fn record_review(&self, review: &NewReview) -> impl Future<Output = StoreResult<Appended>> + Send;
+    fn record_review(
+        &self,
+        review: &NewReview,
+    ) -> impl Future<Output = StoreResult<Appended>> + Send;
 
     /// A user's reviews of a film, oldest first.
     fn reviews_of(
@@ -151,7 +154,10 @@ pub trait ModelRepo: Send + Sync {
     ) -> impl Future<Output = StoreResult<i64>> + Send;
 
     /// The newest snapshot of `kind`, if any.
-    fn latest_model(&self, kind: &str) -> impl Future<Output = StoreResult<Option<StoredModel>>> + Send;
+    fn latest_model(
+        &self,
+        kind: &str,
+    ) -> impl Future<Output = StoreResult<Option<StoredModel>>> + Send;
 }
 
 /// Everything the app needs from storage, as one bound.

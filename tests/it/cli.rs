@@ -28,8 +28,17 @@ fn catalog_search_finds_the_godfather_films_with_their_years() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("The Godfather (1972)"), "{stdout}");
-    assert!(stdout.lines().next().is_some_and(|l| l.contains("The Godfather")), "{stdout}");
-    assert!(dir.path().join("marquee.db").exists(), "the default SQLite file is created");
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("The Godfather")),
+        "{stdout}"
+    );
+    assert!(
+        dir.path().join("marquee.db").exists(),
+        "the default SQLite file is created"
+    );
 }
 
 #[test]
@@ -38,8 +47,14 @@ fn the_default_command_without_a_token_shows_a_demo_and_how_to_connect() {
     let out = marquee(dir.path(), &[], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("Catalog:") && stdout.contains("films"), "{stdout}");
-    assert!(stdout.contains("DISCORD_TOKEN") && stdout.contains("applications.commands"), "{stdout}");
+    assert!(
+        stdout.contains("Catalog:") && stdout.contains("films"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("DISCORD_TOKEN") && stdout.contains("applications.commands"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -48,16 +63,31 @@ fn serve_without_a_token_explains_what_to_set_and_fails() {
     let out = marquee(dir.path(), &["serve"], &[]);
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("DISCORD_TOKEN") && stderr.contains("discord.com/developers"), "{stderr}");
+    assert!(
+        stderr.contains("DISCORD_TOKEN") && stderr.contains("discord.com/developers"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_settings_get_one_clear_line_and_no_panic() {
     let dir = tempfile::tempdir().expect("dir");
     let cases: [(&str, &str, &str); 4] = [
-        ("DATABASE_URL", "mysql://root:hunter2@localhost/x", "DATABASE_URL"),
-        ("DATABASE_URL", "sqlite:///no/such/folder/marquee.db", "SQLite"),
-        ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none", "PostgreSQL"),
+        (
+            "DATABASE_URL",
+            "mysql://root:hunter2@localhost/x",
+            "DATABASE_URL",
+        ),
+        (
+            "DATABASE_URL",
+            "sqlite:///no/such/folder/marquee.db",
+            "SQLite",
+        ),
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/none",
+            "PostgreSQL",
+        ),
         ("DISCORD_TOKEN", "not-a-token", "DISCORD_TOKEN"),
     ];
     for (var, value, expected) in cases {
@@ -65,8 +95,14 @@ fn bad_settings_get_one_clear_line_and_no_panic() {
         assert!(!out.status.success(), "{var}={value} should fail");
         let stderr = text(&out.stderr);
         assert!(stderr.contains(expected), "{var}={value}: {stderr}");
-        assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
-        assert!(!stderr.contains("hunter2") && !stderr.contains("not-a-token"), "secrets stay out: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("hunter2") && !stderr.contains("not-a-token"),
+            "secrets stay out: {stderr}"
+        );
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     }
 }
@@ -89,20 +125,45 @@ fn a_new_user_can_rate_review_and_get_picks_that_use_them() {
         text(&out.stdout)
     };
     let cold = ok(&["recommend", "--user", "kim", "--count", "5"]);
-    assert_eq!(cold.lines().filter(|l| l.contains(". ")).count(), 5, "a cold-start user still gets picks: {cold}");
+    assert_eq!(
+        cold.lines().filter(|l| l.contains(". ")).count(),
+        5,
+        "a cold-start user still gets picks: {cold}"
+    );
     assert!(ok(&["rate", "--user", "kim", "Alien", "5"]).contains("Alien (1979)"));
     assert!(ok(&["rate", "--user", "kim", "Aliens", "4.5"]).contains("Aliens (1986)"));
-    let review = ok(&["review", "--user", "kim", "Interstellar", "Loved it, an absolutely stunning film!!"]);
-    assert!(review.contains("loved it") || review.contains("liked it"), "{review}");
+    let review = ok(&[
+        "review",
+        "--user",
+        "kim",
+        "Interstellar",
+        "Loved it, an absolutely stunning film!!",
+    ]);
+    assert!(
+        review.contains("loved it") || review.contains("liked it"),
+        "{review}"
+    );
     let picks = ok(&["recommend", "--user", "kim", "--count", "10", "--json"]);
     let picks: serde_json::Value = serde_json::from_str(&picks).expect("json");
-    let titles: Vec<&str> = picks.as_array().expect("list").iter().filter_map(|p| p["title"].as_str()).collect();
+    let titles: Vec<&str> = picks
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|p| p["title"].as_str())
+        .collect();
     assert_eq!(titles.len(), 10);
     for seen in ["Alien", "Aliens", "Interstellar"] {
-        assert!(!titles.contains(&seen), "{seen} was rated, so it is not suggested again: {titles:?}");
+        assert!(
+            !titles.contains(&seen),
+            "{seen} was rated, so it is not suggested again: {titles:?}"
+        );
     }
     assert!(
-        picks.as_array().expect("list").iter().any(|p| p["reason"].as_str().is_some_and(|r| !r.contains("popular"))),
+        picks
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|p| p["reason"].as_str().is_some_and(|r| !r.contains("popular"))),
         "with three liked films some picks are personal: {picks}"
     );
 }
@@ -110,11 +171,22 @@ fn a_new_user_can_rate_review_and_get_picks_that_use_them() {
 #[test]
 fn unknown_or_ambiguous_titles_get_suggestions_and_nothing_is_stored() {
     let dir = tempfile::tempdir().expect("dir");
-    let out = marquee(dir.path(), &["rate", "--user", "kim", "the godfahter", "5"], &[]);
+    let out = marquee(
+        dir.path(),
+        &["rate", "--user", "kim", "the godfahter", "5"],
+        &[],
+    );
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("Did you mean") && stderr.contains("The Godfather (1972)"), "{stderr}");
-    let out = marquee(dir.path(), &["rate", "--user", "kim", "the godfather", "9"], &[]);
+    assert!(
+        stderr.contains("Did you mean") && stderr.contains("The Godfather (1972)"),
+        "{stderr}"
+    );
+    let out = marquee(
+        dir.path(),
+        &["rate", "--user", "kim", "the godfather", "9"],
+        &[],
+    );
     assert!(!out.status.success(), "stars outside 0.5-5 are refused");
     let out = marquee(dir.path(), &["catalog", "stats", "--json"], &[]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -124,15 +196,55 @@ fn unknown_or_ambiguous_titles_get_suggestions_and_nothing_is_stored() {
 #[test]
 fn import_movielens_then_catalog_search_tells_the_dunes_apart() {
     let dir = tempfile::tempdir().expect("dir");
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movielens/csv");
-    let out = marquee(dir.path(), &["import", "movielens", "--quiet", fixture.to_str().expect("utf-8 path")], &[]);
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movielens/csv");
+    let out = marquee(
+        dir.path(),
+        &[
+            "import",
+            "movielens",
+            "--quiet",
+            fixture.to_str().expect("utf-8 path"),
+        ],
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary = text(&out.stdout);
-    assert!(summary.contains("ratings.csv") && summary.contains("skipped"), "{summary}");
+    assert!(
+        summary.contains("ratings.csv") && summary.contains("skipped"),
+        "{summary}"
+    );
     let out = marquee(dir.path(), &["catalog", "search", "dune"], &[]);
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("Dune (1984)") && stdout.contains("Dune (2021)"), "{stdout}");
+    assert!(
+        stdout.contains("Dune (1984)") && stdout.contains("Dune (2021)"),
+        "{stdout}"
+    );
     let out = marquee(dir.path(), &["import", "movielens", "/no/such/folder"], &[]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("not a folder"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not a folder"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_taste_map_is_a_png_even_before_anyone_has_rated() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = marquee(dir.path(), &["taste", "groups"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("No taste groups yet"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = marquee(dir.path(), &["taste", "map", "--out", "map.png"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let png = std::fs::read(dir.path().join("map.png")).expect("map written");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1_000,
+        "{} bytes",
+        png.len()
+    );
 }

@@ -23,29 +23,60 @@ impl Clock for SteppingClock {
 }
 
 async fn setup(store: &Store) -> (UserId, MovieId) {
-    let film = MovieInfo { title: "Heat".into(), year: Some(1995), ..MovieInfo::default() };
+    let film = MovieInfo {
+        title: "Heat".into(),
+        year: Some(1995),
+        ..MovieInfo::default()
+    };
     store.upsert_movies(&[film]).await.expect("film");
     let movie = store.all_movies().await.expect("movies")[0].id;
-    let user = store.ensure_user(UserKind::Discord, "1001", "ana").await.expect("user");
+    let user = store
+        .ensure_user(UserKind::Discord, "1001", "ana")
+        .await
+        .expect("user");
     (user, movie)
 }
 
 fn discord(message: i64) -> Origin {
-    Origin { source: "discord".into(), guild: None, message_id: Some(message), delivery_key: None }
+    Origin {
+        source: "discord".into(),
+        guild: None,
+        message_id: Some(message),
+        delivery_key: None,
+    }
 }
 
 async fn a_rating_is_stored_as_an_explicit_event(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (SteppingClock::default(), ReactionMap::default(), Vader::new());
-    let desk = Desk { store: &store, clock: &clock, reactions: &map, scorer: &vader };
+    let (clock, map, vader) = (
+        SteppingClock::default(),
+        ReactionMap::default(),
+        Vader::new(),
+    );
+    let desk = Desk {
+        store: &store,
+        clock: &clock,
+        reactions: &map,
+        scorer: &vader,
+    };
     let mut origin = Origin::local("cli");
     origin.delivery_key = Some("interaction-1".into());
-    let r = desk.rate(user, movie, "4.5".parse::<Stars>().expect("stars"), &origin).await.expect("rate");
+    let r = desk
+        .rate(user, movie, "4.5".parse::<Stars>().expect("stars"), &origin)
+        .await
+        .expect("rate");
     assert!(matches!(r.appended, Appended::New(_)));
     assert_eq!(r.implicit.value, Some(4.5));
     assert!(r.implicit.explicit);
-    let again = desk.rate(user, movie, Stars::new(4.5).expect("stars"), &origin).await.expect("again");
-    assert_eq!(again.appended, Appended::Duplicate, "the same interaction delivered twice counts once");
+    let again = desk
+        .rate(user, movie, Stars::new(4.5).expect("stars"), &origin)
+        .await
+        .expect("again");
+    assert_eq!(
+        again.appended,
+        Appended::Duplicate,
+        "the same interaction delivered twice counts once"
+    );
     let events = store.events_for_user(user).await.expect("events");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event.kind, FeedbackKind::Rating);
@@ -55,51 +86,148 @@ async fn a_rating_is_stored_as_an_explicit_event(store: Store) {
 
 async fn a_reaction_counts_once_and_its_removal_undoes_it(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (SteppingClock::default(), ReactionMap::default(), Vader::new());
-    let desk = Desk { store: &store, clock: &clock, reactions: &map, scorer: &vader };
-    let like = Reaction { emoji: "👍", removed: false };
-    let r = desk.react(user, movie, &like, &discord(77)).await.expect("react").expect("known emoji");
+    let (clock, map, vader) = (
+        SteppingClock::default(),
+        ReactionMap::default(),
+        Vader::new(),
+    );
+    let desk = Desk {
+        store: &store,
+        clock: &clock,
+        reactions: &map,
+        scorer: &vader,
+    };
+    let like = Reaction {
+        emoji: "👍",
+        removed: false,
+    };
+    let r = desk
+        .react(user, movie, &like, &discord(77))
+        .await
+        .expect("react")
+        .expect("known emoji");
     assert!(matches!(r.appended, Appended::New(_)));
     let liked = r.implicit.value.expect("a like carries a rating");
     assert!(liked >= 3.5, "{liked}");
-    let dup = desk.react(user, movie, &like, &discord(77)).await.expect("dup").expect("known");
-    assert_eq!(dup.appended, Appended::Duplicate, "a resumed gateway delivers it again");
-    let removed = Reaction { emoji: "👍", removed: true };
-    let r = desk.react(user, movie, &removed, &discord(77)).await.expect("remove").expect("known");
+    let dup = desk
+        .react(user, movie, &like, &discord(77))
+        .await
+        .expect("dup")
+        .expect("known");
+    assert_eq!(
+        dup.appended,
+        Appended::Duplicate,
+        "a resumed gateway delivers it again"
+    );
+    let removed = Reaction {
+        emoji: "👍",
+        removed: true,
+    };
+    let r = desk
+        .react(user, movie, &removed, &discord(77))
+        .await
+        .expect("remove")
+        .expect("known");
     assert_eq!(r.implicit.value, None, "removal undoes the like");
-    let r = desk.react(user, movie, &like, &discord(77)).await.expect("re-add").expect("known");
-    assert!(matches!(r.appended, Appended::New(_)), "a real second add is a new event");
+    let r = desk
+        .react(user, movie, &like, &discord(77))
+        .await
+        .expect("re-add")
+        .expect("known");
+    assert!(
+        matches!(r.appended, Appended::New(_)),
+        "a real second add is a new event"
+    );
     assert_eq!(r.implicit.value, Some(liked));
     assert_eq!(store.events_for_user(user).await.expect("events").len(), 3);
 
-    let unknown = Reaction { emoji: "🦄", removed: false };
-    assert!(desk.react(user, movie, &unknown, &discord(77)).await.expect("unknown").is_none());
-    let heart = Reaction { emoji: "❤\u{fe0f}", removed: false };
-    let r = desk.react(user, movie, &heart, &discord(77)).await.expect("heart").expect("❤️ is known");
-    assert_eq!(r.implicit.value, Some(5.0), "the later, stronger reaction wins");
+    let unknown = Reaction {
+        emoji: "🦄",
+        removed: false,
+    };
+    assert!(
+        desk.react(user, movie, &unknown, &discord(77))
+            .await
+            .expect("unknown")
+            .is_none()
+    );
+    let heart = Reaction {
+        emoji: "❤\u{fe0f}",
+        removed: false,
+    };
+    let r = desk
+        .react(user, movie, &heart, &discord(77))
+        .await
+        .expect("heart")
+        .expect("❤️ is known");
+    assert_eq!(
+        r.implicit.value,
+        Some(5.0),
+        "the later, stronger reaction wins"
+    );
 }
 
 async fn an_explicit_rating_beats_a_later_reaction_and_not_interested_excludes(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (SteppingClock::default(), ReactionMap::default(), Vader::new());
-    let desk = Desk { store: &store, clock: &clock, reactions: &map, scorer: &vader };
-    desk.rate(user, movie, Stars::new(2.0).expect("stars"), &Origin::local("cli")).await.expect("rate");
+    let (clock, map, vader) = (
+        SteppingClock::default(),
+        ReactionMap::default(),
+        Vader::new(),
+    );
+    let desk = Desk {
+        store: &store,
+        clock: &clock,
+        reactions: &map,
+        scorer: &vader,
+    };
+    desk.rate(
+        user,
+        movie,
+        Stars::new(2.0).expect("stars"),
+        &Origin::local("cli"),
+    )
+    .await
+    .expect("rate");
     let r = desk
-        .react(user, movie, &Reaction { emoji: "❤️", removed: false }, &discord(5))
+        .react(
+            user,
+            movie,
+            &Reaction {
+                emoji: "❤️",
+                removed: false,
+            },
+            &discord(5),
+        )
         .await
         .expect("react")
         .expect("known");
     assert_eq!(r.implicit.value, Some(2.0));
-    let r = desk.mark(user, movie, &Signal::NotInterested, &Origin::local("cli")).await.expect("mark").expect("event");
+    let r = desk
+        .mark(user, movie, &Signal::NotInterested, &Origin::local("cli"))
+        .await
+        .expect("mark")
+        .expect("event");
     assert!(r.implicit.not_interested && r.implicit.excludes_future_picks());
 }
 
 async fn a_review_is_scored_stored_with_its_raw_scores_and_becomes_a_rating(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (SteppingClock::default(), ReactionMap::default(), Vader::new());
-    let desk = Desk { store: &store, clock: &clock, reactions: &map, scorer: &vader };
+    let (clock, map, vader) = (
+        SteppingClock::default(),
+        ReactionMap::default(),
+        Vader::new(),
+    );
+    let desk = Desk {
+        store: &store,
+        clock: &clock,
+        reactions: &map,
+        scorer: &vader,
+    };
     let text = "Absolutely LOVED it!!! The heist scene is amazing ❤️";
-    let r = desk.review(user, movie, text, &Origin::local("cli")).await.expect("review");
+    let r = desk
+        .review(user, movie, text, &Origin::local("cli"))
+        .await
+        .expect("review");
     assert!(r.sentiment.scores.compound > 0.8, "{:?}", r.sentiment);
     assert!(matches!(r.recorded.appended, Appended::New(_)));
     assert_eq!(r.recorded.implicit.value, Some(r.sentiment.rating));
@@ -107,19 +235,38 @@ async fn a_review_is_scored_stored_with_its_raw_scores_and_becomes_a_rating(stor
     let stored = store.reviews_of(user, movie).await.expect("reviews");
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].body, text);
-    assert!((stored[0].scores.compound - r.sentiment.scores.compound).abs() < 1e-12, "raw scores kept");
+    assert!(
+        (stored[0].scores.compound - r.sentiment.scores.compound).abs() < 1e-12,
+        "raw scores kept"
+    );
     assert_eq!(stored[0].rating, Some(r.sentiment.rating));
     let events = store.events_for_user(user).await.expect("events");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event.kind, FeedbackKind::Review);
     assert_eq!(stored[0].event_id, Some(events[0].id));
 
-    let bad = desk.review(user, movie, "   ", &Origin::local("cli")).await.unwrap_err();
-    assert!(matches!(bad, ReviewRefused::Review(ReviewError::Empty)), "{bad:?}");
+    let bad = desk
+        .review(user, movie, "   ", &Origin::local("cli"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(bad, ReviewRefused::Review(ReviewError::Empty)),
+        "{bad:?}"
+    );
     let long = "great ".repeat(700);
-    let bad = desk.review(user, movie, &long, &Origin::local("cli")).await.unwrap_err();
-    assert!(matches!(bad, ReviewRefused::Review(ReviewError::TooLong { .. })), "{bad:?}");
-    assert_eq!(store.reviews_of(user, movie).await.expect("reviews").len(), 1, "refused reviews store nothing");
+    let bad = desk
+        .review(user, movie, &long, &Origin::local("cli"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(bad, ReviewRefused::Review(ReviewError::TooLong { .. })),
+        "{bad:?}"
+    );
+    assert_eq!(
+        store.reviews_of(user, movie).await.expect("reviews").len(),
+        1,
+        "refused reviews store nothing"
+    );
 }
 
 on_both_backends!(

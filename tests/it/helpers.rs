@@ -39,7 +39,9 @@ where
         "marquee_t_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
     );
     let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|e| {
         panic!(
@@ -48,9 +50,16 @@ where
              or point MARQUEE_TEST_POSTGRES_URL at another server."
         )
     });
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create test database");
-    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
-    let store = Store::connect(&format!("{base}/{name}")).await.expect("open PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let store = Store::connect(&format!("{base}/{name}"))
+        .await
+        .expect("open PostgreSQL");
     let outcome = tokio::spawn(body(store.clone())).await;
     store.close().await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

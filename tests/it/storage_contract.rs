@@ -40,21 +40,35 @@ fn event(user: UserId, movie: MovieId, at: i64, key: Option<&str>) -> NewFeedbac
 }
 
 async fn the_starter_catalog_fills_an_empty_database_once(store: Store) {
-    marquee::app::seed_starter_catalog(&store).await.expect("seed");
+    marquee::app::seed_starter_catalog(&store)
+        .await
+        .expect("seed");
     let n = store.movie_count().await.expect("count");
     assert!(n >= 500, "{n}");
-    marquee::app::seed_starter_catalog(&store).await.expect("seed again");
+    marquee::app::seed_starter_catalog(&store)
+        .await
+        .expect("seed again");
     assert_eq!(store.movie_count().await.expect("count"), n);
     let all = store.all_movies().await.expect("all");
-    assert!(all.iter().any(|m| m.info.title == "The Godfather" && m.info.year == Some(1972)));
+    assert!(
+        all.iter()
+            .any(|m| m.info.title == "The Godfather" && m.info.year == Some(1972))
+    );
 }
 
 async fn a_stored_film_reads_back_field_for_field(store: Store) {
     let mut dune = film("Dune", 1984);
-    dune.external = ExternalIds { movielens: Some(2021), tmdb: Some(841), imdb: Some("tt0087182".into()) };
+    dune.external = ExternalIds {
+        movielens: Some(2021),
+        tmdb: Some(841),
+        imdb: Some("tt0087182".into()),
+    };
     dune.vote_count = 1234;
     dune.vote_average = Some(6.5);
-    let summary = store.upsert_movies(std::slice::from_ref(&dune)).await.expect("upsert");
+    let summary = store
+        .upsert_movies(std::slice::from_ref(&dune))
+        .await
+        .expect("upsert");
     assert_eq!(summary.inserted, 1);
     let all = store.all_movies().await.expect("all");
     assert_eq!(all.len(), 1);
@@ -67,35 +81,65 @@ async fn upserting_the_same_films_twice_changes_nothing(store: Store) {
     let first = store.upsert_movies(&films).await.expect("first");
     assert_eq!((first.inserted, first.updated, first.unchanged), (3, 0, 0));
     let second = store.upsert_movies(&films).await.expect("second");
-    assert_eq!((second.inserted, second.updated, second.unchanged), (0, 0, 3));
+    assert_eq!(
+        (second.inserted, second.updated, second.unchanged),
+        (0, 0, 3)
+    );
     assert_eq!(store.movie_count().await.expect("count"), 3);
 }
 
 async fn same_named_films_of_different_years_stay_apart_and_ids_merge(store: Store) {
-    store.upsert_movies(&[film("Dune", 1984), film("Dune", 2021)]).await.expect("insert");
+    store
+        .upsert_movies(&[film("Dune", 1984), film("Dune", 2021)])
+        .await
+        .expect("insert");
     // A MovieLens row for the 1984 film, written MovieLens-style, merges by normalised title + year.
-    let mut ml = MovieInfo { title: "dune".into(), year: Some(1984), ..MovieInfo::default() };
+    let mut ml = MovieInfo {
+        title: "dune".into(),
+        year: Some(1984),
+        ..MovieInfo::default()
+    };
     ml.external.movielens = Some(2021);
     let s = store.upsert_movies(&[ml]).await.expect("merge");
     assert_eq!((s.inserted, s.updated), (0, 1));
     // Then a TMDB row that knows the MovieLens id merges by id, even with another title.
-    let mut tmdb = MovieInfo { title: "Dune".into(), ..MovieInfo::default() };
-    tmdb.external = ExternalIds { movielens: Some(2021), tmdb: Some(841), imdb: None };
+    let mut tmdb = MovieInfo {
+        title: "Dune".into(),
+        ..MovieInfo::default()
+    };
+    tmdb.external = ExternalIds {
+        movielens: Some(2021),
+        tmdb: Some(841),
+        imdb: None,
+    };
     tmdb.overview = "A new overview".into();
     store.upsert_movies(&[tmdb]).await.expect("merge by id");
     let all = store.all_movies().await.expect("all");
     assert_eq!(all.len(), 2);
-    let old = all.iter().find(|m| m.info.year == Some(1984)).expect("1984 film");
+    let old = all
+        .iter()
+        .find(|m| m.info.year == Some(1984))
+        .expect("1984 film");
     assert_eq!(old.info.external.movielens, Some(2021));
     assert_eq!(old.info.external.tmdb, Some(841));
     assert_eq!(old.info.overview, "A new overview");
-    assert_eq!(old.info.directors, vec!["Someone".to_owned()], "stored values survive empty incoming ones");
-    let new = all.iter().find(|m| m.info.year == Some(2021)).expect("2021 film");
+    assert_eq!(
+        old.info.directors,
+        vec!["Someone".to_owned()],
+        "stored values survive empty incoming ones"
+    );
+    let new = all
+        .iter()
+        .find(|m| m.info.year == Some(2021))
+        .expect("2021 film");
     assert_eq!(new.info.external.tmdb, None);
 }
 
 async fn a_film_without_a_title_is_refused_and_nothing_is_stored(store: Store) {
-    let err = store.upsert_movies(&[film("Heat", 1995), film("  ", 2000)]).await.unwrap_err();
+    let err = store
+        .upsert_movies(&[film("Heat", 1995), film("  ", 2000)])
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert_eq!(store.movie_count().await.expect("count"), 0);
 }
@@ -106,20 +150,41 @@ async fn an_unknown_film_is_not_found(store: Store) {
 }
 
 async fn users_are_created_once_per_kind_and_external_id(store: Store) {
-    let a = store.ensure_user(UserKind::Discord, "42", "alice").await.expect("a");
-    let again = store.ensure_user(UserKind::Discord, "42", "").await.expect("again");
-    let ml = store.ensure_user(UserKind::MovieLens, "42", "").await.expect("ml");
+    let a = store
+        .ensure_user(UserKind::Discord, "42", "alice")
+        .await
+        .expect("a");
+    let again = store
+        .ensure_user(UserKind::Discord, "42", "")
+        .await
+        .expect("again");
+    let ml = store
+        .ensure_user(UserKind::MovieLens, "42", "")
+        .await
+        .expect("ml");
     assert_eq!(a, again);
     assert_ne!(a, ml, "historical raters stay apart from Discord users");
 }
 
 async fn an_event_delivered_twice_is_stored_once(store: Store) {
-    store.upsert_movies(&[film("Alien", 1979)]).await.expect("film");
+    store
+        .upsert_movies(&[film("Alien", 1979)])
+        .await
+        .expect("film");
     let movie = store.all_movies().await.expect("all")[0].id;
-    let user = store.ensure_user(UserKind::Discord, "7", "bob").await.expect("user");
+    let user = store
+        .ensure_user(UserKind::Discord, "7", "bob")
+        .await
+        .expect("user");
     let e = event(user, movie, 1_000, Some("reaction:msg1:7:👍"));
-    assert!(matches!(store.append_event(&e).await.expect("first"), Appended::New(_)));
-    assert_eq!(store.append_event(&e).await.expect("second"), Appended::Duplicate);
+    assert!(matches!(
+        store.append_event(&e).await.expect("first"),
+        Appended::New(_)
+    ));
+    assert_eq!(
+        store.append_event(&e).await.expect("second"),
+        Appended::Duplicate
+    );
     // Events without a key are always new.
     let mut unkeyed = event(user, movie, 500, None);
     unkeyed.kind = FeedbackKind::Rating;
@@ -128,25 +193,46 @@ async fn an_event_delivered_twice_is_stored_once(store: Store) {
     store.append_event(&unkeyed).await.expect("unkeyed again");
     let events = store.events_for_user(user).await.expect("events");
     assert_eq!(events.len(), 3);
-    assert!(events.windows(2).all(|w| w[0].event.created_at_ms <= w[1].event.created_at_ms), "oldest first");
-    let reaction = events.iter().find(|e| e.event.kind == FeedbackKind::Reaction).expect("reaction");
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0].event.created_at_ms <= w[1].event.created_at_ms),
+        "oldest first"
+    );
+    let reaction = events
+        .iter()
+        .find(|e| e.event.kind == FeedbackKind::Reaction)
+        .expect("reaction");
     assert_eq!(reaction.event, e);
     assert_eq!(store.event_count().await.expect("count"), 3);
 }
 
 async fn an_event_for_an_unknown_film_is_refused(store: Store) {
-    let user = store.ensure_user(UserKind::Console, "me", "me").await.expect("user");
-    let err = store.append_event(&event(user, MovieId(999), 1, None)).await.unwrap_err();
+    let user = store
+        .ensure_user(UserKind::Console, "me", "me")
+        .await
+        .expect("user");
+    let err = store
+        .append_event(&event(user, MovieId(999), 1, None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
 }
 
 async fn catalog_stats_count_films_decades_and_genres(store: Store) {
-    store.upsert_movies(&[film("Dune", 1984), film("Dune", 2021), film("Alien", 1979)]).await.expect("films");
+    store
+        .upsert_movies(&[film("Dune", 1984), film("Dune", 2021), film("Alien", 1979)])
+        .await
+        .expect("films");
     let stats = store.catalog_stats().await.expect("stats");
     assert_eq!(stats.movies, 3);
     assert_eq!(stats.movies_with_year, 3);
     assert_eq!(stats.per_decade, vec![(1970, 1), (1980, 1), (2020, 1)]);
-    assert!(stats.per_genre.contains(&(Genre::SciFi, 3)), "{:?}", stats.per_genre);
+    assert!(
+        stats.per_genre.contains(&(Genre::SciFi, 3)),
+        "{:?}",
+        stats.per_genre
+    );
 }
 
 on_both_backends!(

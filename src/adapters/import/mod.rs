@@ -71,7 +71,11 @@ impl fmt::Display for ImportSummary {
         )?;
         for s in &self.files {
             let seconds = s.millis as f64 / 1000.0;
-            let rate = if s.millis > 0 { s.rows_read as f64 / seconds } else { 0.0 };
+            let rate = if s.millis > 0 {
+                s.rows_read as f64 / seconds
+            } else {
+                0.0
+            };
             writeln!(
                 f,
                 "  {:<20} {:>11} {:>10} {:>9} {:>10} {:>8} {:>9.2} {:>10.0}",
@@ -98,7 +102,12 @@ const MAX_PRINTED_ERRORS: usize = 50;
 impl Reporter {
     /// A reporter; `quiet` hides the progress bar and the row errors.
     pub fn new(quiet: bool) -> Self {
-        Reporter { bar: None, quiet, printed: 0, errors: Vec::new() }
+        Reporter {
+            bar: None,
+            quiet,
+            printed: 0,
+            errors: Vec::new(),
+        }
     }
 
     /// Starts a progress bar over `total_bytes` of `file`.
@@ -110,10 +119,19 @@ impl Reporter {
             return;
         }
         let bar = ProgressBar::new(total_bytes);
-        let style = ProgressStyle::with_template("{msg:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .map_or_else(|_| ProgressStyle::default_bar(), |s| s.progress_chars("=> "));
+        let style = ProgressStyle::with_template(
+            "{msg:>16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .map_or_else(
+            |_| ProgressStyle::default_bar(),
+            |s| s.progress_chars("=> "),
+        );
         bar.set_style(style);
-        bar.set_message(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        bar.set_message(
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
         self.bar = Some(bar);
     }
 
@@ -171,7 +189,10 @@ pub(crate) fn millis_since(start: std::time::Instant) -> u64 {
 
 /// The file name to show in messages.
 pub(crate) fn display_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -180,7 +201,10 @@ mod tests {
 
     #[test]
     fn latin1_bytes_decode_to_their_characters() {
-        assert_eq!(decode_latin1(b"Cit\xe9 des enfants perdus"), "Cité des enfants perdus");
+        assert_eq!(
+            decode_latin1(b"Cit\xe9 des enfants perdus"),
+            "Cité des enfants perdus"
+        );
         assert_eq!(decode_utf8_or_latin1("Amélie".as_bytes()), "Amélie");
         assert_eq!(decode_utf8_or_latin1(b"Am\xe9lie"), "Amélie");
     }
@@ -189,7 +213,11 @@ mod tests {
     fn the_reporter_keeps_at_most_a_hundred_errors() {
         let mut r = Reporter::new(true);
         for line in 0..250 {
-            r.row_error(RowError { file: "x".into(), line, problem: "bad".into() });
+            r.row_error(RowError {
+                file: "x".into(),
+                line,
+                problem: "bad".into(),
+            });
         }
         let kept = r.finish();
         assert_eq!(kept.len(), MAX_KEPT_ERRORS);

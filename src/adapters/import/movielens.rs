@@ -11,9 +11,9 @@
 //! from Discord users, so they feed the recommenders.
 
 use super::{
-    FileSummary, ImportSummary, Reporter, RowError, decode_latin1, decode_utf8_or_latin1, display_name, millis_since,
+    FileSummary, ImportSummary, Reporter, RowError, decode_latin1, decode_utf8_or_latin1,
+    display_name, millis_since,
 };
-use std::time::Instant;
 use crate::adapters::storage::{HistoricalRating, Store};
 use crate::domain::catalog::search::split_title;
 use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::time::Instant;
 
 /// The MovieLens layouts Marquee reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,10 @@ impl Format {
     /// No known set of files is there; the message lists what was expected.
     pub fn detect(dir: &Path) -> anyhow::Result<Self> {
         if !dir.is_dir() {
-            anyhow::bail!("{} is not a folder. Give the folder that holds the MovieLens files.", dir.display());
+            anyhow::bail!(
+                "{} is not a folder. Give the folder that holds the MovieLens files.",
+                dir.display()
+            );
         }
         let has = |name: &str| dir.join(name).is_file();
         if has("movies.csv") {
@@ -82,9 +86,16 @@ const TAGS_PER_FILM: usize = 8;
 /// # Errors
 /// The folder holds no known format, a required file cannot be read, or storage fails. Malformed
 /// rows are not errors: they are reported, skipped and counted.
-pub async fn import(store: &Store, dir: &Path, reporter: &mut Reporter) -> anyhow::Result<ImportSummary> {
+pub async fn import(
+    store: &Store,
+    dir: &Path,
+    reporter: &mut Reporter,
+) -> anyhow::Result<ImportSummary> {
     let format = Format::detect(dir)?;
-    let mut summary = ImportSummary { format: format.name().to_owned(), ..ImportSummary::default() };
+    let mut summary = ImportSummary {
+        format: format.name().to_owned(),
+        ..ImportSummary::default()
+    };
 
     let (movies_file, ratings_file) = match format {
         Format::Ml100k => ("u.item", "u.data"),
@@ -108,10 +119,17 @@ pub async fn import(store: &Store, dir: &Path, reporter: &mut Reporter) -> anyho
 
     let movies_started = Instant::now();
     let movies_path = dir.join(movies_file);
-    let genre_names = if format == Format::Ml100k { read_100k_genres(dir)? } else { Vec::new() };
-    let (mut movies, mut movie_summary) = read_movies(format, &movies_path, &genre_names, reporter)?;
+    let genre_names = if format == Format::Ml100k {
+        read_100k_genres(dir)?
+    } else {
+        Vec::new()
+    };
+    let (mut movies, mut movie_summary) =
+        read_movies(format, &movies_path, &genre_names, reporter)?;
     for m in &mut movies {
-        let Some(ml) = m.external.movielens else { continue };
+        let Some(ml) = m.external.movielens else {
+            continue;
+        };
         if let Some((imdb, tmdb)) = links.get(&ml) {
             m.external.imdb.clone_from(imdb);
             m.external.tmdb = *tmdb;
@@ -151,7 +169,10 @@ pub fn parse_title(raw: &str) -> (String, Option<i32>) {
             let inner = raw[open + 1..raw.len() - 1].trim();
             let first = inner.split(['-', '–']).next().unwrap_or("").trim();
             if first.len() == 4 && first.bytes().all(|b| b.is_ascii_digit()) {
-                year = first.parse::<i32>().ok().filter(|y| (1870..=2100).contains(y));
+                year = first
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|y| (1870..=2100).contains(y));
                 if year.is_some() {
                     rest = raw[..open].trim_end();
                 }
@@ -159,7 +180,11 @@ pub fn parse_title(raw: &str) -> (String, Option<i32>) {
         }
     }
     let parts = split_title(rest);
-    let title = if parts.main.is_empty() { rest.to_owned() } else { parts.main };
+    let title = if parts.main.is_empty() {
+        rest.to_owned()
+    } else {
+        parts.main
+    };
     (title, year)
 }
 
@@ -176,7 +201,10 @@ type Links = HashMap<i64, (Option<String>, Option<i64>)>;
 fn read_links(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(Links, FileSummary)> {
     let started = Instant::now();
     let name = display_name(path);
-    let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
+    let mut summary = FileSummary {
+        file: name.clone(),
+        ..FileSummary::default()
+    };
     let mut out = HashMap::new();
     for_each_csv_record(path, 3, reporter, &mut summary, |fields, line| {
         let ml = parse_id(fields[0], "movieId")?;
@@ -198,10 +226,16 @@ fn read_links(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(Links, Fi
 }
 
 /// Reads `tags.csv` and keeps each film's most used tags as keywords.
-fn read_tags(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(HashMap<i64, Vec<String>>, FileSummary)> {
+fn read_tags(
+    path: &Path,
+    reporter: &mut Reporter,
+) -> anyhow::Result<(HashMap<i64, Vec<String>>, FileSummary)> {
     let started = Instant::now();
     let name = display_name(path);
-    let mut summary = FileSummary { file: name, ..FileSummary::default() };
+    let mut summary = FileSummary {
+        file: name,
+        ..FileSummary::default()
+    };
     let mut counts: HashMap<i64, HashMap<String, u32>> = HashMap::new();
     for_each_csv_record(path, 4, reporter, &mut summary, |fields, _| {
         let ml = parse_id(fields[1], "movieId")?;
@@ -217,7 +251,13 @@ fn read_tags(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(HashMap<i6
         .map(|(ml, tags)| {
             let mut tags: Vec<(String, u32)> = tags.into_iter().collect();
             tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            (ml, tags.into_iter().take(TAGS_PER_FILM).map(|(t, _)| t).collect())
+            (
+                ml,
+                tags.into_iter()
+                    .take(TAGS_PER_FILM)
+                    .map(|(t, _)| t)
+                    .collect(),
+            )
         })
         .collect();
     summary.imported = tags.len() as u64;
@@ -237,7 +277,10 @@ fn for_each_csv_record(
     let (reader, len) = open(path)?;
     reporter.start_file(path, len);
     let name = display_name(path);
-    let mut csv = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
     let mut record = csv::ByteRecord::new();
     loop {
         let line = csv.position().line() + 1;
@@ -247,7 +290,11 @@ fn for_each_csv_record(
             Err(e) => {
                 summary.rows_read += 1;
                 summary.skipped += 1;
-                reporter.row_error(RowError { file: name.clone(), line, problem: e.to_string() });
+                reporter.row_error(RowError {
+                    file: name.clone(),
+                    line,
+                    problem: e.to_string(),
+                });
                 continue;
             }
         }
@@ -263,32 +310,61 @@ fn for_each_csv_record(
                 Err(_) => Err("invalid UTF-8".to_owned()),
             }
         } else {
-            Err(format!("expected {columns} columns, found {}", record.len()))
+            Err(format!(
+                "expected {columns} columns, found {}",
+                record.len()
+            ))
         };
         if let Err(problem) = outcome {
             summary.skipped += 1;
-            reporter.row_error(RowError { file: name.clone(), line, problem });
+            reporter.row_error(RowError {
+                file: name.clone(),
+                line,
+                problem,
+            });
         }
     }
     Ok(())
 }
 
 fn parse_id(s: &str, what: &str) -> Result<i64, String> {
-    s.trim().parse::<i64>().ok().filter(|&v| v > 0).ok_or_else(|| format!("{what} {s:?} is not a positive whole number"))
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("{what} {s:?} is not a positive whole number"))
 }
 
 fn read_100k_genres(dir: &Path) -> anyhow::Result<Vec<Option<Genre>>> {
     let path = dir.join("u.genre");
     let names: Vec<String> = if path.is_file() {
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         decode_latin1(&bytes)
             .lines()
             .filter_map(|l| l.split_once('|').map(|(name, _)| name.to_owned()))
             .collect()
     } else {
         [
-            "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
-            "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+            "unknown",
+            "Action",
+            "Adventure",
+            "Animation",
+            "Children's",
+            "Comedy",
+            "Crime",
+            "Documentary",
+            "Drama",
+            "Fantasy",
+            "Film-Noir",
+            "Horror",
+            "Musical",
+            "Mystery",
+            "Romance",
+            "Sci-Fi",
+            "Thriller",
+            "War",
+            "Western",
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -305,7 +381,10 @@ fn read_movies(
     reporter: &mut Reporter,
 ) -> anyhow::Result<(Vec<MovieInfo>, FileSummary)> {
     let name = display_name(path);
-    let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
+    let mut summary = FileSummary {
+        file: name.clone(),
+        ..FileSummary::default()
+    };
     let mut movies = Vec::new();
     let film = |id: &str, title: &str, genres: Vec<Genre>| -> Result<MovieInfo, String> {
         let ml = parse_id(id, "movieId")?;
@@ -317,7 +396,10 @@ fn read_movies(
             title,
             year,
             genres,
-            external: ExternalIds { movielens: Some(ml), ..ExternalIds::default() },
+            external: ExternalIds {
+                movielens: Some(ml),
+                ..ExternalIds::default()
+            },
             ..MovieInfo::default()
         })
     };
@@ -339,7 +421,10 @@ fn read_movies(
                     if f.len() == 3 {
                         film(f[0], f[1], Genre::parse_list(f[2], '|')).map(|m| movies.push(m))
                     } else {
-                        Err(format!("expected 3 fields separated by ::, found {}", f.len()))
+                        Err(format!(
+                            "expected 3 fields separated by ::, found {}",
+                            f.len()
+                        ))
                     }
                 } else {
                     let text = decode_latin1(bytes);
@@ -353,12 +438,20 @@ fn read_movies(
                             .collect();
                         film(f[0], f[1], genres).map(|m| movies.push(m))
                     } else {
-                        Err(format!("expected {} fields separated by |, found {}", 5 + genre_names.len(), f.len()))
+                        Err(format!(
+                            "expected {} fields separated by |, found {}",
+                            5 + genre_names.len(),
+                            f.len()
+                        ))
                     }
                 };
                 if let Err(problem) = outcome {
                     summary.skipped += 1;
-                    reporter.row_error(RowError { file: name.clone(), line: line_no, problem });
+                    reporter.row_error(RowError {
+                        file: name.clone(),
+                        line: line_no,
+                        problem,
+                    });
                 }
             })?;
         }
@@ -421,20 +514,40 @@ fn parse_rating(fields: &[&[u8]], line: u64) -> Result<RawRating, String> {
         .filter(|r: &f64| r.is_finite() && (0.5..=5.0).contains(r))
         .ok_or_else(|| format!("rating {rating_text:?} is not a number from 0.5 to 5"))?;
     let ts_text = text(ts, "timestamp")?.trim();
-    let timestamp_s: i64 = ts_text.parse().map_err(|_| format!("timestamp {ts_text:?} is not a whole number"))?;
-    Ok(RawRating { line, user, movie, rating, timestamp_s })
+    let timestamp_s: i64 = ts_text
+        .parse()
+        .map_err(|_| format!("timestamp {ts_text:?} is not a whole number"))?;
+    Ok(RawRating {
+        line,
+        user,
+        movie,
+        rating,
+        timestamp_s,
+    })
 }
 
 /// Reads a ratings file on a blocking thread and sends batches to `tx`.
-fn read_ratings(format: Format, path: &Path, tx: &tokio::sync::mpsc::Sender<RatingBatch>) -> anyhow::Result<()> {
+fn read_ratings(
+    format: Format,
+    path: &Path,
+    tx: &tokio::sync::mpsc::Sender<RatingBatch>,
+) -> anyhow::Result<()> {
     let name = display_name(path);
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut batch = RatingBatch { rows: Vec::with_capacity(RATING_BATCH), errors: Vec::new(), rows_read: 0, bytes_read: 0 };
+    let mut batch = RatingBatch {
+        rows: Vec::with_capacity(RATING_BATCH),
+        errors: Vec::new(),
+        rows_read: 0,
+        bytes_read: 0,
+    };
     let mut buf = Vec::with_capacity(128);
     let mut line_no: u64 = 0;
     let mut bytes: u64 = 0;
-    let send = |batch: RatingBatch| tx.blocking_send(batch).map_err(|_| anyhow::anyhow!("the import stopped"));
+    let send = |batch: RatingBatch| {
+        tx.blocking_send(batch)
+            .map_err(|_| anyhow::anyhow!("the import stopped"))
+    };
     loop {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf)?;
@@ -465,13 +578,22 @@ fn read_ratings(format: Format, path: &Path, tx: &tokio::sync::mpsc::Sender<Rati
         };
         match parsed {
             Ok(r) => batch.rows.push(r),
-            Err(problem) => batch.errors.push(RowError { file: name.clone(), line: line_no, problem }),
+            Err(problem) => batch.errors.push(RowError {
+                file: name.clone(),
+                line: line_no,
+                problem,
+            }),
         }
         if batch.rows.len() >= RATING_BATCH {
             batch.bytes_read = bytes;
             let full = std::mem::replace(
                 &mut batch,
-                RatingBatch { rows: Vec::with_capacity(RATING_BATCH), errors: Vec::new(), rows_read: 0, bytes_read: 0 },
+                RatingBatch {
+                    rows: Vec::with_capacity(RATING_BATCH),
+                    errors: Vec::new(),
+                    rows_read: 0,
+                    bytes_read: 0,
+                },
             );
             send(full)?;
         }
@@ -497,10 +619,18 @@ fn split_double_colon(line: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-async fn import_ratings(store: &Store, format: Format, path: &Path, reporter: &mut Reporter) -> anyhow::Result<FileSummary> {
+async fn import_ratings(
+    store: &Store,
+    format: Format,
+    path: &Path,
+    reporter: &mut Reporter,
+) -> anyhow::Result<FileSummary> {
     let started = Instant::now();
     let name = display_name(path);
-    let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
+    let mut summary = FileSummary {
+        file: name.clone(),
+        ..FileSummary::default()
+    };
     let films = store.movielens_ids().await?;
     let mut users: HashMap<i64, UserId> = HashMap::new();
     let len = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -519,12 +649,19 @@ async fn import_ratings(store: &Store, format: Format, path: &Path, reporter: &m
             summary.skipped += 1;
             reporter.row_error(e);
         }
-        let mut new_users: Vec<String> =
-            batch.rows.iter().filter(|r| !users.contains_key(&r.user)).map(|r| r.user.to_string()).collect();
+        let mut new_users: Vec<String> = batch
+            .rows
+            .iter()
+            .filter(|r| !users.contains_key(&r.user))
+            .map(|r| r.user.to_string())
+            .collect();
         new_users.sort_unstable();
         new_users.dedup();
         if !new_users.is_empty() {
-            for (ext, id) in store.ensure_users_bulk(UserKind::MovieLens, &new_users).await? {
+            for (ext, id) in store
+                .ensure_users_bulk(UserKind::MovieLens, &new_users)
+                .await?
+            {
                 if let Ok(ml) = ext.parse::<i64>() {
                     users.insert(ml, id);
                 }
@@ -541,9 +678,17 @@ async fn import_ratings(store: &Store, format: Format, path: &Path, reporter: &m
                 });
                 continue;
             };
-            rows.push(HistoricalRating { user, movie, rating: r.rating, rated_at_ms: r.timestamp_s.saturating_mul(1000) });
+            rows.push(HistoricalRating {
+                user,
+                movie,
+                rating: r.rating,
+                rated_at_ms: r.timestamp_s.saturating_mul(1000),
+            });
         }
-        let inserted = store.insert_historical_ratings("movielens", &rows).await.context("storing ratings")?;
+        let inserted = store
+            .insert_historical_ratings("movielens", &rows)
+            .await
+            .context("storing ratings")?;
         summary.imported += inserted;
         summary.unchanged += rows.len() as u64 - inserted;
     }
@@ -558,31 +703,62 @@ mod tests {
 
     #[test]
     fn movielens_titles_lose_their_year_and_trailing_article() {
-        assert_eq!(parse_title("Godfather, The (1972)"), ("The Godfather".into(), Some(1972)));
-        assert_eq!(parse_title("Toy Story (1995)"), ("Toy Story".into(), Some(1995)));
+        assert_eq!(
+            parse_title("Godfather, The (1972)"),
+            ("The Godfather".into(), Some(1972))
+        );
+        assert_eq!(
+            parse_title("Toy Story (1995)"),
+            ("Toy Story".into(), Some(1995))
+        );
         assert_eq!(
             parse_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)"),
             ("The City of Lost Children".into(), Some(1995))
         );
         assert_eq!(parse_title("Babylon 5"), ("Babylon 5".into(), None));
-        assert_eq!(parse_title("Sherlock (2010-2012)"), ("Sherlock".into(), Some(2010)));
+        assert_eq!(
+            parse_title("Sherlock (2010-2012)"),
+            ("Sherlock".into(), Some(2010))
+        );
         assert_eq!(parse_title("1917 (2019)"), ("1917".into(), Some(2019)));
     }
 
     #[test]
     fn rating_rows_are_checked_field_by_field() {
         let ok = parse_rating(&[b"1", b"31", b"2.5", b"1260759144"], 2).expect("valid");
-        assert_eq!((ok.user, ok.movie, ok.rating, ok.timestamp_s), (1, 31, 2.5, 1_260_759_144));
-        assert!(parse_rating(&[b"1", b"31", b"7", b"1"], 2).unwrap_err().contains("0.5 to 5"));
-        assert!(parse_rating(&[b"1", b"x", b"4", b"1"], 2).unwrap_err().contains("movieId"));
-        assert!(parse_rating(&[b"1", b"31", b"4"], 2).unwrap_err().contains("4 fields"));
-        assert!(parse_rating(&[b"\xff", b"31", b"4", b"1"], 2).unwrap_err().contains("UTF-8"));
+        assert_eq!(
+            (ok.user, ok.movie, ok.rating, ok.timestamp_s),
+            (1, 31, 2.5, 1_260_759_144)
+        );
+        assert!(
+            parse_rating(&[b"1", b"31", b"7", b"1"], 2)
+                .unwrap_err()
+                .contains("0.5 to 5")
+        );
+        assert!(
+            parse_rating(&[b"1", b"x", b"4", b"1"], 2)
+                .unwrap_err()
+                .contains("movieId")
+        );
+        assert!(
+            parse_rating(&[b"1", b"31", b"4"], 2)
+                .unwrap_err()
+                .contains("4 fields")
+        );
+        assert!(
+            parse_rating(&[b"\xff", b"31", b"4", b"1"], 2)
+                .unwrap_err()
+                .contains("UTF-8")
+        );
         assert!(parse_rating(&[b"1", b"31", b"NaN", b"1"], 2).is_err());
     }
 
     #[test]
     fn double_colon_rows_split_into_their_fields() {
-        assert_eq!(split_double_colon(b"1::1193::5::978300760"), vec![&b"1"[..], b"1193", b"5", b"978300760"]);
+        assert_eq!(
+            split_double_colon(b"1::1193::5::978300760"),
+            vec![&b"1"[..], b"1193", b"5", b"978300760"]
+        );
         assert_eq!(split_double_colon(b"a:b::c"), vec![&b"a:b"[..], b"c"]);
     }
 
@@ -591,8 +767,14 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/movielens");
         assert_eq!(Format::detect(&root.join("csv")).expect("csv"), Format::Csv);
         assert_eq!(Format::detect(&root.join("dat")).expect("dat"), Format::Dat);
-        assert_eq!(Format::detect(&root.join("100k")).expect("100k"), Format::Ml100k);
+        assert_eq!(
+            Format::detect(&root.join("100k")).expect("100k"),
+            Format::Ml100k
+        );
         let err = Format::detect(&root).unwrap_err().to_string();
-        assert!(err.contains("movies.csv") && err.contains("u.item"), "{err}");
+        assert!(
+            err.contains("movies.csv") && err.contains("u.item"),
+            "{err}"
+        );
     }
 }

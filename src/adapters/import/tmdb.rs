@@ -13,8 +13,18 @@ use std::io::BufReader;
 use std::path::Path;
 
 /// Columns the importer needs.
-const REQUIRED: [&str; 10] =
-    ["id", "title", "genres", "keywords", "overview", "production_countries", "release_date", "runtime", "vote_average", "vote_count"];
+const REQUIRED: [&str; 10] = [
+    "id",
+    "title",
+    "genres",
+    "keywords",
+    "overview",
+    "production_countries",
+    "release_date",
+    "runtime",
+    "vote_average",
+    "vote_count",
+];
 
 /// Keywords kept per film.
 const KEYWORDS_PER_FILM: usize = 12;
@@ -35,18 +45,34 @@ struct Country {
 /// # Errors
 /// The file cannot be opened, lacks a required column, or storage fails. Malformed rows are
 /// reported, skipped and counted.
-pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyhow::Result<ImportSummary> {
+pub async fn import(
+    store: &Store,
+    path: &Path,
+    reporter: &mut Reporter,
+) -> anyhow::Result<ImportSummary> {
     let started = std::time::Instant::now();
     let file = File::open(path).with_context(|| {
-        format!("cannot open {}: give the path of tmdb_5000_movies.csv from the TMDB 5000 data set", path.display())
+        format!(
+            "cannot open {}: give the path of tmdb_5000_movies.csv from the TMDB 5000 data set",
+            path.display()
+        )
     })?;
     let len = file.metadata().map_or(0, |m| m.len());
     reporter.start_file(path, len);
     let name = display_name(path);
-    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::with_capacity(1 << 20, file));
-    let headers = csv.headers().with_context(|| format!("{name}: cannot read the header line"))?.clone();
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let headers = csv
+        .headers()
+        .with_context(|| format!("{name}: cannot read the header line"))?
+        .clone();
     let index: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
-    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| !index.contains_key(c)).collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| !index.contains_key(c))
+        .collect();
     if !missing.is_empty() {
         anyhow::bail!(
             "{name} is not a TMDB 5000 movies file: missing column(s) {}. Expected the header of tmdb_5000_movies.csv ({}).",
@@ -56,7 +82,10 @@ pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyh
     }
     let col = |c: &str| index[c];
     let columns = headers.len();
-    let mut summary = FileSummary { file: name.clone(), ..FileSummary::default() };
+    let mut summary = FileSummary {
+        file: name.clone(),
+        ..FileSummary::default()
+    };
     let mut batch = Vec::with_capacity(BATCH);
     let mut record = csv::ByteRecord::new();
     loop {
@@ -67,7 +96,11 @@ pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyh
             Err(e) => {
                 summary.rows_read += 1;
                 summary.skipped += 1;
-                reporter.row_error(RowError { file: name.clone(), line, problem: e.to_string() });
+                reporter.row_error(RowError {
+                    file: name.clone(),
+                    line,
+                    problem: e.to_string(),
+                });
                 continue;
             }
         }
@@ -79,13 +112,20 @@ pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyh
                 Err(_) => Err("invalid UTF-8".to_owned()),
             }
         } else {
-            Err(format!("expected {columns} columns, found {}", record.len()))
+            Err(format!(
+                "expected {columns} columns, found {}",
+                record.len()
+            ))
         };
         match parsed {
             Ok(m) => batch.push(m),
             Err(problem) => {
                 summary.skipped += 1;
-                reporter.row_error(RowError { file: name.clone(), line, problem });
+                reporter.row_error(RowError {
+                    file: name.clone(),
+                    line,
+                    problem,
+                });
             }
         }
         if batch.len() == BATCH {
@@ -95,10 +135,18 @@ pub async fn import(store: &Store, path: &Path, reporter: &mut Reporter) -> anyh
     }
     store_batch(store, &mut batch, &mut summary).await?;
     summary.millis = millis_since(started);
-    Ok(ImportSummary { format: "TMDB 5000".into(), files: vec![summary], errors: Vec::new() })
+    Ok(ImportSummary {
+        format: "TMDB 5000".into(),
+        files: vec![summary],
+        errors: Vec::new(),
+    })
 }
 
-async fn store_batch(store: &Store, batch: &mut Vec<MovieInfo>, summary: &mut FileSummary) -> anyhow::Result<()> {
+async fn store_batch(
+    store: &Store,
+    batch: &mut Vec<MovieInfo>,
+    summary: &mut FileSummary,
+) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
@@ -112,7 +160,11 @@ async fn store_batch(store: &Store, batch: &mut Vec<MovieInfo>, summary: &mut Fi
 
 fn parse_row(r: &csv::StringRecord, col: &impl Fn(&str) -> usize) -> Result<MovieInfo, String> {
     let get = |c: &str| r.get(col(c)).unwrap_or("").trim();
-    let id: i64 = get("id").parse().ok().filter(|&v| v > 0).ok_or_else(|| format!("id {:?} is not a number", get("id")))?;
+    let id: i64 = get("id")
+        .parse()
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("id {:?} is not a number", get("id")))?;
     let title = get("title");
     if title.is_empty() {
         return Err("empty title".into());
@@ -126,7 +178,10 @@ fn parse_row(r: &csv::StringRecord, col: &impl Fn(&str) -> usize) -> Result<Movi
             .map(|v| v.into_iter().map(|n| n.name).collect())
             .map_err(|e| format!("column {c} is not valid JSON ({e})"))
     };
-    let genres: Vec<Genre> = names("genres")?.iter().filter_map(|g| g.parse::<Genre>().ok()).collect();
+    let genres: Vec<Genre> = names("genres")?
+        .iter()
+        .filter_map(|g| g.parse::<Genre>().ok())
+        .collect();
     let keywords: Vec<String> = names("keywords")?
         .into_iter()
         .map(|k| k.trim().to_lowercase())
@@ -155,18 +210,25 @@ fn parse_row(r: &csv::StringRecord, col: &impl Fn(&str) -> usize) -> Result<Movi
     let runtime_min = match get("runtime") {
         "" => None,
         t => {
-            let v: f64 = t.parse().map_err(|_| format!("runtime {t:?} is not a number"))?;
+            let v: f64 = t
+                .parse()
+                .map_err(|_| format!("runtime {t:?} is not a number"))?;
             (v.is_finite() && v > 0.0 && v < 1_000.0).then(|| v.round() as i32)
         }
     };
     let vote_count = match get("vote_count") {
         "" => 0,
-        t => t.parse::<i64>().map_err(|_| format!("vote_count {t:?} is not a whole number"))?.max(0),
+        t => t
+            .parse::<i64>()
+            .map_err(|_| format!("vote_count {t:?} is not a whole number"))?
+            .max(0),
     };
     let vote_average = match get("vote_average") {
         "" => None,
         t => {
-            let v: f64 = t.parse().map_err(|_| format!("vote_average {t:?} is not a number"))?;
+            let v: f64 = t
+                .parse()
+                .map_err(|_| format!("vote_average {t:?} is not a number"))?;
             (v.is_finite() && vote_count > 0).then_some(v.clamp(0.0, 10.0))
         }
     };
@@ -178,7 +240,10 @@ fn parse_row(r: &csv::StringRecord, col: &impl Fn(&str) -> usize) -> Result<Movi
         keywords,
         countries,
         runtime_min,
-        external: ExternalIds { tmdb: Some(id), ..ExternalIds::default() },
+        external: ExternalIds {
+            tmdb: Some(id),
+            ..ExternalIds::default()
+        },
         vote_count,
         vote_average,
         ..MovieInfo::default()

@@ -74,12 +74,22 @@ impl Store {
     /// Stores imported ratings as `historical` feedback events from `source` in one
     /// transaction. A (user, film, source) already stored is left as it is, so importing the
     /// same file twice stores nothing the second time. Returns how many rows were new.
-    pub async fn insert_historical_ratings(&self, source: &str, rows: &[HistoricalRating]) -> StoreResult<u64> {
+    pub async fn insert_historical_ratings(
+        &self,
+        source: &str,
+        rows: &[HistoricalRating],
+    ) -> StoreResult<u64> {
         if rows.is_empty() {
             return Ok(0);
         }
-        if source.is_empty() || !source.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(crate::domain::error::StoreError::Invalid(format!("bad source name {source:?}")));
+        if source.is_empty()
+            || !source
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(crate::domain::error::StoreError::Invalid(format!(
+                "bad source name {source:?}"
+            )));
         }
         match &self.pool {
             Pool::Sqlite(pool) => {
@@ -90,9 +100,13 @@ impl Store {
                     // batch and back on after it. The pragma only takes effect outside a
                     // transaction, hence the dedicated connection.
                     let mut conn = pool.acquire().await?;
-                    sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA foreign_keys = OFF")
+                        .execute(&mut *conn)
+                        .await?;
                     let outcome = insert_sqlite_batch(&mut conn, source, rows).await;
-                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
                     outcome
                 })
                 .await
@@ -147,7 +161,11 @@ type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::Sqlite
 fn bind_chunk<'q>(sql: &'q str, chunk: &[HistoricalRating]) -> SqliteQuery<'q> {
     let mut q = sqlx::query(sql);
     for r in chunk {
-        q = q.bind(r.user.0).bind(r.movie.0).bind(r.rating).bind(r.rated_at_ms);
+        q = q
+            .bind(r.user.0)
+            .bind(r.movie.0)
+            .bind(r.rating)
+            .bind(r.rated_at_ms);
     }
     q
 }
@@ -163,8 +181,18 @@ async fn insert_sqlite_batch(
     let chunks: Vec<&[HistoricalRating]> = rows.chunks(SQLITE_ROWS_PER_STATEMENT).collect();
     let full = sqlite_insert_sql(source, SQLITE_ROWS_PER_STATEMENT);
     let last_len = chunks.last().map_or(0, |c| c.len());
-    let last = if last_len == SQLITE_ROWS_PER_STATEMENT { String::new() } else { sqlite_insert_sql(source, last_len) };
-    let sql_for = |chunk: &[HistoricalRating]| if chunk.len() == SQLITE_ROWS_PER_STATEMENT { full.as_str() } else { last.as_str() };
+    let last = if last_len == SQLITE_ROWS_PER_STATEMENT {
+        String::new()
+    } else {
+        sqlite_insert_sql(source, last_len)
+    };
+    let sql_for = |chunk: &[HistoricalRating]| {
+        if chunk.len() == SQLITE_ROWS_PER_STATEMENT {
+            full.as_str()
+        } else {
+            last.as_str()
+        }
+    };
 
     let mut tx = conn.begin().await?;
     let mut inserted = 0;
@@ -172,8 +200,9 @@ async fn insert_sqlite_batch(
     let mut i = 0;
     while let Some(query) = next.take() {
         let following = chunks.get(i + 1).copied();
-        let (done, built) =
-            tokio::join!(query.execute(&mut *tx), async { following.map(|c| bind_chunk(sql_for(c), c)) });
+        let (done, built) = tokio::join!(query.execute(&mut *tx), async {
+            following.map(|c| bind_chunk(sql_for(c), c))
+        });
         inserted += done?.rows_affected();
         next = built;
         i += 1;

@@ -44,7 +44,11 @@ impl From<MovieRow> for Movie {
                 cast: split_list(&r.cast_names),
                 countries: split_list(&r.countries),
                 runtime_min: r.runtime_min.map(|m| m as i32),
-                external: ExternalIds { movielens: r.movielens_id, tmdb: r.tmdb_id, imdb: r.imdb_id },
+                external: ExternalIds {
+                    movielens: r.movielens_id,
+                    tmdb: r.tmdb_id,
+                    imdb: r.imdb_id,
+                },
                 vote_count: r.vote_count,
                 vote_average: r.vote_average,
             },
@@ -55,13 +59,25 @@ impl From<MovieRow> for Movie {
 /// Incoming values win where they are present; stored values stay where the incoming are empty.
 fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
     fn pick<T: Clone>(new: &[T], old: &[T]) -> Vec<T> {
-        if new.is_empty() { old.to_vec() } else { new.to_vec() }
+        if new.is_empty() {
+            old.to_vec()
+        } else {
+            new.to_vec()
+        }
     }
     MovieInfo {
-        title: if incoming.title.trim().is_empty() { stored.title.clone() } else { incoming.title.clone() },
+        title: if incoming.title.trim().is_empty() {
+            stored.title.clone()
+        } else {
+            incoming.title.clone()
+        },
         year: incoming.year.or(stored.year),
         genres: pick(&incoming.genres, &stored.genres),
-        overview: if incoming.overview.is_empty() { stored.overview.clone() } else { incoming.overview.clone() },
+        overview: if incoming.overview.is_empty() {
+            stored.overview.clone()
+        } else {
+            incoming.overview.clone()
+        },
         keywords: pick(&incoming.keywords, &stored.keywords),
         directors: pick(&incoming.directors, &stored.directors),
         cast: pick(&incoming.cast, &stored.cast),
@@ -70,9 +86,17 @@ fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
         external: ExternalIds {
             movielens: incoming.external.movielens.or(stored.external.movielens),
             tmdb: incoming.external.tmdb.or(stored.external.tmdb),
-            imdb: incoming.external.imdb.clone().or_else(|| stored.external.imdb.clone()),
+            imdb: incoming
+                .external
+                .imdb
+                .clone()
+                .or_else(|| stored.external.imdb.clone()),
         },
-        vote_count: if incoming.vote_count > 0 { incoming.vote_count } else { stored.vote_count },
+        vote_count: if incoming.vote_count > 0 {
+            incoming.vote_count
+        } else {
+            stored.vote_count
+        },
         vote_average: incoming.vote_average.or(stored.vote_average),
     }
 }
@@ -117,7 +141,11 @@ fn choose_match<'a>(incoming: &'a MovieInfo, norm: &str, candidates: Vec<Movie>)
             None
         }
     };
-    let best = candidates.iter().filter_map(|m| rank(m).map(|r| (r, m.id))).min().map(|(_, id)| id);
+    let best = candidates
+        .iter()
+        .filter_map(|m| rank(m).map(|r| (r, m.id)))
+        .min()
+        .map(|(_, id)| id);
     // Ids the incoming film shares with a stored film that is not the one it merges into stay
     // with that film: ids are unique.
     let mut cleared = std::borrow::Cow::Borrowed(incoming);
@@ -135,7 +163,10 @@ fn choose_match<'a>(incoming: &'a MovieInfo, norm: &str, candidates: Vec<Movie>)
     }
     match best {
         Some(id) => {
-            let chosen = candidates.into_iter().find(|m| m.id == id).expect("the best candidate is among them");
+            let chosen = candidates
+                .into_iter()
+                .find(|m| m.id == id)
+                .expect("the best candidate is among them");
             Match::Existing(Box::new(chosen), cleared)
         }
         None => Match::New(cleared),
@@ -259,7 +290,10 @@ impl CatalogRepo for Store {
 
     async fn upsert_movies(&self, movies: &[MovieInfo]) -> StoreResult<UpsertSummary> {
         if let Some(bad) = movies.iter().position(|m| m.title.trim().is_empty()) {
-            return Err(StoreError::Invalid(format!("film #{} has an empty title", bad + 1)));
+            return Err(StoreError::Invalid(format!(
+                "film #{} has an empty title",
+                bad + 1
+            )));
         }
         let now = now_ms();
         with_pool!(self, pool => retry("upsert movies", || async move {
@@ -278,7 +312,9 @@ impl CatalogRepo for Store {
         let row = with_pool!(self, pool => retry("find movie", || async {
             sqlx::query_as::<_, MovieRow>(&sql).bind(id.0).fetch_optional(pool).await
         }).await)?;
-        row.map(Movie::from).ok_or_else(|| StoreError::NotFound { what: format!("movie {id}") })
+        row.map(Movie::from).ok_or_else(|| StoreError::NotFound {
+            what: format!("movie {id}"),
+        })
     }
 
     async fn all_movies(&self) -> StoreResult<Vec<Movie>> {
@@ -342,7 +378,11 @@ mod tests {
             info: MovieInfo {
                 title: title.into(),
                 year: Some(year),
-                external: ExternalIds { movielens: ml, tmdb, imdb: None },
+                external: ExternalIds {
+                    movielens: ml,
+                    tmdb,
+                    imdb: None,
+                },
                 ..MovieInfo::default()
             },
         }
@@ -352,7 +392,11 @@ mod tests {
         MovieInfo {
             title: title.into(),
             year: Some(year),
-            external: ExternalIds { movielens: ml, tmdb, imdb: None },
+            external: ExternalIds {
+                movielens: ml,
+                tmdb,
+                imdb: None,
+            },
             ..MovieInfo::default()
         }
     }
@@ -376,7 +420,10 @@ mod tests {
         let starter = stored(1, "Heat", 1995, None, None);
         let other = stored(2, "Heat (renamed)", 1990, Some(6), None);
         let m = incoming("Heat", 1995, Some(6), None);
-        assert_eq!(chosen(&choose_match(&m, "heat", vec![starter.clone(), other])), Some(2));
+        assert_eq!(
+            chosen(&choose_match(&m, "heat", vec![starter.clone(), other])),
+            Some(2)
+        );
         let m = incoming("Heat", 1995, Some(6), None);
         assert_eq!(chosen(&choose_match(&m, "heat", vec![starter])), Some(1));
     }
@@ -417,7 +464,10 @@ mod tests {
         let incoming = MovieInfo {
             title: "Heat".into(),
             year: None,
-            external: ExternalIds { tmdb: Some(949), ..ExternalIds::default() },
+            external: ExternalIds {
+                tmdb: Some(949),
+                ..ExternalIds::default()
+            },
             ..MovieInfo::default()
         };
         let merged = merge(&stored, &incoming);

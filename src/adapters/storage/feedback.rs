@@ -1,10 +1,12 @@
 //! The user and feedback ports on both backends.
 
 use super::{Store, retry, with_pool};
-use crate::domain::events::{Appended, FeedbackEvent, FeedbackKind, NewFeedbackEvent, NewReview, StoredReview};
-use crate::domain::sentiment::SentimentScores;
+use crate::domain::events::{
+    Appended, FeedbackEvent, FeedbackKind, NewFeedbackEvent, NewReview, StoredReview,
+};
 use crate::domain::ids::{EventId, GuildId, MovieId, UserId};
 use crate::domain::ports::{FeedbackRepo, StoreResult, UserKind, UserRepo};
+use crate::domain::sentiment::SentimentScores;
 
 #[derive(Debug, sqlx::FromRow)]
 struct EventRow {
@@ -46,7 +48,12 @@ impl TryFrom<EventRow> for FeedbackEvent {
 }
 
 impl UserRepo for Store {
-    async fn ensure_user(&self, kind: UserKind, external_id: &str, display_name: &str) -> StoreResult<UserId> {
+    async fn ensure_user(
+        &self,
+        kind: UserKind,
+        external_id: &str,
+        display_name: &str,
+    ) -> StoreResult<UserId> {
         let now = super::catalog::now_ms();
         let id = with_pool!(self, pool => retry("ensure user", || async move {
             sqlx::query_scalar::<_, i64>(
@@ -114,7 +121,12 @@ impl From<ReviewRow> for StoredReview {
             user: UserId(r.user_id),
             movie: MovieId(r.movie_id),
             body: r.body,
-            scores: SentimentScores { neg: r.neg, neu: r.neu, pos: r.pos, compound: r.compound },
+            scores: SentimentScores {
+                neg: r.neg,
+                neu: r.neu,
+                pos: r.pos,
+                compound: r.compound,
+            },
             rating: r.rating,
             created_at_ms: r.created_at,
         }

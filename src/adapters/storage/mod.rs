@@ -12,8 +12,8 @@ mod catalog;
 mod feedback;
 mod models;
 
-pub use bulk::HistoricalRating;
 use crate::domain::error::StoreError;
+pub use bulk::HistoricalRating;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, PgPool, SqlitePool};
@@ -103,8 +103,13 @@ impl Store {
     }
 
     async fn connect_sqlite(url: &str) -> Result<Self, ConnectError> {
-        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-        let bad = |cause: String| ConnectError::SqliteOpen { path: path.to_owned(), cause };
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let bad = |cause: String| ConnectError::SqliteOpen {
+            path: path.to_owned(),
+            cause,
+        };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| bad(e.to_string()))?
             .create_if_missing(true)
@@ -122,11 +127,16 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| bad(describe(&e)))?;
-        Ok(Store { pool: Pool::Sqlite(pool) })
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+        })
     }
 
     async fn connect_postgres(url: &str) -> Result<Self, ConnectError> {
-        let bad = |cause: String| ConnectError::PostgresConnect { url: redact_url(url), cause };
+        let bad = |cause: String| ConnectError::PostgresConnect {
+            url: redact_url(url),
+            cause,
+        };
         // Bulk imports run statements of a second or more by design: not worth a warning.
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| bad(e.to_string()))?
@@ -138,7 +148,9 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| bad(describe(&e)))?;
-        Ok(Store { pool: Pool::Postgres(pool) })
+        Ok(Store {
+            pool: Pool::Postgres(pool),
+        })
     }
 
     /// Applies the migrations of this backend that are not applied yet.
@@ -212,9 +224,13 @@ fn is_transient(e: &sqlx::Error) -> bool {
 /// Maps a sqlx error to the domain's error, naming what was being done.
 fn map_err(op: &str, e: &sqlx::Error) -> StoreError {
     match e {
-        sqlx::Error::RowNotFound => StoreError::NotFound { what: op.to_owned() },
+        sqlx::Error::RowNotFound => StoreError::NotFound {
+            what: op.to_owned(),
+        },
         sqlx::Error::Database(db)
-            if db.is_foreign_key_violation() || db.is_check_violation() || db.is_unique_violation() =>
+            if db.is_foreign_key_violation()
+                || db.is_check_violation()
+                || db.is_unique_violation() =>
         {
             StoreError::Invalid(format!("{op}: {}", db.message()))
         }
@@ -247,12 +263,19 @@ where
 
 /// Joins a list for a '|'-separated column; a '|' inside an item becomes '/'.
 fn join_list<S: AsRef<str>>(items: &[S]) -> String {
-    items.iter().map(|s| s.as_ref().trim().replace('|', "/")).collect::<Vec<_>>().join("|")
+    items
+        .iter()
+        .map(|s| s.as_ref().trim().replace('|', "/"))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// Splits a '|'-separated column.
 fn split_list(text: &str) -> Vec<String> {
-    text.split('|').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    text.split('|')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]
@@ -261,17 +284,32 @@ mod tests {
 
     #[test]
     fn urls_pick_their_backend_by_scheme() {
-        assert_eq!(Backend::from_url("sqlite://marquee.db"), Ok(Backend::Sqlite));
+        assert_eq!(
+            Backend::from_url("sqlite://marquee.db"),
+            Ok(Backend::Sqlite)
+        );
         assert_eq!(Backend::from_url("sqlite::memory:"), Ok(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u@h/db"), Ok(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://u@h/db"), Ok(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db"),
+            Ok(Backend::Postgres)
+        );
         let err = Backend::from_url("mysql://root:secret@h/db").unwrap_err();
-        assert!(err.contains("sqlite://") && !err.contains("secret"), "{err}");
+        assert!(
+            err.contains("sqlite://") && !err.contains("secret"),
+            "{err}"
+        );
     }
 
     #[test]
     fn passwords_never_reach_messages() {
-        assert_eq!(redact_url("postgres://bob:hunter2@db:5432/x"), "postgres://bob:***@db:5432/x");
+        assert_eq!(
+            redact_url("postgres://bob:hunter2@db:5432/x"),
+            "postgres://bob:***@db:5432/x"
+        );
         assert_eq!(redact_url("postgres://bob@db/x"), "postgres://bob@db/x");
         assert_eq!(redact_url("sqlite://marquee.db"), "sqlite://marquee.db");
     }

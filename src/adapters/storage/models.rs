@@ -17,7 +17,14 @@ struct ModelRow {
 }
 
 impl ModelRepo for Store {
-    async fn save_model(&self, kind: &str, format: i64, data: &[u8], events_seen: i64, created_at_ms: i64) -> StoreResult<i64> {
+    async fn save_model(
+        &self,
+        kind: &str,
+        format: i64,
+        data: &[u8],
+        events_seen: i64,
+        created_at_ms: i64,
+    ) -> StoreResult<i64> {
         with_pool!(self, pool => retry("save model", || async move {
             let mut tx = pool.begin().await?;
             let id = sqlx::query_scalar::<_, i64>(

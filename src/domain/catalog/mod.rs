@@ -85,7 +85,10 @@ impl Genre {
     /// (`(no genres listed)`, `IMAX`, `TV Movie`, `Foreign`). Duplicates are removed, order kept.
     pub fn parse_list(text: &str, separator: char) -> Vec<Genre> {
         let mut out = Vec::new();
-        for g in text.split(separator).filter_map(|s| s.trim().parse::<Genre>().ok()) {
+        for g in text
+            .split(separator)
+            .filter_map(|s| s.trim().parse::<Genre>().ok())
+        {
             if !out.contains(&g) {
                 out.push(g);
             }
@@ -228,13 +231,20 @@ mod tests {
 
     #[test]
     fn genre_lists_skip_non_genres_and_duplicates() {
-        let got = Genre::parse_list("Adventure|(no genres listed)|IMAX|Sci-Fi|Science Fiction", '|');
+        let got = Genre::parse_list(
+            "Adventure|(no genres listed)|IMAX|Sci-Fi|Science Fiction",
+            '|',
+        );
         assert_eq!(got, vec![Genre::Adventure, Genre::SciFi]);
     }
 
     #[test]
     fn display_title_shows_the_year_when_known() {
-        let mut m = MovieInfo { title: "Dune".into(), year: Some(1984), ..MovieInfo::default() };
+        let mut m = MovieInfo {
+            title: "Dune".into(),
+            year: Some(1984),
+            ..MovieInfo::default()
+        };
         assert_eq!(m.display_title(), "Dune (1984)");
         m.year = None;
         assert_eq!(m.display_title(), "Dune");
