@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod error;
 pub mod events;
 pub mod feedback;
+pub mod group_signal;
 pub mod ids;
 pub mod ports;
 pub mod recommend;

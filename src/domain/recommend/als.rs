@@ -154,11 +154,64 @@ fn axpy8(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
-/// Scratch vectors of one CG solve.
+/// `acc += Σ_i (a_i + b_i·(y_i·v)) y_i` over the contiguous rows `rows` (k each), with
+/// `a_i = 0` when `a` is `None`: every per-interaction pass of the CG solver is this one kernel.
+/// Dispatches to a fixed-width copy for k ∈ {32, 64, 128} (unrolled, registers), else runs on
+/// slices.
+fn pass(k: usize, rows: &[f32], a: Option<&[f32]>, b: &[f32], v: &[f32], acc: &mut [f32]) {
+    match k {
+        32 => pass_k::<32>(rows, a, b, v, acc),
+        64 => pass_k::<64>(rows, a, b, v, acc),
+        128 => pass_k::<128>(rows, a, b, v, acc),
+        _ => pass_dyn(k, rows, a, b, v, acc),
+    }
+}
+
+fn pass_dyn(k: usize, rows: &[f32], a: Option<&[f32]>, b: &[f32], v: &[f32], acc: &mut [f32]) {
+    for (n, (yi, &bi)) in rows.chunks_exact(k).zip(b).enumerate() {
+        let ai = a.map_or(0.0, |a| a[n]);
+        axpy8(acc, ai + bi * dot(yi, v), yi);
+    }
+}
+
+/// [`pass`] for a compile-time width: 16 independent accumulators for the dot, an unrolled axpy.
+fn pass_k<const K: usize>(rows: &[f32], a: Option<&[f32]>, b: &[f32], v: &[f32], acc: &mut [f32]) {
+    let (Ok(v), Ok(acc)) = (
+        <&[f32; K]>::try_from(v),
+        <&mut [f32; K]>::try_from(&mut *acc),
+    ) else {
+        return pass_dyn(K, rows, a, b, v, acc);
+    };
+    for (n, (yi, &bi)) in rows.chunks_exact(K).zip(b).enumerate() {
+        let Ok(yi) = <&[f32; K]>::try_from(yi) else {
+            continue;
+        };
+        let mut part = [0f32; 16];
+        for c in 0..K / 16 {
+            for j in 0..16 {
+                part[j] += yi[c * 16 + j] * v[c * 16 + j];
+            }
+        }
+        let d: f32 = part.iter().sum();
+        let t = a.map_or(0.0, |a| a[n]) + bi * d;
+        for j in 0..K {
+            acc[j] += t * yi[j];
+        }
+    }
+}
+
+/// Scratch vectors of one CG solve, reused across rows.
 struct Cg {
     r: Vec<f32>,
     p: Vec<f32>,
     ap: Vec<f32>,
+    /// The row's neighbour factors gathered contiguously (nnz × k), so the CG passes after the
+    /// first read cache-resident memory instead of scattered rows.
+    ys: Vec<f32>,
+    /// `α·r_i` per neighbour, and `1 + α·r_i`.
+    w: Vec<f32>,
+    c: Vec<f32>,
+    neg_w: Vec<f32>,
 }
 
 /// The fixed inputs of one half-step.
@@ -186,24 +239,38 @@ impl Half<'_> {
     }
 
     /// Updates row `u` (`xu`, warm start) by `steps` CG steps on
-    /// `(G + Σ (c_i − 1) y_i y_iᵀ + λI) x = Σ c_i y_i` (implicit's `_solve_cg`, Takács et al. 2011).
+    /// `(G + Σ (c_i − 1) y_i y_iᵀ + λI) x = Σ c_i y_i` (implicit's `_solve_cg`, Takács et al.
+    /// 2011).
     fn solve_row(&self, u: usize, xu: &mut [f32], cg: &mut Cg) {
         let k = self.k;
         let (is, vs) = self.m.row(u);
-        let Cg { r, p, ap } = cg;
-        // r = b − A x.
+        let Cg {
+            r,
+            p,
+            ap,
+            ys,
+            w,
+            c,
+            neg_w,
+        } = cg;
+        ys.clear();
+        w.clear();
+        c.clear();
+        neg_w.clear();
+        for (&i, &v) in is.iter().zip(vs) {
+            ys.extend_from_slice(&self.y[i as usize * k..(i as usize + 1) * k]);
+            let e = self.alpha * v;
+            w.push(e);
+            c.push(1.0 + e);
+            neg_w.push(-e);
+        }
+        let weighted = w.iter().any(|&e| e != 0.0);
+        // r = b − A x = Σ (c_i − (c_i − 1) y_i·x) y_i − G x − λ x.
         self.gram_times(xu, ap);
         for (ra, aa) in r.iter_mut().zip(ap.iter()) {
             *ra = -aa;
         }
-        let mut weighted = false;
-        for (&i, &v) in is.iter().zip(vs) {
-            let yi = &self.y[i as usize * k..(i as usize + 1) * k];
-            let extra = self.alpha * v;
-            weighted |= extra != 0.0;
-            let coef = 1.0 + extra - extra * dot(yi, xu);
-            axpy8(r, coef, yi);
-        }
+        pass(k, ys, Some(c), neg_w, xu, r);
         p.copy_from_slice(r);
         let mut rr = dot(r, r);
         for _ in 0..self.steps {
@@ -212,13 +279,7 @@ impl Half<'_> {
             }
             self.gram_times(p, ap);
             if weighted {
-                for (&i, &v) in is.iter().zip(vs) {
-                    let extra = self.alpha * v;
-                    if extra != 0.0 {
-                        let yi = &self.y[i as usize * k..(i as usize + 1) * k];
-                        axpy8(ap, extra * dot(yi, p), yi);
-                    }
-                }
+                pass(k, ys, None, w, p, ap);
             }
             let pap = dot(p, ap);
             if pap <= 0.0 || !pap.is_finite() {
@@ -243,6 +304,10 @@ impl Half<'_> {
             r: vec![0f32; k],
             p: vec![0f32; k],
             ap: vec![0f32; k],
+            ys: Vec::new(),
+            w: Vec::new(),
+            c: Vec::new(),
+            neg_w: Vec::new(),
         };
         for (d, xu) in x.chunks_exact_mut(k).enumerate() {
             self.solve_row(first + d, xu, &mut cg);

@@ -70,6 +70,8 @@ pub enum Reason {
     AlsoLikedByFansOf(String),
     /// Content features the pick shares with the film asked about.
     Shares(Vec<String>),
+    /// Liked by many in the user's taste group (named).
+    PopularInYourGroup(String),
 }
 
 impl std::fmt::Display for Reason {
@@ -81,6 +83,7 @@ impl std::fmt::Display for Reason {
             Reason::SameDirector(d) => write!(f, "same director: {d}"),
             Reason::AlsoLikedByFansOf(t) => write!(f, "also liked by fans of {t}"),
             Reason::Shares(t) => write!(f, "shares: {}", t.join(", ")),
+            Reason::PopularInYourGroup(g) => write!(f, "popular with your taste group \u{201c}{g}\u{201d}"),
         }
     }
 }

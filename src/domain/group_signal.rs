@@ -1,0 +1,110 @@
+//! "Popular with your taste group": mixes the favourites of the user's taste group into their
+//! personal picks. Group taste is more personal than global popularity and less narrow than the
+//! user's own history, so it fills cold starts and adds a little serendipity to long histories.
+
+use crate::domain::ids::MovieId;
+use crate::domain::recommend::hybrid::{Pick, Reason};
+use std::collections::HashSet;
+
+/// Share of the list given to group favourites for a user with personal picks (rounded down,
+/// at least one when the list has four or more places).
+pub const GROUP_SHARE: f32 = 0.2;
+
+/// Mixes group favourites into `picks` (best first), keeping the list at `count`.
+///
+/// - When every personal pick is a cold-start popularity pick, the group's favourites come first
+///   (they say more about this user than what everyone watches) and popular picks fill the rest.
+/// - Otherwise the last `GROUP_SHARE` of the list is given to group favourites.
+///
+/// `eligible` says whether a film may be shown at all (not in the user's history, not excluded,
+/// inside the request's genre and year filters): group favourites that fail it are skipped, as
+/// are films already in `picks`. Scores of inserted picks continue the list's order.
+pub fn with_group_favourites(
+    picks: Vec<Pick>,
+    group_name: &str,
+    favourites: &[(MovieId, f32)],
+    eligible: impl Fn(MovieId) -> bool,
+    count: usize,
+) -> Vec<Pick> {
+    let cold = !picks.is_empty() && picks.iter().all(|p| p.reason == Reason::Popular);
+    let mut shown: HashSet<MovieId> = picks.iter().map(|p| p.movie).collect();
+    let group_picks: Vec<MovieId> = favourites
+        .iter()
+        .map(|&(m, _)| m)
+        .filter(|m| !shown.contains(m) && eligible(*m))
+        .take(count)
+        .collect();
+    let reason = || Reason::PopularInYourGroup(group_name.to_owned());
+    if cold || picks.is_empty() {
+        let mut out: Vec<Pick> = group_picks
+            .iter()
+            .take(count)
+            .enumerate()
+            .map(|(i, &movie)| Pick { movie, score: 2.0 - i as f32 / (count.max(1) as f32), reason: reason() })
+            .collect();
+        shown = out.iter().map(|p| p.movie).collect();
+        out.extend(picks.into_iter().filter(|p| !shown.contains(&p.movie)));
+        out.truncate(count);
+        return out;
+    }
+    let slots = if count >= 4 { ((count as f32 * GROUP_SHARE) as usize).max(1) } else { 0 };
+    let take = slots.min(group_picks.len());
+    let mut out: Vec<Pick> = picks.into_iter().take(count - take).collect();
+    let floor = out.last().map_or(1.0, |p| p.score);
+    out.extend(group_picks.iter().take(take).enumerate().map(|(i, &movie)| Pick {
+        movie,
+        score: floor - (i + 1) as f32 * 1e-3,
+        reason: reason(),
+    }));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pick(id: i64, reason: Reason) -> Pick {
+        Pick { movie: MovieId(id), score: 1.0 - id as f32 / 100.0, reason }
+    }
+
+    fn liked() -> Reason {
+        Reason::BecauseYouLiked(vec!["Alien".into()])
+    }
+
+    #[test]
+    fn a_cold_start_user_sees_their_group_favourites_first() {
+        let picks: Vec<Pick> = (1..=5).map(|i| pick(i, Reason::Popular)).collect();
+        let fav = [(MovieId(50), 9.0), (MovieId(51), 8.0)];
+        let out = with_group_favourites(picks, "Sci-fi adventure", &fav, |_| true, 5);
+        let ids: Vec<i64> = out.iter().map(|p| p.movie.0).collect();
+        assert_eq!(ids, vec![50, 51, 1, 2, 3]);
+        assert_eq!(out[0].reason.to_string(), "popular with your taste group \u{201c}Sci-fi adventure\u{201d}");
+    }
+
+    #[test]
+    fn personal_picks_keep_most_of_the_list() {
+        let picks: Vec<Pick> = (1..=10).map(|i| pick(i, liked())).collect();
+        let fav = [(MovieId(3), 9.0), (MovieId(60), 8.0), (MovieId(61), 7.0), (MovieId(62), 6.0)];
+        let out = with_group_favourites(picks, "G", &fav, |_| true, 10);
+        assert_eq!(out.len(), 10);
+        let ids: Vec<i64> = out.iter().map(|p| p.movie.0).collect();
+        assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7, 8, 60, 61], "film 3 is not repeated");
+        assert!(out.windows(2).all(|w| w[0].score >= w[1].score), "scores stay in list order");
+    }
+
+    #[test]
+    fn ineligible_favourites_are_never_inserted() {
+        let picks: Vec<Pick> = (1..=5).map(|i| pick(i, Reason::Popular)).collect();
+        let fav = [(MovieId(70), 9.0), (MovieId(71), 8.0)];
+        let out = with_group_favourites(picks, "G", &fav, |m| m != MovieId(70), 5);
+        assert!(out.iter().all(|p| p.movie != MovieId(70)));
+        assert_eq!(out[0].movie, MovieId(71));
+    }
+
+    #[test]
+    fn no_favourites_leave_the_picks_alone() {
+        let picks: Vec<Pick> = (1..=6).map(|i| pick(i, liked())).collect();
+        let out = with_group_favourites(picks.clone(), "G", &[], |_| true, 6);
+        assert_eq!(out, picks);
+    }
+}
