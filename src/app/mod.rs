@@ -61,6 +61,8 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
     });
     match command {
         Command::Serve => serve(&config).await,
+        Command::Eval { command } => evaluate(command),
+        Command::Bench { command } => bench(command).await,
         Command::Demo => demo(&config).await,
         Command::Catalog { command } => catalog(&config, command).await,
         Command::Import { command } => import_data(&config, command).await,
@@ -114,12 +116,6 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
                 }));
             taste_map(&config, &out, who.as_ref()).await
         }
-        Command::Bench {
-            command: BenchCommand::Taste { dir },
-        } => {
-            bench_taste::run(std::io::stdout().lock(), &dir)?;
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Similar { title, count } => similar(&config, &title, usize::from(count)).await,
         Command::Rate { who, title, stars } => rate(&config, &who, &title, &stars).await,
         Command::Review { who, title, text } => review(&config, &who, &title, &text).await,
@@ -128,13 +124,15 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             sentiment_cmd::run_sentiment_stdin(stdin.lock(), std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval {
-            command:
-                EvalCommand::Sentiment {
-                    dir,
-                    reference,
-                    json,
-                },
+    }
+}
+
+fn evaluate(command: EvalCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        EvalCommand::Sentiment {
+            dir,
+            reference,
+            json,
         } => {
             sentiment_cmd::run_eval_sentiment(
                 &dir,
@@ -144,15 +142,12 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval {
-            command:
-                EvalCommand::Rating {
-                    train,
-                    test,
-                    model,
-                    json,
-                    predictions,
-                },
+        EvalCommand::Rating {
+            train,
+            test,
+            model,
+            json,
+            predictions,
         } => {
             if train.len() != test.len() {
                 anyhow::bail!(
@@ -171,16 +166,13 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval {
-            command:
-                EvalCommand::Topn {
-                    train,
-                    test,
-                    k,
-                    model,
-                    json,
-                    predictions,
-                },
+        EvalCommand::Topn {
+            train,
+            test,
+            k,
+            model,
+            json,
+            predictions,
         } => {
             eval_cmd::run_eval_topn(
                 &train,
@@ -193,22 +185,25 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            command: BenchCommand::Search,
-        } => {
+    }
+}
+
+async fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Search => {
             bench_search::run(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            command: BenchCommand::Serving,
-        } => {
+        BenchCommand::Serving => {
             eval_cmd::run_bench_serving(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            command: BenchCommand::Import { rows, dir },
-        } => {
+        BenchCommand::Import { rows, dir } => {
             bench_import::run(rows, dir.as_deref(), std::io::stdout().lock()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Taste { dir } => {
+            bench_taste::run(std::io::stdout().lock(), &dir)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -363,14 +358,13 @@ async fn train(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
 
 async fn taste_groups(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
-    let groups = match models::latest_taste(&store).await? {
-        Some(groups) => groups,
-        None => {
-            models::train_and_save(&store).await?;
-            models::latest_taste(&store)
-                .await?
-                .unwrap_or_else(crate::domain::taste::TasteGroups::empty)
-        }
+    let groups = if let Some(groups) = models::latest_taste(&store).await? {
+        groups
+    } else {
+        models::train_and_save(&store).await?;
+        models::latest_taste(&store)
+            .await?
+            .unwrap_or_else(crate::domain::taste::TasteGroups::empty)
     };
     store.close().await;
     let mut out = std::io::stdout().lock();
@@ -506,9 +500,13 @@ async fn recommend(
     let groups = models::latest_taste(&store).await?;
     store.close().await;
     let picks = model.recommend(user, request);
-    let picks = match groups.as_ref().and_then(|g| g.group_of(user).map(|group| (g, group))) {
+    let picks = match groups
+        .as_ref()
+        .and_then(|g| g.group_of(user).map(|group| (g, group)))
+    {
         Some((groups, group)) => {
-            let history: std::collections::HashSet<_> = events.iter().map(|e| e.event.movie).collect();
+            let history: std::collections::HashSet<_> =
+                events.iter().map(|e| e.event.movie).collect();
             let eligible = |id| {
                 !history.contains(&id)
                     && !request.exclude.contains(&id)
@@ -538,8 +536,12 @@ async fn recommend(
 /// filter, as in the recommender).
 fn request_admits(request: &RecRequest, m: &crate::domain::catalog::MovieInfo) -> bool {
     request.genre.is_none_or(|g| m.genres.contains(&g))
-        && request.min_year.is_none_or(|y| m.year.is_some_and(|my| my >= y))
-        && request.max_year.is_none_or(|y| m.year.is_some_and(|my| my <= y))
+        && request
+            .min_year
+            .is_none_or(|y| m.year.is_some_and(|my| my >= y))
+        && request
+            .max_year
+            .is_none_or(|y| m.year.is_some_and(|my| my <= y))
 }
 
 async fn similar(config: &Config, title: &str, count: usize) -> anyhow::Result<ExitCode> {

@@ -120,7 +120,7 @@ pub async fn load_or_train(
         match ModelSnapshot::from_bytes(&stored.data) {
             Ok(model) => return Ok(model),
             Err(e) => {
-                tracing::warn!(error = %e, "the stored model cannot be read; training a new one")
+                tracing::warn!(error = %e, "the stored model cannot be read; training a new one");
             }
         }
     }
