@@ -2,6 +2,7 @@
 //! [`Config`], validated once at start. A bad value is reported with the variable's name.
 //! The Discord token is a [`SecretString`]: its `Debug` never shows it, and nothing logs it.
 
+use crate::domain::feedback::ReactionMap;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 
@@ -19,8 +20,9 @@ pub struct Config {
     pub database_url: String,
     /// `DISCORD_API_BASE`: another base URL for Discord's HTTP API and gateway (tests' fake).
     pub discord_api_base: Option<String>,
-    /// `MARQUEE_REACTIONS`: override of the reaction → rating map, e.g. `❤️=5,👍=4,👎=1.5`.
-    pub reaction_map: Option<String>,
+    /// `MARQUEE_REACTIONS`: the reaction → rating map: the default with these entries added or
+    /// replaced, e.g. `🍿=4.5,👎=1`.
+    pub reactions: ReactionMap,
     /// `MARQUEE_PROMPTS_DIR`: a folder whose templates override the embedded `prompts/`.
     pub prompts_dir: Option<PathBuf>,
     /// `MODEL_REFRESH_MINUTES`: how often the bot retrains its models (default 60).
@@ -114,12 +116,20 @@ impl Config {
                     fix: "Use a whole number such as 60.",
                 })?,
         };
+        let reactions = match get("MARQUEE_REACTIONS") {
+            None => ReactionMap::default(),
+            Some(spec) => ReactionMap::default().with_overrides(&spec).map_err(|e| ConfigError {
+                variable: "MARQUEE_REACTIONS",
+                problem: e.to_string(),
+                fix: "Write comma-separated emoji=value pairs; a value is 0.5-5, seen or not_interested (e.g. 🍿=4.5,👀=seen).",
+            })?,
+        };
         Ok(Config {
+            reactions,
             discord_token,
             dev_guild_id,
             database_url,
             discord_api_base,
-            reaction_map: get("MARQUEE_REACTIONS"),
             prompts_dir: get("MARQUEE_PROMPTS_DIR").map(PathBuf::from),
             model_refresh_minutes,
         })
@@ -225,6 +235,19 @@ mod tests {
                 .variable,
             "DISCORD_API_BASE"
         );
+    }
+
+    #[test]
+    fn reaction_overrides_add_to_the_default_map_and_bad_ones_are_named() {
+        let c = load(&[("MARQUEE_REACTIONS", "🍿=4.5")]).expect("valid");
+        assert!(c.reactions.get("🍿").is_some());
+        assert!(c.reactions.get("👍").is_some(), "defaults stay");
+        for bad in ["🍿", "🍿=11", "=4"] {
+            assert_eq!(
+                load(&[("MARQUEE_REACTIONS", bad)]).unwrap_err().variable,
+                "MARQUEE_REACTIONS"
+            );
+        }
     }
 
     #[test]

@@ -56,10 +56,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use linfa::DatasetBase;
-use linfa::prelude::{Fit, Predict};
+use linfa::prelude::Fit;
 use linfa_clustering::{KMeans, KMeansInit};
 use linfa_nn::distance::Distance;
-use ndarray::{Array2, ArrayView, Dimension};
+use ndarray::parallel::prelude::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
+use ndarray::{Array2, ArrayView, ArrayView2, Dimension};
 use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -221,11 +222,27 @@ pub struct KMeansFit {
     pub inertia_mean: f64,
 }
 
-/// Fits k-means (k-means++ seeding, best of `n_runs`) with linfa on the rows of `x`.
+/// The seed of run `run` of a fit seeded `seed` (SplitMix64's finaliser): every run has its own
+/// stream, so a run's result does not depend on the thread or the order it ran in.
+fn run_seed(seed: u64, run: u64) -> u64 {
+    let mut z = seed ^ run.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Fits k-means (k-means++ seeding, best of `n_runs`) with linfa on the rows of `x` (f32 or
+/// f64; f32 halves the memory traffic and doubles the SIMD width of the distances).
 /// `tolerance` is absolute, as linfa wants it (see [`absolute_tolerance`]).
+///
+/// The runs are independent tasks on rayon's global pool (`RAYON_NUM_THREADS`; linfa's
+/// assignment step uses the same pool, so a run that finishes early helps the others), each
+/// seeded by [`run_seed`]: the result is the same for any number of threads. The best run is
+/// the lowest inertia, ties going to the lowest run index. Labels and inertia are computed
+/// once, from the best run's centroids, in f64.
 /// Returns `None` when linfa refuses (k = 0, k > rows, no rows, non-positive tolerance).
-pub fn fit_kmeans(
-    x: &Array2<f64>,
+pub fn fit_kmeans<F: linfa::Float + Into<f64>>(
+    x: &Array2<F>,
     k: usize,
     n_runs: usize,
     seed: u64,
@@ -240,49 +257,84 @@ pub fn fit_kmeans(
     {
         return None;
     }
+    let x = x.as_standard_layout();
+    let x = x.view();
     // linfa's own k-means++ recomputes every point's distance to all chosen centres at each
     // step (O(k²·n)); seeding here updates the minimum incrementally (O(k·n)) and hands the
-    // seeds to linfa's Lloyd loop, one run per seeding, keeping the best inertia.
-    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
-    let mut best: Option<KMeans<f64, FastL2>> = None;
-    for _ in 0..n_runs {
-        let seeds = kmeans_plusplus(x, k, &mut rng);
-        let params = KMeans::params_with(k, rng.clone(), FastL2)
-            .n_runs(1)
-            .tolerance(tolerance)
-            .max_n_iterations(max_iterations.max(1))
-            .init_method(KMeansInit::Precomputed(seeds));
-        let Ok(model) = params.fit(&DatasetBase::from(x.view())) else {
-            continue;
-        };
-        if best.as_ref().is_none_or(|b| model.inertia() < b.inertia()) {
-            best = Some(model);
-        }
-    }
-    let model = best?;
-    // linfa 0.8.1's cluster_count() belongs to the last run, not the best: use predict().
-    let labels = model.predict(x).to_vec();
-    let centroids = model.centroids();
-    let mut inertia_sum = 0.0;
-    for (row, &l) in x.rows().into_iter().zip(&labels) {
-        if let (Some(r), Some(c)) = (row.as_slice(), centroids.row(l).as_slice()) {
-            inertia_sum += sq_dist(r, c);
-        }
-    }
+    // seeds to linfa's Lloyd loop with n_runs(1).
+    let runs: Vec<Option<(f64, Array2<F>)>> = (0..n_runs)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|run| {
+            let mut rng = Xoshiro256Plus::seed_from_u64(run_seed(seed, run as u64));
+            let seeds = kmeans_plusplus(x, k, &mut rng);
+            let model = KMeans::params_with(k, rng, FastL2)
+                .n_runs(1)
+                .tolerance(F::cast(tolerance))
+                .max_n_iterations(max_iterations.max(1))
+                .init_method(KMeansInit::Precomputed(seeds))
+                .fit(&DatasetBase::from(x))
+                .ok()?;
+            let inertia: f64 = model.inertia().into();
+            inertia
+                .is_finite()
+                .then(|| (inertia, model.centroids().clone()))
+        })
+        .collect();
+    // `min_by` keeps the first of equal minima: the lowest run index.
+    let (_, centroids) = runs
+        .into_iter()
+        .flatten()
+        .min_by(|a, b| a.0.total_cmp(&b.0))?;
+    // linfa 0.8.1's cluster_count() belongs to the last run, not the best, and its predict()
+    // computes one distance more per point than needed: one pass of our own instead.
+    let cs = centroids.as_standard_layout();
+    let cs = cs.as_slice()?;
+    let d = x.ncols();
+    let mut labels = ndarray::Array1::<usize>::zeros(n);
+    let mut dists = ndarray::Array1::<f64>::zeros(n);
+    ndarray::Zip::from(x.rows())
+        .and(&mut labels)
+        .and(&mut dists)
+        .par_for_each(|row, l, s| {
+            if let Some(r) = row.as_slice() {
+                let (i, best) = nearest_in(r, cs, d);
+                *l = i;
+                *s = best.into();
+            }
+        });
+    let inertia_sum: f64 = dists.iter().sum();
     Some(KMeansFit {
-        centroids: centroids.iter().copied().collect(),
-        labels,
+        centroids: cs.iter().map(|&c| c.into()).collect(),
+        labels: labels.to_vec(),
         inertia_sum,
         inertia_mean: inertia_sum / n as f64,
     })
 }
 
+/// The nearest of `dim`-long `centroids` to `row` (same float type): (index, squared distance);
+/// the first of equal distances wins.
+fn nearest_in<F: linfa::Float>(row: &[F], centroids: &[F], dim: usize) -> (usize, F) {
+    let mut best = (0, F::infinity());
+    for (i, c) in centroids.chunks_exact(dim.max(1)).enumerate() {
+        let s = sq_dist(row, c);
+        if s < best.1 {
+            best = (i, s);
+        }
+    }
+    best
+}
+
 /// k-means++ seeding (Arthur & Vassilvitskii 2007): the first centre uniformly, each next one
 /// with probability proportional to the squared distance to the nearest centre so far.
-fn kmeans_plusplus(x: &Array2<f64>, k: usize, rng: &mut Xoshiro256Plus) -> Array2<f64> {
+fn kmeans_plusplus<F: linfa::Float + Into<f64>>(
+    x: ArrayView2<'_, F>,
+    k: usize,
+    rng: &mut Xoshiro256Plus,
+) -> Array2<F> {
     let (n, d) = x.dim();
     let mut centres = Array2::zeros((k, d));
-    let mut mins = ndarray::Array1::from_elem(n, f64::INFINITY);
+    let mut mins = ndarray::Array1::from_elem(n, F::infinity());
     let uniform = |rng: &mut Xoshiro256Plus| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     let mut pick = ((uniform(rng) * n as f64) as usize).min(n - 1);
     for c in 0..k {
@@ -296,10 +348,13 @@ fn kmeans_plusplus(x: &Array2<f64>, k: usize, rng: &mut Xoshiro256Plus) -> Array
             .and(&mut mins)
             .par_for_each(|row, m| {
                 if let Some(r) = row.as_slice() {
-                    *m = m.min(sq_dist(r, cs));
+                    let s = sq_dist(r, cs);
+                    if s < *m {
+                        *m = s;
+                    }
                 }
             });
-        let total: f64 = mins.sum();
+        let total: f64 = mins.iter().map(|&m| m.into()).sum();
         if !(total > 0.0 && total.is_finite()) {
             pick = 0;
             continue;
@@ -307,7 +362,7 @@ fn kmeans_plusplus(x: &Array2<f64>, k: usize, rng: &mut Xoshiro256Plus) -> Array
         let mut target = uniform(rng) * total;
         pick = n - 1;
         for (i, &m) in mins.iter().enumerate() {
-            target -= m;
+            target -= m.into();
             if target < 0.0 {
                 pick = i;
                 break;
@@ -319,7 +374,7 @@ fn kmeans_plusplus(x: &Array2<f64>, k: usize, rng: &mut Xoshiro256Plus) -> Array
 
 /// linfa's absolute tolerance (Frobenius norm of the centroid shift) equivalent to
 /// scikit-learn's relative `tol`: `sqrt(tol × mean feature variance)`, never 0.
-pub fn absolute_tolerance(x: &Array2<f64>, relative: f64) -> f64 {
+pub fn absolute_tolerance<F: linfa::Float + Into<f64>>(x: &Array2<F>, relative: f64) -> f64 {
     let (n, d) = x.dim();
     if n == 0 || d == 0 {
         return 1e-12;
@@ -328,6 +383,7 @@ pub fn absolute_tolerance(x: &Array2<f64>, relative: f64) -> f64 {
     let mut sq = vec![0f64; d];
     for row in x.rows() {
         for ((m, s), &v) in mean.iter_mut().zip(&mut sq).zip(row.iter()) {
+            let v: f64 = v.into();
             *m += v;
             *s += v * v;
         }
@@ -372,7 +428,7 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
 
 /// The mean silhouette (Rousseeuw 1987) of `labels` over the rows of `x` (exact, O(n²)).
 /// A point alone in its cluster scores 0 (as scikit-learn); fewer than two clusters score 0.
-pub fn silhouette(x: &Array2<f64>, labels: &[usize], k: usize) -> f64 {
+pub fn silhouette<F: linfa::Float + Into<f64>>(x: &Array2<F>, labels: &[usize], k: usize) -> f64 {
     let n = x.nrows().min(labels.len());
     if n < 2 || k < 2 {
         return 0.0;
@@ -386,7 +442,7 @@ pub fn silhouette(x: &Array2<f64>, labels: &[usize], k: usize) -> f64 {
     if counts.iter().filter(|&&c| c > 0).count() < 2 {
         return 0.0;
     }
-    let rows: Vec<&[f64]> = x.rows().into_iter().filter_map(|r| r.to_slice()).collect();
+    let rows: Vec<&[F]> = x.rows().into_iter().filter_map(|r| r.to_slice()).collect();
     if rows.len() < n {
         return 0.0;
     }
@@ -396,7 +452,7 @@ pub fn silhouette(x: &Array2<f64>, labels: &[usize], k: usize) -> f64 {
         sums.iter_mut().for_each(|s| *s = 0.0);
         for j in 0..n {
             if i != j {
-                sums[labels[j]] += sq_dist(rows[i], rows[j]).sqrt();
+                sums[labels[j]] += sq_dist(rows[i], rows[j]).into().sqrt();
             }
         }
         let own = labels[i];
@@ -430,9 +486,9 @@ fn sample_indices(n: usize, m: usize, seed: u64) -> Vec<usize> {
     idx
 }
 
-/// L2-normalises `dim`-long rows. Returns the kept rows' indices and the matrix, leaving out
-/// rows with a non-finite value or a norm below 1e-9, and counts of both.
-fn normalised_rows(rows: &[f32], dim: usize) -> (Vec<usize>, Array2<f64>, usize, usize) {
+/// L2-normalises `dim`-long rows (in f64, stored as f32). Returns the kept rows' indices and the
+/// matrix, leaving out rows with a non-finite value or a norm below 1e-9, and counts of both.
+fn normalised_rows(rows: &[f32], dim: usize) -> (Vec<usize>, Array2<f32>, usize, usize) {
     let mut kept = Vec::new();
     let mut data = Vec::new();
     let (mut bad, mut zero) = (0, 0);
@@ -450,7 +506,7 @@ fn normalised_rows(rows: &[f32], dim: usize) -> (Vec<usize>, Array2<f64>, usize,
             continue;
         }
         kept.push(i);
-        data.extend(r.iter().map(|&v| f64::from(v) / norm));
+        data.extend(r.iter().map(|&v| (f64::from(v) / norm) as f32));
     }
     let x =
         Array2::from_shape_vec((kept.len(), dim), data).unwrap_or_else(|_| Array2::zeros((0, dim)));
@@ -594,7 +650,7 @@ pub fn cluster_rows(rows: &[f32], dim: usize, params: &TasteParams) -> Clusterin
             let mut c = vec![0f64; dim];
             for row in x.rows() {
                 for (ci, &v) in c.iter_mut().zip(row.iter()) {
-                    *ci += v / n as f64;
+                    *ci += f64::from(v) / n as f64;
                 }
             }
             (c, vec![0; n])
@@ -628,7 +684,7 @@ pub fn cluster_rows(rows: &[f32], dim: usize, params: &TasteParams) -> Clusterin
                     continue;
                 }
                 if let Some(r) = row.as_slice() {
-                    *l = nearest(r, &centroids, dim).0;
+                    *l = nearest_f32(r, &centroids, dim);
                 }
             }
         }
@@ -638,7 +694,7 @@ pub fn cluster_rows(rows: &[f32], dim: usize, params: &TasteParams) -> Clusterin
     for (row, &l) in x.rows().into_iter().zip(&labels) {
         sizes[l] += 1;
         if let Some(r) = row.as_slice() {
-            inertia_sum += sq_dist(r, &centroids[l * dim..(l + 1) * dim]);
+            inertia_sum += sq_dist_f32(r, &centroids[l * dim..(l + 1) * dim]);
         }
     }
     for (&i, &l) in kept.iter().zip(&labels) {
@@ -659,6 +715,24 @@ fn nearest(row: &[f64], centroids: &[f64], dim: usize) -> (usize, f64) {
         .enumerate()
         .map(|(i, c)| (i, sq_dist(row, c)))
         .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b })
+}
+
+/// `Σ (a − b)²` of an f32 row and an f64 centroid, in f64.
+fn sq_dist_f32(a: &[f32], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (f64::from(x) - y).powi(2))
+        .sum()
+}
+
+/// The index of the nearest of `dim`-long f64 `centroids` to an f32 row (first of equals).
+fn nearest_f32(row: &[f32], centroids: &[f64], dim: usize) -> usize {
+    centroids
+        .chunks_exact(dim.max(1))
+        .enumerate()
+        .map(|(i, c)| (i, sq_dist_f32(row, c)))
+        .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b })
+        .0
 }
 
 /// What one film contributes to features and names.

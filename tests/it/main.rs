@@ -4,4 +4,5 @@ mod cli;
 mod feedback;
 mod helpers;
 mod import;
+mod recommend;
 mod storage_contract;
