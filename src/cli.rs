@@ -25,6 +25,13 @@ pub enum Command {
     Serve,
     /// Show what Marquee does on the built-in catalog, without Discord.
     Demo,
+    /// A terminal session with the bot's commands (/recommend, /rate, react 1 👍, …), without
+    /// Discord. What `marquee` starts when there is no token and the input is a terminal.
+    Console {
+        /// Your name on this machine (feedback is kept per name).
+        #[arg(long, default_value = "me")]
+        user: String,
+    },
     /// Look at the film catalog.
     Catalog {
         #[command(subcommand)]

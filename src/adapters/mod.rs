@@ -2,6 +2,7 @@
 //! only, never on another adapter.
 
 pub mod clock;
+pub mod console;
 pub mod import;
 pub mod starter_catalog;
 pub mod storage;

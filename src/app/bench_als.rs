@@ -68,7 +68,9 @@ pub fn synthetic_ml20m(seed: u64) -> Ratings {
             }
         }
         let row = &mut idx[start..];
-        row.iter().for_each(|&i| mark[i as usize] = false);
+        for &i in row.iter() {
+            mark[i as usize] = false;
+        }
         row.sort_unstable();
         ptr.push(idx.len());
     }

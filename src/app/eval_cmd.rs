@@ -402,10 +402,6 @@ fn tune_blend(train_rows: &[Row], k: usize) -> anyhow::Result<Tuned> {
         let m = TopN::fit(sub.clone(), None, Some(p.clone()))?;
         let lists = m.lists(&users, k, &alone).pop().unwrap_or_default();
         let x = topn_metrics(&lists, &rel, k, cat);
-        eprintln!(
-            "  val als f{} reg{} a{}: ndcg {:.4} cov {:.4}",
-            p.factors, p.reg, p.alpha, x.ndcg, x.coverage
-        );
         if best_als.as_ref().is_none_or(|b| x.ndcg > b.0)
             && let Some(a) = m.als
         {
@@ -744,11 +740,6 @@ pub fn run_bench_serving(mut out: impl Write) -> anyhow::Result<()> {
     )?;
     Ok(())
 }
-
-// TEMP (remove before hand-off): compiles bench_als until the lead wires the module.
-#[cfg(test)]
-#[path = "bench_als.rs"]
-mod bench_als_tmp;
 
 #[cfg(test)]
 mod tests {

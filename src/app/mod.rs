@@ -4,6 +4,7 @@
 pub mod bench_import;
 pub mod bench_search;
 pub mod bench_taste;
+pub mod commands;
 pub mod eval_cmd;
 pub mod feedback;
 pub mod models;
@@ -20,7 +21,7 @@ use crate::cli::{
 use crate::config::Config;
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{CatalogStats, Movie};
-use crate::domain::feedback::{ReactionMap, Stars};
+use crate::domain::feedback::Stars;
 use crate::domain::group_signal::with_group_favourites;
 use crate::domain::ids::UserId;
 use crate::domain::ports::{CatalogRepo, FeedbackRepo, UserKind, UserRepo};
@@ -56,6 +57,8 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
     }
     let command = cli.command.unwrap_or(if config.discord_token.is_some() {
         Command::Serve
+    } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        Command::Console { user: "me".into() }
     } else {
         Command::Demo
     });
@@ -64,6 +67,7 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Eval { command } => evaluate(command),
         Command::Bench { command } => bench(command).await,
         Command::Demo => demo(&config).await,
+        Command::Console { user } => console(&config, &user).await,
         Command::Catalog { command } => catalog(&config, command).await,
         Command::Import { command } => import_data(&config, command).await,
         Command::Train { json } => train(&config, json).await,
@@ -289,6 +293,22 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         "\nTry it yourself: `marquee rate --user YOU \"Alien\" 5`, then `marquee recommend --user YOU`."
     )?;
     writeln!(out, "\n{HOW_TO_CONNECT}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn console(config: &Config, user: &str) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let result = async {
+        let session = commands::Session::open(store.clone(), config.reactions.clone()).await?;
+        let me = commands::Caller::console(session.console_user(user).await?);
+        let input = std::io::BufReader::new(std::io::stdin());
+        let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        crate::adapters::console::run(&session, &me, user.trim(), input, std::io::stdout(), interactive)
+            .await
+    }
+    .await;
+    store.close().await;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -557,17 +577,28 @@ async fn similar(config: &Config, title: &str, count: usize) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-async fn rate(config: &Config, who: &Who, title: &str, stars: &str) -> anyhow::Result<ExitCode> {
-    let stars: Stars = stars.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+/// What every feedback command starts from: the store, the film the person named (or why it is
+/// not one film), and who they are.
+async fn feedback_target(
+    config: &Config,
+    who: &Who,
+    title: &str,
+) -> anyhow::Result<(Store, Movie, UserId)> {
     let store = open_store(config).await?;
     let movies = store.all_movies().await?;
-    let film = resolve(&movies, title)?;
+    let film = resolve(&movies, title)?.clone();
     let user = user_id(&store, who).await?;
-    let (map, vader) = (ReactionMap::default(), Vader::new());
+    Ok((store, film, user))
+}
+
+async fn rate(config: &Config, who: &Who, title: &str, stars: &str) -> anyhow::Result<ExitCode> {
+    let stars: Stars = stars.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (store, film, user) = feedback_target(config, who, title).await?;
+    let vader = Vader::new();
     let desk = feedback::Desk {
         store: &store,
         clock: &SystemClock,
-        reactions: &map,
+        reactions: &config.reactions,
         scorer: &vader,
     };
     let recorded = desk
@@ -584,15 +615,12 @@ async fn rate(config: &Config, who: &Who, title: &str, stars: &str) -> anyhow::R
 }
 
 async fn review(config: &Config, who: &Who, title: &str, text: &str) -> anyhow::Result<ExitCode> {
-    let store = open_store(config).await?;
-    let movies = store.all_movies().await?;
-    let film = resolve(&movies, title)?;
-    let user = user_id(&store, who).await?;
-    let (map, vader) = (ReactionMap::default(), Vader::new());
+    let (store, film, user) = feedback_target(config, who, title).await?;
+    let vader = Vader::new();
     let desk = feedback::Desk {
         store: &store,
         clock: &SystemClock,
-        reactions: &map,
+        reactions: &config.reactions,
         scorer: &vader,
     };
     let recorded = desk

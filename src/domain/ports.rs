@@ -9,7 +9,7 @@
 use crate::domain::catalog::{CatalogStats, Movie, MovieInfo};
 use crate::domain::error::StoreError;
 use crate::domain::events::{Appended, FeedbackEvent, NewFeedbackEvent, NewReview, StoredReview};
-use crate::domain::ids::{MovieId, UserId};
+use crate::domain::ids::{GuildId, MovieId, UserId};
 use std::future::Future;
 
 /// Result of a port call.
@@ -158,6 +158,92 @@ pub trait ModelRepo: Send + Sync {
         &self,
         kind: &str,
     ) -> impl Future<Output = StoreResult<Option<StoredModel>>> + Send;
+}
+
+/// Where a list of films was shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Surface {
+    /// Personal picks (`/recommend`).
+    Recommend,
+    /// "More like this" (`/similar`).
+    Similar,
+}
+
+impl Surface {
+    /// The stable name stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Surface::Recommend => "recommend",
+            Surface::Similar => "similar",
+        }
+    }
+
+    /// The surface a stored name stands for.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "recommend" => Some(Surface::Recommend),
+            "similar" => Some(Surface::Similar),
+            _ => None,
+        }
+    }
+}
+
+/// One film shown at one position of a suggestion message, to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewImpression {
+    /// The message the list was shown in (a Discord message id, or a console counter).
+    pub message_id: i64,
+    pub channel: Option<i64>,
+    pub guild: Option<GuildId>,
+    /// Who the list was shown to.
+    pub user: UserId,
+    pub movie: MovieId,
+    /// 1-based position in the list, as numbered to the user.
+    pub position: u32,
+    pub surface: Surface,
+    pub created_at_ms: i64,
+}
+
+/// A stored [`NewImpression`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impression {
+    pub id: i64,
+    pub shown: NewImpression,
+}
+
+/// Films shown in suggestion messages: reactions on a message find their film here.
+pub trait ImpressionRepo: Send + Sync {
+    /// Stores the films of one or more messages. A (message, position) already stored is left
+    /// as it is (a repeated delivery stores nothing new); returns how many rows were new.
+    ///
+    /// # Errors
+    /// `Invalid` when a user or film does not exist; `Unavailable` after retries.
+    fn record_impressions(
+        &self,
+        rows: &[NewImpression],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// The film shown at `position` of message `message_id`, if any.
+    fn impression(
+        &self,
+        message_id: i64,
+        position: u32,
+    ) -> impl Future<Output = StoreResult<Option<Impression>>> + Send;
+
+    /// Every film of one message, by position.
+    fn impressions_of_message(
+        &self,
+        message_id: i64,
+    ) -> impl Future<Output = StoreResult<Vec<Impression>>> + Send;
+
+    /// The message of the newest list shown to `user`, if any.
+    fn latest_message_for(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+
+    /// The largest stored message id, if any (where a local counter of message ids starts).
+    fn max_message_id(&self) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 }
 
 /// Everything the app needs from storage, as one bound.

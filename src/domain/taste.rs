@@ -1993,3 +1993,96 @@ mod tests {
         assert!(TasteGroups::from_bytes(b"nope").is_err());
     }
 }
+
+#[cfg(test)]
+mod perf_probe {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+    static ITERS: AtomicUsize = AtomicUsize::new(0);
+    #[derive(Debug, Clone, Copy)]
+    struct Counting;
+    impl<F: linfa::Float> Distance<F> for Counting {
+        fn distance<D: Dimension>(&self, a: ArrayView<'_, F, D>, b: ArrayView<'_, F, D>) -> F {
+            ITERS.fetch_add(1, Ordering::Relaxed);
+            FastL2.distance(a, b)
+        }
+        fn rdistance<D: Dimension>(&self, a: ArrayView<'_, F, D>, b: ArrayView<'_, F, D>) -> F {
+            FastL2.rdistance(a, b)
+        }
+    }
+    fn probe<F: linfa::Float + Into<f64>>(x: &Array2<F>, name: &str) {
+        let tol = absolute_tolerance(x, 1e-4);
+        let (mut ts, mut tl) = (0.0, 0.0);
+        let mut iters = Vec::new();
+        for run in 0..10u64 {
+            let mut rng = Xoshiro256Plus::seed_from_u64(run_seed(0, run));
+            let t = Instant::now();
+            let seeds = kmeans_plusplus(x.view(), 8, &mut rng);
+            ts += t.elapsed().as_secs_f64();
+            ITERS.store(0, Ordering::Relaxed);
+            let t = Instant::now();
+            let m = KMeans::params_with(8, rng, Counting)
+                .n_runs(1)
+                .tolerance(F::cast(tol))
+                .init_method(KMeansInit::Precomputed(seeds))
+                .fit(&DatasetBase::from(x.view()))
+                .expect("fit");
+            tl += t.elapsed().as_secs_f64();
+            iters.push(ITERS.load(Ordering::Relaxed));
+            let _ = m;
+        }
+        let t = Instant::now();
+        let f = fit_kmeans(x, 8, 10, 0, tol, 300).expect("fit");
+        let tf = t.elapsed().as_secs_f64();
+        println!("{name}: seeding {ts:.3} s, lloyd {tl:.3} s, iters {iters:?}, full fit_kmeans {tf:.3} s inertia {:.3}", f.inertia_sum);
+    }
+    fn micro<F: linfa::Float + Into<f64>>(x: &Array2<F>, name: &str) {
+        let mut rng = Xoshiro256Plus::seed_from_u64(3);
+        let seeds = kmeans_plusplus(x.view(), 8, &mut rng);
+        let cs = seeds.as_slice().expect("c");
+        let xs = x.as_slice().expect("x");
+        let t = Instant::now();
+        let mut acc = 0usize;
+        for _ in 0..20 {
+            for r in xs.chunks_exact(32) {
+                acc += nearest_in(r, cs, 32).0;
+            }
+        }
+        let ta = t.elapsed().as_secs_f64() / 20.0;
+        let t = Instant::now();
+        for _ in 0..20 {
+            let m = KMeans::params_with(8, rng.clone(), FastL2)
+                .n_runs(1)
+                .max_n_iterations(1)
+                .init_method(KMeansInit::Precomputed(seeds.clone()))
+                .fit(&DatasetBase::from(x.view()))
+                .expect("fit");
+            acc += m.centroids().len();
+        }
+        let tl = t.elapsed().as_secs_f64() / 20.0;
+        println!("{name}: own assignment pass {:.2} ms, one linfa iteration {:.2} ms ({acc})", ta * 1e3, tl * 1e3);
+    }
+    #[test]
+    #[ignore = "probe"]
+    fn micro_probe() {
+        let (raw, _) = planted_users(100_000, 8, 32, 0.45, 0x5EED_0006);
+        let (_, x, _, _) = normalised_rows(&raw, 32);
+        let x64 = x.mapv(f64::from);
+        for _ in 0..3 {
+            micro(&x, "f32");
+            micro(&x64, "f64");
+        }
+    }
+    #[test]
+    #[ignore = "probe"]
+    fn perf_probe() {
+        let (raw, _) = planted_users(100_000, 8, 32, 0.45, 0x5EED_0006);
+        let (_, x, _, _) = normalised_rows(&raw, 32);
+        let x64 = x.mapv(f64::from);
+        for _ in 0..2 {
+            probe(&x, "f32");
+            probe(&x64, "f64");
+        }
+    }
+}

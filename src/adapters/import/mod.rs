@@ -187,6 +187,79 @@ pub(crate) fn millis_since(start: std::time::Instant) -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Opens a CSV file with a header line and starts the progress bar over it.
+pub(crate) fn open_csv(
+    path: &std::path::Path,
+    reporter: &mut Reporter,
+) -> anyhow::Result<csv::Reader<std::io::BufReader<std::fs::File>>> {
+    use anyhow::Context as _;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    reporter.start_file(path, file.metadata().map_or(0, |m| m.len()));
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, file)))
+}
+
+/// Calls `row` with the fields and line number of every record left in `csv` (its header
+/// already read), checking the column count and UTF-8; a record that fails those checks or that
+/// `row` refuses is reported with its line number, skipped and counted.
+pub(crate) fn for_each_csv_record<R: std::io::Read>(
+    csv: &mut csv::Reader<R>,
+    path: &std::path::Path,
+    columns: usize,
+    reporter: &mut Reporter,
+    summary: &mut FileSummary,
+    mut row: impl FnMut(&[&str], u64) -> Result<(), String>,
+) -> anyhow::Result<()> {
+    let name = display_name(path);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = csv.position().line() + 1;
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                summary.rows_read += 1;
+                summary.skipped += 1;
+                reporter.row_error(RowError {
+                    file: name.clone(),
+                    line,
+                    problem: e.to_string(),
+                });
+                continue;
+            }
+        }
+        summary.rows_read += 1;
+        let line = record.position().map_or(line, csv::Position::line);
+        if summary.rows_read % 4_096 == 0 {
+            reporter.advance_to(record.position().map_or(0, csv::Position::byte));
+        }
+        let outcome = if record.len() == columns {
+            let fields: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+            match fields {
+                Ok(fields) => row(&fields, line),
+                Err(_) => Err("invalid UTF-8".to_owned()),
+            }
+        } else {
+            Err(format!(
+                "expected {columns} columns, found {}",
+                record.len()
+            ))
+        };
+        if let Err(problem) = outcome {
+            summary.skipped += 1;
+            reporter.row_error(RowError {
+                file: name.clone(),
+                line,
+                problem,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The file name to show in messages.
 pub(crate) fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(

@@ -12,7 +12,7 @@
 
 use super::{
     FileSummary, ImportSummary, Reporter, RowError, decode_latin1, decode_utf8_or_latin1,
-    display_name, millis_since,
+    display_name, for_each_csv_record, millis_since, open_csv,
 };
 use crate::adapters::storage::{HistoricalRating, Store};
 use crate::domain::catalog::search::split_title;
@@ -206,20 +206,27 @@ fn read_links(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(Links, Fi
         ..FileSummary::default()
     };
     let mut out = HashMap::new();
-    for_each_csv_record(path, 3, reporter, &mut summary, |fields, line| {
-        let ml = parse_id(fields[0], "movieId")?;
-        let imdb = match fields[1].trim() {
-            "" => None,
-            s if s.bytes().all(|b| b.is_ascii_digit()) => Some(format!("tt{s:0>7}")),
-            s => return Err(format!("imdbId {s:?} is not a number (line {line})")),
-        };
-        let tmdb = match fields[2].trim() {
-            "" => None,
-            s => Some(parse_id(s, "tmdbId")?),
-        };
-        out.insert(ml, (imdb, tmdb));
-        Ok(())
-    })?;
+    for_each_csv_record(
+        &mut open_csv(path, reporter)?,
+        path,
+        3,
+        reporter,
+        &mut summary,
+        |fields, line| {
+            let ml = parse_id(fields[0], "movieId")?;
+            let imdb = match fields[1].trim() {
+                "" => None,
+                s if s.bytes().all(|b| b.is_ascii_digit()) => Some(format!("tt{s:0>7}")),
+                s => return Err(format!("imdbId {s:?} is not a number (line {line})")),
+            };
+            let tmdb = match fields[2].trim() {
+                "" => None,
+                s => Some(parse_id(s, "tmdbId")?),
+            };
+            out.insert(ml, (imdb, tmdb));
+            Ok(())
+        },
+    )?;
     summary.imported = out.len() as u64;
     summary.millis = millis_since(started);
     Ok((out, summary))
@@ -237,15 +244,22 @@ fn read_tags(
         ..FileSummary::default()
     };
     let mut counts: HashMap<i64, HashMap<String, u32>> = HashMap::new();
-    for_each_csv_record(path, 4, reporter, &mut summary, |fields, _| {
-        let ml = parse_id(fields[1], "movieId")?;
-        let tag = fields[2].trim().to_lowercase();
-        if tag.is_empty() || tag.chars().count() > 40 || tag.contains('|') {
-            return Ok(());
-        }
-        *counts.entry(ml).or_default().entry(tag).or_default() += 1;
-        Ok(())
-    })?;
+    for_each_csv_record(
+        &mut open_csv(path, reporter)?,
+        path,
+        4,
+        reporter,
+        &mut summary,
+        |fields, _| {
+            let ml = parse_id(fields[1], "movieId")?;
+            let tag = fields[2].trim().to_lowercase();
+            if tag.is_empty() || tag.chars().count() > 40 || tag.contains('|') {
+                return Ok(());
+            }
+            *counts.entry(ml).or_default().entry(tag).or_default() += 1;
+            Ok(())
+        },
+    )?;
     let tags: HashMap<i64, Vec<String>> = counts
         .into_iter()
         .map(|(ml, tags)| {
@@ -263,68 +277,6 @@ fn read_tags(
     summary.imported = tags.len() as u64;
     summary.millis = millis_since(started);
     Ok((tags, summary))
-}
-
-/// Calls `row` for every record of a CSV file with a header, checking the column count and
-/// UTF-8; a record `row` refuses is reported and skipped.
-fn for_each_csv_record(
-    path: &Path,
-    columns: usize,
-    reporter: &mut Reporter,
-    summary: &mut FileSummary,
-    mut row: impl FnMut(&[&str], u64) -> Result<(), String>,
-) -> anyhow::Result<()> {
-    let (reader, len) = open(path)?;
-    reporter.start_file(path, len);
-    let name = display_name(path);
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(reader);
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = csv.position().line() + 1;
-        match csv.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                summary.rows_read += 1;
-                summary.skipped += 1;
-                reporter.row_error(RowError {
-                    file: name.clone(),
-                    line,
-                    problem: e.to_string(),
-                });
-                continue;
-            }
-        }
-        summary.rows_read += 1;
-        let line = record.position().map_or(line, csv::Position::line);
-        if summary.rows_read % 65_536 == 0 {
-            reporter.advance_to(record.position().map_or(0, csv::Position::byte));
-        }
-        let outcome = if record.len() == columns {
-            let fields: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
-            match fields {
-                Ok(fields) => row(&fields, line),
-                Err(_) => Err("invalid UTF-8".to_owned()),
-            }
-        } else {
-            Err(format!(
-                "expected {columns} columns, found {}",
-                record.len()
-            ))
-        };
-        if let Err(problem) = outcome {
-            summary.skipped += 1;
-            reporter.row_error(RowError {
-                file: name.clone(),
-                line,
-                problem,
-            });
-        }
-    }
-    Ok(())
 }
 
 fn parse_id(s: &str, what: &str) -> Result<i64, String> {
@@ -405,10 +357,17 @@ fn read_movies(
     };
     match format {
         Format::Csv => {
-            for_each_csv_record(path, 3, reporter, &mut summary, |f, _| {
-                movies.push(film(f[0], f[1], Genre::parse_list(f[2], '|'))?);
-                Ok(())
-            })?;
+            for_each_csv_record(
+                &mut open_csv(path, reporter)?,
+                path,
+                3,
+                reporter,
+                &mut summary,
+                |f, _| {
+                    movies.push(film(f[0], f[1], Genre::parse_list(f[2], '|'))?);
+                    Ok(())
+                },
+            )?;
         }
         Format::Dat | Format::Ml100k => {
             let (reader, len) = open(path)?;

@@ -2,14 +2,14 @@
 //! release year and votes. JSON-in-CSV columns are parsed; a film is merged with a MovieLens film
 //! by TMDB id where `links.csv` gave one, else by normalised title and year.
 
-use super::{FileSummary, ImportSummary, Reporter, RowError, display_name, millis_since};
+use super::{
+    FileSummary, ImportSummary, Reporter, display_name, for_each_csv_record, millis_since, open_csv,
+};
 use crate::adapters::storage::Store;
 use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
 use crate::domain::ports::CatalogRepo;
 use anyhow::Context as _;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
 /// Columns the importer needs.
@@ -51,18 +51,14 @@ pub async fn import(
     reporter: &mut Reporter,
 ) -> anyhow::Result<ImportSummary> {
     let started = std::time::Instant::now();
-    let file = File::open(path).with_context(|| {
-        format!(
+    if !path.is_file() {
+        anyhow::bail!(
             "cannot open {}: give the path of tmdb_5000_movies.csv from the TMDB 5000 data set",
             path.display()
-        )
-    })?;
-    let len = file.metadata().map_or(0, |m| m.len());
-    reporter.start_file(path, len);
+        );
+    }
+    let mut csv = open_csv(path, reporter)?;
     let name = display_name(path);
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
     let headers = csv
         .headers()
         .with_context(|| format!("{name}: cannot read the header line"))?
@@ -81,59 +77,29 @@ pub async fn import(
         );
     }
     let col = |c: &str| index[c];
-    let columns = headers.len();
     let mut summary = FileSummary {
-        file: name.clone(),
+        file: name,
         ..FileSummary::default()
     };
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = csv.position().line() + 1;
-        match csv.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                summary.rows_read += 1;
-                summary.skipped += 1;
-                reporter.row_error(RowError {
-                    file: name.clone(),
-                    line,
-                    problem: e.to_string(),
-                });
-                continue;
-            }
-        }
-        summary.rows_read += 1;
-        let line = record.position().map_or(line, csv::Position::line);
-        let parsed = if record.len() == columns {
-            match csv::StringRecord::from_byte_record(record.clone()) {
-                Ok(r) => parse_row(&r, &col),
-                Err(_) => Err("invalid UTF-8".to_owned()),
-            }
-        } else {
-            Err(format!(
-                "expected {columns} columns, found {}",
-                record.len()
-            ))
-        };
-        match parsed {
-            Ok(m) => batch.push(m),
-            Err(problem) => {
-                summary.skipped += 1;
-                reporter.row_error(RowError {
-                    file: name.clone(),
-                    line,
-                    problem,
-                });
-            }
-        }
-        if batch.len() == BATCH {
-            store_batch(store, &mut batch, &mut summary).await?;
-            reporter.advance_to(record.position().map_or(0, csv::Position::byte));
-        }
+    // Parsed films are few (TMDB 5000 has 4,803); the file itself is streamed.
+    let mut films = Vec::new();
+    for_each_csv_record(
+        &mut csv,
+        path,
+        headers.len(),
+        reporter,
+        &mut summary,
+        |fields, _| {
+            films.push(parse_row(fields, &col)?);
+            Ok(())
+        },
+    )?;
+    for batch in films.chunks(BATCH) {
+        let s = store.upsert_movies(batch).await.context("storing films")?;
+        summary.imported += s.inserted;
+        summary.updated += s.updated;
+        summary.unchanged += s.unchanged;
     }
-    store_batch(store, &mut batch, &mut summary).await?;
     summary.millis = millis_since(started);
     Ok(ImportSummary {
         format: "TMDB 5000".into(),
@@ -142,24 +108,8 @@ pub async fn import(
     })
 }
 
-async fn store_batch(
-    store: &Store,
-    batch: &mut Vec<MovieInfo>,
-    summary: &mut FileSummary,
-) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let s = store.upsert_movies(batch).await.context("storing films")?;
-    summary.imported += s.inserted;
-    summary.updated += s.updated;
-    summary.unchanged += s.unchanged;
-    batch.clear();
-    Ok(())
-}
-
-fn parse_row(r: &csv::StringRecord, col: &impl Fn(&str) -> usize) -> Result<MovieInfo, String> {
-    let get = |c: &str| r.get(col(c)).unwrap_or("").trim();
+fn parse_row(r: &[&str], col: &impl Fn(&str) -> usize) -> Result<MovieInfo, String> {
+    let get = |c: &str| r.get(col(c)).copied().unwrap_or("").trim();
     let id: i64 = get("id")
         .parse()
         .ok()

@@ -10,6 +10,7 @@
 mod bulk;
 mod catalog;
 mod feedback;
+mod impressions;
 mod models;
 
 use crate::domain::error::StoreError;

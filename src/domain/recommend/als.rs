@@ -175,6 +175,10 @@ fn pass_dyn(k: usize, rows: &[f32], a: Option<&[f32]>, b: &[f32], v: &[f32], acc
 }
 
 /// [`pass`] for a compile-time width: 16 independent accumulators for the dot, an unrolled axpy.
+#[allow(
+    clippy::many_single_char_names,
+    reason = "the kernel's maths notation (a_i, b_i, v, y_i)"
+)]
 fn pass_k<const K: usize>(rows: &[f32], a: Option<&[f32]>, b: &[f32], v: &[f32], acc: &mut [f32]) {
     let (Ok(v), Ok(acc)) = (
         <&[f32; K]>::try_from(v),
@@ -320,6 +324,7 @@ impl Half<'_> {
 /// are independent, so the result does not depend on the thread count.
 #[allow(
     clippy::too_many_arguments,
+    clippy::many_single_char_names,
     reason = "one internal CG kernel with all its inputs, in the paper's notation"
 )]
 fn half_step(

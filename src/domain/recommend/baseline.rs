@@ -212,6 +212,29 @@ impl Recommender for Popularity {
     }
 }
 
+/// Time-decayed interaction counts per film: each `(film, created_at_ms)` counts
+/// `0.5^((t_ref − t) / half_life)`, where `t_ref` is the newest timestamp given (the domain has no
+/// clock, so "now" is the latest event) — exponential-decay popularity as in Ding & Li 2005,
+/// "Time weight collaborative filtering". Events newer than `t_ref` cannot occur; a
+/// non-positive or non-finite half-life disables the decay (every event counts 1).
+pub fn decayed_counts(
+    events: &[(MovieId, i64)],
+    half_life_ms: f64,
+) -> std::collections::HashMap<MovieId, f64> {
+    let t_ref = events.iter().map(|e| e.1).max().unwrap_or(0);
+    let decay = half_life_ms.is_finite() && half_life_ms > 0.0;
+    let mut out = std::collections::HashMap::new();
+    for &(m, t) in events {
+        let w = if decay {
+            0.5f64.powf((t_ref - t).max(0) as f64 / half_life_ms)
+        } else {
+            1.0
+        };
+        *out.entry(m).or_insert(0.0) += w;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +285,27 @@ mod tests {
         let got = m.recommend(UserId(404), 2, &HashSet::new());
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].movie, MovieId(1));
+    }
+
+    #[test]
+    fn recent_interest_outranks_old_interest_of_the_same_size() {
+        let day = 86_400_000i64;
+        let mut ev = Vec::new();
+        for d in 0..10 {
+            ev.push((MovieId(1), d * day)); // old favourite
+            ev.push((MovieId(2), 400 * day + d * day)); // this month's
+        }
+        let c = decayed_counts(&ev, 30.0 * day as f64);
+        assert!(c[&MovieId(2)] > 5.0 * c[&MovieId(1)], "{c:?}");
+        // The newest event counts fully; a half-life back counts half.
+        let two = decayed_counts(
+            &[(MovieId(3), 0), (MovieId(4), 30 * day)],
+            30.0 * day as f64,
+        );
+        assert!((two[&MovieId(4)] - 1.0).abs() < 1e-12 && (two[&MovieId(3)] - 0.5).abs() < 1e-12);
+        // No decay: plain counts.
+        let flat = decayed_counts(&ev, 0.0);
+        assert!((flat[&MovieId(1)] - 10.0).abs() < 1e-12);
+        assert!(decayed_counts(&[], 1.0).is_empty());
     }
 }

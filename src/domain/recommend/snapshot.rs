@@ -50,6 +50,10 @@ pub struct TrainParams {
     pub seen_strength: f32,
     /// Weight of the catalog's `ln(1 + vote_count)` in popularity (films nobody here rated).
     pub prior_weight: f32,
+    /// Half-life, in days, of the recency weighting of the cold-start popularity (each film's
+    /// strength × its events' mean `0.5^(age / half-life)`, age from the newest event, see
+    /// [`super::baseline::decayed_counts`]); 0 turns it off.
+    pub pop_half_life_days: f32,
     /// Liked films at which the personal and popular parts weigh the same.
     pub history_damping: f32,
     /// Share of the personal part given to ALS (the rest to content).
@@ -72,6 +76,7 @@ impl Default for TrainParams {
             like_threshold: 3.0,
             seen_strength: 0.3,
             prior_weight: 0.25,
+            pop_half_life_days: 365.0,
             history_damping: 5.0,
             cf_share: 0.8,
             content_floor: 0.1,
@@ -87,6 +92,7 @@ impl Params for TrainParams {
         for (name, v) in [
             ("seen_strength", self.seen_strength),
             ("prior_weight", self.prior_weight),
+            ("pop_half_life_days", self.pop_half_life_days),
             ("content_floor", self.content_floor),
         ] {
             ensure(v >= 0.0 && v.is_finite(), "snapshot", name, "≥ 0", v)?;
@@ -312,6 +318,31 @@ fn zscore_in_place(v: &mut [f32]) {
     }
 }
 
+/// Scales each film's popularity strength by its events' mean recency weight
+/// ([`super::baseline::decayed_counts`], half-life in days; 0 = unchanged).
+fn apply_recency(
+    pop_raw: &mut [f32],
+    movies: &IdMap<MovieId>,
+    events: &[FeedbackEvent],
+    half_life_days: f32,
+) {
+    let stamped: Vec<(MovieId, i64)> = events
+        .iter()
+        .map(|e| (e.event.movie, e.event.created_at_ms))
+        .collect();
+    let half_life_ms = f64::from(half_life_days) * 86_400_000.0;
+    let decayed = super::baseline::decayed_counts(&stamped, half_life_ms);
+    let plain = super::baseline::decayed_counts(&stamped, 0.0);
+    for (i, raw) in pop_raw.iter_mut().enumerate() {
+        let m = movies.id(i as u32);
+        if let (Some(d), Some(c)) = (decayed.get(&m), plain.get(&m))
+            && *c > 0.0
+        {
+            *raw *= (d / c) as f32;
+        }
+    }
+}
+
 /// Trains a snapshot from the catalog and the whole event log (in log order). Events about films
 /// outside `catalog` are ignored; duplicate catalog ids keep the first. An empty log gives a
 /// popularity-and-content model (no collaborative part).
@@ -364,6 +395,7 @@ pub fn train(
             pop_raw[i as usize] += s;
         }
     }
+    apply_recency(&mut pop_raw, &movies, events, p.pop_half_life_days);
     let mut pop: Vec<f32> = pop_raw
         .iter()
         .zip(&unique)
@@ -1493,5 +1525,38 @@ mod tests {
         )
         .expect("trains");
         assert_eq!(s.recommend(UserId(2), &RecRequest::default()).len(), 1);
+    }
+
+    #[test]
+    fn a_cold_start_user_sees_this_years_favourite_before_an_old_one() {
+        let day = 86_400_000i64;
+        let films = vec![
+            film(1, Genre::Drama, "x", "A", 2001),
+            film(2, Genre::Drama, "y", "B", 2002),
+        ];
+        // Film 1: eight fans two years ago; film 2: eight fans this month.
+        let mut events = Vec::new();
+        for u in 0..8 {
+            let mut old = ev(u + 1, u + 1, 1, FeedbackKind::Rating, Some(5.0));
+            old.event.created_at_ms = u * day;
+            let mut new = ev(u + 100, u + 100, 2, FeedbackKind::Rating, Some(5.0));
+            new.event.created_at_ms = 730 * day + u * day;
+            events.extend([old, new]);
+        }
+        let s = train(&films, &events, &TrainParams::default()).expect("trains");
+        assert_eq!(
+            ids(&s.recommend(UserId(9999), &RecRequest::default()))[0],
+            2
+        );
+        let flat = TrainParams {
+            pop_half_life_days: 0.0,
+            ..TrainParams::default()
+        };
+        let s = train(&films, &events, &flat).expect("trains");
+        // Without decay the tie goes to the smaller id.
+        assert_eq!(
+            ids(&s.recommend(UserId(9999), &RecRequest::default()))[0],
+            1
+        );
     }
 }

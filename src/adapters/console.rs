@@ -1,0 +1,645 @@
+//! The console: a line-oriented terminal session over the shared command layer
+//! ([`crate::app::commands`]), for people without a Discord bot token. It reads commands from
+//! standard input, one a line, and prints the replies. It works the same with piped input (for
+//! scripts and tests); the prompt is shown only on a terminal.
+//!
+//! Syntax (also in `help`): a command, with or without a leading `/`, then its arguments.
+//! Text in double quotes stays together (`"The Godfather"`); `key:value` options as on Discord
+//! (`genre:comedy count:5`), or plain words (`recommend comedy 5`). `rate` takes the stars last
+//! (`rate heat 1995 4.5`); `review` takes the title in quotes, then the text.
+
+use crate::app::commands::{COMMANDS, Caller, MAX_COUNT, PickLine, Profile, Reply, Request, Session};
+use crate::domain::feedback::Stars;
+use std::io::{BufRead, Write};
+
+/// What one typed line asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// Nothing but spaces.
+    Empty,
+    /// `quit`, `exit`, `q`.
+    Quit,
+    /// A command for the command layer.
+    Command(Request),
+    /// The line cannot be understood; what to type instead.
+    Error(String),
+}
+
+/// One word of a line, and where it ends in the line (to take the rest of it verbatim).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    text: String,
+    /// Whether any part of the word was in double quotes.
+    quoted: bool,
+    /// Byte offset just after the token.
+    end: usize,
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(c, '"' | '\u{201c}' | '\u{201d}')
+}
+
+/// Splits a line into words: whitespace separates, double quotes (straight or curly) group.
+/// An unclosed quote runs to the end of the line.
+fn tokenize(line: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut current: Option<Token> = None;
+    let mut in_quotes = false;
+    for (i, c) in line.char_indices() {
+        let after = i + c.len_utf8();
+        if is_quote(c) {
+            in_quotes = !in_quotes;
+            let t = current.get_or_insert_with(|| Token {
+                text: String::new(),
+                quoted: true,
+                end: after,
+            });
+            t.quoted = true;
+            t.end = after;
+        } else if c.is_whitespace() && !in_quotes {
+            if let Some(t) = current.take() {
+                tokens.push(t);
+            }
+        } else {
+            let t = current.get_or_insert_with(|| Token {
+                text: String::new(),
+                quoted: false,
+                end: after,
+            });
+            t.text.push(c);
+            t.end = after;
+        }
+    }
+    tokens.extend(current);
+    tokens
+}
+
+/// Control characters become spaces (tabs too), so nothing typed can move the cursor.
+fn clean(line: &str) -> String {
+    line.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `key:value` for one of `keys` (case-insensitive key), else `None`.
+fn option<'a>(token: &'a Token, keys: &[&str]) -> Option<(String, &'a str)> {
+    let (key, value) = token.text.split_once(':')?;
+    let key = key.to_lowercase();
+    keys.contains(&key.as_str()).then_some((key, value))
+}
+
+/// The stars in a word: `4`, `4.5`, `4,5`, `4½`, `4.5★`, `4/5`. A number outside the scale is
+/// still returned (the command layer explains the scale); `None` when it is not a number.
+fn stars(word: &str) -> Option<f64> {
+    let w = word.trim().trim_end_matches(['★', '*']);
+    let w = w.strip_suffix("/5").unwrap_or(w);
+    if let Ok(s) = w.parse::<Stars>() {
+        return Some(s.value());
+    }
+    w.replace(',', ".").parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn join(tokens: &[Token]) -> String {
+    tokens
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Parses one typed line.
+pub fn parse_line(line: &str) -> Line {
+    let line = clean(line);
+    let tokens = tokenize(&line);
+    let Some((head, args)) = tokens.split_first() else {
+        return Line::Empty;
+    };
+    let name = head.text.trim_start_matches('/').to_lowercase();
+    let title_or = |what: &str| {
+        let title = args
+            .iter()
+            .find_map(|t| option(t, &["movie", "title"]).map(|(_, v)| v.to_owned()))
+            .unwrap_or_else(|| join(args));
+        if title.trim().is_empty() {
+            Err(Line::Error(format!(
+                "Which film? Type {what} \"Title\", e.g. {what} \"Heat\"."
+            )))
+        } else {
+            Ok(title)
+        }
+    };
+    match name.as_str() {
+        "quit" | "exit" | "q" | "bye" => Line::Quit,
+        "help" | "?" | "h" => Line::Command(Request::Help),
+        "profile" | "me" => Line::Command(Request::Profile),
+        "taste" => Line::Command(Request::Taste),
+        "recommend" | "rec" | "picks" => parse_recommend(args),
+        "similar" | "like" => match title_or("similar") {
+            Ok(title) => Line::Command(Request::Similar { title }),
+            Err(e) => e,
+        },
+        "seen" => match title_or("seen") {
+            Ok(title) => Line::Command(Request::Seen { title }),
+            Err(e) => e,
+        },
+        "rate" => parse_rate(args),
+        "review" => parse_review(&line, args),
+        "react" => parse_react(args, false),
+        "unreact" => parse_react(args, true),
+        _ => Line::Error(format!(
+            "I don't know the command \"{}\". Type help for the list.",
+            head.text.chars().take(40).collect::<String>()
+        )),
+    }
+}
+
+fn parse_recommend(args: &[Token]) -> Line {
+    let (mut genre, mut count, mut min_year, mut max_year) = (None, None, None, None);
+    let mut genre_words = Vec::new();
+    for t in args {
+        let number = |v: &str| v.trim().parse::<i64>().ok();
+        if let Some((key, value)) = option(t, &["genre", "count", "min_year", "max_year"]) {
+            let bad = || Line::Error(format!("{key} takes a number, not \"{value}\"."));
+            match key.as_str() {
+                "genre" => genre = Some(value.to_owned()),
+                "count" => match number(value).and_then(|n| usize::try_from(n).ok()) {
+                    Some(n) => count = Some(n),
+                    None => return bad(),
+                },
+                "min_year" => match number(value).and_then(|n| i32::try_from(n).ok()) {
+                    Some(n) => min_year = Some(n),
+                    None => return bad(),
+                },
+                _ => match number(value).and_then(|n| i32::try_from(n).ok()) {
+                    Some(n) => max_year = Some(n),
+                    None => return bad(),
+                },
+            }
+        } else if let Some(n) = number(&t.text) {
+            if count.is_some() {
+                return Line::Error(format!(
+                    "One count only, 1 to {MAX_COUNT}; for years write min_year:1990 max_year:1999."
+                ));
+            }
+            count = Some(usize::try_from(n).unwrap_or(usize::MAX));
+        } else {
+            genre_words.push(t.text.clone());
+        }
+    }
+    if !genre_words.is_empty() {
+        if genre.is_some() {
+            return Line::Error(format!(
+                "I don't understand \"{}\" there. Try: recommend genre:comedy count:5",
+                genre_words.join(" ")
+            ));
+        }
+        genre = Some(genre_words.join(" "));
+    }
+    Line::Command(Request::Recommend {
+        genre,
+        count,
+        min_year,
+        max_year,
+    })
+}
+
+fn parse_rate(args: &[Token]) -> Line {
+    const HOW: &str = "Type rate \"Title\" stars, e.g. rate \"Heat\" 4.5 (0.5 to 5, half stars allowed).";
+    let named_title = args
+        .iter()
+        .find_map(|t| option(t, &["movie", "title"]).map(|(_, v)| v.to_owned()));
+    let named_stars = args
+        .iter()
+        .find_map(|t| option(t, &["stars", "rating"]).map(|(_, v)| v.to_owned()));
+    if let (Some(title), Some(s)) = (&named_title, &named_stars) {
+        return match stars(s) {
+            Some(stars) => Line::Command(Request::Rate {
+                title: title.clone(),
+                stars,
+            }),
+            None => Line::Error(HOW.to_owned()),
+        };
+    }
+    let Some((last, title)) = args.split_last() else {
+        return Line::Error(HOW.to_owned());
+    };
+    match stars(&last.text) {
+        Some(stars) if !title.is_empty() && !last.quoted => Line::Command(Request::Rate {
+            title: join(title),
+            stars,
+        }),
+        _ => Line::Error(HOW.to_owned()),
+    }
+}
+
+fn parse_review(line: &str, args: &[Token]) -> Line {
+    const HOW: &str =
+        "Type review \"Title\" then your words, e.g. review \"Heat\" Loved every minute!";
+    let Some(first) = args.first() else {
+        return Line::Error(HOW.to_owned());
+    };
+    let (title, rest) = if let Some((_, value)) = option(first, &["movie", "title"]) {
+        (value.to_owned(), &line[first.end..])
+    } else if first.quoted {
+        (first.text.clone(), &line[first.end..])
+    } else {
+        return Line::Error(format!("Put the title in quotes. {HOW}"));
+    };
+    let rest = rest.trim();
+    let text = rest
+        .strip_prefix("text:")
+        .map_or(rest, str::trim_start)
+        .to_owned();
+    Line::Command(Request::Review { title, text })
+}
+
+fn parse_react(args: &[Token], removed: bool) -> Line {
+    let verb = if removed { "unreact" } else { "react" };
+    let how = format!(
+        "Type {verb} NUMBER EMOJI, e.g. {verb} 2 👍, with the number of a film in your last list."
+    );
+    let [a, b] = args else {
+        return Line::Error(how);
+    };
+    let (number, emoji) = match (a.text.parse::<u32>(), b.text.parse::<u32>()) {
+        (Ok(n), Err(_)) => (n, &b.text),
+        (Err(_), Ok(n)) => (n, &a.text),
+        _ => return Line::Error(how),
+    };
+    if number == 0 {
+        return Line::Error(how);
+    }
+    Line::Command(Request::React {
+        message_id: None,
+        position: number,
+        emoji: emoji.clone(),
+        removed,
+    })
+}
+
+/// The console's help: every command with its syntax here, and the quoting rules.
+pub fn help_text() -> String {
+    let usage = |name: &str| match name {
+        "recommend" => "recommend [genre] [count]   or  /recommend genre:comedy count:5 min_year:1990 max_year:1999",
+        "similar" => "similar \"Title\"",
+        "rate" => "rate \"Title\" 4.5            or  rate heat 1995 4.5",
+        "seen" => "seen \"Title\"",
+        "review" => "review \"Title\" your words",
+        "profile" => "profile",
+        "taste" => "taste",
+        _ => "help",
+    };
+    let mut out = String::from("Commands (the leading / is optional):\n");
+    for c in COMMANDS {
+        out.push_str(&format!("  {}\n      {}\n", usage(c.name), c.summary));
+    }
+    out.push_str(
+        "  react N EMOJI / unreact N EMOJI\n      react to film N of your last list: ❤️ 5★, 👍 4★, 😐 3★, 👎 1.5★, 👀 seen, 🚫 not interested\n\
+         \x20 quit\n      leave\n\
+         Quoting: words in double quotes stay together (\"The Godfather\"); add the year for remakes (\"dune 1984\").\n\
+         Options are key:value with no spaces around the colon; quote a value with spaces (genre:\"film noir\").",
+    );
+    out
+}
+
+fn write_pick(out: &mut impl Write, p: &PickLine) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:>3}. {}  [{}]  — {}",
+        p.position,
+        p.title_with_year,
+        p.genres.join(", "),
+        p.reason
+    )
+}
+
+fn write_profile(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
+    writeln!(out, "Your profile:")?;
+    if !p.top_genres.is_empty() {
+        let genres: Vec<String> = p
+            .top_genres
+            .iter()
+            .map(|(g, n)| format!("{g} ({n})"))
+            .collect();
+        writeln!(out, "  Top genres:  {}", genres.join(", "))?;
+    }
+    writeln!(
+        out,
+        "  Taste group: {}",
+        p.taste_group
+            .as_deref()
+            .unwrap_or("not placed yet (groups are found at each training)")
+    )?;
+    if !p.favourites.is_empty() {
+        writeln!(out, "  Favourites:  {}", p.favourites.join(", "))?;
+    }
+    writeln!(
+        out,
+        "  Feedback:    {} films; {} ratings, {} reviews, {} reactions, {} seen, {} not interested",
+        p.films, p.ratings, p.reviews, p.reactions, p.seen, p.not_interested
+    )
+}
+
+/// Prints a reply as the console shows it.
+///
+/// # Errors
+/// Writing fails.
+pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
+    match reply {
+        Reply::Picks { intro, items, .. } => {
+            writeln!(out, "{intro}")?;
+            for p in items {
+                write_pick(out, p)?;
+            }
+            if !items.is_empty() {
+                writeln!(
+                    out,
+                    "React with: react 1 👍   (❤️ loved, 👍 liked, 😐 meh, 👎 disliked, 👀 seen, 🚫 not interested)"
+                )?;
+            }
+            Ok(())
+        }
+        Reply::Rated { title, stars } => writeln!(
+            out,
+            "Rated {title} {stars}★. Your next recommend takes it into account."
+        ),
+        Reply::Seen { title } => writeln!(
+            out,
+            "Marked {title} as seen; I won't suggest it again."
+        ),
+        Reply::Reviewed {
+            title,
+            mood,
+            stars,
+            compound,
+            ..
+        } => writeln!(
+            out,
+            "Review of {title} saved: {}: {stars}★ (VADER compound {compound:+.3}).\n\
+             Not quite right? Set the stars yourself: rate \"{title}\" 4",
+            mood.phrase()
+        ),
+        Reply::Reacted {
+            title,
+            position,
+            emoji,
+            meaning,
+            removed,
+            repeated,
+        } => {
+            let again = if *repeated { " (already counted)" } else { "" };
+            if *removed {
+                writeln!(out, "Took back {emoji} on {position}. {title}{again}.")
+            } else {
+                writeln!(
+                    out,
+                    "{emoji} on {position}. {title}: read as {meaning}{again}."
+                )
+            }
+        }
+        Reply::Profile(p) => write_profile(out, p),
+        Reply::Taste {
+            group,
+            members,
+            traits,
+        } => writeln!(
+            out,
+            "Your taste group: {group} ({members} members){}",
+            if traits.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", traits.join(", "))
+            }
+        ),
+        Reply::Help(_) => writeln!(out, "{}", help_text()),
+        Reply::NotFound { query, suggestions } if suggestions.is_empty() => writeln!(
+            out,
+            "No film called \"{query}\" is in the catalog. Check the spelling, or try fewer words."
+        ),
+        Reply::NotFound { query, suggestions } => writeln!(
+            out,
+            "No film called \"{query}\". Did you mean: {}?",
+            suggestions.join(", ")
+        ),
+        Reply::Ambiguous { query, candidates } => writeln!(
+            out,
+            "\"{query}\" could be {}. Add the year, e.g. \"{}\".",
+            candidates.join(", "),
+            candidates.first().map_or(query.as_str(), String::as_str)
+        ),
+        Reply::Invalid(text) | Reply::Text(text) => writeln!(out, "{text}"),
+    }
+}
+
+/// Runs the session until `quit` or the end of the input. `interactive` shows a prompt (a
+/// terminal); otherwise each line read is echoed after `> `, so a piped transcript reads well.
+/// Failures of storage are printed and the session goes on.
+///
+/// # Errors
+/// Reading the input or writing the output fails.
+pub async fn run(
+    session: &Session,
+    caller: &Caller,
+    name: &str,
+    mut input: impl BufRead,
+    mut out: impl Write,
+    interactive: bool,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Marquee console — you are \"{name}\". Type help for the commands, quit to leave."
+    )?;
+    let mut buffer = Vec::new();
+    loop {
+        if interactive {
+            write!(out, "marquee> ")?;
+        }
+        out.flush()?;
+        buffer.clear();
+        if input.read_until(b'\n', &mut buffer)? == 0 {
+            if interactive {
+                writeln!(out)?;
+            }
+            break;
+        }
+        let line = String::from_utf8_lossy(&buffer);
+        let line = line.trim_end_matches(['\n', '\r']);
+        if !interactive && !line.trim().is_empty() {
+            let shown: String = clean(line).chars().take(200).collect();
+            writeln!(out, "> {shown}")?;
+        }
+        match parse_line(line) {
+            Line::Empty => {}
+            Line::Quit => break,
+            Line::Error(text) => writeln!(out, "{text}")?,
+            Line::Command(request) => match session.handle(caller, request).await {
+                Ok(reply) => render(&mut out, &reply)?,
+                Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
+            },
+        }
+        if !interactive {
+            writeln!(out)?;
+        }
+    }
+    writeln!(out, "Bye!")?;
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(line: &str) -> Request {
+        match parse_line(line) {
+            Line::Command(r) => r,
+            other => panic!("{line:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn slash_options_and_plain_words_give_the_same_recommend_request() {
+        let expected = Request::Recommend {
+            genre: Some("comedy".into()),
+            count: Some(5),
+            min_year: None,
+            max_year: None,
+        };
+        assert_eq!(command("/recommend genre:comedy count:5"), expected);
+        assert_eq!(command("recommend comedy 5"), expected);
+        assert_eq!(command("  RECOMMEND   comedy   5  "), expected);
+        assert_eq!(
+            command("/recommend min_year:1990 max_year:1999"),
+            Request::Recommend {
+                genre: None,
+                count: None,
+                min_year: Some(1990),
+                max_year: Some(1999),
+            }
+        );
+        assert_eq!(
+            command("recommend genre:\"film noir\""),
+            Request::Recommend {
+                genre: Some("film noir".into()),
+                count: None,
+                min_year: None,
+                max_year: None,
+            }
+        );
+        assert!(matches!(parse_line("recommend count:lots"), Line::Error(_)));
+    }
+
+    #[test]
+    fn rate_takes_the_stars_last_with_or_without_quotes() {
+        let rate = |title: &str, stars: f64| Request::Rate {
+            title: title.into(),
+            stars,
+        };
+        assert_eq!(command("/rate \"Heat\" 4.5"), rate("Heat", 4.5));
+        assert_eq!(command("rate heat 1995 4.5"), rate("heat 1995", 4.5));
+        assert_eq!(command("rate “The Godfather” 4½"), rate("The Godfather", 4.5));
+        assert_eq!(command("rate movie:Alien stars:5"), rate("Alien", 5.0));
+        assert_eq!(command("rate Alien 5/5"), rate("Alien", 5.0));
+        assert_eq!(
+            command("rate Alien 9"),
+            rate("Alien", 9.0),
+            "the command layer explains the scale"
+        );
+        for bad in ["rate", "rate 4", "rate \"Heat\"", "rate Heat great"] {
+            assert!(matches!(parse_line(bad), Line::Error(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_review_keeps_its_text_verbatim_after_the_quoted_title() {
+        assert_eq!(
+            command("/review \"Heat\" Absolutely loved it!!! \"best\" ever"),
+            Request::Review {
+                title: "Heat".into(),
+                text: "Absolutely loved it!!! \"best\" ever".into(),
+            }
+        );
+        assert_eq!(
+            command("review \"Heat\""),
+            Request::Review {
+                title: "Heat".into(),
+                text: String::new(),
+            },
+            "an empty review reaches the command layer, which explains"
+        );
+        assert!(matches!(parse_line("review Heat loved it"), Line::Error(e) if e.contains("quotes")));
+    }
+
+    #[test]
+    fn react_and_unreact_take_a_number_and_an_emoji_in_either_order() {
+        let react = |position: u32, emoji: &str, removed: bool| Request::React {
+            message_id: None,
+            position,
+            emoji: emoji.into(),
+            removed,
+        };
+        assert_eq!(command("react 1 👍"), react(1, "👍", false));
+        assert_eq!(command("react ❤️ 2"), react(2, "❤️", false));
+        assert_eq!(command("unreact 1 👍"), react(1, "👍", true));
+        for bad in ["react", "react 1", "react 0 👍", "react a b", "react 1 2"] {
+            assert!(matches!(parse_line(bad), Line::Error(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_command_has_a_short_name_and_unknown_words_point_to_help() {
+        assert_eq!(command("help"), Request::Help);
+        assert_eq!(command("/profile"), Request::Profile);
+        assert_eq!(command("taste"), Request::Taste);
+        assert_eq!(
+            command("similar blade runner"),
+            Request::Similar {
+                title: "blade runner".into()
+            }
+        );
+        assert_eq!(
+            command("/seen \"Heat\""),
+            Request::Seen {
+                title: "Heat".into()
+            }
+        );
+        assert_eq!(parse_line("quit"), Line::Quit);
+        assert_eq!(parse_line("   "), Line::Empty);
+        assert!(matches!(parse_line("dance"), Line::Error(e) if e.contains("help")));
+    }
+
+    #[test]
+    fn no_input_makes_the_parser_panic() {
+        let long = "x".repeat(10_000);
+        let lines = [
+            "",
+            "\u{0}\u{7}\u{1b}[2J",
+            "👍👍👍",
+            "\"",
+            "rate \"",
+            "review \"",
+            "review \"unclosed title and text",
+            "react 99999999999999 👍",
+            "recommend count:99999999999999999999",
+            "/",
+            "//",
+            "\u{202e}rate heat 5",
+            long.as_str(),
+        ];
+        for line in lines {
+            let _ = parse_line(line);
+        }
+        let _ = parse_line(&format!("rate {long} 4"));
+        let _ = parse_line(&format!("review \"Heat\" {long}"));
+        assert!(clean("a\u{1b}[2Jb\tc").chars().all(|c| !c.is_control()));
+    }
+
+    #[test]
+    fn help_lists_every_command_and_the_quoting_rule() {
+        let help = help_text();
+        for c in COMMANDS {
+            assert!(help.contains(c.name), "{}", c.name);
+        }
+        assert!(help.contains("react N") && help.contains("double quotes"));
+    }
+}
