@@ -260,6 +260,8 @@ pub enum BenchCommand {
     Search,
     /// Scoring latency for one user over a synthetic 60,000-film model, and fold-in time.
     Serving,
+    /// Implicit ALS training, 64 factors, on generated data of MovieLens 20M shape: s/iteration, memory.
+    Als,
     /// k-means on 100,000 users × 32 dimensions (k = 8, 10 runs): time, inertia, ARI.
     Taste {
         /// Where to write the generated data (for scripts/sklearn_kmeans_bench.py).

@@ -8,7 +8,9 @@
 //! (`genre:comedy count:5`), or plain words (`recommend comedy 5`). `rate` takes the stars last
 //! (`rate heat 1995 4.5`); `review` takes the title in quotes, then the text.
 
-use crate::app::commands::{COMMANDS, Caller, MAX_COUNT, PickLine, Profile, Reply, Request, Session};
+use crate::app::commands::{
+    COMMANDS, Caller, MAX_COUNT, PickLine, Profile, Reply, Request, Session,
+};
 use crate::domain::feedback::Stars;
 use std::io::{BufRead, Write};
 
@@ -96,7 +98,10 @@ fn stars(word: &str) -> Option<f64> {
     if let Ok(s) = w.parse::<Stars>() {
         return Some(s.value());
     }
-    w.replace(',', ".").parse::<f64>().ok().filter(|v| v.is_finite())
+    w.replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
 }
 
 fn join(tokens: &[Token]) -> String {
@@ -204,7 +209,8 @@ fn parse_recommend(args: &[Token]) -> Line {
 }
 
 fn parse_rate(args: &[Token]) -> Line {
-    const HOW: &str = "Type rate \"Title\" stars, e.g. rate \"Heat\" 4.5 (0.5 to 5, half stars allowed).";
+    const HOW: &str =
+        "Type rate \"Title\" stars, e.g. rate \"Heat\" 4.5 (0.5 to 5, half stars allowed).";
     let named_title = args
         .iter()
         .find_map(|t| option(t, &["movie", "title"]).map(|(_, v)| v.to_owned()));
@@ -280,7 +286,9 @@ fn parse_react(args: &[Token], removed: bool) -> Line {
 /// The console's help: every command with its syntax here, and the quoting rules.
 pub fn help_text() -> String {
     let usage = |name: &str| match name {
-        "recommend" => "recommend [genre] [count]   or  /recommend genre:comedy count:5 min_year:1990 max_year:1999",
+        "recommend" => {
+            "recommend [genre] [count]   or  /recommend genre:comedy count:5 min_year:1990 max_year:1999"
+        }
         "similar" => "similar \"Title\"",
         "rate" => "rate \"Title\" 4.5            or  rate heat 1995 4.5",
         "seen" => "seen \"Title\"",
@@ -363,10 +371,7 @@ pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
             out,
             "Rated {title} {stars}★. Your next recommend takes it into account."
         ),
-        Reply::Seen { title } => writeln!(
-            out,
-            "Marked {title} as seen; I won't suggest it again."
-        ),
+        Reply::Seen { title } => writeln!(out, "Marked {title} as seen; I won't suggest it again."),
         Reply::Reviewed {
             title,
             mood,
@@ -388,8 +393,13 @@ pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
             repeated,
         } => {
             let again = if *repeated { " (already counted)" } else { "" };
-            if *removed {
-                writeln!(out, "Took back {emoji} on {position}. {title}{again}.")
+            if *removed && *repeated {
+                writeln!(
+                    out,
+                    "There was no {emoji} on {position}. {title} to take back."
+                )
+            } else if *removed {
+                writeln!(out, "Took back {emoji} on {position}. {title}.")
             } else {
                 writeln!(
                     out,
@@ -537,7 +547,10 @@ mod tests {
         };
         assert_eq!(command("/rate \"Heat\" 4.5"), rate("Heat", 4.5));
         assert_eq!(command("rate heat 1995 4.5"), rate("heat 1995", 4.5));
-        assert_eq!(command("rate “The Godfather” 4½"), rate("The Godfather", 4.5));
+        assert_eq!(
+            command("rate “The Godfather” 4½"),
+            rate("The Godfather", 4.5)
+        );
         assert_eq!(command("rate movie:Alien stars:5"), rate("Alien", 5.0));
         assert_eq!(command("rate Alien 5/5"), rate("Alien", 5.0));
         assert_eq!(
@@ -567,7 +580,9 @@ mod tests {
             },
             "an empty review reaches the command layer, which explains"
         );
-        assert!(matches!(parse_line("review Heat loved it"), Line::Error(e) if e.contains("quotes")));
+        assert!(
+            matches!(parse_line("review Heat loved it"), Line::Error(e) if e.contains("quotes"))
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The composition root: builds storage and models from [`Config`] and runs what the command
 //! line asks for. The only module that names concrete adapters.
 
+pub mod bench_als;
 pub mod bench_import;
 pub mod bench_search;
 pub mod bench_taste;
@@ -196,6 +197,10 @@ async fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Search => {
             bench_search::run(std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Als => {
+            bench_als::run(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Serving => {

@@ -212,7 +212,7 @@ pub(crate) fn for_each_csv_record<R: std::io::Read>(
     reporter: &mut Reporter,
     summary: &mut FileSummary,
     mut row: impl FnMut(&[&str], u64) -> Result<(), String>,
-) -> anyhow::Result<()> {
+) {
     let name = display_name(path);
     let mut record = csv::ByteRecord::new();
     loop {
@@ -257,7 +257,6 @@ pub(crate) fn for_each_csv_record<R: std::io::Read>(
             });
         }
     }
-    Ok(())
 }
 
 /// The file name to show in messages.

@@ -226,7 +226,7 @@ fn read_links(path: &Path, reporter: &mut Reporter) -> anyhow::Result<(Links, Fi
             out.insert(ml, (imdb, tmdb));
             Ok(())
         },
-    )?;
+    );
     summary.imported = out.len() as u64;
     summary.millis = millis_since(started);
     Ok((out, summary))
@@ -259,7 +259,7 @@ fn read_tags(
             *counts.entry(ml).or_default().entry(tag).or_default() += 1;
             Ok(())
         },
-    )?;
+    );
     let tags: HashMap<i64, Vec<String>> = counts
         .into_iter()
         .map(|(ml, tags)| {
@@ -367,7 +367,7 @@ fn read_movies(
                     movies.push(film(f[0], f[1], Genre::parse_list(f[2], '|'))?);
                     Ok(())
                 },
-            )?;
+            );
         }
         Format::Dat | Format::Ml100k => {
             let (reader, len) = open(path)?;

@@ -93,7 +93,7 @@ pub async fn import(
             films.push(parse_row(fields, &col)?);
             Ok(())
         },
-    )?;
+    );
     for batch in films.chunks(BATCH) {
         let s = store.upsert_movies(batch).await.context("storing films")?;
         summary.imported += s.inserted;

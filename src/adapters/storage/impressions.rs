@@ -27,7 +27,10 @@ impl TryFrom<ImpressionRow> for Impression {
 
     fn try_from(r: ImpressionRow) -> Result<Self, Self::Error> {
         let surface = Surface::parse(&r.surface).ok_or_else(|| {
-            StoreError::Invalid(format!("impression {}: unknown surface {:?}", r.id, r.surface))
+            StoreError::Invalid(format!(
+                "impression {}: unknown surface {:?}",
+                r.id, r.surface
+            ))
         })?;
         let position = u32::try_from(r.position).map_err(|_| {
             StoreError::Invalid(format!("impression {}: position {}", r.id, r.position))

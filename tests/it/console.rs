@@ -1,0 +1,159 @@
+//! The console, run as a new user without a bot token would: the real binary, piped input.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn console(dir: &Path, user: &str, input: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .args(["console", "--user", user])
+        .current_dir(dir)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("DISCORD_DEV_GUILD_ID")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run marquee console");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write the commands");
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stdout
+}
+
+/// The reply to the command echoed as `> command`: the lines up to the next blank line.
+fn reply<'a>(transcript: &'a str, command: &str) -> Vec<&'a str> {
+    transcript
+        .split("\n\n")
+        .find_map(|block| block.strip_prefix(&format!("> {command}\n")))
+        .unwrap_or_else(|| panic!("no reply to {command:?} in:\n{transcript}"))
+        .lines()
+        .collect()
+}
+
+/// The titles of a numbered list ("  1. Heat (1995)  [Action]  — reason").
+fn titles(lines: &[&str]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| l.trim_start().split_once(". "))
+        .filter(|(n, _)| n.parse::<u32>().is_ok())
+        .filter_map(|(_, rest)| rest.split("  [").next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn a_new_user_recommends_reacts_rates_and_reviews_in_one_session() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = console(
+        dir.path(),
+        "kim",
+        "/recommend count:5\n\
+         react 1 👍\n\
+         /rate \"Alien\" 5\n\
+         /review \"Heat\" Absolutely loved it!!!\n\
+         /recommend count:5\n\
+         /rate \"the godfahter\" 5\n\
+         react 9 👍\n\
+         /profile\n\
+         quit\n\
+         /help\n",
+    );
+    let first = titles(&reply(&out, "/recommend count:5"));
+    assert_eq!(first.len(), 5, "{out}");
+    let reacted = reply(&out, "react 1 👍").join("\n");
+    assert!(
+        reacted.contains(&first[0]) && reacted.contains("4★"),
+        "{reacted}"
+    );
+    assert!(
+        reply(&out, "/rate \"Alien\" 5")
+            .join("\n")
+            .contains("Rated Alien (1979) 5★"),
+        "{out}"
+    );
+    let review = reply(&out, "/review \"Heat\" Absolutely loved it!!!").join("\n");
+    assert!(
+        review.contains("Heat (1995)")
+            && (review.contains("sounds like you loved it")
+                || review.contains("sounds like you liked it"))
+            && review.contains('★')
+            && review.contains("rate \"Heat (1995)\""),
+        "the reply says how the review was read and how to correct it: {review}"
+    );
+    let second = titles(
+        &out.split("> /recommend count:5\n")
+            .nth(2)
+            .expect("a second list")
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(second.len(), 5, "{out}");
+    for seen in [first[0].as_str(), "Alien (1979)", "Heat (1995)"] {
+        assert!(
+            !second.iter().any(|t| t == seen),
+            "{seen} got feedback, so it is not suggested again: {second:?}"
+        );
+    }
+    let typo = reply(&out, "/rate \"the godfahter\" 5").join("\n");
+    assert!(
+        typo.contains("Did you mean") && typo.contains("The Godfather (1972)"),
+        "{typo}"
+    );
+    let missing = reply(&out, "react 9 👍").join("\n");
+    assert!(
+        missing.contains("no film number 9") && missing.contains("1 to 5"),
+        "{missing}"
+    );
+    let profile = reply(&out, "/profile").join("\n");
+    assert!(
+        profile.contains("1 ratings")
+            && profile.contains("1 reviews")
+            && profile.contains("1 reactions"),
+        "{profile}"
+    );
+    assert!(
+        out.trim_end().ends_with("Bye!"),
+        "quit ends the session: {out}"
+    );
+    assert!(
+        !out.contains("> /help"),
+        "nothing is read after quit: {out}"
+    );
+    assert!(
+        !out.contains("marquee> "),
+        "no prompt when the input is not a terminal"
+    );
+}
+
+#[test]
+fn odd_input_gets_an_answer_and_never_a_panic() {
+    let dir = tempfile::tempdir().expect("dir");
+    let long = "x".repeat(10_000);
+    let input = format!(
+        "\n   \n👍👍👍\n\u{1b}[2J\u{7}\nreact 1 👍\n/profile\n/rate {long} 4\n/review \"Heat\" {long}\n/review \"Heat\"\nrate heat 9\n\"\n"
+    );
+    let out = console(dir.path(), "new person", &input);
+    assert!(out.contains("I don't know the command"), "{out}");
+    assert!(out.contains("no list to react to yet"), "{out}");
+    assert!(out.contains("I don't know your taste yet"), "{out}");
+    assert!(out.contains("longer than 200 characters"), "{out}");
+    assert!(out.contains("keep it under 4000"), "{out}");
+    assert!(out.contains("is empty"), "{out}");
+    assert!(out.contains("0.5 to 5"), "{out}");
+    assert!(
+        out.trim_end().ends_with("Bye!"),
+        "the end of the input ends the session: {out}"
+    );
+    assert!(!out.contains('\u{1b}'), "control characters are not echoed");
+}
