@@ -285,6 +285,7 @@ fn parse_react(args: &[Token], removed: bool) -> Line {
 
 /// The console's help: every command with its syntax here, and the quoting rules.
 pub fn help_text() -> String {
+    use std::fmt::Write as _;
     let usage = |name: &str| match name {
         "recommend" => {
             "recommend [genre] [count]   or  /recommend genre:comedy count:5 min_year:1990 max_year:1999"
@@ -299,7 +300,7 @@ pub fn help_text() -> String {
     };
     let mut out = String::from("Commands (the leading / is optional):\n");
     for c in COMMANDS {
-        out.push_str(&format!("  {}\n      {}\n", usage(c.name), c.summary));
+        let _ = writeln!(out, "  {}\n      {}", usage(c.name), c.summary);
     }
     out.push_str(
         "  react N EMOJI / unreact N EMOJI\n      react to film N of your last list: ❤️ 5★, 👍 4★, 😐 3★, 👎 1.5★, 👀 seen, 🚫 not interested\n\

@@ -17,7 +17,6 @@ use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{Genre, Movie};
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::feedback::{Meaning, ReactionMap, Signal, Stars, combine, normalize_emoji};
-use crate::domain::group_signal::with_group_favourites;
 use crate::domain::ids::{GuildId, MovieId, UserId};
 use crate::domain::ports::{
     CatalogRepo as _, Clock as _, FeedbackRepo as _, ImpressionRepo as _, NewImpression, Surface,
@@ -555,16 +554,16 @@ impl Session {
         }
         let genre = match genre.map(str::trim).filter(|g| !g.is_empty()) {
             None => None,
-            Some(name) => match name.parse::<Genre>() {
-                Ok(g) => Some(g),
-                Err(_) => {
+            Some(name) => {
+                let Ok(g) = name.parse::<Genre>() else {
                     let all: Vec<&str> = Genre::ALL.iter().map(|g| g.name()).collect();
                     return Ok(Reply::Invalid(format!(
                         "\"{name}\" is not a genre I know. Try one of: {}.",
                         all.join(", ")
                     )));
-                }
-            },
+                };
+                Some(g)
+            }
         };
         if let (Some(from), Some(to)) = (min_year, max_year) {
             if from > to {
@@ -582,8 +581,14 @@ impl Session {
             max_year,
             ..RecRequest::default()
         };
-        let picks = read(&self.model).recommend(user, &request);
-        let picks = self.with_group(user, &events, &request, picks);
+        let picks = models::personal_picks(
+            &read(&self.model),
+            self.groups.as_ref(),
+            user,
+            &events,
+            &request,
+            |id| self.movie(id),
+        );
         let items = self.lines(&picks);
         let intro = if items.is_empty() {
             "Nothing left to suggest with these filters; try a wider year range or another genre."
@@ -601,39 +606,6 @@ impl Session {
             message_id,
             surface: Surface::Recommend,
         })
-    }
-
-    /// Mixes the favourites of the user's taste group into their picks.
-    fn with_group(
-        &self,
-        user: UserId,
-        events: &[FeedbackEvent],
-        request: &RecRequest,
-        picks: Vec<Pick>,
-    ) -> Vec<Pick> {
-        let Some((groups, group)) = self
-            .groups
-            .as_ref()
-            .and_then(|g| g.group_of(user).map(|group| (g, group)))
-        else {
-            return picks;
-        };
-        let history: HashSet<MovieId> = events.iter().map(|e| e.event.movie).collect();
-        let eligible = |id: MovieId| {
-            !history.contains(&id)
-                && !request.exclude.contains(&id)
-                && self.movie(id).is_some_and(|m| {
-                    request.genre.is_none_or(|g| m.info.genres.contains(&g))
-                        && request
-                            .min_year
-                            .is_none_or(|y| m.info.year.is_some_and(|my| my >= y))
-                        && request
-                            .max_year
-                            .is_none_or(|y| m.info.year.is_some_and(|my| my <= y))
-                })
-        };
-        let favourites = groups.group_favourites(group.key, 50);
-        with_group_favourites(picks, &group.name, &favourites, eligible, request.count)
     }
 
     async fn similar(&self, caller: &Caller, title: &str) -> anyhow::Result<Reply> {

@@ -23,6 +23,7 @@ use crate::domain::recommend::metrics::{TopNMetrics, rmse_mae, topn_metrics};
 use crate::domain::recommend::mf::MfParams;
 use crate::domain::recommend::rng::{SplitMix64, per_user_split};
 use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest, TrainParams, train};
+use crate::domain::recommend::user_knn::UserKnnParams;
 use crate::domain::recommend::{Params as _, RatingModel, Ratings, Recommender, top_k};
 
 /// One rating row as read: user, item, rating.
@@ -65,7 +66,7 @@ fn to_ratings(rows: &[Row]) -> anyhow::Result<Ratings> {
 }
 
 /// The rating models `--model` accepts; the default is `ensemble`.
-pub const RATING_MODELS: [&str; 5] = ["ensemble", "baseline", "mf", "svdpp", "knn"];
+pub const RATING_MODELS: [&str; 6] = ["ensemble", "baseline", "mf", "svdpp", "knn", "uknn"];
 
 fn fit_rating_model(name: &str, train: &Ratings) -> anyhow::Result<Box<dyn RatingModel>> {
     Ok(match name {
@@ -80,6 +81,7 @@ fn fit_rating_model(name: &str, train: &Ratings) -> anyhow::Result<Box<dyn Ratin
                 .fit(train)?,
         ),
         "knn" => Box::new(KnnParams::default().check()?.fit(train)?),
+        "uknn" => Box::new(UserKnnParams::default().check()?.fit(train)?),
         other => bail!("unknown rating model {other:?}; expected one of {RATING_MODELS:?}"),
     })
 }
@@ -771,6 +773,58 @@ mod tests {
             (format!("fold{k}.train.csv"), format!("fold{k}.test.csv"))
         });
         run_eval_rating_folds(&ls, model.as_deref(), false, None, std::io::stdout()).expect("runs");
+    }
+
+    /// Model selection for the rating ensemble, on validation only: each fold's train is split
+    /// by `per_user_split(train, 43)`; every candidate fits on the sub-train and is scored on
+    /// the validation rows (test files are never read).
+    #[test]
+    #[ignore = "reads /work/shared/data; run with --ignored in release"]
+    fn rating_ensemble_candidates_on_validation() {
+        use crate::domain::recommend::ensemble::EnsembleParams;
+        use crate::domain::recommend::user_knn::UserKnnParams;
+        let sets = [
+            folds("/work/shared/data/ml-100k", 5, |k| {
+                (format!("u{k}.base"), format!("u{k}.test"))
+            }),
+            folds("/work/shared/data/splits/ml-latest-small-5fold", 5, |k| {
+                (format!("fold{k}.train.csv"), format!("fold{k}.test.csv"))
+            }),
+        ];
+        let candidates: [(&str, EnsembleParams); 2] = [
+            ("default", EnsembleParams::default()),
+            (
+                "+uknn",
+                EnsembleParams {
+                    uknn: Some(UserKnnParams::default()),
+                    ..EnsembleParams::default()
+                },
+            ),
+        ];
+        for set in &sets {
+            let mut sums = vec![0f64; candidates.len()];
+            for (train, _) in set {
+                let rows = read_rows(train).expect("reads");
+                let (lo, hi) = rows
+                    .iter()
+                    .fold((f32::MAX, f32::MIN), |(a, b), r| (a.min(r.2), b.max(r.2)));
+                let (sub, val) = per_user_split(&rows, 43);
+                let sub = to_ratings(&sub).expect("finite");
+                for (n, (name, p)) in candidates.iter().enumerate() {
+                    let m = p.clone().check().expect("valid").fit(&sub).expect("fits");
+                    let pairs: Vec<(f32, f32)> = val
+                        .iter()
+                        .map(|r| (r.2, m.predict(UserId(r.0), MovieId(r.1)).clamp(lo, hi)))
+                        .collect();
+                    let (rmse, _) = rmse_mae(&pairs);
+                    sums[n] += rmse;
+                    println!("{} {name}: validation RMSE {rmse:.4}", train.display());
+                }
+            }
+            for ((name, _), s) in candidates.iter().zip(&sums) {
+                println!("mean validation RMSE {name}: {:.4}", s / set.len() as f64);
+            }
+        }
     }
 
     #[test]

@@ -23,7 +23,6 @@ use crate::config::Config;
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{CatalogStats, Movie};
 use crate::domain::feedback::Stars;
-use crate::domain::group_signal::with_group_favourites;
 use crate::domain::ids::UserId;
 use crate::domain::ports::{CatalogRepo, FeedbackRepo, UserKind, UserRepo};
 use crate::domain::recommend::hybrid::Pick;
@@ -308,8 +307,15 @@ async fn console(config: &Config, user: &str) -> anyhow::Result<ExitCode> {
         let me = commands::Caller::console(session.console_user(user).await?);
         let input = std::io::BufReader::new(std::io::stdin());
         let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
-        crate::adapters::console::run(&session, &me, user.trim(), input, std::io::stdout(), interactive)
-            .await
+        crate::adapters::console::run(
+            &session,
+            &me,
+            user.trim(),
+            input,
+            std::io::stdout(),
+            interactive,
+        )
+        .await
     }
     .await;
     store.close().await;
@@ -524,24 +530,9 @@ async fn recommend(
     let movies = store.all_movies().await?;
     let groups = models::latest_taste(&store).await?;
     store.close().await;
-    let picks = model.recommend(user, request);
-    let picks = match groups
-        .as_ref()
-        .and_then(|g| g.group_of(user).map(|group| (g, group)))
-    {
-        Some((groups, group)) => {
-            let history: std::collections::HashSet<_> =
-                events.iter().map(|e| e.event.movie).collect();
-            let eligible = |id| {
-                !history.contains(&id)
-                    && !request.exclude.contains(&id)
-                    && find(&movies, id).is_some_and(|m| request_admits(request, &m.info))
-            };
-            let favourites = groups.group_favourites(group.key, 50);
-            with_group_favourites(picks, &group.name, &favourites, eligible, request.count)
-        }
-        None => picks,
-    };
+    let picks = models::personal_picks(&model, groups.as_ref(), user, &events, request, |id| {
+        find(&movies, id)
+    });
     let mut out = std::io::stdout().lock();
     if json {
         let rows: Vec<serde_json::Value> = picks
@@ -555,18 +546,6 @@ async fn recommend(
         write_picks(&mut out, &movies, &picks)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether a film passes a request's genre and year filters (films of unknown year fail a year
-/// filter, as in the recommender).
-fn request_admits(request: &RecRequest, m: &crate::domain::catalog::MovieInfo) -> bool {
-    request.genre.is_none_or(|g| m.genres.contains(&g))
-        && request
-            .min_year
-            .is_none_or(|y| m.year.is_some_and(|my| my >= y))
-        && request
-            .max_year
-            .is_none_or(|y| m.year.is_some_and(|my| my <= y))
 }
 
 async fn similar(config: &Config, title: &str, count: usize) -> anyhow::Result<ExitCode> {

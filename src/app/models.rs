@@ -3,13 +3,19 @@
 //! work, so it runs on a blocking thread and never holds up the async runtime.
 
 use crate::adapters::clock::SystemClock;
-use crate::domain::catalog::Movie;
 use crate::domain::catalog::search::{Lookup, TitleIndex};
+use crate::domain::catalog::{Movie, MovieInfo};
+use crate::domain::events::FeedbackEvent;
+use crate::domain::group_signal::with_group_favourites;
 use crate::domain::ids::MovieId;
+use crate::domain::ids::UserId;
 use crate::domain::ports::{CatalogRepo, Clock as _, FeedbackRepo, ModelRepo};
+use crate::domain::recommend::hybrid::Pick;
+use crate::domain::recommend::snapshot::RecRequest;
 use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
 use crate::domain::taste::{self, TasteGroups, TasteParams};
 use anyhow::Context as _;
+use std::collections::HashSet;
 use std::time::Instant;
 
 /// The `kind` under which recommender snapshots are stored.
@@ -183,4 +189,41 @@ pub fn explain_not_found(query: &str, named: &Named<'_>) -> String {
             format!("No film called \"{query}\". Did you mean: {}?", list(films))
         }
     }
+}
+
+/// Whether a film passes a request's genre and year filters (a film of unknown year fails a
+/// year filter, as in the recommender).
+pub fn request_admits(request: &RecRequest, m: &MovieInfo) -> bool {
+    request.genre.is_none_or(|g| m.genres.contains(&g))
+        && request
+            .min_year
+            .is_none_or(|y| m.year.is_some_and(|my| my >= y))
+        && request
+            .max_year
+            .is_none_or(|y| m.year.is_some_and(|my| my <= y))
+}
+
+/// A user's picks: the model's (with the user's `events` already folded in by the caller),
+/// mixed with their taste group's favourites when they have a group. `movie` looks a film up.
+pub fn personal_picks<'a>(
+    model: &ModelSnapshot,
+    groups: Option<&TasteGroups>,
+    user: UserId,
+    events: &[FeedbackEvent],
+    request: &RecRequest,
+    movie: impl Fn(MovieId) -> Option<&'a Movie>,
+) -> Vec<Pick> {
+    let picks = model.recommend(user, request);
+    let Some((groups, group)) = groups.and_then(|g| g.group_of(user).map(|group| (g, group)))
+    else {
+        return picks;
+    };
+    let history: HashSet<MovieId> = events.iter().map(|e| e.event.movie).collect();
+    let eligible = |id: MovieId| {
+        !history.contains(&id)
+            && !request.exclude.contains(&id)
+            && movie(id).is_some_and(|m| request_admits(request, &m.info))
+    };
+    let favourites = groups.group_favourites(group.key, 50);
+    with_group_favourites(picks, &group.name, &favourites, eligible, request.count)
 }

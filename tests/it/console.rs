@@ -35,7 +35,11 @@ fn console(dir: &Path, user: &str, input: &str) -> String {
 fn reply<'a>(transcript: &'a str, command: &str) -> Vec<&'a str> {
     transcript
         .split("\n\n")
-        .find_map(|block| block.strip_prefix(&format!("> {command}\n")))
+        .find_map(|block| {
+            block
+                .split_once(&format!("> {command}\n"))
+                .map(|(_, reply)| reply)
+        })
         .unwrap_or_else(|| panic!("no reply to {command:?} in:\n{transcript}"))
         .lines()
         .collect()
