@@ -40,22 +40,36 @@ pub fn with_group_favourites(
             .iter()
             .take(count)
             .enumerate()
-            .map(|(i, &movie)| Pick { movie, score: 2.0 - i as f32 / (count.max(1) as f32), reason: reason() })
+            .map(|(i, &movie)| Pick {
+                movie,
+                score: 2.0 - i as f32 / (count.max(1) as f32),
+                reason: reason(),
+            })
             .collect();
         shown = out.iter().map(|p| p.movie).collect();
         out.extend(picks.into_iter().filter(|p| !shown.contains(&p.movie)));
         out.truncate(count);
         return out;
     }
-    let slots = if count >= 4 { ((count as f32 * GROUP_SHARE) as usize).max(1) } else { 0 };
+    let slots = if count >= 4 {
+        ((count as f32 * GROUP_SHARE) as usize).max(1)
+    } else {
+        0
+    };
     let take = slots.min(group_picks.len());
     let mut out: Vec<Pick> = picks.into_iter().take(count - take).collect();
     let floor = out.last().map_or(1.0, |p| p.score);
-    out.extend(group_picks.iter().take(take).enumerate().map(|(i, &movie)| Pick {
-        movie,
-        score: floor - (i + 1) as f32 * 1e-3,
-        reason: reason(),
-    }));
+    out.extend(
+        group_picks
+            .iter()
+            .take(take)
+            .enumerate()
+            .map(|(i, &movie)| Pick {
+                movie,
+                score: floor - (i + 1) as f32 * 1e-3,
+                reason: reason(),
+            }),
+    );
     out
 }
 
@@ -64,7 +78,11 @@ mod tests {
     use super::*;
 
     fn pick(id: i64, reason: Reason) -> Pick {
-        Pick { movie: MovieId(id), score: 1.0 - id as f32 / 100.0, reason }
+        Pick {
+            movie: MovieId(id),
+            score: 1.0 - id as f32 / 100.0,
+            reason,
+        }
     }
 
     fn liked() -> Reason {
@@ -78,18 +96,33 @@ mod tests {
         let out = with_group_favourites(picks, "Sci-fi adventure", &fav, |_| true, 5);
         let ids: Vec<i64> = out.iter().map(|p| p.movie.0).collect();
         assert_eq!(ids, vec![50, 51, 1, 2, 3]);
-        assert_eq!(out[0].reason.to_string(), "popular with your taste group \u{201c}Sci-fi adventure\u{201d}");
+        assert_eq!(
+            out[0].reason.to_string(),
+            "popular with your taste group \u{201c}Sci-fi adventure\u{201d}"
+        );
     }
 
     #[test]
     fn personal_picks_keep_most_of_the_list() {
         let picks: Vec<Pick> = (1..=10).map(|i| pick(i, liked())).collect();
-        let fav = [(MovieId(3), 9.0), (MovieId(60), 8.0), (MovieId(61), 7.0), (MovieId(62), 6.0)];
+        let fav = [
+            (MovieId(3), 9.0),
+            (MovieId(60), 8.0),
+            (MovieId(61), 7.0),
+            (MovieId(62), 6.0),
+        ];
         let out = with_group_favourites(picks, "G", &fav, |_| true, 10);
         assert_eq!(out.len(), 10);
         let ids: Vec<i64> = out.iter().map(|p| p.movie.0).collect();
-        assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 7, 8, 60, 61], "film 3 is not repeated");
-        assert!(out.windows(2).all(|w| w[0].score >= w[1].score), "scores stay in list order");
+        assert_eq!(
+            ids,
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 60, 61],
+            "film 3 is not repeated"
+        );
+        assert!(
+            out.windows(2).all(|w| w[0].score >= w[1].score),
+            "scores stay in list order"
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! history, minus the average user's shares. Rows are L2-normalised, so Euclidean k-means on them
 //! approximates spherical (cosine) k-means.
 //!
-//! **Clustering.** k-means with k-means++ seeding (Arthur & Vassilvitskii 2007, "k-means++: the
-//! advantages of careful seeding") from `linfa-clustering`, seeded, best of several runs, with a
+//! **Clustering.** k-means from `linfa-clustering` on f32 rows, with our own greedy k-means++
+//! seeding (Arthur & Vassilvitskii 2007, "k-means++: the advantages of careful seeding"; the
+//! greedy variant as in scikit-learn), seeded, best of several runs run in parallel, with a
 //! slice-based distance ([`FastL2`]). k is chosen per data set by the mean silhouette
 //! (Rousseeuw 1987, "Silhouettes: a graphical aid to the interpretation and validation of cluster
 //! analysis") of a fixed subsample over `k_min..=k_max`, rejecting any k with a group below the
@@ -400,16 +401,19 @@ fn kmeans_plusplus<F: linfa::Float + Into<f64>>(
                     }
                 }
             });
+        let w = with.as_slice().unwrap_or(&[]);
         let mut pots = vec![0f64; trials];
-        for row in with.rows() {
-            for (p, &v) in pots.iter_mut().zip(row.iter()) {
+        for row in w.chunks_exact(trials) {
+            for (p, &v) in pots.iter_mut().zip(row) {
                 *p += v.into();
             }
         }
         // The first of equal potentials wins.
         let best = (0..trials).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
         centres.row_mut(c).assign(&cand.row(best));
-        closest.assign(&with.column(best));
+        for (m, row) in closest.iter_mut().zip(w.chunks_exact(trials)) {
+            *m = row[best];
+        }
     }
     centres
 }
@@ -1876,10 +1880,14 @@ mod tests {
     use super::*;
     use crate::domain::recommend::snapshot::{TrainParams, train};
 
+    /// Few runs: the greedy k-means++ seeding rarely needs more on planted data, and the tests
+    /// run in debug builds on 2 CI cores.
     fn small() -> TasteParams {
         TasteParams {
-            n_runs: 5,
+            n_runs: 3,
+            sweep_runs: 3,
             k_max: 8,
+            silhouette_sample: 400,
             ..TasteParams::default()
         }
     }
@@ -1891,7 +1899,7 @@ mod tests {
     #[test]
     fn planted_groups_are_recovered_with_ari_above_0_9() {
         for (groups, seed) in [(4, 1), (6, 2), (8, 3)] {
-            let (rows, truth) = planted_users(800, groups, 24, 0.3, seed);
+            let (rows, truth) = planted_users(400, groups, 24, 0.3, seed);
             let c = cluster_rows(&rows, 24, &small());
             let ari = adjusted_rand_index(&truth, &labels(&c));
             assert!(ari >= 0.9, "{groups} groups: ARI {ari}, k {}", c.k);
@@ -1901,7 +1909,7 @@ mod tests {
     #[test]
     fn the_chosen_k_is_the_planted_k() {
         for (groups, seed) in [(4, 11), (5, 12), (7, 13), (8, 14)] {
-            let (rows, _) = planted_users(800, groups, 24, 0.3, seed);
+            let (rows, _) = planted_users(400, groups, 24, 0.3, seed);
             let c = cluster_rows(&rows, 24, &small());
             assert_eq!(c.k, groups, "{groups}: silhouettes {:?}", c.silhouettes);
         }
@@ -1926,8 +1934,8 @@ mod tests {
 
     #[test]
     fn nan_vectors_are_left_out_not_fatal() {
-        let (mut rows, truth) = planted_users(600, 4, 16, 0.3, 8);
-        for i in (0..600).step_by(50) {
+        let (mut rows, truth) = planted_users(300, 4, 16, 0.3, 8);
+        for i in (0..300).step_by(50) {
             rows[i * 16 + 3] = f32::NAN;
         }
         rows[16 * 7 + 1] = f32::INFINITY;
@@ -1985,7 +1993,10 @@ mod tests {
         let a = compute_groups(&snap, &catalog, &events, None, &content_params());
         let b = compute_groups(&snap, &catalog, &events, None, &content_params());
         assert_eq!(a, b);
-        let names: Vec<&str> = a.groups().iter().map(|g| g.name.as_str()).collect();
+        // Groups are listed largest first; three planted groups of about 50 users each can
+        // come out in any size order, so compare the names as a set.
+        let mut names: Vec<&str> = a.groups().iter().map(|g| g.name.as_str()).collect();
+        names.sort_unstable();
         assert_eq!(
             names,
             [
@@ -1996,7 +2007,12 @@ mod tests {
             "{:?}",
             a.warnings()
         );
-        assert!(a.groups()[0].traits.iter().any(|t| t.starts_with("90s")));
+        assert!(
+            a.groups()
+                .iter()
+                .filter(|g| g.name.starts_with("90s"))
+                .all(|g| g.traits.iter().any(|t| t.starts_with("90s")))
+        );
     }
 
     #[test]
@@ -2033,98 +2049,5 @@ mod tests {
         assert_eq!(back, second);
         assert_eq!(second.group_favourites(second.groups()[0].key, 3).len(), 3);
         assert!(TasteGroups::from_bytes(b"nope").is_err());
-    }
-}
-
-#[cfg(test)]
-mod perf_probe {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Instant;
-    static ITERS: AtomicUsize = AtomicUsize::new(0);
-    #[derive(Debug, Clone, Copy)]
-    struct Counting;
-    impl<F: linfa::Float> Distance<F> for Counting {
-        fn distance<D: Dimension>(&self, a: ArrayView<'_, F, D>, b: ArrayView<'_, F, D>) -> F {
-            ITERS.fetch_add(1, Ordering::Relaxed);
-            FastL2.distance(a, b)
-        }
-        fn rdistance<D: Dimension>(&self, a: ArrayView<'_, F, D>, b: ArrayView<'_, F, D>) -> F {
-            FastL2.rdistance(a, b)
-        }
-    }
-    fn probe<F: linfa::Float + Into<f64>>(x: &Array2<F>, name: &str) {
-        let tol = absolute_tolerance(x, 1e-4);
-        let (mut ts, mut tl) = (0.0, 0.0);
-        let mut iters = Vec::new();
-        for run in 0..10u64 {
-            let mut rng = Xoshiro256Plus::seed_from_u64(run_seed(0, run));
-            let t = Instant::now();
-            let seeds = kmeans_plusplus(x.view(), 8, &mut rng);
-            ts += t.elapsed().as_secs_f64();
-            ITERS.store(0, Ordering::Relaxed);
-            let t = Instant::now();
-            let m = KMeans::params_with(8, rng, Counting)
-                .n_runs(1)
-                .tolerance(F::cast(tol))
-                .init_method(KMeansInit::Precomputed(seeds))
-                .fit(&DatasetBase::from(x.view()))
-                .expect("fit");
-            tl += t.elapsed().as_secs_f64();
-            iters.push(ITERS.load(Ordering::Relaxed));
-            let _ = m;
-        }
-        let t = Instant::now();
-        let f = fit_kmeans(x, 8, 10, 0, tol, 300).expect("fit");
-        let tf = t.elapsed().as_secs_f64();
-        println!("{name}: seeding {ts:.3} s, lloyd {tl:.3} s, iters {iters:?}, full fit_kmeans {tf:.3} s inertia {:.3}", f.inertia_sum);
-    }
-    fn micro<F: linfa::Float + Into<f64>>(x: &Array2<F>, name: &str) {
-        let mut rng = Xoshiro256Plus::seed_from_u64(3);
-        let seeds = kmeans_plusplus(x.view(), 8, &mut rng);
-        let cs = seeds.as_slice().expect("c");
-        let xs = x.as_slice().expect("x");
-        let t = Instant::now();
-        let mut acc = 0usize;
-        for _ in 0..20 {
-            for r in xs.chunks_exact(32) {
-                acc += nearest_in(r, cs, 32).0;
-            }
-        }
-        let ta = t.elapsed().as_secs_f64() / 20.0;
-        let t = Instant::now();
-        for _ in 0..20 {
-            let m = KMeans::params_with(8, rng.clone(), FastL2)
-                .n_runs(1)
-                .max_n_iterations(1)
-                .init_method(KMeansInit::Precomputed(seeds.clone()))
-                .fit(&DatasetBase::from(x.view()))
-                .expect("fit");
-            acc += m.centroids().len();
-        }
-        let tl = t.elapsed().as_secs_f64() / 20.0;
-        println!("{name}: own assignment pass {:.2} ms, one linfa iteration {:.2} ms ({acc})", ta * 1e3, tl * 1e3);
-    }
-    #[test]
-    #[ignore = "probe"]
-    fn micro_probe() {
-        let (raw, _) = planted_users(100_000, 8, 32, 0.45, 0x5EED_0006);
-        let (_, x, _, _) = normalised_rows(&raw, 32);
-        let x64 = x.mapv(f64::from);
-        for _ in 0..3 {
-            micro(&x, "f32");
-            micro(&x64, "f64");
-        }
-    }
-    #[test]
-    #[ignore = "probe"]
-    fn perf_probe() {
-        let (raw, _) = planted_users(100_000, 8, 32, 0.45, 0x5EED_0006);
-        let (_, x, _, _) = normalised_rows(&raw, 32);
-        let x64 = x.mapv(f64::from);
-        for _ in 0..2 {
-            probe(&x, "f32");
-            probe(&x64, "f64");
-        }
     }
 }

@@ -83,7 +83,9 @@ impl std::fmt::Display for Reason {
             Reason::SameDirector(d) => write!(f, "same director: {d}"),
             Reason::AlsoLikedByFansOf(t) => write!(f, "also liked by fans of {t}"),
             Reason::Shares(t) => write!(f, "shares: {}", t.join(", ")),
-            Reason::PopularInYourGroup(g) => write!(f, "popular with your taste group \u{201c}{g}\u{201d}"),
+            Reason::PopularInYourGroup(g) => {
+                write!(f, "popular with your taste group \u{201c}{g}\u{201d}")
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`baseline`]: user/film biases by ALS (Koren 2010) and the damped-mean popularity fallback.
 //! - [`knn`]: item-kNN on baseline residuals with shrunk Pearson similarity (KNNBaseline,
 //!   Koren 2008).
+//! - [`user_knn`]: user-kNN on baseline residuals, the user-based twin of [`knn`].
 //! - [`mf`]: biased matrix factorisation / SVD++ by SGD (Koren 2008, Koren/Bell/Volinsky 2009).
 //! - [`als`]: implicit-feedback ALS with a conjugate-gradient solver (Hu/Koren/Volinsky 2008,
 //!   Takács/Pilászy/Tikk 2011), with a sub-millisecond fold-in.
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod mf;
 pub mod rng;
 pub mod snapshot;
+pub mod user_knn;
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
