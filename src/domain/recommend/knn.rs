@@ -76,7 +76,6 @@ impl Checked<KnnParams> {
     pub fn fit(&self, data: &Ratings) -> Result<ItemKnn, FitError> {
         let p = &self.0;
         let baseline = Checked(p.baseline.clone()).fit(data)?;
-        let ni = data.n_items();
         let mut residuals = data.by_user.clone();
         for u in 0..data.n_users() {
             let (a, b) = (residuals.ptr[u], residuals.ptr[u + 1]);
@@ -85,72 +84,91 @@ impl Checked<KnnParams> {
                 residuals.val[n] -= baseline.predict_idx(Some(u as u32), Some(i));
             }
         }
-        let mut prod = vec![0f32; ni];
-        let mut sq_i = vec![0f32; ni];
-        let mut sq_j = vec![0f32; ni];
-        let mut count = vec![0u32; ni];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut ptr = vec![0usize; ni + 1];
-        let mut idx = Vec::new();
-        let mut val = Vec::new();
-        let mut cand: Vec<(f32, u32)> = Vec::new();
-        for i in 0..ni {
-            let (us, _) = data.by_item.row(i);
-            for &u in us {
-                let (js, rs) = residuals.row(u as usize);
-                let Ok(pos) = js.binary_search(&(i as u32)) else {
-                    continue;
-                };
-                let ri = rs[pos];
-                for (&j, &rj) in js.iter().zip(rs) {
-                    let j_ = j as usize;
-                    if count[j_] == 0 {
-                        touched.push(j);
-                    }
-                    count[j_] += 1;
-                    prod[j_] += ri * rj;
-                    sq_i[j_] += ri * ri;
-                    sq_j[j_] += rj * rj;
-                }
-            }
-            cand.clear();
-            for &j in &touched {
-                let j_ = j as usize;
-                if j_ != i && count[j_] > 1 {
-                    let den = (sq_i[j_] * sq_j[j_]).sqrt();
-                    if den > 0.0 {
-                        let n = count[j_] as f32;
-                        let s = prod[j_] / den * (n - 1.0) / (n - 1.0 + p.shrinkage);
-                        if s > 0.0 && s.is_finite() {
-                            cand.push((s, j));
-                        }
-                    }
-                }
-                prod[j_] = 0.0;
-                sq_i[j_] = 0.0;
-                sq_j[j_] = 0.0;
-                count[j_] = 0;
-            }
-            touched.clear();
-            let m = p.max_neighbours.min(cand.len());
-            if m < cand.len() {
-                cand.select_nth_unstable_by(m, |a, b| b.0.total_cmp(&a.0));
-                cand.truncate(m);
-            }
-            cand.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            for &(s, j) in &cand {
-                idx.push(j);
-                val.push(s);
-            }
-            ptr[i + 1] = idx.len();
-        }
+        let neighbours =
+            shrunk_pearson_neighbours(&data.by_item, &residuals, p.shrinkage, p.max_neighbours);
         Ok(ItemKnn {
             baseline,
-            neighbours: Csr { ptr, idx, val },
+            neighbours,
             residuals,
             k: p.k,
         })
     }
+}
+
+/// Shrunk Pearson-baseline similarities between the rows of `raters` (Koren 2010; the
+/// similarity of Surprise's `KNNBaseline`): for every pair of entities (films for item-kNN,
+/// users for user-kNN) co-rated by at least two others, `ρ · (n − 1) / (n − 1 + shrinkage)` over
+/// baseline residuals, accumulated by co-rating (O(Σ n²) time, O(entities) scratch). `raters`
+/// row e lists who rated entity e; `residuals` row r lists the entities r rated, sorted, with
+/// their residuals. Keeps each entity's `max_neighbours` most similar positive neighbours, most
+/// similar first (ties by index).
+pub(super) fn shrunk_pearson_neighbours(
+    raters: &Csr,
+    residuals: &Csr,
+    shrinkage: f32,
+    max_neighbours: usize,
+) -> Csr {
+    let n = raters.ptr.len().saturating_sub(1);
+    let mut prod = vec![0f32; n];
+    let mut sq_i = vec![0f32; n];
+    let mut sq_j = vec![0f32; n];
+    let mut count = vec![0u32; n];
+    let mut touched: Vec<u32> = Vec::new();
+    let mut ptr = vec![0usize; n + 1];
+    let mut idx = Vec::new();
+    let mut val = Vec::new();
+    let mut cand: Vec<(f32, u32)> = Vec::new();
+    for i in 0..n {
+        let (us, _) = raters.row(i);
+        for &u in us {
+            let (js, rs) = residuals.row(u as usize);
+            let Ok(pos) = js.binary_search(&(i as u32)) else {
+                continue;
+            };
+            let ri = rs[pos];
+            for (&j, &rj) in js.iter().zip(rs) {
+                let j_ = j as usize;
+                if count[j_] == 0 {
+                    touched.push(j);
+                }
+                count[j_] += 1;
+                prod[j_] += ri * rj;
+                sq_i[j_] += ri * ri;
+                sq_j[j_] += rj * rj;
+            }
+        }
+        cand.clear();
+        for &j in &touched {
+            let j_ = j as usize;
+            if j_ != i && count[j_] > 1 {
+                let den = (sq_i[j_] * sq_j[j_]).sqrt();
+                if den > 0.0 {
+                    let n = count[j_] as f32;
+                    let s = prod[j_] / den * (n - 1.0) / (n - 1.0 + shrinkage);
+                    if s > 0.0 && s.is_finite() {
+                        cand.push((s, j));
+                    }
+                }
+            }
+            prod[j_] = 0.0;
+            sq_i[j_] = 0.0;
+            sq_j[j_] = 0.0;
+            count[j_] = 0;
+        }
+        touched.clear();
+        let m = max_neighbours.min(cand.len());
+        if m < cand.len() {
+            cand.select_nth_unstable_by(m, |a, b| b.0.total_cmp(&a.0));
+            cand.truncate(m);
+        }
+        cand.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(s, j) in &cand {
+            idx.push(j);
+            val.push(s);
+        }
+        ptr[i + 1] = idx.len();
+    }
+    Csr { ptr, idx, val }
 }
 
 impl ItemKnn {

@@ -79,7 +79,6 @@ impl Checked<UserKnnParams> {
     pub fn fit(&self, data: &Ratings) -> Result<UserKnn, FitError> {
         let p = &self.0;
         let baseline = Checked(p.baseline.clone()).fit(data)?;
-        let nu = data.n_users();
         let mut residuals = data.by_item.clone();
         for i in 0..data.n_items() {
             let (a, b) = (residuals.ptr[i], residuals.ptr[i + 1]);
@@ -88,68 +87,15 @@ impl Checked<UserKnnParams> {
                 residuals.val[n] -= baseline.predict_idx(Some(u), Some(i as u32));
             }
         }
-        let mut prod = vec![0f32; nu];
-        let mut sq_u = vec![0f32; nu];
-        let mut sq_v = vec![0f32; nu];
-        let mut count = vec![0u32; nu];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut ptr = vec![0usize; nu + 1];
-        let mut idx = Vec::new();
-        let mut val = Vec::new();
-        let mut cand: Vec<(f32, u32)> = Vec::new();
-        for u in 0..nu {
-            let (is, _) = data.by_user.row(u);
-            for &i in is {
-                let (vs, rs) = residuals.row(i as usize);
-                let Ok(pos) = vs.binary_search(&(u as u32)) else {
-                    continue;
-                };
-                let ru = rs[pos];
-                for (&v, &rv) in vs.iter().zip(rs) {
-                    let v_ = v as usize;
-                    if count[v_] == 0 {
-                        touched.push(v);
-                    }
-                    count[v_] += 1;
-                    prod[v_] += ru * rv;
-                    sq_u[v_] += ru * ru;
-                    sq_v[v_] += rv * rv;
-                }
-            }
-            cand.clear();
-            for &v in &touched {
-                let v_ = v as usize;
-                if v_ != u && count[v_] > 1 {
-                    let den = (sq_u[v_] * sq_v[v_]).sqrt();
-                    if den > 0.0 {
-                        let n = count[v_] as f32;
-                        let s = prod[v_] / den * (n - 1.0) / (n - 1.0 + p.shrinkage);
-                        if s > 0.0 && s.is_finite() {
-                            cand.push((s, v));
-                        }
-                    }
-                }
-                prod[v_] = 0.0;
-                sq_u[v_] = 0.0;
-                sq_v[v_] = 0.0;
-                count[v_] = 0;
-            }
-            touched.clear();
-            let m = p.max_neighbours.min(cand.len());
-            if m < cand.len() {
-                cand.select_nth_unstable_by(m, |a, b| b.0.total_cmp(&a.0));
-                cand.truncate(m);
-            }
-            cand.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            for &(s, v) in &cand {
-                idx.push(v);
-                val.push(s);
-            }
-            ptr[u + 1] = idx.len();
-        }
+        let neighbours = super::knn::shrunk_pearson_neighbours(
+            &data.by_user,
+            &residuals,
+            p.shrinkage,
+            p.max_neighbours,
+        );
         Ok(UserKnn {
             baseline,
-            neighbours: Csr { ptr, idx, val },
+            neighbours,
             residuals,
             k: p.k,
         })
