@@ -133,6 +133,20 @@ pub enum Mood {
 }
 
 impl Mood {
+    /// How a scored review reads: neutral inside VADER's ±0.05 band, else by the implied
+    /// rating (4★ and up loved, 3★ and up liked).
+    pub fn of(review: &crate::domain::sentiment::ReviewSentiment) -> Self {
+        if review.is_neutral() {
+            Mood::Neutral
+        } else if review.rating >= 4.0 {
+            Mood::Loved
+        } else if review.rating >= 3.0 {
+            Mood::Liked
+        } else {
+            Mood::NotForYou
+        }
+    }
+
     /// The phrase for the reply: "sounds like you loved it".
     pub const fn phrase(self) -> &'static str {
         match self {
@@ -702,15 +716,7 @@ impl Session {
         };
         self.refresh(caller.user).await?;
         let s = &r.sentiment;
-        let mood = if s.is_neutral() {
-            Mood::Neutral
-        } else if s.rating >= 4.0 {
-            Mood::Loved
-        } else if s.rating >= 3.0 {
-            Mood::Liked
-        } else {
-            Mood::NotForYou
-        };
+        let mood = Mood::of(s);
         Ok(Reply::Reviewed {
             title: film.info.display_title(),
             movie: film.id,

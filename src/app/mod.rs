@@ -613,15 +613,7 @@ async fn review(config: &Config, who: &Who, title: &str, text: &str) -> anyhow::
     store.close().await;
     let r = recorded?;
     let s = &r.sentiment;
-    let mood = if s.is_neutral() {
-        "sounds neutral"
-    } else if s.rating >= 4.0 {
-        "sounds like you loved it"
-    } else if s.rating >= 3.0 {
-        "sounds like you liked it"
-    } else {
-        "sounds like it was not for you"
-    };
+    let mood = commands::Mood::of(s).phrase();
     println!(
         "Review of {} saved: {mood}: {:.1}★ (VADER compound {:+.3}). Use `marquee rate` to set the stars yourself.",
         film.info.display_title(),

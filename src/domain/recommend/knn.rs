@@ -171,6 +171,29 @@ pub(super) fn shrunk_pearson_neighbours(
     Csr { ptr, idx, val }
 }
 
+/// The similarity-weighted mean residual of the first `k` neighbours that have a residual:
+/// `Σ s·r / Σ s` over `neighbours` (ids and similarities, most similar first) found in `rated`
+/// (sorted ids and their residuals). `None` when no neighbour is rated. Shared by item-kNN
+/// (neighbour films the user rated) and user-kNN (neighbour users who rated the film).
+pub(super) fn neighbour_offset(
+    (rated, residuals): (&[u32], &[f32]),
+    (neighbours, sims): (&[u32], &[f32]),
+    k: usize,
+) -> Option<f32> {
+    let (mut num, mut den, mut used) = (0f32, 0f32, 0usize);
+    for (&n, &s) in neighbours.iter().zip(sims) {
+        if let Ok(p) = rated.binary_search(&n) {
+            num += s * residuals[p];
+            den += s;
+            used += 1;
+            if used == k {
+                break;
+            }
+        }
+    }
+    (den > 0.0).then(|| num / den)
+}
+
 impl ItemKnn {
     /// The prediction by dense indices; falls back to the baseline when the user has no rated
     /// neighbour of the film.
@@ -179,24 +202,12 @@ impl ItemKnn {
         let (Some(u), Some(i)) = (u, i) else {
             return base;
         };
-        let (js, rs) = self.residuals.row(u as usize);
-        let (ns, ss) = self.neighbours.row(i as usize);
-        let (mut num, mut den, mut used) = (0f32, 0f32, 0usize);
-        for (&j, &s) in ns.iter().zip(ss) {
-            if let Ok(p) = js.binary_search(&j) {
-                num += s * rs[p];
-                den += s;
-                used += 1;
-                if used == self.k {
-                    break;
-                }
-            }
-        }
-        if den > 0.0 {
-            finite_or(base + num / den, base)
-        } else {
-            base
-        }
+        neighbour_offset(
+            self.residuals.row(u as usize),
+            self.neighbours.row(i as usize),
+            self.k,
+        )
+        .map_or(base, |offset| finite_or(base + offset, base))
     }
 
     /// Film `i`'s most similar films with similarities, most similar first.

@@ -110,24 +110,12 @@ impl UserKnn {
         let (Some(u), Some(i)) = (u, i) else {
             return base;
         };
-        let (vs, rs) = self.residuals.row(i as usize);
-        let (ns, ss) = self.neighbours.row(u as usize);
-        let (mut num, mut den, mut used) = (0f32, 0f32, 0usize);
-        for (&v, &s) in ns.iter().zip(ss) {
-            if let Ok(p) = vs.binary_search(&v) {
-                num += s * rs[p];
-                den += s;
-                used += 1;
-                if used == self.k {
-                    break;
-                }
-            }
-        }
-        if den > 0.0 {
-            finite_or(base + num / den, base)
-        } else {
-            base
-        }
+        super::knn::neighbour_offset(
+            self.residuals.row(i as usize),
+            self.neighbours.row(u as usize),
+            self.k,
+        )
+        .map_or(base, |offset| finite_or(base + offset, base))
     }
 
     /// User `u`'s most similar users with similarities, most similar first.
