@@ -205,6 +205,7 @@ fn parse_recommend(args: &[Token]) -> Line {
         count,
         min_year,
         max_year,
+        instead_of: None,
     })
 }
 
@@ -438,6 +439,11 @@ pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
             candidates.join(", "),
             candidates.first().map_or(query.as_str(), String::as_str)
         ),
+        Reply::Noted {
+            title,
+            position,
+            meaning,
+        } => writeln!(out, "Noted for {position}. {title}: {meaning}."),
         Reply::Invalid(text) | Reply::Text(text) => writeln!(out, "{text}"),
     }
 }
@@ -515,6 +521,7 @@ mod tests {
             count: Some(5),
             min_year: None,
             max_year: None,
+            instead_of: None,
         };
         assert_eq!(command("/recommend genre:comedy count:5"), expected);
         assert_eq!(command("recommend comedy 5"), expected);
@@ -526,6 +533,7 @@ mod tests {
                 count: None,
                 min_year: Some(1990),
                 max_year: Some(1999),
+                instead_of: None,
             }
         );
         assert_eq!(
@@ -535,6 +543,7 @@ mod tests {
                 count: None,
                 min_year: None,
                 max_year: None,
+                instead_of: None,
             }
         );
         assert!(matches!(parse_line("recommend count:lots"), Line::Error(_)));

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod console;
+pub mod discord;
 pub mod import;
 pub mod starter_catalog;
 pub mod storage;

@@ -16,7 +16,9 @@ use crate::app::models::{self, Named};
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{Genre, Movie};
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
-use crate::domain::feedback::{Meaning, ReactionMap, Signal, Stars, combine, normalize_emoji};
+use crate::domain::feedback::{
+    Button, Meaning, ReactionMap, Signal, Stars, combine, normalize_emoji,
+};
 use crate::domain::ids::{GuildId, MovieId, UserId};
 use crate::domain::ports::{
     CatalogRepo as _, Clock as _, FeedbackRepo as _, ImpressionRepo as _, NewImpression, Surface,
@@ -50,6 +52,8 @@ pub enum Request {
         count: Option<usize>,
         min_year: Option<i32>,
         max_year: Option<i32>,
+        /// A list shown before (its message id): its films are left out ("Refresh").
+        instead_of: Option<i64>,
     },
     /// Films like the one named.
     Similar { title: String },
@@ -65,6 +69,14 @@ pub enum Request {
     Taste,
     /// Every command, one line each.
     Help,
+    /// Films like the one at `position` (1-based) of a shown list ("More like #1").
+    MoreLike { message_id: i64, position: u32 },
+    /// A feedback button pressed on the film at `position` (1-based) of a shown list.
+    Feedback {
+        message_id: i64,
+        position: u32,
+        button: Button,
+    },
     /// An emoji added to (or taken back from) the film at `position` (1-based) of a list.
     React {
         /// The list's message; `None` means the caller's latest list.
@@ -290,6 +302,12 @@ pub enum Reply {
     },
     /// The input cannot be used; the sentence says what to type instead.
     Invalid(String),
+    /// A feedback button was stored: `meaning` is "5★", "seen", "not interested".
+    Noted {
+        title: String,
+        position: u32,
+        meaning: String,
+    },
     /// A plain answer (nothing to react to yet, no history yet, …).
     Text(String),
 }
@@ -302,7 +320,7 @@ pub struct Session {
     movies: Vec<Movie>,
     index: TitleIndex,
     model: RwLock<ModelSnapshot>,
-    groups: Option<TasteGroups>,
+    groups: RwLock<Option<TasteGroups>>,
     reactions: ReactionMap,
     vader: Vader,
     clock: SystemClock,
@@ -354,7 +372,7 @@ impl Session {
             movies,
             index,
             model: RwLock::new(model),
-            groups,
+            groups: RwLock::new(groups),
             reactions,
             vader: Vader::new(),
             clock,
@@ -398,6 +416,142 @@ impl Session {
         self.next_message.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Up to `limit` films whose title starts like (or resembles) `partial`, as
+    /// ("Title (Year)", value) pairs for an autocomplete menu; the value names the film
+    /// directly ([`film_token`]). An empty `partial` gives the best-known films.
+    pub fn autocomplete(&self, partial: &str, limit: usize) -> Vec<(String, String)> {
+        let partial: String = partial.chars().take(MAX_TITLE_CHARS).collect();
+        if partial.trim().is_empty() {
+            let mut popular: Vec<&Movie> = self.movies.iter().collect();
+            popular.sort_by(|a, b| {
+                b.info
+                    .vote_count
+                    .cmp(&a.info.vote_count)
+                    .then_with(|| a.info.title.cmp(&b.info.title))
+            });
+            return popular
+                .into_iter()
+                .take(limit)
+                .map(|m| {
+                    (
+                        crate::domain::catalog::search::autocomplete_label(
+                            &m.info.title,
+                            m.info.year,
+                        ),
+                        film_token(m.id),
+                    )
+                })
+                .collect();
+        }
+        self.index
+            .search(&partial, limit)
+            .into_iter()
+            .map(|hit| (hit.label(), film_token(hit.id)))
+            .collect()
+    }
+
+    /// The film a list shows at `position`, with its display title.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn shown_film(
+        &self,
+        message_id: i64,
+        position: u32,
+    ) -> anyhow::Result<Option<(MovieId, String)>> {
+        Ok(self
+            .store
+            .impression(message_id, position)
+            .await?
+            .map(|i| i.shown.movie)
+            .and_then(|id| self.movie(id).map(|m| (id, m.info.display_title()))))
+    }
+
+    /// The film a title argument names, with its display title, or the reply explaining why
+    /// there is not exactly one (for front ends that ask for more before running a command,
+    /// such as the review form).
+    ///
+    /// # Errors
+    /// The reply to show instead.
+    pub fn resolve(&self, title: &str) -> Result<(MovieId, String), Reply> {
+        self.film(title).map(|m| (m.id, m.info.display_title()))
+    }
+
+    /// Moves a shown list from the id [`Session::handle`] gave it to the id the front end
+    /// learned after sending it (a Discord message id), so reactions on it find its films.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn bind_message(&self, from: i64, to: i64) -> anyhow::Result<()> {
+        self.store.move_impressions(from, to).await?;
+        Ok(())
+    }
+
+    /// Whether a message is a list Marquee showed (reactions elsewhere are ignored).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn is_list(&self, message_id: i64) -> anyhow::Result<bool> {
+        Ok(self.store.impression(message_id, 1).await?.is_some())
+    }
+
+    /// The Discord user's id, created on first sight (the display name is kept up to date).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn discord_user(&self, snowflake: u64, name: &str) -> anyhow::Result<UserId> {
+        let name: String = name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_NAME_CHARS)
+            .collect();
+        Ok(self
+            .store
+            .ensure_user(UserKind::Discord, &snowflake.to_string(), &name)
+            .await?)
+    }
+
+    /// Retrains the model and the taste groups from every stored event and swaps them in;
+    /// the commands keep being served from the old model meanwhile.
+    ///
+    /// # Errors
+    /// Storage or training fails (the old model stays).
+    pub async fn retrain(&self) -> anyhow::Result<()> {
+        let (model, _report) = models::train_and_save(&self.store).await?;
+        let groups = models::latest_taste(&self.store).await?;
+        *write(&self.model) = model;
+        *write(&self.groups) = groups;
+        self.folded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        Ok(())
+    }
+
+    /// The server's taste map as a PNG, with `highlight`'s point marked, or `None` when
+    /// no taste groups have been found yet.
+    ///
+    /// # Errors
+    /// Storage or drawing fails.
+    pub async fn taste_map(&self, highlight: Option<UserId>) -> anyhow::Result<Option<Vec<u8>>> {
+        use crate::domain::taste::{TasteParams, project, taste_vectors};
+        let Some(groups) = read(&self.groups).clone() else {
+            return Ok(None);
+        };
+        let events = self.store.all_events().await?;
+        let model = read(&self.model).clone();
+        let movies = self.movies.clone();
+        let png = tokio::task::spawn_blocking(move || {
+            let params = TasteParams::default();
+            let vectors = taste_vectors(&model, &movies, &events, &params);
+            let projection = project(&vectors, &groups, 5_000, highlight, 7);
+            crate::app::taste_map::render_taste_map(&groups, &projection, highlight, 1000, 640)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("the drawing thread stopped: {e}"))??;
+        Ok(Some(png))
+    }
+
     /// Runs one command.
     ///
     /// # Errors
@@ -409,10 +563,29 @@ impl Session {
                 count,
                 min_year,
                 max_year,
+                instead_of,
             } => {
-                self.recommend(caller, genre.as_deref(), count, min_year, max_year)
-                    .await
+                let filters = Filters {
+                    genre: genre.as_deref(),
+                    count,
+                    min_year,
+                    max_year,
+                    instead_of,
+                };
+                self.recommend(caller, &filters).await
             }
+            Request::MoreLike {
+                message_id,
+                position,
+            } => match self.shown(message_id, position).await? {
+                Ok(movie) => self.similar(caller, &film_token(movie)).await,
+                Err(reply) => Ok(reply),
+            },
+            Request::Feedback {
+                message_id,
+                position,
+                button,
+            } => self.feedback(caller, message_id, position, button).await,
             Request::Similar { title } => self.similar(caller, &title).await,
             Request::Rate { title, stars } => self.rate(caller, &title, stars).await,
             Request::Seen { title } => self.seen(caller, &title).await,
@@ -492,6 +665,14 @@ impl Session {
                 "That title is longer than {MAX_TITLE_CHARS} characters; name the film in a few words."
             )));
         }
+        if let Some(id) = query
+            .strip_prefix(FILM_TOKEN)
+            .and_then(|n| n.parse::<i64>().ok())
+        {
+            if let Some(m) = self.movie(MovieId(id)) {
+                return Ok(m);
+            }
+        }
         let titles = |films: &[&Movie]| films.iter().map(|m| m.info.display_title()).collect();
         match models::find_film(&self.index, &self.movies, query) {
             Named::Film(m) => Ok(m),
@@ -552,14 +733,14 @@ impl Session {
             .collect()
     }
 
-    async fn recommend(
-        &self,
-        caller: &Caller,
-        genre: Option<&str>,
-        count: Option<usize>,
-        min_year: Option<i32>,
-        max_year: Option<i32>,
-    ) -> anyhow::Result<Reply> {
+    async fn recommend(&self, caller: &Caller, filters: &Filters<'_>) -> anyhow::Result<Reply> {
+        let Filters {
+            genre,
+            count,
+            min_year,
+            max_year,
+            instead_of,
+        } = *filters;
         let count = count.unwrap_or(DEFAULT_COUNT);
         if !(1..=MAX_COUNT).contains(&count) {
             return Ok(Reply::Invalid(format!(
@@ -588,16 +769,27 @@ impl Session {
         }
         let user = caller.user;
         let events = self.events_of(user).await?;
+        let exclude = match instead_of {
+            Some(message) => self
+                .store
+                .impressions_of_message(message)
+                .await?
+                .into_iter()
+                .map(|i| i.shown.movie)
+                .collect(),
+            None => Vec::new(),
+        };
         let request = RecRequest {
             count,
             genre,
             min_year,
             max_year,
+            exclude,
             ..RecRequest::default()
         };
         let picks = models::personal_picks(
             &read(&self.model),
-            self.groups.as_ref(),
+            read(&self.groups).as_ref(),
             user,
             &events,
             &request,
@@ -609,7 +801,7 @@ impl Session {
                 .to_owned()
         } else {
             let what = genre.map_or_else(|| "Picks".to_owned(), |g| format!("{g} picks"));
-            format!("{what} for you (react with a number and an emoji to teach me):")
+            format!("{what} for you:")
         };
         let message_id = self.next_message_id();
         self.record_shown(caller, message_id, Surface::Recommend, &items)
@@ -788,6 +980,53 @@ impl Session {
         })
     }
 
+    /// The film at `position` of a shown list, or the reply explaining there is none.
+    async fn shown(&self, message: i64, position: u32) -> anyhow::Result<Result<MovieId, Reply>> {
+        if let Some(shown) = self.store.impression(message, position).await? {
+            return Ok(Ok(shown.shown.movie));
+        }
+        let size = self.store.impressions_of_message(message).await?.len();
+        Ok(Err(if size == 0 {
+            Reply::Text(
+                "I don't have that list any more; ask for /recommend to get a fresh one."
+                    .to_owned(),
+            )
+        } else {
+            Reply::Invalid(format!(
+                "There is no film number {position} in that list: pick 1 to {size}."
+            ))
+        }))
+    }
+
+    async fn feedback(
+        &self,
+        caller: &Caller,
+        message: i64,
+        position: u32,
+        button: Button,
+    ) -> anyhow::Result<Reply> {
+        let movie = match self.shown(message, position).await? {
+            Ok(movie) => movie,
+            Err(reply) => return Ok(reply),
+        };
+        self.desk()
+            .mark(
+                caller.user,
+                movie,
+                &Signal::Button(button),
+                &caller.origin(Some(message)),
+            )
+            .await?;
+        self.refresh(caller.user).await?;
+        Ok(Reply::Noted {
+            title: self
+                .movie(movie)
+                .map_or_else(|| format!("film #{movie}"), |m| m.info.display_title()),
+            position,
+            meaning: describe_meaning(button.meaning()),
+        })
+    }
+
     async fn profile(&self, user: UserId) -> anyhow::Result<Reply> {
         let events = self.events_of(user).await?;
         if events.is_empty() {
@@ -821,8 +1060,7 @@ impl Session {
             count(FeedbackKind::Reaction).saturating_sub(count(FeedbackKind::ReactionRemoved));
         Ok(Reply::Profile(Profile {
             top_genres,
-            taste_group: self
-                .groups
+            taste_group: read(&self.groups)
                 .as_ref()
                 .and_then(|g| g.group_of(user))
                 .map(|g| g.name.clone()),
@@ -837,12 +1075,16 @@ impl Session {
     }
 
     async fn taste(&self, user: UserId) -> anyhow::Result<Reply> {
-        if let Some(group) = self.groups.as_ref().and_then(|g| g.group_of(user)) {
-            return Ok(Reply::Taste {
+        let known = read(&self.groups)
+            .as_ref()
+            .and_then(|g| g.group_of(user))
+            .map(|group| Reply::Taste {
                 group: group.name.clone(),
                 members: group.size,
                 traits: group.traits.clone(),
             });
+        if let Some(reply) = known {
+            return Ok(reply);
         }
         let events = self.events_of(user).await?;
         Ok(Reply::Text(if events.is_empty() {
@@ -851,6 +1093,25 @@ impl Session {
             "You are not in a taste group yet: groups are found when the model is retrained (`marquee train`, or hourly on the bot), among people with a few ratings each. Keep rating!".to_owned()
         }))
     }
+}
+
+/// The arguments of a `/recommend`.
+#[derive(Debug, Clone, Copy)]
+struct Filters<'a> {
+    genre: Option<&'a str>,
+    count: Option<usize>,
+    min_year: Option<i32>,
+    max_year: Option<i32>,
+    instead_of: Option<i64>,
+}
+
+/// How a front end names a film it already knows (an autocomplete choice's value): any
+/// title argument of the form `film:<id>` names that film directly.
+pub const FILM_TOKEN: &str = "film:";
+
+/// The title argument that names film `id` directly; see [`FILM_TOKEN`].
+pub fn film_token(id: MovieId) -> String {
+    format!("{FILM_TOKEN}{id}")
 }
 
 /// The answer to a person Marquee knows nothing about yet.
@@ -889,6 +1150,7 @@ mod tests {
             count: Some(count),
             min_year: None,
             max_year: None,
+            instead_of: None,
         }
     }
 
@@ -1062,6 +1324,7 @@ mod tests {
                         count,
                         min_year,
                         max_year,
+                        instead_of: None,
                     },
                 )
                 .await

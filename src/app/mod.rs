@@ -263,10 +263,43 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let store = open_store(config).await?;
+    let result = async {
+        let session = std::sync::Arc::new(
+            commands::Session::open(store.clone(), config.reactions.clone()).await?,
+        );
+        let minutes = config.model_refresh_minutes;
+        let trainer = {
+            let session = session.clone();
+            tokio::spawn(async move {
+                let period = std::time::Duration::from_secs(minutes * 60);
+                let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                loop {
+                    ticks.tick().await;
+                    match session.retrain().await {
+                        Ok(()) => tracing::info!("model retrained"),
+                        Err(e) => tracing::error!(error = %format!("{e:#}"), "retraining failed; the old model stays"),
+                    }
+                }
+            })
+        };
+        tracing::info!(
+            database = %redact_url(&config.database_url),
+            retrain_minutes = minutes,
+            "connecting to Discord"
+        );
+        let settings = crate::adapters::discord::Settings {
+            token: config.expose_token().unwrap_or_default().to_owned(),
+            api_base: config.discord_api_base.clone(),
+            dev_guild: config.dev_guild_id,
+        };
+        let served = crate::adapters::discord::run(settings, session).await;
+        trainer.abort();
+        served
+    }
+    .await;
     store.close().await;
-    anyhow::bail!(
-        "the Discord gateway adapter is not part of this build yet; `marquee demo` and `marquee catalog` work without it"
-    )
+    result?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn demo(config: &Config) -> anyhow::Result<ExitCode> {

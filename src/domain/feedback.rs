@@ -229,9 +229,11 @@ pub fn normalize_emoji(emoji: &str) -> String {
 /// where value is a rating (0.5–5, any decimal), `seen` or `not_interested`; spaces around
 /// entries are ignored and a later entry for the same emoji wins. [`FromStr`] builds a map
 /// from the string alone; [`ReactionMap::with_overrides`] applies it on top of a map.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ReactionMap {
     entries: BTreeMap<String, Meaning>,
+    /// The emojis offered under a list, as written (with their variation selectors), in order.
+    offered: Vec<String>,
 }
 
 impl ReactionMap {
@@ -239,10 +241,18 @@ impl ReactionMap {
     pub const DEFAULT_SPEC: &'static str =
         "❤️=5,😍=5,⭐=5,🤩=5,🔥=4.5,👍=4,😐=3,👎=1.5,💔=1,👀=seen,🚫=not_interested";
 
+    /// The emojis the bot puts under a list with the default map: one per meaning; the
+    /// other entries (😍 ⭐ 🤩 🔥 💔) are read when people use them but not offered.
+    pub const DEFAULT_OFFERED: [&'static str; 6] = ["❤️", "👍", "😐", "👎", "👀", "🚫"];
+
+    /// Discord's limit on distinct reactions under one message.
+    pub const MAX_OFFERED: usize = 20;
+
     /// A map with no entries: every reaction is ignored.
     pub fn empty() -> Self {
         Self {
             entries: BTreeMap::new(),
+            offered: Vec::new(),
         }
     }
 
@@ -251,9 +261,21 @@ impl ReactionMap {
         self.entries.get(&normalize_emoji(emoji)).copied()
     }
 
-    /// Sets the meaning of `emoji` (normalized), replacing any earlier one.
+    /// Sets the meaning of `emoji` (normalized), replacing any earlier one. An emoji new to
+    /// the map is also offered under lists (up to [`ReactionMap::MAX_OFFERED`]).
     pub fn insert(&mut self, emoji: &str, meaning: Meaning) {
-        self.entries.insert(normalize_emoji(emoji), meaning);
+        let key = normalize_emoji(emoji);
+        if !self.entries.contains_key(&key) && self.offered.len() < Self::MAX_OFFERED {
+            self.offered.push(emoji.trim().to_owned());
+        }
+        self.entries.insert(key, meaning);
+    }
+
+    /// The emojis to put under a list, as written in the map's spec, with their meanings.
+    pub fn offered(&self) -> impl Iterator<Item = (&str, Meaning)> {
+        self.offered
+            .iter()
+            .filter_map(|e| self.get(e).map(|m| (e.as_str(), m)))
     }
 
     /// This map with the entries of `spec` (the string form) added or replacing.
@@ -284,11 +306,26 @@ impl ReactionMap {
     }
 }
 
+/// Two maps are equal when they read and offer the same emojis (variation selectors aside).
+impl PartialEq for ReactionMap {
+    fn eq(&self, other: &Self) -> bool {
+        let offered = |m: &Self| {
+            m.offered
+                .iter()
+                .map(|e| normalize_emoji(e))
+                .collect::<Vec<_>>()
+        };
+        self.entries == other.entries && offered(self) == offered(other)
+    }
+}
+
 impl Default for ReactionMap {
     fn default() -> Self {
-        Self::empty()
+        let mut map = Self::empty()
             .with_overrides(Self::DEFAULT_SPEC)
-            .expect("the default reaction map spec is valid (tested)")
+            .expect("the default reaction map spec is valid (tested)");
+        map.offered = Self::DEFAULT_OFFERED.map(str::to_owned).to_vec();
+        map
     }
 }
 
@@ -302,9 +339,11 @@ impl FromStr for ReactionMap {
 }
 
 impl fmt::Display for ReactionMap {
-    /// The string form, parseable again with [`FromStr`].
+    /// The string form, parseable again with [`FromStr`]: the offered emojis first, in order.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (emoji, meaning)) in self.iter().enumerate() {
+        let offered: Vec<String> = self.offered.iter().map(|e| normalize_emoji(e)).collect();
+        let rest = self.iter().filter(|(e, _)| !offered.iter().any(|o| o == e));
+        for (i, (emoji, meaning)) in self.offered().chain(rest).enumerate() {
             if i > 0 {
                 f.write_str(",")?;
             }
@@ -611,6 +650,21 @@ mod tests {
             sentences: 1,
             rating: calibrated_rating(compound),
         }
+    }
+
+    #[test]
+    fn lists_offer_one_emoji_per_meaning_plus_any_configured_extra() {
+        let map = ReactionMap::default();
+        let offered: Vec<&str> = map.offered().map(|(e, _)| e).collect();
+        assert_eq!(offered, ReactionMap::DEFAULT_OFFERED);
+        assert!(map.get("😍").is_some(), "aliases are still read");
+        let custom = ReactionMap::default()
+            .with_overrides("🍿=4.5,👍=3.5")
+            .expect("spec");
+        let offered: Vec<(&str, Meaning)> = custom.offered().collect();
+        assert_eq!(offered.len(), 7);
+        assert_eq!(offered[6], ("🍿", Meaning::Rating(4.5)));
+        assert!(offered.contains(&("👍", Meaning::Rating(3.5))));
     }
 
     #[test]

@@ -242,6 +242,15 @@ pub trait ImpressionRepo: Send + Sync {
         user: UserId,
     ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 
+    /// Moves the films stored under message `from` to message `to` (a list is stored before
+    /// the front end knows the id of the message that shows it). When `to` already holds a
+    /// list (a repeated delivery), the rows of `from` are dropped instead. Returns the rows moved.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn move_impressions(&self, from: i64, to: i64)
+    -> impl Future<Output = StoreResult<u64>> + Send;
+
     /// The largest stored message id, if any (where a local counter of message ids starts).
     fn max_message_id(&self) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 }

@@ -119,6 +119,28 @@ impl ImpressionRepo for Store {
         }).await)
     }
 
+    async fn move_impressions(&self, from: i64, to: i64) -> StoreResult<u64> {
+        with_pool!(self, pool => retry("move impressions", || async move {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "DELETE FROM impressions WHERE message_id = $1 \
+                 AND EXISTS (SELECT 1 FROM impressions WHERE message_id = $2)",
+            )
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+            let moved = sqlx::query("UPDATE impressions SET message_id = $2 WHERE message_id = $1")
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(moved)
+        }).await)
+    }
+
     async fn max_message_id(&self) -> StoreResult<Option<i64>> {
         with_pool!(self, pool => retry("largest message id", || async move {
             sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(message_id) FROM impressions")

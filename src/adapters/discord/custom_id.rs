@@ -1,0 +1,159 @@
+//! The `custom_id` of every button, menu and form the bot sends. Everything a click needs is in
+//! the id (or in the message the component sits on), so clicks work after a restart and on any
+//! shard: no per-message state is kept in memory.
+//!
+//! Ids are short ASCII strings under Discord's 100-character limit: `mq:<what>[:<field>…]`.
+
+use crate::domain::feedback::Button;
+use crate::domain::ids::MovieId;
+
+/// Discord's limit on a `custom_id`.
+pub const MAX_LEN: usize = 100;
+
+/// The filters of a `/recommend`, kept on its "Refresh" button.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filters {
+    /// A genre name as the domain spells it ("Sci-Fi").
+    pub genre: Option<String>,
+    pub count: Option<usize>,
+    pub min_year: Option<i32>,
+    pub max_year: Option<i32>,
+}
+
+/// What a component stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentId {
+    /// "More like #1" under a list (the list is the message the button sits on).
+    MoreLike,
+    /// "Not interested" in #1 of the list the button sits on.
+    NotInterested,
+    /// A new list with the same filters, leaving out the films of this one.
+    Refresh(Filters),
+    /// The menu under a list that opens the feedback buttons for one of its films.
+    Pick,
+    /// A feedback button for the film at `position` of list `message`.
+    Feedback {
+        message: i64,
+        position: u32,
+        button: Button,
+    },
+    /// The review form for a film.
+    ReviewForm(MovieId),
+    /// The "set the stars yourself" menu under a review's reading.
+    FixStars(MovieId),
+}
+
+fn opt<T: ToString>(v: Option<&T>) -> String {
+    v.map(ToString::to_string).unwrap_or_default()
+}
+
+fn parse_opt<T: std::str::FromStr>(s: &str) -> Result<Option<T>, ()> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        s.parse().map(Some).map_err(|_| ())
+    }
+}
+
+impl ComponentId {
+    /// The id to send.
+    pub fn encode(&self) -> String {
+        let id = match self {
+            ComponentId::MoreLike => "mq:more".to_owned(),
+            ComponentId::NotInterested => "mq:nope".to_owned(),
+            ComponentId::Refresh(f) => format!(
+                "mq:refresh:{}:{}:{}:{}",
+                f.genre.as_deref().unwrap_or_default(),
+                opt(f.count.as_ref()),
+                opt(f.min_year.as_ref()),
+                opt(f.max_year.as_ref())
+            ),
+            ComponentId::Pick => "mq:pick".to_owned(),
+            ComponentId::Feedback {
+                message,
+                position,
+                button,
+            } => format!("mq:fb:{message}:{position}:{}", button.as_str()),
+            ComponentId::ReviewForm(movie) => format!("mq:review:{movie}"),
+            ComponentId::FixStars(movie) => format!("mq:fix:{movie}"),
+        };
+        debug_assert!(id.len() <= MAX_LEN, "{id}");
+        id
+    }
+
+    /// Reads an id this module made; `None` for anything else.
+    pub fn parse(id: &str) -> Option<Self> {
+        let rest = id.strip_prefix("mq:")?;
+        let parts: Vec<&str> = rest.split(':').collect();
+        let movie = |s: &str| s.parse::<i64>().ok().map(MovieId);
+        match parts.as_slice() {
+            ["more"] => Some(ComponentId::MoreLike),
+            ["nope"] => Some(ComponentId::NotInterested),
+            ["pick"] => Some(ComponentId::Pick),
+            ["refresh", genre, count, min, max] => Some(ComponentId::Refresh(Filters {
+                genre: (!genre.is_empty()).then(|| (*genre).to_owned()),
+                count: parse_opt(count).ok()?,
+                min_year: parse_opt(min).ok()?,
+                max_year: parse_opt(max).ok()?,
+            })),
+            ["fb", message, position, button] => Some(ComponentId::Feedback {
+                message: message.parse().ok()?,
+                position: position.parse().ok()?,
+                button: button.parse().ok()?,
+            }),
+            ["review", m] => movie(m).map(ComponentId::ReviewForm),
+            ["fix", m] => movie(m).map(ComponentId::FixStars),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_reads_back_as_itself_and_fits_discords_limit() {
+        let all = [
+            ComponentId::MoreLike,
+            ComponentId::NotInterested,
+            ComponentId::Pick,
+            ComponentId::Refresh(Filters::default()),
+            ComponentId::Refresh(Filters {
+                genre: Some("Sci-Fi".into()),
+                count: Some(25),
+                min_year: Some(-2000),
+                max_year: Some(i32::MAX),
+            }),
+            ComponentId::Feedback {
+                message: i64::MAX,
+                position: 25,
+                button: Button::NotInterested,
+            },
+            ComponentId::ReviewForm(MovieId(i64::MAX)),
+            ComponentId::FixStars(MovieId(7)),
+        ];
+        for id in all {
+            let text = id.encode();
+            assert!(text.len() <= MAX_LEN, "{text}");
+            assert_eq!(ComponentId::parse(&text), Some(id), "{text}");
+        }
+    }
+
+    #[test]
+    fn foreign_or_mangled_ids_are_not_read() {
+        for text in [
+            "",
+            "btn_ok",
+            "mq:",
+            "mq:more:1",
+            "mq:fb:1:2",
+            "mq:fb:x:1:love",
+            "mq:fb:1:1:adore",
+            "mq:refresh:Drama:many::",
+            "mq:review:abc",
+        ] {
+            assert_eq!(ComponentId::parse(text), None, "{text}");
+        }
+    }
+}
