@@ -535,7 +535,10 @@ impl Session {
     /// Storage or drawing fails.
     pub async fn taste_map(&self, highlight: Option<UserId>) -> anyhow::Result<Option<Vec<u8>>> {
         use crate::domain::taste::{TasteParams, project, taste_vectors};
-        let Some(groups) = read(&self.groups).clone() else {
+        let Some(groups) = read(&self.groups)
+            .clone()
+            .filter(|g| !g.groups().is_empty())
+        else {
             return Ok(None);
         };
         let events = self.store.all_events().await?;

@@ -17,10 +17,20 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_sqlite_url(|_, store| body(store)).await;
+}
+
+/// Runs `body` on a fresh SQLite file in a temporary folder, with the file's URL (for a
+/// process that opens the same database).
+pub async fn with_sqlite_url<F, Fut>(body: F)
+where
+    F: FnOnce(String, Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let dir = tempfile::tempdir().expect("temporary folder");
     let url = format!("sqlite://{}", dir.path().join("marquee.db").display());
     let store = Store::connect(&url).await.expect("open SQLite");
-    let outcome = tokio::spawn(body(store.clone())).await;
+    let outcome = tokio::spawn(body(url, store.clone())).await;
     store.close().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
@@ -31,6 +41,16 @@ where
 pub async fn with_postgres<F, Fut>(body: F)
 where
     F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    with_postgres_url(|_, store| body(store)).await;
+}
+
+/// Runs `body` on a fresh PostgreSQL database with its URL, dropped afterwards (also when
+/// `body` panics).
+pub async fn with_postgres_url<F, Fut>(body: F)
+where
+    F: FnOnce(String, Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -57,10 +77,9 @@ where
     let base = admin_url
         .rsplit_once('/')
         .map_or(admin_url.as_str(), |(b, _)| b);
-    let store = Store::connect(&format!("{base}/{name}"))
-        .await
-        .expect("open PostgreSQL");
-    let outcome = tokio::spawn(body(store.clone())).await;
+    let url = format!("{base}/{name}");
+    let store = Store::connect(&url).await.expect("open PostgreSQL");
+    let outcome = tokio::spawn(body(url, store.clone())).await;
     store.close().await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&admin)

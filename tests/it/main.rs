@@ -2,6 +2,9 @@
 
 mod cli;
 mod console;
+mod discord_e2e;
+mod discord_payloads;
+mod fake_discord;
 mod feedback;
 mod helpers;
 mod import;
