@@ -734,6 +734,45 @@ async fn bad_input_gets_a_friendly_private_answer() {
                 .contains("inside a server")
         );
 
+        // Someone Marquee has never seen asks for their profile.
+        let edit = s
+            .deferred(
+                command(
+                    &s.id(),
+                    "tok-new",
+                    "300000000000000077",
+                    "profile",
+                    json!([]),
+                ),
+                true,
+            )
+            .await;
+        assert!(
+            content(&edit).contains("don't know your taste yet"),
+            "{}",
+            content(&edit)
+        );
+
+        // A review longer than Discord's form allows (a hostile client): refused, not cut.
+        let form = format!(
+            "mq:review:{}",
+            pick(&s, "heat", "Heat (1995)")
+                .await
+                .trim_start_matches("film:")
+        );
+        let long = "great ".repeat(700);
+        let edit = s
+            .deferred(
+                modal_submit(&s.id(), "tok-long", ALICE, &form, &[("text", &long)]),
+                true,
+            )
+            .await;
+        assert!(
+            content(&edit).contains("keep it under 4000"),
+            "{}",
+            content(&edit)
+        );
+
         // A stale button from an older build.
         let msg = fd::message(&s.id(), APP_ID, "", json!([]), json!([]));
         let (callback, _) = s
@@ -827,4 +866,109 @@ async fn a_malformed_token_stops_the_bot_with_a_clear_message_that_does_not_echo
         bot.log().join("\n")
     );
     assert!(fake.calls().is_empty(), "nothing reached Discord");
+}
+
+/// Ratings of 30 Discord users in three clear tastes (8 films of "their" genre loved, 4 of
+/// another disliked), so training finds taste groups.
+async fn seed_three_tastes(store: &Store) -> Vec<String> {
+    use marquee::app::feedback::{Origin, rate};
+    use marquee::domain::catalog::Genre;
+    use marquee::domain::feedback::Stars;
+    use marquee::domain::ports::CatalogRepo as _;
+    marquee::app::seed_starter_catalog(store)
+        .await
+        .expect("catalog");
+    let movies = store.all_movies().await.expect("movies");
+    let of = |g: Genre| -> Vec<marquee::domain::ids::MovieId> {
+        movies
+            .iter()
+            .filter(|m| m.info.genres.first() == Some(&g))
+            .map(|m| m.id)
+            .take(14)
+            .collect()
+    };
+    let tastes = [
+        (of(Genre::Horror), of(Genre::Romance)),
+        (of(Genre::Romance), of(Genre::Horror)),
+        (of(Genre::Animation), of(Genre::War)),
+    ];
+    let origin = Origin {
+        source: "test".into(),
+        guild: None,
+        message_id: None,
+        delivery_key: None,
+    };
+    let clock = marquee::adapters::clock::SystemClock;
+    let mut users = Vec::new();
+    for i in 0..30_usize {
+        let snowflake = format!("3100000000000000{i:02}");
+        let user = store
+            .ensure_user(UserKind::Discord, &snowflake, &format!("fan{i}"))
+            .await
+            .expect("user");
+        let (loved, disliked) = &tastes[i % 3];
+        for (j, movie) in loved.iter().enumerate() {
+            if (i + j) % 7 != 0 {
+                rate(
+                    store,
+                    &clock,
+                    user,
+                    *movie,
+                    Stars::new(5.0).expect("stars"),
+                    &origin,
+                )
+                .await
+                .expect("rate");
+            }
+        }
+        for movie in disliked.iter().take(4) {
+            rate(
+                store,
+                &clock,
+                user,
+                *movie,
+                Stars::new(1.0).expect("stars"),
+                &origin,
+            )
+            .await
+            .expect("rate");
+        }
+        users.push(snowflake);
+    }
+    marquee::app::models::train_and_save(store)
+        .await
+        .expect("train");
+    users
+}
+
+#[tokio::test]
+async fn taste_groups_and_the_taste_map_reach_discord() {
+    crate::helpers::with_sqlite_url(|url, store| async move {
+        let fans = seed_three_tastes(&store).await;
+        let s = start(&url).await;
+        let fan = &fans[0];
+        let edit = s
+            .deferred(command(&s.id(), "tok-taste", fan, "taste", json!([])), true)
+            .await;
+        let title = edit.body["embeds"][0]["title"].as_str().unwrap_or_default();
+        assert!(title.starts_with("Your taste group: "), "{}", edit.body);
+
+        let edit = s
+            .deferred(
+                command(&s.id(), "tok-map", fan, "tastemap", json!([])),
+                true,
+            )
+            .await;
+        assert_eq!(edit.files.len(), 1, "one attachment: {:?}", edit.files);
+        let (field, name, bytes) = &edit.files[0];
+        assert!(field.starts_with("files["), "{field}");
+        assert_eq!(name, "tastemap.png");
+        assert!(*bytes > 1_000, "a real picture: {bytes} bytes");
+        assert_eq!(
+            edit.body["embeds"][0]["image"]["url"],
+            "attachment://tastemap.png"
+        );
+        s.bot.assert_no_unknown_events();
+    })
+    .await;
 }
