@@ -639,7 +639,22 @@ impl Session {
         Ok(())
     }
 
-    fn desk(&self) -> Desk<'_, Store, SystemClock, Vader> {
+    /// The serving model (read-locked; never hold it across an await).
+    pub(crate) fn model(&self) -> std::sync::RwLockReadGuard<'_, ModelSnapshot> {
+        read(&self.model)
+    }
+
+    /// The taste groups of the last training (read-locked; never hold it across an await).
+    pub(crate) fn taste_groups(&self) -> std::sync::RwLockReadGuard<'_, Option<TasteGroups>> {
+        read(&self.groups)
+    }
+
+    /// Milliseconds since the epoch.
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn desk(&self) -> Desk<'_, Store, SystemClock, Vader> {
         Desk {
             store: &self.store,
             clock: &self.clock,
@@ -648,7 +663,7 @@ impl Session {
         }
     }
 
-    fn movie(&self, id: MovieId) -> Option<&Movie> {
+    pub(crate) fn movie(&self, id: MovieId) -> Option<&Movie> {
         self.movies
             .binary_search_by_key(&id, |m| m.id)
             .ok()
@@ -691,7 +706,7 @@ impl Session {
     }
 
     /// The user's stored events; folded into the model on the first call for this user.
-    async fn events_of(&self, user: UserId) -> anyhow::Result<Vec<FeedbackEvent>> {
+    pub(crate) async fn events_of(&self, user: UserId) -> anyhow::Result<Vec<FeedbackEvent>> {
         let events = self.store.events_for_user(user).await?;
         let first = self
             .folded
@@ -705,7 +720,7 @@ impl Session {
     }
 
     /// Folds the user's whole log into the model again, after new feedback.
-    async fn refresh(&self, user: UserId) -> anyhow::Result<()> {
+    pub(crate) async fn refresh(&self, user: UserId) -> anyhow::Result<()> {
         let events = self.store.events_for_user(user).await?;
         write(&self.model).fold_in(user, &events);
         self.folded

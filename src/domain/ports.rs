@@ -9,7 +9,7 @@
 use crate::domain::catalog::{CatalogStats, Movie, MovieInfo};
 use crate::domain::error::StoreError;
 use crate::domain::events::{Appended, FeedbackEvent, NewFeedbackEvent, NewReview, StoredReview};
-use crate::domain::ids::{GuildId, MovieId, UserId};
+use crate::domain::ids::{GuildId, MovieId, PartyId, UserId};
 use std::future::Future;
 
 /// Result of a port call.
@@ -167,6 +167,8 @@ pub enum Surface {
     Recommend,
     /// "More like this" (`/similar`).
     Similar,
+    /// A watch party's winner, announced to the group.
+    WatchParty,
 }
 
 impl Surface {
@@ -175,6 +177,7 @@ impl Surface {
         match self {
             Surface::Recommend => "recommend",
             Surface::Similar => "similar",
+            Surface::WatchParty => "watchparty",
         }
     }
 
@@ -183,6 +186,7 @@ impl Surface {
         match name {
             "recommend" => Some(Surface::Recommend),
             "similar" => Some(Surface::Similar),
+            "watchparty" => Some(Surface::WatchParty),
             _ => None,
         }
     }
@@ -256,6 +260,249 @@ pub trait ImpressionRepo: Send + Sync {
 }
 
 /// Everything the app needs from storage, as one bound.
+/// Where a watch party is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyStatus {
+    /// Gathering members.
+    Lobby,
+    /// The shortlist is out; members vote.
+    Voting,
+    /// The winner is chosen.
+    Closed,
+    /// Called off.
+    Cancelled,
+}
+
+impl PartyStatus {
+    /// The stable name stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PartyStatus::Lobby => "lobby",
+            PartyStatus::Voting => "voting",
+            PartyStatus::Closed => "closed",
+            PartyStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status a stored name stands for.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            PartyStatus::Lobby,
+            PartyStatus::Voting,
+            PartyStatus::Closed,
+            PartyStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+/// A watch party to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewParty {
+    pub guild: GuildId,
+    pub channel: i64,
+    pub host: UserId,
+    /// The aggregation strategy's name.
+    pub strategy: String,
+    /// The options as JSON (runtime, genre, when, anonymous, vote minutes).
+    pub params: String,
+    pub created_at_ms: i64,
+}
+
+/// A stored watch party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    pub id: PartyId,
+    pub guild: GuildId,
+    pub channel: i64,
+    pub lobby_message: Option<i64>,
+    pub vote_message: Option<i64>,
+    pub host: UserId,
+    pub status: PartyStatus,
+    pub strategy: String,
+    pub params: String,
+    pub deadline_ms: Option<i64>,
+    pub winner: Option<MovieId>,
+    pub scheduled_event: Option<i64>,
+    pub created_at_ms: i64,
+    pub closed_at_ms: Option<i64>,
+}
+
+/// One film of a party's shortlist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyCandidate {
+    pub movie: MovieId,
+    /// 0-based place in the shortlist (0 = best group score).
+    pub position: u32,
+    pub group_score: f64,
+    /// JSON: per-member predictions and the reason.
+    pub details: String,
+}
+
+/// Watch parties, their members, shortlists, votes, and fairness across nights.
+pub trait PartyRepo: Send + Sync {
+    /// Stores a new party in the lobby state, with its host as the first member.
+    ///
+    /// # Errors
+    /// `Invalid` when the host does not exist; `Unavailable` after retries.
+    fn create_party(&self, party: &NewParty) -> impl Future<Output = StoreResult<PartyId>> + Send;
+
+    /// One party.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn party(&self, id: PartyId) -> impl Future<Output = StoreResult<Option<Party>>> + Send;
+
+    /// Records the message a party's lobby or vote is shown in.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn set_party_message(
+        &self,
+        id: PartyId,
+        vote: bool,
+        message_id: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Adds (or re-adds) a member; true when they were not an active member before.
+    ///
+    /// # Errors
+    /// `Invalid` when the user does not exist; `Unavailable` after retries.
+    fn join_party(
+        &self,
+        id: PartyId,
+        user: UserId,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Marks a member as gone; their votes are withdrawn. True when they were an active member.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn leave_party(
+        &self,
+        id: PartyId,
+        user: UserId,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The active members, in joining order.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn party_members(&self, id: PartyId) -> impl Future<Output = StoreResult<Vec<UserId>>> + Send;
+
+    /// Stores the shortlist and opens the vote (lobby → voting) until `deadline_ms`, in one
+    /// transaction; false when the party was not in the lobby any more (someone else picked).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn open_vote(
+        &self,
+        id: PartyId,
+        candidates: &[PartyCandidate],
+        deadline_ms: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// The shortlist, by position.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn party_candidates(
+        &self,
+        id: PartyId,
+    ) -> impl Future<Output = StoreResult<Vec<PartyCandidate>>> + Send;
+
+    /// Approves a film, or withdraws the approval when it was given: true when the member now
+    /// approves it.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn toggle_vote(
+        &self,
+        id: PartyId,
+        user: UserId,
+        movie: MovieId,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Every standing approval: (member, film).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn party_votes(
+        &self,
+        id: PartyId,
+    ) -> impl Future<Output = StoreResult<Vec<(UserId, MovieId)>>> + Send;
+
+    /// Closes a vote with its winner; false when it was not open (closed already, by another
+    /// process or an earlier click), so exactly one caller announces it.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn close_party(
+        &self,
+        id: PartyId,
+        winner: MovieId,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Records the Discord scheduled event created for a party.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn set_scheduled_event(
+        &self,
+        id: PartyId,
+        event_id: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Votes whose deadline has passed and are still open.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn parties_due(&self, now_ms: i64) -> impl Future<Output = StoreResult<Vec<Party>>> + Send;
+
+    /// A server's parties, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn guild_parties(
+        &self,
+        guild: GuildId,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Party>>> + Send;
+
+    /// The display name of each of `users` (empty when unknown).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn user_names(&self, users: &[UserId])
+    -> impl Future<Output = StoreResult<Vec<String>>> + Send;
+
+    /// The fairness debt of each of `users` in a server (0 when none is stored).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn fairness(
+        &self,
+        guild: GuildId,
+        users: &[UserId],
+    ) -> impl Future<Output = StoreResult<Vec<f64>>> + Send;
+
+    /// Stores new fairness debts.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn set_fairness(
+        &self,
+        guild: GuildId,
+        debts: &[(UserId, f64)],
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
 pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo {}
 impl<T: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo> Storage for T {}
 

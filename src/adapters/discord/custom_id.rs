@@ -5,7 +5,7 @@
 //! Ids are short ASCII strings under Discord's 100-character limit: `mq:<what>[:<field>…]`.
 
 use crate::domain::feedback::Button;
-use crate::domain::ids::MovieId;
+use crate::domain::ids::{MovieId, PartyId};
 
 /// Discord's limit on a `custom_id`.
 pub const MAX_LEN: usize = 100;
@@ -41,6 +41,21 @@ pub enum ComponentId {
     ReviewForm(MovieId),
     /// The "set the stars yourself" menu under a review's reading.
     FixStars(MovieId),
+    /// Watch party lobby and vote buttons.
+    Party(PartyId, PartyAction),
+}
+
+/// What a watch-party button does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyAction {
+    Join,
+    Leave,
+    /// The host closes the lobby and opens the vote.
+    Pick,
+    /// Approve (or withdraw approval of) shortlist film N (1-based).
+    Vote(u32),
+    /// The host ends the vote now.
+    Close,
 }
 
 fn opt<T: ToString>(v: Option<&T>) -> String {
@@ -76,6 +91,13 @@ impl ComponentId {
             } => format!("mq:fb:{message}:{position}:{}", button.as_str()),
             ComponentId::ReviewForm(movie) => format!("mq:review:{movie}"),
             ComponentId::FixStars(movie) => format!("mq:fix:{movie}"),
+            ComponentId::Party(party, action) => match action {
+                PartyAction::Join => format!("mq:wp:{party}:join"),
+                PartyAction::Leave => format!("mq:wp:{party}:leave"),
+                PartyAction::Pick => format!("mq:wp:{party}:pick"),
+                PartyAction::Close => format!("mq:wp:{party}:close"),
+                PartyAction::Vote(n) => format!("mq:wp:{party}:vote:{n}"),
+            },
         };
         debug_assert!(id.len() <= MAX_LEN, "{id}");
         id
@@ -103,6 +125,18 @@ impl ComponentId {
             }),
             ["review", m] => movie(m).map(ComponentId::ReviewForm),
             ["fix", m] => movie(m).map(ComponentId::FixStars),
+            ["wp", party, rest @ ..] => {
+                let party = PartyId(party.parse().ok()?);
+                let action = match rest {
+                    ["join"] => PartyAction::Join,
+                    ["leave"] => PartyAction::Leave,
+                    ["pick"] => PartyAction::Pick,
+                    ["close"] => PartyAction::Close,
+                    ["vote", n] => PartyAction::Vote(n.parse().ok()?),
+                    _ => return None,
+                };
+                Some(ComponentId::Party(party, action))
+            }
             _ => None,
         }
     }
@@ -132,6 +166,11 @@ mod tests {
             },
             ComponentId::ReviewForm(MovieId(i64::MAX)),
             ComponentId::FixStars(MovieId(7)),
+            ComponentId::Party(PartyId(3), PartyAction::Join),
+            ComponentId::Party(PartyId(3), PartyAction::Leave),
+            ComponentId::Party(PartyId(3), PartyAction::Pick),
+            ComponentId::Party(PartyId(3), PartyAction::Close),
+            ComponentId::Party(PartyId(i64::MAX), PartyAction::Vote(5)),
         ];
         for id in all {
             let text = id.encode();
@@ -152,6 +191,9 @@ mod tests {
             "mq:fb:1:1:adore",
             "mq:refresh:Drama:many::",
             "mq:review:abc",
+            "mq:wp:1:dance",
+            "mq:wp:x:join",
+            "mq:wp:1:vote:",
         ] {
             assert_eq!(ComponentId::parse(text), None, "{text}");
         }

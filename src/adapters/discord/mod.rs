@@ -14,6 +14,7 @@
 //!   test server) reaches every call.
 
 pub mod custom_id;
+pub mod party;
 pub mod render;
 pub mod spec;
 
@@ -34,8 +35,79 @@ use spec::Invocation;
 use std::sync::{Arc, OnceLock};
 
 /// The gateway intents Marquee asks for: none of them privileged.
-pub const INTENTS: GatewayIntents =
-    GatewayIntents::GUILDS.union(GatewayIntents::GUILD_MESSAGE_REACTIONS);
+pub const INTENTS: GatewayIntents = GatewayIntents::GUILDS
+    .union(GatewayIntents::GUILD_MESSAGE_REACTIONS)
+    .union(GatewayIntents::GUILD_VOICE_STATES);
+
+/// How often overdue watch-party votes are looked for (also once right after connecting).
+const DEADLINE_TICK: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Who is in which voice channel, from GUILD_CREATE and VOICE_STATE_UPDATE (serenity's cache
+/// is not compiled in), for `/watchparty start` with a voice channel.
+#[derive(Debug, Default)]
+struct VoiceRoster {
+    /// guild → user → voice channel.
+    channels: std::sync::Mutex<std::collections::HashMap<u64, std::collections::HashMap<u64, u64>>>,
+    bots: std::sync::Mutex<std::collections::HashSet<u64>>,
+}
+
+impl VoiceRoster {
+    fn set(&self, guild: u64, user: u64, channel: Option<u64>, bot: bool) {
+        let mut all = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let guild = all.entry(guild).or_default();
+        match channel {
+            Some(c) => {
+                guild.insert(user, c);
+            }
+            None => {
+                guild.remove(&user);
+            }
+        }
+        if bot {
+            self.bots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(user);
+        }
+    }
+
+    fn is_bot(&self, user: u64) -> bool {
+        self.bots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&user)
+    }
+
+    fn channel_of(&self, guild: u64, user: u64) -> Option<u64> {
+        self.channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&guild)
+            .and_then(|g| g.get(&user).copied())
+    }
+
+    /// The people (not bots) in a voice channel, in id order.
+    fn in_channel(&self, guild: u64, channel: u64) -> Vec<u64> {
+        let mut users: Vec<u64> = self
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&guild)
+            .map(|g| {
+                g.iter()
+                    .filter(|(_, c)| **c == channel)
+                    .map(|(u, _)| *u)
+                    .collect()
+            })
+            .unwrap_or_default();
+        users.retain(|u| !self.is_bot(*u));
+        users.sort_unstable();
+        users
+    }
+}
 
 /// What a user sees when something failed on Marquee's side.
 pub const SORRY: &str =
@@ -73,6 +145,8 @@ pub async fn run(settings: Settings, session: Arc<Session>) -> anyhow::Result<()
         session,
         dev_guild: settings.dev_guild,
         me: OnceLock::new(),
+        voice: VoiceRoster::default(),
+        watcher: OnceLock::new(),
     };
     let mut client = ClientBuilder::new_with_http(http.build(), INTENTS)
         .event_handler(handler)
@@ -96,6 +170,9 @@ struct Handler {
     dev_guild: Option<u64>,
     /// The bot's own user id, from READY.
     me: OnceLock<serenity::all::UserId>,
+    voice: VoiceRoster,
+    /// Set once the deadline watcher runs (READY comes again after a reconnect).
+    watcher: OnceLock<()>,
 }
 
 /// The three kinds of interaction that can be answered with a message.
@@ -302,6 +379,9 @@ impl Handler {
         let ix = Ix::Command(cmd);
         let invocation = spec::invocation(&cmd.data.name, &cmd.data.options);
         tracing::info!(command = %cmd.data.name, interaction = %cmd.id, "slash command");
+        if cmd.data.name == "watchparty" && cmd.guild_id.is_some() {
+            return self.watchparty(ctx, cmd, acked).await;
+        }
         if invocation == Invocation::Run(Request::Help) {
             let out = render::reply(&Reply::Help(crate::app::commands::COMMANDS.to_vec()));
             *acked = Acked::Private;
@@ -595,6 +675,9 @@ impl Handler {
                     .await?;
                 ix.edit(ctx, &render::reply(&reply)).await?;
             }
+            ComponentId::Party(party, action) => {
+                self.party_button(ctx, c, (party, action), acked).await?;
+            }
             ComponentId::ReviewForm(_) => {
                 *acked = Acked::Private;
                 let out = Out::text("Use /review to write a review.", true);
@@ -753,15 +836,27 @@ fn review_form(movie: crate::domain::ids::MovieId, title: &str) -> CreateModal {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         let _ = self.me.set(ready.user.id);
+        let mut commands = spec::commands();
+        commands.push(party::command());
         let registered = match self.dev_guild {
             Some(g) => GuildId::new(g)
-                .set_commands(&ctx.http, spec::commands())
+                .set_commands(&ctx.http, commands)
                 .await
                 .map(|c| (c.len(), format!("in server {g}"))),
-            None => Command::set_global_commands(&ctx.http, spec::commands())
+            None => Command::set_global_commands(&ctx.http, commands)
                 .await
                 .map(|c| (c.len(), "globally".to_owned())),
         };
+        if self.watcher.set(()).is_ok() {
+            let (http, session) = (ctx.http.clone(), self.session.clone());
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(DEADLINE_TICK);
+                loop {
+                    ticks.tick().await;
+                    party::close_due(&http, &session).await;
+                }
+            });
+        }
         match registered {
             Ok((n, where_)) => tracing::info!(
                 bot = %ready.user.name,
@@ -779,6 +874,40 @@ impl EventHandler for Handler {
             Interaction::Component(c) => self.on_component(&ctx, &c).await,
             Interaction::Modal(m) => self.on_modal(&ctx, &m).await,
             _ => {}
+        }
+    }
+
+    async fn guild_create(&self, _ctx: Context, guild: serenity::all::Guild, _new: Option<bool>) {
+        for m in guild.members.values() {
+            if m.user.bot {
+                self.voice.set(guild.id.get(), m.user.id.get(), None, true);
+            }
+        }
+        for v in guild.voice_states.values() {
+            let bot = v.member.as_ref().is_some_and(|m| m.user.bot);
+            self.voice.set(
+                guild.id.get(),
+                v.user_id.get(),
+                v.channel_id.map(ChannelId::get),
+                bot,
+            );
+        }
+    }
+
+    async fn voice_state_update(
+        &self,
+        _ctx: Context,
+        _old: Option<serenity::all::VoiceState>,
+        new: serenity::all::VoiceState,
+    ) {
+        if let Some(guild) = new.guild_id {
+            let bot = new.member.as_ref().is_some_and(|m| m.user.bot);
+            self.voice.set(
+                guild.get(),
+                new.user_id.get(),
+                new.channel_id.map(ChannelId::get),
+                bot,
+            );
         }
     }
 

@@ -12,6 +12,7 @@ mod catalog;
 mod feedback;
 mod impressions;
 mod models;
+mod parties;
 
 use crate::domain::error::StoreError;
 pub use bulk::HistoricalRating;

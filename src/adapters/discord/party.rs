@@ -1,0 +1,705 @@
+//! `/watchparty` on Discord: the lobby message with Join / Leave / Pick, the same message
+//! turned into the vote (one button per film, approval voting, Close for the host), the
+//! winner's announcement (with the feedback reactions, so people rate it afterwards), the
+//! Discord scheduled event when a time was given, and the deadline watcher that closes overdue
+//! votes, also after a restart.
+
+use super::custom_id::{ComponentId, PartyAction};
+use super::render::{EmbedSpec, Out, clip, escape};
+use super::{Acked, Handler, Ix, snowflake};
+use crate::app::party::{PartyOptions, PartyReply, ShortFilm, Winner, parse_when};
+use crate::domain::group::Strategy;
+use crate::domain::ids::{GuildId as DomainGuild, PartyId, UserId};
+use serenity::all::{
+    ButtonStyle, ChannelId, CommandDataOption, CommandDataOptionValue, CommandInteraction,
+    CommandOptionType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
+    CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse, CreateMessage,
+    CreateScheduledEvent, EditMessage, GuildId, Http, InteractionContext, MessageId,
+    ScheduledEventType, Timestamp,
+};
+use std::sync::Arc;
+
+/// The `/watchparty` command with its `start` and `history` subcommands.
+pub fn command() -> CreateCommand {
+    let mut strategy = CreateCommandOption::new(
+        CommandOptionType::String,
+        "strategy",
+        "how the group's tastes are combined (default: average without misery)",
+    );
+    for s in Strategy::ALL {
+        strategy = strategy.add_string_choice(s.label(), s.name());
+    }
+    let mut genre = CreateCommandOption::new(
+        CommandOptionType::String,
+        "genre",
+        "only films of this genre",
+    );
+    for g in &crate::domain::catalog::Genre::ALL {
+        genre = genre.add_string_choice(g.name(), g.name());
+    }
+    let start = CreateCommandOption::new(
+        CommandOptionType::SubCommand,
+        "start",
+        "gather people and find one film for all of you",
+    )
+    .add_sub_option(
+        CreateCommandOption::new(
+            CommandOptionType::Channel,
+            "voice_channel",
+            "everyone in this voice channel joins",
+        )
+        .channel_types(vec![
+            serenity::all::ChannelType::Voice,
+            serenity::all::ChannelType::Stage,
+        ]),
+    )
+    .add_sub_option(CreateCommandOption::new(
+        CommandOptionType::String,
+        "members",
+        "mention the people who are in (@Kim @Lee)",
+    ))
+    .add_sub_option(strategy)
+    .add_sub_option(
+        CreateCommandOption::new(
+            CommandOptionType::Integer,
+            "max_runtime",
+            "longest film, in minutes",
+        )
+        .min_int_value(30)
+        .max_int_value(600),
+    )
+    .add_sub_option(genre)
+    .add_sub_option(CreateCommandOption::new(
+        CommandOptionType::String,
+        "when",
+        "start time for a server event: \"in 2h\" or \"2026-12-05 20:00\" (UTC)",
+    ))
+    .add_sub_option(
+        CreateCommandOption::new(
+            CommandOptionType::Integer,
+            "minutes",
+            "how long the vote stays open (default 15)",
+        )
+        .min_int_value(1)
+        .max_int_value(1440),
+    )
+    .add_sub_option(CreateCommandOption::new(
+        CommandOptionType::Boolean,
+        "anonymous",
+        "hide the tallies until the vote closes",
+    ));
+    let history = CreateCommandOption::new(
+        CommandOptionType::SubCommand,
+        "history",
+        "this server's past movie nights",
+    );
+    CreateCommand::new("watchparty")
+        .description("A movie night: one fair pick for the whole group, voted on")
+        .contexts(vec![InteractionContext::Guild])
+        .add_option(start)
+        .add_option(history)
+}
+
+/// The user ids mentioned in a text (`<@123>` or `<@!123>`).
+pub fn mentioned(text: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("<@") {
+        rest = &rest[i + 2..];
+        let digits: String = rest
+            .trim_start_matches('!')
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let after = rest.trim_start_matches('!')[digits.len()..].starts_with('>');
+        if after {
+            if let Ok(id) = digits.parse::<u64>() {
+                if id > 0 && !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn lobby_buttons(party: PartyId) -> Vec<CreateActionRow> {
+    let b = |action, label: &str, style| {
+        CreateButton::new(ComponentId::Party(party, action).encode())
+            .label(label)
+            .style(style)
+    };
+    vec![CreateActionRow::Buttons(vec![
+        b(PartyAction::Join, "Join", ButtonStyle::Success),
+        b(PartyAction::Leave, "Leave", ButtonStyle::Secondary),
+        b(PartyAction::Pick, "Pick", ButtonStyle::Primary),
+    ])]
+}
+
+fn vote_buttons(party: PartyId, shortlist: &[ShortFilm]) -> Vec<CreateActionRow> {
+    let films: Vec<CreateButton> = shortlist
+        .iter()
+        .take(5)
+        .map(|f| {
+            CreateButton::new(ComponentId::Party(party, PartyAction::Vote(f.position)).encode())
+                .label(clip(&format!("{}. {}", f.position, f.title), 80))
+                .style(ButtonStyle::Secondary)
+        })
+        .collect();
+    vec![
+        CreateActionRow::Buttons(films),
+        CreateActionRow::Buttons(vec![
+            CreateButton::new(ComponentId::Party(party, PartyAction::Close).encode())
+                .label("Close the vote")
+                .style(ButtonStyle::Danger),
+            CreateButton::new(ComponentId::Party(party, PartyAction::Leave).encode())
+                .label("Leave")
+                .style(ButtonStyle::Secondary),
+        ]),
+    ]
+}
+
+fn film_lines(shortlist: &[ShortFilm], show_votes: bool) -> String {
+    shortlist
+        .iter()
+        .map(|f| {
+            let guesses: Vec<String> = f
+                .per_member
+                .iter()
+                .map(|(name, guess)| match guess {
+                    Some(s) => format!("{} {s}★", escape(name)),
+                    None => format!("{} new to you", escape(name)),
+                })
+                .collect();
+            let votes = match (show_votes, f.votes) {
+                (true, Some(n)) => format!(" · **{n} vote{}**", if n == 1 { "" } else { "s" }),
+                _ => String::new(),
+            };
+            format!(
+                "**{}. {}**{votes}\n↳ {}\n{}",
+                f.position,
+                escape(&f.title),
+                escape(&clip(&f.reason, 150)),
+                clip(&guesses.join(" · "), 300)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn options_line(strategy: Strategy, o: &PartyOptions) -> String {
+    let mut parts = vec![format!("Strategy: {}", strategy.label())];
+    if let Some(g) = &o.genre {
+        parts.push(format!("genre {g}"));
+    }
+    if let Some(r) = o.max_runtime {
+        parts.push(format!("at most {r} min"));
+    }
+    if let Some(w) = o.when_ms {
+        parts.push(format!("starts <t:{}:f>", w / 1000));
+    }
+    if o.anonymous {
+        parts.push("anonymous vote".to_owned());
+    }
+    parts.join(" · ")
+}
+
+/// A watch-party reply as a message (the lobby or vote message, or a private sentence).
+pub fn render(reply: &PartyReply) -> Out {
+    match reply {
+        PartyReply::Lobby {
+            party,
+            host,
+            members,
+            strategy,
+            options,
+            note,
+        } => Out {
+            embed: Some(
+                EmbedSpec {
+                    title: "🍿 Watch party".to_owned(),
+                    description: format!(
+                        "Hosted by **{}**. {}\n\n**In ({}):** {}",
+                        escape(host),
+                        escape(note),
+                        members.len(),
+                        members
+                            .iter()
+                            .map(|m| escape(m))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    footer: options_line(*strategy, options),
+                    ..EmbedSpec::default()
+                }
+                .fit(),
+            ),
+            components: lobby_buttons(*party),
+            ..Out::default()
+        },
+        PartyReply::Vote { .. } => vote(reply),
+        PartyReply::Closed(w) => closed_vote(w),
+        PartyReply::History(lines) => Out {
+            embed: Some(
+                EmbedSpec {
+                    title: "Movie nights on this server".to_owned(),
+                    description: if lines.is_empty() {
+                        "No watch party yet: start one with /watchparty start.".to_owned()
+                    } else {
+                        lines
+                            .iter()
+                            .map(|(when, what, n)| {
+                                format!("<t:{}:d> · **{}** · {n} people", when / 1000, escape(what))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    },
+                    ..EmbedSpec::default()
+                }
+                .fit(),
+            ),
+            ephemeral: true,
+            ..Out::default()
+        },
+        PartyReply::Invalid(text) => Out::text(text.clone(), true),
+    }
+}
+
+fn vote(reply: &PartyReply) -> Out {
+    let PartyReply::Vote {
+        party,
+        shortlist,
+        members,
+        voted,
+        deadline_ms,
+        anonymous,
+        strategy,
+        widened,
+        note,
+    } = reply
+    else {
+        return Out::default();
+    };
+    let mut head = Vec::new();
+    if let Some(w) = widened {
+        head.push(w.clone());
+    }
+    if !note.is_empty() {
+        head.push(escape(note));
+    }
+    Out {
+        embed: Some(
+            EmbedSpec {
+                title: "🍿 Watch party: vote!".to_owned(),
+                description: format!(
+                    "{}\n\n{}",
+                    head.join("\n"),
+                    film_lines(shortlist, !anonymous)
+                )
+                .trim_start()
+                .to_owned(),
+                fields: vec![(
+                    format!("Voted ({}/{})", voted.len(), members.len()),
+                    if voted.is_empty() {
+                        "nobody yet".to_owned()
+                    } else {
+                        voted
+                            .iter()
+                            .map(|v| escape(v))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    false,
+                )],
+                footer: format!(
+                    "{} · closes when everyone has voted, or at the deadline",
+                    strategy.label()
+                ),
+            }
+            .fit(),
+        ),
+        content: format!("Vote closes <t:{}:R>.", deadline_ms / 1000),
+        components: vote_buttons(*party, shortlist),
+        ephemeral: false,
+    }
+}
+
+/// The vote message once closed: final tallies, no buttons.
+fn closed_vote(w: &Winner) -> Out {
+    Out {
+        content: String::new(),
+        embed: Some(
+            EmbedSpec {
+                title: format!("🍿 Watch party: {} wins", w.title),
+                description: film_lines(&w.shortlist, true),
+                footer: format!("The vote closed: {}.", w.why),
+                ..EmbedSpec::default()
+            }
+            .fit(),
+        ),
+        components: Vec::new(),
+        ephemeral: false,
+    }
+}
+
+/// The winner's announcement in the channel.
+fn announcement(w: &Winner, legend: &str) -> CreateMessage {
+    let when = w
+        .when_ms
+        .map(|ms| format!(" Starts <t:{}:F>.", ms / 1000))
+        .unwrap_or_default();
+    let embed = EmbedSpec {
+        title: format!("🎬 Movie night: {}", w.title),
+        description: format!(
+            "Chosen by {} ({}).{when}",
+            w.members
+                .iter()
+                .map(|m| escape(m))
+                .collect::<Vec<_>>()
+                .join(", "),
+            w.why
+        ),
+        footer: format!("After watching, react to rate it: {legend}"),
+        ..EmbedSpec::default()
+    }
+    .fit()
+    .build();
+    CreateMessage::new()
+        .embed(embed)
+        .allowed_mentions(CreateAllowedMentions::new().empty_users().empty_roles())
+}
+
+fn string_opt(options: &[CommandDataOption], name: &str) -> Option<String> {
+    options
+        .iter()
+        .find(|o| o.name == name)
+        .and_then(|o| match &o.value {
+            CommandDataOptionValue::String(s) => Some(s.clone()),
+            _ => None,
+        })
+}
+
+fn int_opt(options: &[CommandDataOption], name: &str) -> Option<i64> {
+    options
+        .iter()
+        .find(|o| o.name == name)
+        .and_then(|o| match &o.value {
+            CommandDataOptionValue::Integer(n) => Some(*n),
+            _ => None,
+        })
+}
+
+impl Handler {
+    /// `/watchparty start|history`.
+    pub(super) async fn watchparty(
+        &self,
+        ctx: &Context,
+        cmd: &CommandInteraction,
+        acked: &mut Acked,
+    ) -> anyhow::Result<()> {
+        let ix = Ix::Command(cmd);
+        let Some(sub) = cmd.data.options.first() else {
+            return Ok(());
+        };
+        let CommandDataOptionValue::SubCommand(options) = &sub.value else {
+            return Ok(());
+        };
+        let guild = cmd.guild_id.map_or(0, GuildId::get);
+        if sub.name == "history" {
+            ix.defer(ctx, true).await?;
+            *acked = Acked::Private;
+            let reply = self
+                .session
+                .party_history(DomainGuild(snowflake(guild)), 10)
+                .await?;
+            ix.edit(ctx, &render(&reply)).await?;
+            return Ok(());
+        }
+        ix.defer(ctx, false).await?;
+        *acked = Acked::Public;
+        let host = self
+            .caller(&cmd.user, cmd.guild_id, cmd.channel_id, cmd.id.get())
+            .await?
+            .user;
+        let others = self.invited(cmd, options, guild).await?;
+        let when_ms = match string_opt(options, "when") {
+            Some(text) => match parse_when(
+                &text,
+                crate::domain::ports::Clock::now_ms(&crate::adapters::clock::SystemClock),
+            ) {
+                Ok(ms) => Some(ms),
+                Err(e) => {
+                    return self.private_answer(ctx, ix, *acked, e).await;
+                }
+            },
+            None => None,
+        };
+        let opts = PartyOptions {
+            max_runtime: int_opt(options, "max_runtime").map(|n| i32::try_from(n).unwrap_or(0)),
+            genre: string_opt(options, "genre"),
+            when_ms,
+            anonymous: options
+                .iter()
+                .any(|o| o.name == "anonymous" && o.value == CommandDataOptionValue::Boolean(true)),
+            vote_minutes: int_opt(options, "minutes").map_or(0, |n| u32::try_from(n).unwrap_or(0)),
+        };
+        let reply = self
+            .session
+            .party_start(
+                (
+                    DomainGuild(snowflake(guild)),
+                    snowflake(cmd.channel_id.get()),
+                ),
+                host,
+                &others,
+                string_opt(options, "strategy").as_deref(),
+                opts,
+            )
+            .await?;
+        let out = render(&reply);
+        if out.ephemeral {
+            return self.private_answer(ctx, ix, *acked, out.content).await;
+        }
+        let message = ix.edit(ctx, &out).await?;
+        if let PartyReply::Lobby { party, .. } = reply {
+            self.session
+                .set_party_message(party, false, snowflake(message.id.get()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The people a `/watchparty start` names: mentioned members, else everyone in the given
+    /// voice channel, else everyone in the caller's voice channel; never bots or the caller.
+    async fn invited(
+        &self,
+        cmd: &CommandInteraction,
+        options: &[CommandDataOption],
+        guild: u64,
+    ) -> anyhow::Result<Vec<UserId>> {
+        let mut invited: Vec<u64> = string_opt(options, "members")
+            .map(|t| mentioned(&t))
+            .unwrap_or_default();
+        if let Some(channel) = options.iter().find_map(|o| match o.value {
+            CommandDataOptionValue::Channel(c) if o.name == "voice_channel" => Some(c),
+            _ => None,
+        }) {
+            invited.extend(self.voice.in_channel(guild, channel.get()));
+        } else if invited.is_empty() {
+            // Nobody named: whoever is in the caller's voice channel comes along.
+            if let Some(channel) = self.voice.channel_of(guild, cmd.user.id.get()) {
+                invited.extend(self.voice.in_channel(guild, channel));
+            }
+        }
+        let me = self.me.get().map(|u| u.get());
+        let mut others = Vec::new();
+        for id in invited {
+            if Some(id) == me || self.voice.is_bot(id) || id == cmd.user.id.get() {
+                continue;
+            }
+            let name = cmd
+                .data
+                .resolved
+                .users
+                .get(&serenity::all::UserId::new(id))
+                .map(|u| u.global_name.clone().unwrap_or_else(|| u.name.clone()))
+                .unwrap_or_default();
+            if cmd
+                .data
+                .resolved
+                .users
+                .get(&serenity::all::UserId::new(id))
+                .is_some_and(|u| u.bot)
+            {
+                continue;
+            }
+            others.push(self.session.discord_user(id, &name).await?);
+        }
+        Ok(others)
+    }
+
+    async fn private_answer(
+        &self,
+        ctx: &Context,
+        ix: Ix<'_>,
+        acked: Acked,
+        text: String,
+    ) -> anyhow::Result<()> {
+        let out = Out::text(text, true);
+        if acked == Acked::Public {
+            ix.delete(ctx).await?;
+            ix.followup(ctx, &out).await?;
+        } else {
+            ix.edit(ctx, &out).await?;
+        }
+        Ok(())
+    }
+
+    /// A lobby or vote button.
+    pub(super) async fn party_button(
+        &self,
+        ctx: &Context,
+        c: &ComponentInteraction,
+        (party, action): (PartyId, PartyAction),
+        acked: &mut Acked,
+    ) -> anyhow::Result<()> {
+        let ix = Ix::Component(c);
+        ix.respond(ctx, CreateInteractionResponse::Acknowledge)
+            .await?;
+        *acked = Acked::Private;
+        let user: UserId = self
+            .caller(&c.user, c.guild_id, c.channel_id, c.id.get())
+            .await?
+            .user;
+        let reply = match action {
+            PartyAction::Join => self.session.party_join(party, user).await?,
+            PartyAction::Leave => self.session.party_leave(party, user).await?,
+            PartyAction::Pick => self.session.party_pick(party, user).await?,
+            PartyAction::Vote(n) => self.session.party_vote(party, user, n).await?,
+            PartyAction::Close => {
+                let host = self.session.party(party).await?.map(|p| p.host);
+                if host == Some(user) {
+                    match self
+                        .session
+                        .party_close(party, "the host closed it")
+                        .await?
+                    {
+                        Some(w) => PartyReply::Closed(Box::new(w)),
+                        None => PartyReply::Invalid("This vote is closed already.".to_owned()),
+                    }
+                } else {
+                    PartyReply::Invalid(
+                        "Only the host can close the vote early; it closes by itself when everyone has voted.".to_owned(),
+                    )
+                }
+            }
+        };
+        match &reply {
+            PartyReply::Invalid(text) => {
+                ix.followup(ctx, &Out::text(text.clone(), true)).await?;
+            }
+            PartyReply::Closed(w) => {
+                ix.edit(ctx, &closed_vote(w)).await?;
+                announce(&ctx.http, &self.session, w).await?;
+            }
+            other => {
+                let out = render(other);
+                ix.edit(ctx, &out).await?;
+                if action == PartyAction::Pick {
+                    self.session
+                        .set_party_message(party, true, snowflake(c.message.id.get()))
+                        .await?;
+                }
+                if let (PartyAction::Vote(_), PartyReply::Vote { note, .. }) = (action, other) {
+                    ix.followup(ctx, &Out::text(format!("Noted. {note}"), true))
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Posts the winner, adds the feedback reactions under it, and creates the scheduled event
+/// when the party has a start time.
+pub(super) async fn announce(
+    http: &Arc<Http>,
+    session: &crate::app::commands::Session,
+    w: &Winner,
+) -> anyhow::Result<()> {
+    let channel = ChannelId::new(u64::try_from(w.channel).unwrap_or(1).max(1));
+    let legend = super::render::reaction_legend(session.reactions());
+    let message = channel.send_message(http, announcement(w, &legend)).await?;
+    session
+        .bind_message(w.message_id, snowflake(message.id.get()))
+        .await?;
+    for (emoji, _) in session.reactions().offered() {
+        if let Err(e) = http
+            .create_reaction(
+                channel,
+                message.id,
+                &serenity::all::ReactionType::Unicode(emoji.to_owned()),
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not add a reaction under the winner");
+            break;
+        }
+    }
+    if let Some(when) = w.when_ms {
+        let guild = GuildId::new(u64::try_from(w.guild.0).unwrap_or(1).max(1));
+        let start = Timestamp::from_millis(when)?;
+        let runtime_ms = 150 * 60_000;
+        let end = Timestamp::from_millis(when + runtime_ms)?;
+        let event = CreateScheduledEvent::new(
+            ScheduledEventType::External,
+            clip(&format!("Movie night: {}", w.title), 100),
+            start,
+        )
+        .end_time(end)
+        .location("Watch party")
+        .description(format!("Marquee's pick for {}.", w.members.join(", ")));
+        match guild.create_scheduled_event(http, event).await {
+            Ok(e) => {
+                session
+                    .set_party_event(w.party, snowflake(e.id.get()))
+                    .await?;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not create the scheduled event"),
+        }
+    }
+    Ok(())
+}
+
+/// Closes the votes whose deadline passed (also right after a restart) and announces them.
+pub(super) async fn close_due(http: &Arc<Http>, session: &crate::app::commands::Session) {
+    let closed = match session.close_due_parties().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "checking watch-party deadlines failed");
+            return;
+        }
+    };
+    for w in closed {
+        if let Some(message) = w.vote_message {
+            let channel = ChannelId::new(u64::try_from(w.channel).unwrap_or(1).max(1));
+            let out = closed_vote(&w);
+            let mut edit = EditMessage::new()
+                .components(Vec::new())
+                .allowed_mentions(CreateAllowedMentions::new().empty_users().empty_roles());
+            if let Some(e) = &out.embed {
+                edit = edit.embed(e.build());
+            }
+            let id = MessageId::new(u64::try_from(message).unwrap_or(1).max(1));
+            if let Err(e) = channel.edit_message(http, id, edit).await {
+                tracing::warn!(error = %e, "could not update a closed vote");
+            }
+        }
+        if let Err(e) = announce(http, session, &w).await {
+            tracing::error!(error = %format!("{e:#}"), "could not announce a watch party's winner");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_read_from_text() {
+        assert_eq!(mentioned("<@123> and <@!456>, <@123>"), [123, 456]);
+        assert!(mentioned("@everyone <@> <@abc> <@12").is_empty());
+    }
+
+    #[test]
+    fn the_command_has_start_and_history() {
+        let json = serde_json::to_value(command()).expect("json");
+        let subs: Vec<&str> = json["options"]
+            .as_array()
+            .expect("subcommands")
+            .iter()
+            .map(|o| o["name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(subs, ["start", "history"]);
+    }
+}
