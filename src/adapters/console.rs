@@ -23,6 +23,8 @@ pub enum Line {
     Quit,
     /// A command for the command layer.
     Command(Request),
+    /// A watch-party command (`party …`).
+    Party(super::console_party::PartyLine),
     /// The line cannot be understood; what to type instead.
     Error(String),
 }
@@ -149,6 +151,13 @@ pub fn parse_line(line: &str) -> Line {
         },
         "rate" => parse_rate(args),
         "review" => parse_review(&line, args),
+        "party" | "watchparty" => {
+            let words: Vec<String> = args.iter().map(|t| t.text.clone()).collect();
+            match super::console_party::parse(&words) {
+                Ok(p) => Line::Party(p),
+                Err(e) => Line::Error(e),
+            }
+        }
         "react" => parse_react(args, false),
         "unreact" => parse_react(args, true),
         _ => Line::Error(format!(
@@ -305,6 +314,7 @@ pub fn help_text() -> String {
     }
     out.push_str(
         "  react N EMOJI / unreact N EMOJI\n      react to film N of your last list: ❤️ 5★, 👍 4★, 😐 3★, 👎 1.5★, 👀 seen, 🚫 not interested\n\
+         \x20 party start NAME NAME… / party pick / party vote N [as:NAME]\n      a watch party: one fair pick for you and your friends (also: join, leave, close, history)\n\
          \x20 quit\n      leave\n\
          Quoting: words in double quotes stay together (\"The Godfather\"); add the year for remakes (\"dune 1984\").\n\
          Options are key:value with no spaces around the colon; quote a value with spaces (genre:\"film noir\").",
@@ -467,6 +477,7 @@ pub async fn run(
         "Marquee console — you are \"{name}\". Type help for the commands, quit to leave."
     )?;
     let mut buffer = Vec::new();
+    let mut party = None;
     loop {
         if interactive {
             write!(out, "marquee> ")?;
@@ -493,6 +504,14 @@ pub async fn run(
                 Ok(reply) => render(&mut out, &reply)?,
                 Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
             },
+            Line::Party(line) => {
+                if let Err(e) =
+                    super::console_party::run(session, caller.user, &mut party, line, &mut out)
+                        .await
+                {
+                    writeln!(out, "Something went wrong: {e:#}. Try again.")?;
+                }
+            }
         }
         if !interactive {
             writeln!(out)?;

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod console;
+pub mod console_party;
 pub mod discord;
 pub mod import;
 pub mod starter_catalog;

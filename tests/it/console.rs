@@ -161,3 +161,36 @@ fn odd_input_gets_an_answer_and_never_a_panic() {
     );
     assert!(!out.contains('\u{1b}'), "control characters are not echoed");
 }
+
+#[test]
+fn a_watch_party_runs_on_the_console_from_lobby_to_winner() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = console(
+        dir.path(),
+        "ann",
+        "party pick\nparty start kim lee\nparty join max\nparty pick\nparty vote 2\nparty vote 2 as:kim\nparty vote 9 as:lee\nparty vote 1 as:lee\nparty vote 2 as:max\nparty vote 1\nparty history\n",
+    );
+    assert!(
+        reply(&out, "party pick")[0].contains("no watch party yet"),
+        "{out}"
+    );
+    let lobby = reply(&out, "party join max").join("\n");
+    assert!(lobby.contains("In (4): ann, kim, lee, max"), "{lobby}");
+    let vote = reply(&out, "party vote 2 as:kim").join("\n");
+    assert!(vote.contains("Voted 2/4"), "{vote}");
+    assert!(
+        reply(&out, "party vote 9 as:lee")[0].contains("no film number 9"),
+        "{out}"
+    );
+    let closed = reply(&out, "party vote 2 as:max").join("\n");
+    assert!(
+        closed.contains("The vote closed (everyone voted). Movie night:"),
+        "{closed}"
+    );
+    assert!(closed.contains("[3 votes]"), "{closed}");
+    assert!(
+        reply(&out, "party vote 1")[0].contains("closed"),
+        "a vote after the close: {out}"
+    );
+    assert!(reply(&out, "party history").len() == 1, "{out}");
+}

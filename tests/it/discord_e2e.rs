@@ -35,8 +35,8 @@ async fn start(database_url: &str) -> Scene {
     let intents = identify["intents"].as_u64().expect("intents");
     assert_eq!(
         intents,
-        1 | (1 << 10),
-        "GUILDS and GUILD_MESSAGE_REACTIONS only"
+        1 | (1 << 7) | (1 << 10),
+        "GUILDS, GUILD_VOICE_STATES and GUILD_MESSAGE_REACTIONS only"
     );
     for privileged in [1 << 1, 1 << 8, 1 << 15] {
         assert_eq!(intents & privileged, 0, "no privileged intent");
@@ -238,6 +238,7 @@ async fn the_bot_registers_its_commands_and_answers_each_of_them() {
             "taste",
             "tastemap",
             "help",
+            "watchparty",
         ] {
             assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
         }

@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use crate::fake_discord::{
     APP_ID, CHANNEL_ID, COMMAND_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, TOKEN, autocomplete,
     command, command_echo, command_in_dm, component, in_dm, member, message, modal_submit,
-    reaction, reaction_removed, ready, select, user, user_name,
+    reaction, reaction_removed, ready, scheduled_event, select, user, user_name, voice_state,
 };
 
 const ALICE: &str = "300000000000000001";
@@ -978,4 +978,30 @@ async fn the_gateway_side_speaks_the_protocol_serenity_reads() {
     ));
     fake.close_gateway(4000).await;
     assert_eq!(second.recv().await, None, "closed by the fake");
+}
+
+#[test]
+fn voice_states_and_scheduled_events_read_as_serenity_types() {
+    let v: serenity::all::VoiceState = parse(
+        "a voice state",
+        &voice_state(ALICE, Some("400000000000000001"), false),
+    );
+    assert_eq!(v.user_id.get(), id(ALICE));
+    assert_eq!(
+        v.channel_id.map(ChannelId::get),
+        Some(400_000_000_000_000_001)
+    );
+    assert!(matches!(
+        parse_dispatch("VOICE_STATE_UPDATE", &voice_state(ALICE, None, true)),
+        Event::VoiceStateUpdate(_)
+    ));
+    let body = json!({"name": "Movie night: Heat (1995)", "entity_type": 3, "privacy_level": 2,
+        "scheduled_start_time": "2026-12-05T20:00:00Z", "scheduled_end_time": "2026-12-05T22:30:00Z",
+        "entity_metadata": {"location": "Watch party"}});
+    let e: serenity::all::ScheduledEvent = parse(
+        "a scheduled event",
+        &scheduled_event("600000000000000009", GUILD_ID, &body),
+    );
+    assert_eq!(e.name, "Movie night: Heat (1995)");
+    assert_eq!(e.guild_id.get(), id(GUILD_ID));
 }

@@ -485,6 +485,9 @@ impl Shared {
             ("POST", ["applications", _, "guilds", guild, "commands"]) => {
                 (200, self.command(rest, body, Some(guild)))
             }
+            ("POST", ["guilds", guild, "scheduled-events"]) => {
+                (200, scheduled_event(&self.snowflake(), guild, body))
+            }
             ("PUT", ["channels", _, "messages", _, "reactions", _, "@me"]) | ("DELETE", _) => {
                 (204, Value::Null)
             }
@@ -1519,6 +1522,43 @@ pub fn reaction_removed(user_id: &str, message_id: &str, emoji: &str) -> Value {
 /// What the fake answers for one registered command: the posted `item` with `id`,
 /// `application_id`, `version` and `guild_id`, and `type` (1) and `description` ("") when missing,
 /// as serenity's `Command` requires them.
+/// A VOICE_STATE_UPDATE `d`: `user_id` is now in voice channel `channel` (or left, `None`).
+pub fn voice_state(user_id: &str, channel: Option<&str>, bot: bool) -> Value {
+    let mut m = member(user_id, &user_name(user_id));
+    m["user"]["bot"] = json!(bot);
+    json!({
+        "guild_id": GUILD_ID,
+        "channel_id": channel,
+        "user_id": user_id,
+        "member": m,
+        "session_id": format!("voice-{user_id}"),
+        "deaf": false, "mute": false, "self_deaf": false, "self_mute": false,
+        "self_stream": false, "self_video": false, "suppress": false,
+        "request_to_speak_timestamp": null
+    })
+}
+
+/// A GuildScheduledEvent echoing what the bot posted.
+pub fn scheduled_event(id: &str, guild: &str, body: &Value) -> Value {
+    json!({
+        "id": id,
+        "guild_id": guild,
+        "channel_id": body.get("channel_id").cloned().unwrap_or(Value::Null),
+        "creator_id": APP_ID,
+        "name": body["name"],
+        "description": body.get("description").cloned().unwrap_or(Value::Null),
+        "scheduled_start_time": body["scheduled_start_time"],
+        "scheduled_end_time": body.get("scheduled_end_time").cloned().unwrap_or(Value::Null),
+        "privacy_level": body.get("privacy_level").cloned().unwrap_or(json!(2)),
+        "status": 1,
+        "entity_type": body["entity_type"],
+        "entity_id": null,
+        "entity_metadata": body.get("entity_metadata").cloned().unwrap_or(Value::Null),
+        "user_count": null,
+        "image": null
+    })
+}
+
 pub fn command_echo(item: &Value, id: &str, guild_id: Option<&str>) -> Value {
     let mut command = item.as_object().cloned().unwrap_or_default();
     command.insert("id".to_owned(), json!(id));

@@ -3,6 +3,7 @@
 mod cli;
 mod console;
 mod discord_e2e;
+mod discord_party;
 mod discord_payloads;
 mod fake_discord;
 mod feedback;
@@ -11,3 +12,4 @@ mod import;
 mod impressions;
 mod recommend;
 mod storage_contract;
+mod watchparty;

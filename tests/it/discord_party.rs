@@ -1,0 +1,348 @@
+//! A watch party end to end through the fake Discord: a lobby from a voice channel (a bot in it
+//! is left out), a late joiner, the host's Pick, approval votes with a withdrawn double click, a
+//! restart of the bot in the middle of the vote, the close when everyone has voted, the
+//! announcement, the scheduled event, a vote after the close, rating the winner with a reaction,
+//! and the server's history. Then a vote whose deadline passed while the bot was down.
+#![allow(clippy::too_many_lines)] // each end-to-end scenario reads as one story
+
+use crate::fake_discord::{
+    APP_ID, Bot, CHANNEL_ID, Call, FakeDiscord, GUILD_ID, command, component, message, reaction,
+    voice_state,
+};
+use marquee::adapters::storage::Store;
+use marquee::domain::events::FeedbackKind;
+use marquee::domain::ports::{FeedbackRepo as _, UserKind, UserRepo as _};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+const ALICE: &str = "300000000000000001";
+const BOB: &str = "300000000000000002";
+const CARA: &str = "300000000000000003";
+const DAN: &str = "300000000000000004";
+const MUSIC_BOT: &str = "300000000000000050";
+const VOICE: &str = "400000000000000001";
+
+async fn connect(fake: &FakeDiscord, url: &str) -> Bot {
+    let bot = fake
+        .spawn_bot(url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
+        .await;
+    let identify = fake.wait_identify(&bot, WAIT).await;
+    let intents = identify["intents"].as_u64().expect("intents");
+    assert_eq!(
+        intents & (1 << 7),
+        1 << 7,
+        "GUILD_VOICE_STATES for voice channels"
+    );
+    for privileged in [1 << 1, 1 << 8, 1 << 15] {
+        assert_eq!(intents & privileged, 0, "no privileged intent");
+    }
+    let from = fake.calls().len();
+    fake.send_ready().await;
+    fake.wait_call(&bot, from, WAIT, |c| {
+        c.method == "PUT" && c.path.ends_with("/commands")
+    })
+    .await;
+    bot
+}
+
+/// Sends an interaction and returns (its callback, the index to look for more calls from).
+async fn send(fake: &FakeDiscord, bot: &Bot, d: Value) -> (Call, usize) {
+    let id = d["id"].as_str().expect("id").to_owned();
+    let token = d["token"].as_str().expect("token").to_owned();
+    let from = fake.calls().len();
+    fake.dispatch("INTERACTION_CREATE", d).await;
+    let callback = fake
+        .wait_call(bot, from, WAIT, |c| {
+            c.path == format!("/api/v10/interactions/{id}/{token}/callback")
+        })
+        .await;
+    (callback, from)
+}
+
+async fn edit_of(fake: &FakeDiscord, bot: &Bot, token: &str, from: usize) -> Call {
+    fake.wait_call(bot, from, WAIT, |c| {
+        c.method == "PATCH"
+            && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
+    })
+    .await
+}
+
+async fn followup(fake: &FakeDiscord, bot: &Bot, token: &str, from: usize) -> Call {
+    fake.wait_call(bot, from, WAIT, |c| {
+        c.method == "POST" && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}")
+    })
+    .await
+}
+
+/// A click on a button of message `shown` (the last edit of it), acknowledged with type 6.
+async fn click(
+    fake: &FakeDiscord,
+    bot: &Bot,
+    user: &str,
+    custom_id: &str,
+    shown: &Call,
+) -> (Call, usize, String) {
+    let token = format!("tok-{}", fake.snowflake());
+    let msg = message(
+        shown.response["id"].as_str().expect("message id"),
+        APP_ID,
+        "",
+        shown.response["components"].clone(),
+        shown.response["embeds"].clone(),
+    );
+    let (callback, from) = send(
+        fake,
+        bot,
+        component(&fake.snowflake(), &token, user, custom_id, msg),
+    )
+    .await;
+    assert_eq!(callback.body["type"], 6, "{:?}", callback.body);
+    (callback, from, token)
+}
+
+fn description(call: &Call) -> String {
+    call.body["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn button_ids(call: &Call) -> Vec<String> {
+    call.body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn user_id(store: &Store, snowflake: &str, name: &str) -> marquee::domain::ids::UserId {
+    store
+        .ensure_user(UserKind::Discord, snowflake, name)
+        .await
+        .expect("user")
+}
+
+#[tokio::test]
+async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
+    crate::helpers::with_sqlite_url(|url, store| async move {
+        let fake = FakeDiscord::start().await;
+        let mut bot = connect(&fake, &url).await;
+        // Alice, Bob, Cara and a music bot sit in the voice channel.
+        for (user, is_bot) in [(ALICE, false), (BOB, false), (CARA, false), (MUSIC_BOT, true)] {
+            fake.dispatch(
+                "VOICE_STATE_UPDATE",
+                voice_state(user, Some(VOICE), is_bot),
+            )
+            .await;
+        }
+        // Bob has seen Heat; Alice loves Alien: neither may be on the shortlist.
+        for (token, user, name, options) in [
+            ("tok-r1", ALICE, "rate", json!([{"name": "movie", "type": 3, "value": "Alien"}, {"name": "stars", "type": 10, "value": 5.0}])),
+            ("tok-r2", BOB, "seen", json!([{"name": "movie", "type": 3, "value": "Heat 1995"}])),
+        ] {
+            let (_, from) = send(&fake, &bot, command(&fake.snowflake(), token, user, name, options)).await;
+            edit_of(&fake, &bot, token, from).await;
+        }
+
+        let (callback, from) = send(
+            &fake,
+            &bot,
+            command(
+                &fake.snowflake(),
+                "tok-wp",
+                ALICE,
+                "watchparty",
+                json!([{"name": "start", "type": 1, "options": [
+                    {"name": "voice_channel", "type": 7, "value": VOICE},
+                    {"name": "when", "type": 3, "value": "in 2h"},
+                    {"name": "minutes", "type": 4, "value": 30}
+                ]}]),
+            ),
+        )
+        .await;
+        assert_eq!(callback.body["type"], 5);
+        let lobby = edit_of(&fake, &bot, "tok-wp", from).await;
+        let text = description(&lobby);
+        assert!(text.contains("In (3)"), "the bot is not a member: {text}");
+        let ids = button_ids(&lobby);
+        let party = ids[0]
+            .strip_prefix("mq:wp:")
+            .and_then(|r| r.split(':').next())
+            .expect("party id")
+            .to_owned();
+        assert_eq!(
+            ids,
+            [
+                format!("mq:wp:{party}:join"),
+                format!("mq:wp:{party}:leave"),
+                format!("mq:wp:{party}:pick")
+            ]
+        );
+
+        // Dan joins late; Bob may not start the vote.
+        let (_, from, token) = click(&fake, &bot, DAN, &ids[0], &lobby).await;
+        let lobby = edit_of(&fake, &bot, &token, from).await;
+        assert!(description(&lobby).contains("In (4)"), "{}", description(&lobby));
+        let (_, from, token) = click(&fake, &bot, BOB, &ids[2], &lobby).await;
+        let refusal = followup(&fake, &bot, &token, from).await;
+        assert_eq!(refusal.body["flags"], 64);
+        assert!(refusal.body["content"].as_str().expect("text").contains("Only"));
+
+        // Alice picks: the vote opens on the same message.
+        let (_, from, token) = click(&fake, &bot, ALICE, &ids[2], &lobby).await;
+        let vote = edit_of(&fake, &bot, &token, from).await;
+        let shortlist = description(&vote);
+        assert!(!shortlist.contains("Alien (1979)") && !shortlist.contains("Heat (1995)"), "{shortlist}");
+        let votes: Vec<String> = button_ids(&vote)
+            .into_iter()
+            .filter(|id| id.contains(":vote:"))
+            .collect();
+        assert!((3..=5).contains(&votes.len()), "{votes:?}");
+        assert!(shortlist.contains("★"), "predicted enjoyment per member: {shortlist}");
+        let winner_title = shortlist
+            .split("**1. ")
+            .nth(1)
+            .and_then(|t| t.split("**").next())
+            .expect("first film")
+            .replace('\\', "");
+
+        // Alice votes #1; Bob double-clicks #2 (vote, then taken back), then votes #1.
+        for (user, n, expect) in [
+            (ALICE, 0, "voted for"),
+            (BOB, 1, "voted for"),
+            (BOB, 1, "took back"),
+            (BOB, 0, "voted for"),
+        ] {
+            let (_, from, token) = click(&fake, &bot, user, &votes[n], &vote).await;
+            let note = followup(&fake, &bot, &token, from).await;
+            assert!(note.body["content"].as_str().expect("text").contains(expect), "{:?}", note.body);
+        }
+
+        // The bot restarts in the middle of the vote: nothing is lost.
+        bot.kill().await;
+        let bot = connect(&fake, &url).await;
+        let (_, from, token) = click(&fake, &bot, CARA, &votes[0], &vote).await;
+        let state = edit_of(&fake, &bot, &token, from).await;
+        assert!(
+            state.body["embeds"][0]["fields"][0]["name"].as_str().expect("voted").contains("3/4"),
+            "{:?}",
+            state.body
+        );
+        // Dan's vote completes it: the vote closes, the winner is announced and scheduled.
+        let (_, from, token) = click(&fake, &bot, DAN, &votes[2], &vote).await;
+        let closed = edit_of(&fake, &bot, &token, from).await;
+        let title = closed.body["embeds"][0]["title"].as_str().expect("title");
+        assert_eq!(title, format!("🍿 Watch party: {winner_title} wins"));
+        assert!(button_ids(&closed).is_empty(), "no more buttons");
+        let announcement = fake
+            .wait_call(&bot, from, WAIT, |c| {
+                c.method == "POST" && c.path == format!("/api/v10/channels/{CHANNEL_ID}/messages")
+            })
+            .await;
+        assert!(announcement.body["embeds"][0]["title"].as_str().expect("title").contains(&winner_title));
+        assert_eq!(announcement.body["allowed_mentions"]["parse"], json!([]));
+        let event = fake
+            .wait_call(&bot, from, WAIT, |c| {
+                c.method == "POST" && c.path == format!("/api/v10/guilds/{GUILD_ID}/scheduled-events")
+            })
+            .await;
+        assert_eq!(event.body["name"], format!("Movie night: {winner_title}"));
+        let announced = announcement.response["id"].as_str().expect("id").to_owned();
+        fake.wait_call(&bot, from, WAIT, |c| {
+            c.method == "PUT" && c.path.contains(&format!("/messages/{announced}/reactions/"))
+        })
+        .await;
+
+        // A vote after the close is refused kindly.
+        let (_, from, token) = click(&fake, &bot, CARA, &votes[1], &vote).await;
+        let late = followup(&fake, &bot, &token, from).await;
+        assert!(late.body["content"].as_str().expect("text").contains("closed"), "{:?}", late.body);
+
+        // Everyone watched it together; Dan rates it with a reaction on the announcement.
+        for (who, name) in [(ALICE, "a"), (BOB, "b"), (CARA, "c"), (DAN, "d")] {
+            let user = user_id(&store, who, name).await;
+            let kinds: Vec<FeedbackKind> = store
+                .events_for_user(user)
+                .await
+                .expect("events")
+                .into_iter()
+                .map(|e| e.event.kind)
+                .collect();
+            assert!(kinds.contains(&FeedbackKind::Seen), "{who}: {kinds:?}");
+        }
+        fake.dispatch("MESSAGE_REACTION_ADD", reaction(DAN, &announced, "❤️", false))
+            .await;
+        bot.wait_log("outcome=\"recorded\"", WAIT).await;
+
+        // The server's history lists the night.
+        let (_, from) = send(
+            &fake,
+            &bot,
+            command(&fake.snowflake(), "tok-hist", CARA, "watchparty", json!([{"name": "history", "type": 1, "options": []}])),
+        )
+        .await;
+        let history = edit_of(&fake, &bot, "tok-hist", from).await;
+        assert!(description(&history).contains(&winner_title), "{}", description(&history));
+        bot.assert_no_unknown_events();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_comes_back() {
+    crate::helpers::with_sqlite_url(|url, store| async move {
+        use marquee::app::party::{PartyOptions, PartyReply};
+        use marquee::domain::ids::GuildId;
+        marquee::app::seed_starter_catalog(&store)
+            .await
+            .expect("catalog");
+        let session = marquee::app::commands::Session::open(store.clone(), Default::default())
+            .await
+            .expect("session");
+        let host = user_id(&store, ALICE, "alice").await;
+        let guest = user_id(&store, BOB, "bob").await;
+        let guild = GuildId(GUILD_ID.parse().expect("id"));
+        let channel: i64 = CHANNEL_ID.parse().expect("id");
+        let PartyReply::Lobby { party, .. } = session
+            .party_start(
+                (guild, channel),
+                host,
+                &[guest],
+                None,
+                PartyOptions::default(),
+            )
+            .await
+            .expect("start")
+        else {
+            panic!("a lobby")
+        };
+        let reply = session.party_pick(party, host).await.expect("pick");
+        assert!(matches!(reply, PartyReply::Vote { .. }), "{reply:?}");
+        let pool = sqlx::SqlitePool::connect(&url).await.expect("pool");
+        sqlx::query("UPDATE watch_parties SET deadline_at = 1 WHERE id = $1")
+            .bind(party.0)
+            .execute(&pool)
+            .await
+            .expect("deadline in the past");
+        pool.close().await;
+
+        let fake = FakeDiscord::start().await;
+        let bot = connect(&fake, &url).await;
+        let announcement = fake
+            .wait_call(&bot, 0, WAIT, |c| {
+                c.method == "POST" && c.path == format!("/api/v10/channels/{CHANNEL_ID}/messages")
+            })
+            .await;
+        let text = announcement.body["embeds"][0]["description"]
+            .as_str()
+            .expect("text");
+        assert!(text.contains("the deadline passed"), "{text}");
+        let closed = session.party(party).await.expect("party").expect("stored");
+        assert_eq!(closed.status, marquee::domain::ports::PartyStatus::Closed);
+        bot.assert_no_unknown_events();
+    })
+    .await;
+}
