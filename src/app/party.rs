@@ -11,10 +11,11 @@
 use crate::app::commands::Session;
 use crate::domain::catalog::Genre;
 use crate::domain::events::FeedbackEvent;
-use crate::domain::feedback::Signal;
 use crate::domain::group::{self, GroupParams, Member, Strategy};
 use crate::domain::ids::{GuildId, MovieId, PartyId, UserId};
-use crate::domain::ports::{NewParty, Party, PartyCandidate, PartyRepo as _, PartyStatus, Surface};
+use crate::domain::ports::{
+    FeedbackRepo as _, NewParty, Party, PartyCandidate, PartyRepo as _, PartyStatus, Surface,
+};
 use crate::domain::recommend::snapshot::RecRequest;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -698,17 +699,22 @@ impl Session {
         for (film, count) in shortlist.iter_mut().zip(&tally.counts) {
             film.votes = Some(*count);
         }
-        // Watched together: "seen" for every member (a later rating or reaction refines it).
-        let origin = |member: UserId| crate::app::feedback::Origin {
-            source: "watchparty".to_owned(),
-            guild: Some(party.guild),
-            message_id: None,
-            delivery_key: Some(format!("party:{}:{member}", party.id)),
-        };
+        // Watched together: seen by every member (a later rating or reaction refines it).
         for m in &members {
-            self.desk()
-                .mark(*m, winner, &Signal::Seen, &origin(*m))
-                .await?;
+            let event = crate::domain::events::NewFeedbackEvent {
+                user: *m,
+                movie: winner,
+                kind: crate::domain::events::FeedbackKind::WatchedTogether,
+                value: None,
+                weight: 0.0,
+                raw: None,
+                source: "watchparty".to_owned(),
+                guild: Some(party.guild),
+                message_id: None,
+                created_at_ms: now,
+                idempotency_key: Some(format!("party:{}:{m}", party.id)),
+            };
+            self.store().append_event(&event).await?;
             self.refresh(*m).await?;
         }
         self.update_fairness(&party, &members, tally.winner).await?;

@@ -271,7 +271,7 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
                 .into_iter()
                 .map(|e| e.event.kind)
                 .collect();
-            assert!(kinds.contains(&FeedbackKind::Seen), "{who}: {kinds:?}");
+            assert!(kinds.contains(&FeedbackKind::WatchedTogether), "{who}: {kinds:?}");
         }
         fake.dispatch("MESSAGE_REACTION_ADD", reaction(DAN, &announced, "❤️", false))
             .await;

@@ -167,7 +167,7 @@ async fn a_vote_closes_when_everyone_left_has_voted_and_stores_the_night(store: 
             .await
             .expect("events")
             .iter()
-            .any(|e| e.event.movie == w.movie && e.event.kind == FeedbackKind::Seen);
+            .any(|e| e.event.movie == w.movie && e.event.kind == FeedbackKind::WatchedTogether);
         assert!(seen, "watched together");
     }
     let debts = store.fairness(GUILD, &u[..2]).await.expect("fairness");
