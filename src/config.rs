@@ -27,6 +27,8 @@ pub struct Config {
     pub prompts_dir: Option<PathBuf>,
     /// `MODEL_REFRESH_MINUTES`: how often the bot retrains its models (default 60).
     pub model_refresh_minutes: u64,
+    /// Another experiments file than the shipped `experiments.toml` (`MARQUEE_EXPERIMENTS`).
+    pub experiments_file: Option<PathBuf>,
 }
 
 /// A setting with a value Marquee cannot use.
@@ -131,6 +133,7 @@ impl Config {
             database_url,
             discord_api_base,
             prompts_dir: get("MARQUEE_PROMPTS_DIR").map(PathBuf::from),
+            experiments_file: get("MARQUEE_EXPERIMENTS").map(PathBuf::from),
             model_refresh_minutes,
         })
     }

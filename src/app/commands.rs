@@ -21,8 +21,8 @@ use crate::domain::feedback::{
 };
 use crate::domain::ids::{GuildId, MovieId, UserId};
 use crate::domain::ports::{
-    CatalogRepo as _, Clock as _, FeedbackRepo as _, ImpressionRepo as _, NewImpression, Surface,
-    UserKind, UserRepo as _,
+    CatalogRepo as _, Clock as _, ExperimentRepo as _, FeedbackRepo as _, ImpressionRepo as _,
+    NewImpression, Surface, UserKind, UserRepo as _,
 };
 use crate::domain::recommend::hybrid::Pick;
 use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest};
@@ -326,6 +326,8 @@ pub struct Session {
     clock: SystemClock,
     /// Users whose stored events are folded into `model` already.
     folded: Mutex<HashSet<UserId>>,
+    /// The running experiments, with their start times (see [`crate::app::experiments`]).
+    pub(crate) lab: RwLock<Vec<crate::app::experiments::Running>>,
     next_message: AtomicI64,
 }
 
@@ -377,6 +379,7 @@ impl Session {
             vader: Vader::new(),
             clock,
             folded: Mutex::new(HashSet::new()),
+            lab: RwLock::new(Vec::new()),
             next_message: AtomicI64::new(first_message),
         })
     }
@@ -759,32 +762,10 @@ impl Session {
             max_year,
             instead_of,
         } = *filters;
-        let count = count.unwrap_or(DEFAULT_COUNT);
-        if !(1..=MAX_COUNT).contains(&count) {
-            return Ok(Reply::Invalid(format!(
-                "Ask for 1 to {MAX_COUNT} films (you asked for {count})."
-            )));
-        }
-        let genre = match genre.map(str::trim).filter(|g| !g.is_empty()) {
-            None => None,
-            Some(name) => {
-                let Ok(g) = name.parse::<Genre>() else {
-                    let all: Vec<&str> = Genre::ALL.iter().map(|g| g.name()).collect();
-                    return Ok(Reply::Invalid(format!(
-                        "\"{name}\" is not a genre I know. Try one of: {}.",
-                        all.join(", ")
-                    )));
-                };
-                Some(g)
-            }
+        let (count, genre) = match check_filters(count, genre, min_year, max_year) {
+            Ok(ok) => ok,
+            Err(reply) => return Ok(reply),
         };
-        if let (Some(from), Some(to)) = (min_year, max_year) {
-            if from > to {
-                return Ok(Reply::Invalid(format!(
-                    "The year range {from}–{to} is empty: min_year must not be after max_year."
-                )));
-            }
-        }
         let user = caller.user;
         let events = self.events_of(user).await?;
         let exclude = match instead_of {
@@ -797,7 +778,8 @@ impl Session {
                 .collect(),
             None => Vec::new(),
         };
-        let request = RecRequest {
+        let arm = self.arm_for(user).await?;
+        let mut request = RecRequest {
             count,
             genre,
             min_year,
@@ -805,14 +787,28 @@ impl Session {
             exclude,
             ..RecRequest::default()
         };
-        let picks = models::personal_picks(
-            &read(&self.model),
-            read(&self.groups).as_ref(),
-            user,
-            &events,
-            &request,
-            |id| self.movie(id),
-        );
+        if let Some(lambda) = arm.as_ref().and_then(|a| a.config.diversity_lambda) {
+            request.diversity_lambda = lambda;
+        }
+        let popularity_only = arm
+            .as_ref()
+            .is_some_and(|a| a.config.model.as_deref() == Some("popularity"));
+        if popularity_only {
+            // The popularity baseline: the model's cold-start ranking, minus the user's history.
+            request.exclude.extend(events.iter().map(|e| e.event.movie));
+        }
+        let picks = if popularity_only {
+            read(&self.model).recommend(crate::app::experiments::NOBODY, &request)
+        } else {
+            models::personal_picks(
+                &read(&self.model),
+                read(&self.groups).as_ref(),
+                user,
+                &events,
+                &request,
+                |id| self.movie(id),
+            )
+        };
         let items = self.lines(&picks);
         let intro = if items.is_empty() {
             "Nothing left to suggest with these filters; try a wider year range or another genre."
@@ -824,6 +820,14 @@ impl Session {
         let message_id = self.next_message_id();
         self.record_shown(caller, message_id, Surface::Recommend, &items)
             .await?;
+        if let Some(arm) = &arm {
+            self.store
+                .tag_impressions(message_id, &arm.key, &arm.variant)
+                .await?;
+        }
+        if let Some(old) = instead_of {
+            self.store.mark_refreshed(old).await?;
+        }
         Ok(Reply::Picks {
             intro,
             items,
@@ -1111,6 +1115,42 @@ impl Session {
             "You are not in a taste group yet: groups are found when the model is retrained (`marquee train`, or hourly on the bot), among people with a few ratings each. Keep rating!".to_owned()
         }))
     }
+}
+
+/// The count and genre of a `/recommend`, or the reply explaining what is wrong with them.
+fn check_filters(
+    count: Option<usize>,
+    genre: Option<&str>,
+    min_year: Option<i32>,
+    max_year: Option<i32>,
+) -> Result<(usize, Option<Genre>), Reply> {
+    let count = count.unwrap_or(DEFAULT_COUNT);
+    if !(1..=MAX_COUNT).contains(&count) {
+        return Err(Reply::Invalid(format!(
+            "Ask for 1 to {MAX_COUNT} films (you asked for {count})."
+        )));
+    }
+    let genre = match genre.map(str::trim).filter(|g| !g.is_empty()) {
+        None => None,
+        Some(name) => {
+            let Ok(g) = name.parse::<Genre>() else {
+                let all: Vec<&str> = Genre::ALL.iter().map(|g| g.name()).collect();
+                return Err(Reply::Invalid(format!(
+                    "\"{name}\" is not a genre I know. Try one of: {}.",
+                    all.join(", ")
+                )));
+            };
+            Some(g)
+        }
+    };
+    if let (Some(from), Some(to)) = (min_year, max_year) {
+        if from > to {
+            return Err(Reply::Invalid(format!(
+                "The year range {from}–{to} is empty: min_year must not be after max_year."
+            )));
+        }
+    }
+    Ok((count, genre))
 }
 
 /// The arguments of a `/recommend`.

@@ -32,7 +32,7 @@ const LEGEND: u32 = 330;
 /// Font scale (a glyph is 5·S × 7·S pixels, 6·S apart).
 const SCALE: u32 = 2;
 
-fn colour(i: usize) -> RGBColor {
+pub(crate) fn colour(i: usize) -> RGBColor {
     let (r, g, b) = PALETTE[i % PALETTE.len()];
     RGBColor(r, g, b)
 }
@@ -204,15 +204,15 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn text_width(s: &str) -> u32 {
+pub(crate) fn text_width(s: &str) -> u32 {
     (s.chars().count() as u32 * 6).saturating_sub(1) * SCALE
 }
 
 /// An RGB buffer to blit glyphs into.
-struct Canvas<'a> {
-    buf: &'a mut [u8],
-    width: u32,
-    height: u32,
+pub(crate) struct Canvas<'a> {
+    pub(crate) buf: &'a mut [u8],
+    pub(crate) width: u32,
+    pub(crate) height: u32,
 }
 
 impl Canvas<'_> {
@@ -223,7 +223,14 @@ impl Canvas<'_> {
         }
     }
 
-    fn text(&mut self, x: i32, y: i32, s: &str, c: (u8, u8, u8), bg: Option<(u8, u8, u8)>) {
+    pub(crate) fn text(
+        &mut self,
+        x: i32,
+        y: i32,
+        s: &str,
+        c: (u8, u8, u8),
+        bg: Option<(u8, u8, u8)>,
+    ) {
         if let Some(b) = bg {
             let w = text_width(s) as i32;
             for yy in y - 3..y + 7 * SCALE as i32 + 3 {
@@ -235,7 +242,7 @@ impl Canvas<'_> {
         self.text_scaled(x, y, s, c, SCALE);
     }
 
-    fn text_scaled(&mut self, x: i32, y: i32, s: &str, c: (u8, u8, u8), scale: u32) {
+    pub(crate) fn text_scaled(&mut self, x: i32, y: i32, s: &str, c: (u8, u8, u8), scale: u32) {
         let sc = scale as i32;
         for (n, ch) in s.chars().enumerate() {
             let rows = glyph(ch);
@@ -313,7 +320,7 @@ fn glyph(c: char) -> [u8; 7] {
 
 /// Encodes an RGB8 buffer as PNG: filter 0, one fixed-Huffman deflate block whose matches repeat
 /// the previous pixel (distance 3) or the row above (distance one row).
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32) -> Vec<u8> {
     let row = width as usize * 3;
     let mut raw = Vec::with_capacity((row + 1) * height as usize);
     for r in rgb.chunks_exact(row) {

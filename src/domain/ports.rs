@@ -503,6 +503,114 @@ pub trait PartyRepo: Send + Sync {
     ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
+/// An experiment as stored: its definition (JSON of [`crate::domain::experiment::Experiment`])
+/// and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredExperiment {
+    pub key: String,
+    /// `draft`, `running` or `stopped`.
+    pub status: String,
+    pub definition: String,
+    /// The definition file's version it came from.
+    pub version: i64,
+    pub started_at_ms: Option<i64>,
+    pub stopped_at_ms: Option<i64>,
+}
+
+/// What happened to the suggestions one variant showed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VariantOutcomes {
+    pub variant: String,
+    /// Distinct users (or servers) shown at least one suggestion.
+    pub units: u64,
+    /// Suggestions shown (one per film and list).
+    pub exposures: u64,
+    /// Shown suggestions that got a standing like (a reaction or button worth 3.5★ or more).
+    pub likes: u64,
+    /// Shown suggestions turned down ("not interested").
+    pub not_interested: u64,
+    /// Shown suggestions whose list was replaced with "Refresh".
+    pub refreshes: u64,
+    /// Shown suggestions the user later rated explicitly.
+    pub ratings: u64,
+}
+
+/// Experiments, sticky assignments and the outcomes of what each variant showed.
+pub trait ExperimentRepo: Send + Sync {
+    /// Stores an experiment's definition: a new key starts as a draft; a known one keeps its
+    /// status and gets the new definition.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn sync_experiment(
+        &self,
+        key: &str,
+        layer: &str,
+        unit: &str,
+        definition: &str,
+        version: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Every stored experiment, by key.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn experiments(&self) -> impl Future<Output = StoreResult<Vec<StoredExperiment>>> + Send;
+
+    /// Sets an experiment's status (stamping the start or stop time); returns the status it had,
+    /// `None` for an unknown key.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn set_experiment_status(
+        &self,
+        key: &str,
+        status: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+
+    /// Assigns `unit` to `variant` unless it has a variant already; returns the stored one
+    /// (assignments are sticky).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn assign_variant(
+        &self,
+        key: &str,
+        unit: &str,
+        variant: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<String>> + Send;
+
+    /// Attributes the films shown in message `message_id` to an experiment's variant.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn tag_impressions(
+        &self,
+        message_id: i64,
+        key: &str,
+        variant: &str,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Marks the list shown in `message_id` as replaced by "Refresh".
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn mark_refreshed(&self, message_id: i64) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Outcomes per variant of an experiment, by variant name; with `until_ms`, only what was
+    /// shown before then (for a chart over time).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn variant_outcomes(
+        &self,
+        key: &str,
+        until_ms: Option<i64>,
+    ) -> impl Future<Output = StoreResult<Vec<VariantOutcomes>>> + Send;
+}
+
 pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo {}
 impl<T: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo> Storage for T {}
 

@@ -14,6 +14,7 @@
 //!   test server) reaches every call.
 
 pub mod custom_id;
+pub mod lab;
 pub mod party;
 pub mod render;
 pub mod spec;
@@ -381,6 +382,9 @@ impl Handler {
         tracing::info!(command = %cmd.data.name, interaction = %cmd.id, "slash command");
         if cmd.data.name == "watchparty" && cmd.guild_id.is_some() {
             return self.watchparty(ctx, cmd, acked).await;
+        }
+        if cmd.data.name == "experiment" && cmd.guild_id.is_some() {
+            return self.experiment(ctx, cmd, acked).await;
         }
         if invocation == Invocation::Run(Request::Help) {
             let out = render::reply(&Reply::Help(crate::app::commands::COMMANDS.to_vec()));
@@ -838,6 +842,7 @@ impl EventHandler for Handler {
         let _ = self.me.set(ready.user.id);
         let mut commands = spec::commands();
         commands.push(party::command());
+        commands.push(lab::command());
         let registered = match self.dev_guild {
             Some(g) => GuildId::new(g)
                 .set_commands(&ctx.http, commands)
@@ -854,6 +859,9 @@ impl EventHandler for Handler {
                 loop {
                     ticks.tick().await;
                     party::close_due(&http, &session).await;
+                    if let Err(e) = session.reload_experiments().await {
+                        tracing::warn!(error = %format!("{e:#}"), "could not reload experiments");
+                    }
                 }
             });
         }

@@ -9,6 +9,7 @@
 
 mod bulk;
 mod catalog;
+mod experiments;
 mod feedback;
 mod impressions;
 mod models;

@@ -1,0 +1,199 @@
+//! The experiment port on both backends: definitions and status, sticky assignments, and the
+//! outcomes of what each variant showed, attributed from the feedback on those very suggestions.
+
+use super::{Store, retry, with_pool};
+use crate::domain::ports::{ExperimentRepo, StoreResult, StoredExperiment, VariantOutcomes};
+
+/// A like: a standing reaction or button worth 3.5★ or more on the shown film, by the person it
+/// was shown to (a reaction taken back later does not count).
+const LIKED: &str = "EXISTS (SELECT 1 FROM feedback_events f WHERE f.user_id = i.user_id \
+     AND f.movie_id = i.movie_id AND f.message_id = i.message_id \
+     AND f.kind IN ('reaction', 'button') AND f.value >= 3.5 \
+     AND NOT EXISTS (SELECT 1 FROM feedback_events r WHERE r.user_id = f.user_id \
+         AND r.movie_id = f.movie_id AND r.message_id = f.message_id \
+         AND r.kind = 'reaction_removed' AND r.raw = f.raw AND r.id > f.id))";
+
+const TURNED_DOWN: &str = "EXISTS (SELECT 1 FROM feedback_events f WHERE f.user_id = i.user_id \
+     AND f.movie_id = i.movie_id AND f.message_id = i.message_id AND f.kind = 'not_interested')";
+
+const RATED_LATER: &str = "EXISTS (SELECT 1 FROM feedback_events f WHERE f.user_id = i.user_id \
+     AND f.movie_id = i.movie_id AND f.kind = 'rating' AND f.created_at >= i.created_at)";
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl ExperimentRepo for Store {
+    async fn sync_experiment(
+        &self,
+        key: &str,
+        layer: &str,
+        unit: &str,
+        definition: &str,
+        version: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, pool => retry("store an experiment", || async move {
+            sqlx::query(
+                "INSERT INTO experiments (key, layer, unit, status, definition, version) \
+                 VALUES ($1, $2, $3, 'draft', $4, $5) \
+                 ON CONFLICT (key) DO UPDATE SET layer = excluded.layer, unit = excluded.unit, \
+                 definition = excluded.definition, version = excluded.version",
+            )
+            .bind(key)
+            .bind(layer)
+            .bind(unit)
+            .bind(definition)
+            .bind(version)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        }).await)
+    }
+
+    async fn experiments(&self) -> StoreResult<Vec<StoredExperiment>> {
+        let rows = with_pool!(self, pool => retry("list experiments", || async move {
+            sqlx::query_as::<_, (String, String, String, i64, Option<i64>, Option<i64>)>(
+                "SELECT key, status, definition, version, started_at, stopped_at \
+                 FROM experiments ORDER BY key",
+            )
+            .fetch_all(pool)
+            .await
+        }).await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(key, status, definition, version, started_at_ms, stopped_at_ms)| {
+                    StoredExperiment {
+                        key,
+                        status,
+                        definition,
+                        version,
+                        started_at_ms,
+                        stopped_at_ms,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    async fn set_experiment_status(
+        &self,
+        key: &str,
+        status: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<String>> {
+        with_pool!(self, pool => retry("change an experiment's status", || async move {
+            let mut tx = pool.begin().await?;
+            let before: Option<String> =
+                sqlx::query_scalar("SELECT status FROM experiments WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if before.is_some() {
+                let sql = match status {
+                    "running" => "UPDATE experiments SET status = $2, started_at = COALESCE(started_at, $3), stopped_at = NULL WHERE key = $1",
+                    "stopped" => "UPDATE experiments SET status = $2, stopped_at = $3 WHERE key = $1",
+                    _ => "UPDATE experiments SET status = $2 WHERE key = $1 AND $3 = $3",
+                };
+                sqlx::query(sql)
+                    .bind(key)
+                    .bind(status)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(before)
+        }).await)
+    }
+
+    async fn assign_variant(
+        &self,
+        key: &str,
+        unit: &str,
+        variant: &str,
+        now_ms: i64,
+    ) -> StoreResult<String> {
+        with_pool!(self, pool => retry("assign a variant", || async move {
+            sqlx::query(
+                "INSERT INTO experiment_assignments (experiment_key, unit_id, variant, assigned_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (experiment_key, unit_id) DO NOTHING",
+            )
+            .bind(key)
+            .bind(unit)
+            .bind(variant)
+            .bind(now_ms)
+            .execute(pool)
+            .await?;
+            sqlx::query_scalar::<_, String>(
+                "SELECT variant FROM experiment_assignments WHERE experiment_key = $1 AND unit_id = $2",
+            )
+            .bind(key)
+            .bind(unit)
+            .fetch_one(pool)
+            .await
+        }).await)
+    }
+
+    async fn tag_impressions(&self, message_id: i64, key: &str, variant: &str) -> StoreResult<u64> {
+        with_pool!(self, pool => retry("attribute a list to a variant", || async move {
+            sqlx::query(
+                "UPDATE impressions SET experiment_key = $2, variant = $3 WHERE message_id = $1",
+            )
+            .bind(message_id)
+            .bind(key)
+            .bind(variant)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        }).await)
+    }
+
+    async fn mark_refreshed(&self, message_id: i64) -> StoreResult<u64> {
+        with_pool!(self, pool => retry("mark a list refreshed", || async move {
+            sqlx::query("UPDATE impressions SET refreshed = 1 WHERE message_id = $1")
+                .bind(message_id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        }).await)
+    }
+
+    async fn variant_outcomes(
+        &self,
+        key: &str,
+        until_ms: Option<i64>,
+    ) -> StoreResult<Vec<VariantOutcomes>> {
+        let sql = format!(
+            "SELECT i.variant, COUNT(DISTINCT i.user_id), COUNT(*), \
+             COALESCE(SUM(CASE WHEN {LIKED} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {TURNED_DOWN} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CAST(i.refreshed AS BIGINT)), 0), \
+             COALESCE(SUM(CASE WHEN {RATED_LATER} THEN 1 ELSE 0 END), 0) \
+             FROM impressions i WHERE i.experiment_key = $1 AND i.variant IS NOT NULL \
+             AND i.created_at <= $2 GROUP BY i.variant ORDER BY i.variant"
+        );
+        let until = until_ms.unwrap_or(i64::MAX);
+        let rows = with_pool!(self, pool => retry("count experiment outcomes", || async {
+            sqlx::query_as::<_, (String, i64, i64, i64, i64, i64, i64)>(&sql)
+                .bind(key)
+                .bind(until)
+                .fetch_all(pool)
+                .await
+        }).await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(variant, units, exposures, likes, nopes, refreshes, ratings)| VariantOutcomes {
+                    variant,
+                    units: count(units),
+                    exposures: count(exposures),
+                    likes: count(likes),
+                    not_interested: count(nopes),
+                    refreshes: count(refreshes),
+                    ratings: count(ratings),
+                },
+            )
+            .collect())
+    }
+}
