@@ -3,6 +3,7 @@
 mod cli;
 mod console;
 mod discord_e2e;
+mod discord_lab;
 mod discord_party;
 mod discord_payloads;
 mod fake_discord;
