@@ -240,6 +240,44 @@ pub enum EvalCommand {
         #[arg(long)]
         predictions: Option<PathBuf>,
     },
+    /// Group picks ("watch party") on synthetic groups of 2, 4 and 8 test users (random, similar
+    /// and divergent taste, by Pearson correlation over co-rated train films): for each strategy,
+    /// the mean member NDCG@k and the worst-off member's NDCG@k of the group's top-k against each
+    /// member's held-out films. Files as for `eval topn`.
+    Group {
+        /// Training file.
+        #[arg(long)]
+        train: PathBuf,
+        /// Test file (not needed with --validate).
+        #[arg(long, required_unless_present = "validate")]
+        test: Option<PathBuf>,
+        /// List length.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        k: u16,
+        /// Groups per kind and size.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        groups: u32,
+        /// Seed of the group draws.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Enjoyment (0–1) below which a member dislikes a film (default: the domain's).
+        #[arg(long)]
+        misery_threshold: Option<f64>,
+        /// Enjoyment (0–1) at which a member approves a film (default: the domain's).
+        #[arg(long)]
+        approval_threshold: Option<f64>,
+        /// Count only held-out films rated at least this as relevant (default: every held-out
+        /// film, as in the top-N protocol).
+        #[arg(long)]
+        min_rating: Option<f32>,
+        /// Score on per_user_split(train, 43) instead of --test (for tuning; the test file is
+        /// not read).
+        #[arg(long)]
+        validate: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// VADER against the human-rated sentences: agreement, correlation per file, throughput.
     Sentiment {
         /// Folder of *_GroundTruth.txt files (e.g. ../shared/data/vader-ground-truth).
@@ -276,5 +314,18 @@ pub enum BenchCommand {
         /// Where to write the generated files and the SQLite database (a temporary folder if unset).
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// A/B analysis checks on seeded simulated experiments: A/A false winners (also when
+    /// peeking), power for a planted 0.25 vs 0.30 difference, a planted sample-ratio mismatch.
+    Experiments {
+        /// Simulated experiments per scenario.
+        #[arg(long, default_value_t = 1000)]
+        runs: u32,
+        /// Seed of the simulations.
+        #[arg(long, default_value_t = 0x5EED_0009)]
+        seed: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -2,13 +2,18 @@
 //! line asks for. The only module that names concrete adapters.
 
 pub mod bench_als;
+pub mod bench_experiments;
 pub mod bench_import;
 pub mod bench_search;
 pub mod bench_taste;
 pub mod commands;
 pub mod eval_cmd;
+pub mod eval_group;
+pub mod experiment_chart;
+pub mod experiments;
 pub mod feedback;
 pub mod models;
+pub mod party;
 pub mod sentiment_cmd;
 pub mod taste_map;
 
@@ -39,8 +44,9 @@ To run Marquee as a Discord bot:
   2. In \"Bot\", press \"Reset Token\" and copy the token. Marquee needs no privileged intent:
      leave Presence, Server Members and Message Content switched off.
   3. In \"OAuth2 → URL Generator\", tick the scopes bot and applications.commands, and the
-     permissions Send Messages, Embed Links, Attach Files, Add Reactions, Read Message History,
-     Use External Emojis and Create Events; open the generated link to invite the bot.
+     permissions View Channels, Send Messages, Embed Links, Attach Files, Add Reactions, Read
+     Message History, Use External Emojis and Create Events; open the generated link to invite
+     the bot.
   4. Put the token in a .env file next to Marquee (see .env.example):
          DISCORD_TOKEN=your-token
      optionally DISCORD_DEV_GUILD_ID=your-server-id for instant command updates while testing.
@@ -189,6 +195,37 @@ fn evaluate(command: EvalCommand) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        EvalCommand::Group {
+            train,
+            test,
+            k,
+            groups,
+            seed,
+            misery_threshold,
+            approval_threshold,
+            min_rating,
+            validate,
+            json,
+        } => {
+            let defaults = eval_group::GroupEvalOptions::default();
+            let opts = eval_group::GroupEvalOptions {
+                k: usize::from(k),
+                groups: groups as usize,
+                seed,
+                misery_threshold: misery_threshold.unwrap_or(defaults.misery_threshold),
+                approval_threshold: approval_threshold.unwrap_or(defaults.approval_threshold),
+                min_rating,
+            };
+            eval_group::run_eval_group(
+                &train,
+                test.as_deref(),
+                validate,
+                &opts,
+                json,
+                std::io::stdout().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -212,6 +249,10 @@ async fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
         }
         BenchCommand::Taste { dir } => {
             bench_taste::run(std::io::stdout().lock(), &dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        BenchCommand::Experiments { runs, seed, json } => {
+            bench_experiments::run(std::io::stdout().lock(), runs, seed, json)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -267,6 +308,9 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
         let session = std::sync::Arc::new(
             commands::Session::open(store.clone(), config.reactions.clone()).await?,
         );
+        session
+            .sync_experiments(&experiments::load_file(config.experiments_file.as_deref())?)
+            .await?;
         let minutes = config.model_refresh_minutes;
         let trainer = {
             let session = session.clone();
@@ -337,6 +381,9 @@ async fn console(config: &Config, user: &str) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let result = async {
         let session = commands::Session::open(store.clone(), config.reactions.clone()).await?;
+        session
+            .sync_experiments(&experiments::load_file(config.experiments_file.as_deref())?)
+            .await?;
         let me = commands::Caller::console(session.console_user(user).await?);
         let input = std::io::BufReader::new(std::io::stdin());
         let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());

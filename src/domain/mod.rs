@@ -4,7 +4,9 @@
 pub mod catalog;
 pub mod error;
 pub mod events;
+pub mod experiment;
 pub mod feedback;
+pub mod group;
 pub mod group_signal;
 pub mod ids;
 pub mod ports;

@@ -129,7 +129,7 @@ async fn user_id(store: &Store, snowflake: &str, name: &str) -> marquee::domain:
 async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
     crate::helpers::with_sqlite_url(|url, store| async move {
         let fake = FakeDiscord::start().await;
-        let mut bot = connect(&fake, &url).await;
+        let bot = connect(&fake, &url).await;
         // Alice, Bob, Cara and a music bot sit in the voice channel.
         for (user, is_bot) in [(ALICE, false), (BOB, false), (CARA, false), (MUSIC_BOT, true)] {
             fake.dispatch(
@@ -299,9 +299,12 @@ async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_c
         marquee::app::seed_starter_catalog(&store)
             .await
             .expect("catalog");
-        let session = marquee::app::commands::Session::open(store.clone(), Default::default())
-            .await
-            .expect("session");
+        let session = marquee::app::commands::Session::open(
+            store.clone(),
+            marquee::domain::feedback::ReactionMap::default(),
+        )
+        .await
+        .expect("session");
         let host = user_id(&store, ALICE, "alice").await;
         let guest = user_id(&store, BOB, "bob").await;
         let guild = GuildId(GUILD_ID.parse().expect("id"));

@@ -17,9 +17,12 @@ async fn setup(store: &Store, names: &[&str]) -> (Session, Vec<UserId>) {
     marquee::app::seed_starter_catalog(store)
         .await
         .expect("catalog");
-    let session = Session::open(store.clone(), Default::default())
-        .await
-        .expect("session");
+    let session = Session::open(
+        store.clone(),
+        marquee::domain::feedback::ReactionMap::default(),
+    )
+    .await
+    .expect("session");
     let mut users = Vec::new();
     for n in names {
         users.push(

@@ -665,6 +665,41 @@ impl ModelSnapshot {
             .collect()
     }
 
+    /// Each film's predicted enjoyment for `user` in [0, 1]: the percentile of the film's blended
+    /// score among the user's scores for all catalog films (1 = their top film, 0 = their
+    /// bottom film; tied scores share the middle of their ranks). Comparable across users, which
+    /// is what group picks need. A user with no history still gets values (the popularity and
+    /// content cold start). Films not in the model get 0.5, and so does every film of a
+    /// one-film catalog. Always finite. Films in the user's own history are scored too (the
+    /// caller filters). Cost: one scoring pass and one sort of the catalog, then a binary
+    /// search per requested film, so ask for all the films you need in one call.
+    pub fn enjoyment(&self, user: UserId, movies: &[MovieId]) -> Vec<f64> {
+        let n = self.movies.len();
+        if n < 2 {
+            return vec![0.5; movies.len()];
+        }
+        let total: Vec<f32> = self
+            .score(self.history(user), self.user_vector(user))
+            .total
+            .into_iter()
+            .map(|t| finite_or(t, 0.0))
+            .collect();
+        let mut sorted = total.clone();
+        sorted.sort_unstable_by(f32::total_cmp);
+        let span = (n - 1) as f64;
+        movies
+            .iter()
+            .map(|m| {
+                self.movies.get(*m).map_or(0.5, |i| {
+                    let s = total[i as usize];
+                    let below = sorted.partition_point(|&x| x < s);
+                    let ties = sorted.partition_point(|&x| x <= s) - below;
+                    ((below as f64 + (ties.max(1) - 1) as f64 / 2.0) / span).clamp(0.0, 1.0)
+                })
+            })
+            .collect()
+    }
+
     /// Greedy MMR over `pool` (relevance rescaled to [0, 1]) with a running max-similarity per
     /// candidate: O(pool × count) similarities.
     fn mmr(&self, pool: &[(u32, f32)], count: usize, lambda: f32) -> Vec<(u32, f32)> {
@@ -1359,6 +1394,60 @@ mod tests {
             "{:?}",
             picks[0]
         );
+    }
+
+    #[test]
+    fn enjoyment_is_a_percentile_that_agrees_with_the_ranking() {
+        let (movies, events) = world();
+        let s = train(&movies, &events, &params()).expect("trains");
+        let all: Vec<MovieId> = movies.iter().map(|m| m.id).collect();
+        let first = RecRequest {
+            count: 1,
+            diversity_lambda: 1.0,
+            ..RecRequest::default()
+        };
+        for u in [900, 12_345] {
+            let e = s.enjoyment(UserId(u), &all);
+            assert_eq!(e.len(), all.len());
+            assert!(e.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x)));
+            // Over the whole catalog the percentiles average one half.
+            let mean = e.iter().sum::<f64>() / e.len() as f64;
+            assert!((mean - 0.5).abs() < 1e-9, "{mean}");
+            // The top pick is the best-enjoyed film outside the history.
+            let top = s.recommend(UserId(u), &first)[0].movie;
+            let at = |m: MovieId| e[all.iter().position(|x| *x == m).expect("in catalog")];
+            let best_unseen = all
+                .iter()
+                .filter(|m| {
+                    s.history(UserId(u))
+                        .iter()
+                        .all(|h| s.movies.id(h.item) != **m)
+                })
+                .map(|m| at(*m))
+                .fold(0.0, f64::max);
+            assert!((at(top) - best_unseen).abs() < 1e-12, "{u}: {e:?}");
+        }
+        // The space fan enjoys the other space films more than the westerns.
+        let e = s.enjoyment(UserId(900), &all);
+        let mean_of = |ids: std::ops::Range<i64>| {
+            let v: Vec<f64> = ids
+                .map(|m| e[all.iter().position(|x| x.0 == m).expect("in catalog")])
+                .collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        assert!(mean_of(3..6) > mean_of(10..16) + 0.2, "{e:?}");
+        assert!(e.iter().any(|x| (*x - 1.0).abs() < 1e-12));
+        // Unknown films, empty requests and tiny catalogs.
+        let unknown = s.enjoyment(UserId(900), &[MovieId(9_999), MovieId(0)]);
+        assert!(
+            (unknown[0] - 0.5).abs() < 1e-12 && unknown[1] > 0.5,
+            "{unknown:?}"
+        );
+        assert!(s.enjoyment(UserId(900), &[]).is_empty());
+        let one = train(&movies[..1], &[], &TrainParams::default()).expect("trains");
+        assert_eq!(one.enjoyment(UserId(1), &[movies[0].id]), vec![0.5]);
+        let empty = train(&[], &[], &TrainParams::default()).expect("trains");
+        assert_eq!(empty.enjoyment(UserId(1), &[MovieId(1)]), vec![0.5]);
     }
 
     #[test]
