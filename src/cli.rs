@@ -99,6 +99,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TasteCommand,
     },
+    /// Recommendation experiments (A/B tests) defined in experiments.toml.
+    Experiment {
+        #[command(subcommand)]
+        command: ExperimentCommand,
+    },
     /// Score text lines from standard input with VADER: neg, neu, pos, compound and the rating.
     Sentiment,
     /// Measure Marquee against public data sets.
@@ -141,6 +146,28 @@ pub enum CatalogCommand {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
         limit: u16,
         /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `marquee experiment …`
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Every experiment with its status and split.
+    List,
+    /// Start an experiment: people are bucketed into its variants from now on.
+    Start { key: String },
+    /// Stop an experiment: everyone gets the default recommender again.
+    Stop { key: String },
+    /// Per-variant figures and the verdict in plain words, for one experiment or all that ran.
+    Report {
+        /// Only this experiment.
+        key: Option<String>,
+        /// Also write each experiment's chart as KEY.png in this folder.
+        #[arg(long)]
+        charts: Option<PathBuf>,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },

@@ -29,7 +29,7 @@ pub fn render_rate_chart(
         .iter()
         .flat_map(|(_, p)| p.iter().map(|q| q.0))
         .fold(0.0f64, f64::max)
-        .max(1.0);
+        .max(1e-6);
     let max_y = series
         .iter()
         .flat_map(|(_, p)| p.iter().map(|q| q.3))
@@ -106,14 +106,15 @@ pub fn render_rate_chart(
             1,
         );
     }
-    canvas.text_scaled(x0, y1 + 10, "DAY 0", (110, 110, 110), 1);
-    canvas.text_scaled(
-        x1 - 40,
-        y1 + 10,
-        &format!("DAY {max_x:.1}"),
-        (110, 110, 110),
-        1,
-    );
+    canvas.text_scaled(x0, y1 + 10, "START", (110, 110, 110), 1);
+    let span = if max_x >= 2.0 {
+        format!("DAY {max_x:.1}")
+    } else if max_x * 24.0 >= 2.0 {
+        format!("HOUR {:.1}", max_x * 24.0)
+    } else {
+        format!("MINUTE {:.0}", (max_x * 1440.0).ceil())
+    };
+    canvas.text_scaled(x1 - 60, y1 + 10, &span, (110, 110, 110), 1);
     canvas.text_scaled(
         x0 + (x1 - x0) / 2 - 60,
         y1 + 22,

@@ -107,6 +107,7 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Taste {
             command: TasteCommand::Groups { json },
         } => taste_groups(&config, json).await,
+        Command::Experiment { command } => experiment_cmd(&config, command).await,
         Command::Taste {
             command:
                 TasteCommand::Map {
@@ -465,6 +466,89 @@ async fn train(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn experiment_cmd(
+    config: &Config,
+    command: crate::cli::ExperimentCommand,
+) -> anyhow::Result<ExitCode> {
+    use crate::cli::ExperimentCommand as E;
+    use experiments::LabReply;
+    let file = experiments::load_file(config.experiments_file.as_deref())?;
+    let store = open_store(config).await?;
+    let result = async {
+        let session = commands::Session::open(store.clone(), config.reactions.clone()).await?;
+        session.sync_experiments(&file).await?;
+        let replies = match command {
+            E::List => vec![session.lab_list().await?],
+            E::Start { key } => vec![session.lab_switch(&key, true).await?],
+            E::Stop { key } => vec![session.lab_switch(&key, false).await?],
+            E::Report { key, charts, json } => {
+                let keys: Vec<String> = match key {
+                    Some(k) => vec![k],
+                    None => file.experiments.iter().map(|e| e.key.clone()).collect(),
+                };
+                let mut out = Vec::new();
+                let mut reports = Vec::new();
+                for k in keys {
+                    let reply = session.lab_status(&k).await?;
+                    if let (Some(dir), LabReply::Status { chart, .. }) = (&charts, &reply) {
+                        std::fs::create_dir_all(dir)?;
+                        std::fs::write(dir.join(format!("{k}.png")), chart)?;
+                    }
+                    if let LabReply::Status { report, days, .. } = &reply {
+                        reports.push(serde_json::json!({"key": k, "days": days, "report": report}));
+                    }
+                    out.push(reply);
+                }
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&reports)?);
+                    return Ok(ExitCode::SUCCESS);
+                }
+                out
+            }
+        };
+        let mut refused = false;
+        for reply in replies {
+            match reply {
+                LabReply::List(rows) => {
+                    if rows.is_empty() {
+                        println!("No experiments: add some to experiments.toml.");
+                    }
+                    for (key, status, split, layer, unit) in rows {
+                        println!("{key:<20} {status:<8} {split}  (layer {layer}, per {unit})");
+                    }
+                }
+                LabReply::Changed(text) => println!("{text}"),
+                LabReply::Refused(text) => {
+                    eprintln!("{text}");
+                    refused = true;
+                }
+                LabReply::Status {
+                    key, report, days, ..
+                } => {
+                    println!("{key} ({days:.1} days): {}", report.summary);
+                    for a in &report.arms {
+                        println!(
+                            "  {:<16} {:>6} shown  likes {:>5.1}% [{:.1}, {:.1}]  not interested {:>4.1}%  refreshed {:>4.1}%  rated {}",
+                            a.name,
+                            a.exposures,
+                            a.like_rate * 100.0,
+                            a.like_ci.0 * 100.0,
+                            a.like_ci.1 * 100.0,
+                            a.not_interested_rate * 100.0,
+                            a.refresh_rate * 100.0,
+                            a.ratings
+                        );
+                    }
+                }
+            }
+        }
+        Ok(if refused { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    }
+    .await;
+    store.close().await;
+    result
 }
 
 async fn taste_groups(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
