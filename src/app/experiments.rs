@@ -22,6 +22,9 @@ pub const NOBODY: UserId = UserId(i64::MIN);
 pub struct Running {
     pub experiment: Experiment,
     pub started_at_ms: i64,
+    /// Bandit mode: traffic weights from Thompson sampling on the outcomes so far (new units
+    /// follow them; assigned units keep their variant). `None` = the configured weights.
+    pub bandit_weights: Option<Vec<f64>>,
 }
 
 /// The variant one unit is in.
@@ -128,7 +131,7 @@ impl Session {
     /// # Errors
     /// Storage fails.
     pub async fn reload_experiments(&self) -> anyhow::Result<()> {
-        let running: Vec<Running> = self
+        let mut running: Vec<Running> = self
             .store()
             .experiments()
             .await?
@@ -139,9 +142,27 @@ impl Session {
                 Some(Running {
                     experiment,
                     started_at_ms: s.started_at_ms.unwrap_or_default(),
+                    bandit_weights: None,
                 })
             })
             .collect();
+        for r in running.iter_mut().filter(|r| r.experiment.bandit) {
+            let outcomes = self
+                .store()
+                .variant_outcomes(&r.experiment.key, None)
+                .await?;
+            // Seeded by the data, so every process computes the same weights.
+            let seed = outcomes
+                .iter()
+                .map(|o| o.exposures + 31 * o.likes)
+                .sum::<u64>();
+            r.bandit_weights = Some(experiment::thompson_weights(
+                &arms(&r.experiment, &outcomes),
+                2_000,
+                0.05,
+                seed,
+            ));
+        }
         *self
             .lab
             .write()
@@ -155,7 +176,22 @@ impl Session {
     /// # Errors
     /// Storage fails.
     pub async fn arm_for(&self, user: UserId) -> anyhow::Result<Option<Arm>> {
-        let unit = format!("user:{user}");
+        self.arm_of(Unit::User, &format!("user:{user}")).await
+    }
+
+    /// The variant a server's watch parties use in the running server experiment of its
+    /// layer, if any (sticky like a user's).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn guild_arm(
+        &self,
+        guild: crate::domain::ids::GuildId,
+    ) -> anyhow::Result<Option<Arm>> {
+        self.arm_of(Unit::Guild, &format!("guild:{guild}")).await
+    }
+
+    async fn arm_of(&self, kind: Unit, unit: &str) -> anyhow::Result<Option<Arm>> {
         let chosen = {
             let lab = self
                 .lab
@@ -163,7 +199,7 @@ impl Session {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut layers: Vec<&str> = lab
                 .iter()
-                .filter(|r| r.experiment.unit == Unit::User)
+                .filter(|r| r.experiment.unit == kind)
                 .map(|r| r.experiment.layer.as_str())
                 .collect();
             layers.sort_unstable();
@@ -173,10 +209,17 @@ impl Session {
                 let members: Vec<&Experiment> = lab
                     .iter()
                     .map(|r| &r.experiment)
-                    .filter(|e| e.unit == Unit::User && e.layer == layer)
+                    .filter(|e| e.unit == kind && e.layer == layer)
                     .collect();
-                let owner = experiment::layer_owner(layer, &members, &unit)?;
-                let index = experiment::bucket(owner, &unit)?;
+                let owner = experiment::layer_owner(layer, &members, unit)?;
+                let bandit = lab
+                    .iter()
+                    .find(|r| r.experiment.key == owner.key)
+                    .and_then(|r| r.bandit_weights.as_deref());
+                let index = match bandit {
+                    Some(w) => experiment::bucket_with_weights(&owner.key, w, unit)?,
+                    None => experiment::bucket(owner, unit)?,
+                };
                 Some((owner.clone(), index))
             })
         };
@@ -186,7 +229,7 @@ impl Session {
         let proposed = &exp.variants[index].name;
         let stored = self
             .store()
-            .assign_variant(&exp.key, &unit, proposed, self.now_ms())
+            .assign_variant(&exp.key, unit, proposed, self.now_ms())
             .await?;
         let Some(i) = exp.variant_index(&stored) else {
             return Ok(None);

@@ -177,7 +177,13 @@ impl Session {
         mut options: PartyOptions,
     ) -> anyhow::Result<PartyReply> {
         let strategy = match strategy.map(str::trim).filter(|s| !s.is_empty()) {
-            None => Strategy::default(),
+            // No strategy asked for: the server's experiment variant may set one.
+            None => self
+                .guild_arm(guild)
+                .await?
+                .and_then(|a| a.config.group_strategy)
+                .and_then(|s| s.parse::<Strategy>().ok())
+                .unwrap_or_default(),
             Some(s) => match s.parse::<Strategy>() {
                 Ok(s) => s,
                 Err(e) => return Ok(PartyReply::Invalid(e)),

@@ -168,7 +168,7 @@ impl ExperimentRepo for Store {
             "SELECT i.variant, COUNT(DISTINCT i.user_id), COUNT(*), \
              COALESCE(SUM(CASE WHEN {LIKED} THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {TURNED_DOWN} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CAST(i.refreshed AS BIGINT)), 0), \
+             COALESCE(CAST(SUM(i.refreshed) AS BIGINT), 0), \
              COALESCE(SUM(CASE WHEN {RATED_LATER} THEN 1 ELSE 0 END), 0) \
              FROM impressions i WHERE i.experiment_key = $1 AND i.variant IS NOT NULL \
              AND i.created_at <= $2 GROUP BY i.variant ORDER BY i.variant"
