@@ -2,11 +2,11 @@
 
 mod cli;
 mod console;
-mod experiments;
 mod discord_e2e;
 mod discord_lab;
 mod discord_party;
 mod discord_payloads;
+mod experiments;
 mod fake_discord;
 mod feedback;
 mod helpers;
