@@ -275,8 +275,8 @@ pub fn run(mut out: impl std::io::Write, runs: u32, seed: u64, json: bool) -> an
     }
     writeln!(
         out,
-        "A/B experiments: {} simulated experiments per scenario, seed {:#x}",
-        f.runs, f.seed
+        "A/B experiments: {} simulated experiments per scenario, seed {} ({:#x})",
+        f.runs, f.seed, f.seed
     )?;
     writeln!(
         out,

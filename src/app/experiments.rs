@@ -192,6 +192,29 @@ impl Session {
     }
 
     async fn arm_of(&self, kind: Unit, unit: &str) -> anyhow::Result<Option<Arm>> {
+        // A unit already in a running experiment stays there, even when another experiment of
+        // its layer starts later (which would move the layer's split).
+        let stored = self.store().assignments_of(unit).await?;
+        let kept = {
+            let lab = self
+                .lab
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            stored.iter().find_map(|(key, variant)| {
+                let r = lab
+                    .iter()
+                    .find(|r| r.experiment.key == *key && r.experiment.unit == kind)?;
+                let i = r.experiment.variant_index(variant)?;
+                Some(Arm {
+                    key: key.clone(),
+                    variant: variant.clone(),
+                    config: r.experiment.variants[i].config.clone(),
+                })
+            })
+        };
+        if kept.is_some() {
+            return Ok(kept);
+        }
         let chosen = {
             let lab = self
                 .lab

@@ -582,6 +582,15 @@ pub trait ExperimentRepo: Send + Sync {
         now_ms: i64,
     ) -> impl Future<Output = StoreResult<String>> + Send;
 
+    /// Every stored assignment of `unit`: (experiment key, variant).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn assignments_of(
+        &self,
+        unit: &str,
+    ) -> impl Future<Output = StoreResult<Vec<(String, String)>>> + Send;
+
     /// Attributes the films shown in message `message_id` to an experiment's variant.
     ///
     /// # Errors

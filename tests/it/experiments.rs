@@ -84,7 +84,16 @@ async fn user(store: &Store, n: usize) -> marquee::domain::ids::UserId {
 
 async fn layers_are_exclusive_and_assignments_sticky(store: Store) {
     let s = session(&store).await;
-    for (key, run) in [("alpha", true), ("beta", true)] {
+    // People assigned while alpha ran alone stay in alpha when beta joins the layer.
+    s.lab_switch("alpha", true).await.expect("start");
+    let early = user(&store, 9_000).await;
+    assert_eq!(
+        s.arm_for(early).await.expect("arm").expect("arm").key,
+        "alpha"
+    );
+    s.lab_switch("alpha", false).await.expect("stop");
+    s.lab_switch("alpha", true).await.expect("restart");
+    for (key, run) in [("beta", true)] {
         assert!(matches!(
             s.lab_switch(key, run).await.expect("start"),
             LabReply::Changed(_)
@@ -106,6 +115,10 @@ async fn layers_are_exclusive_and_assignments_sticky(store: Store) {
         assert_eq!(arm, again, "sticky");
         *per_experiment.entry(arm.key.clone()).or_insert(0) += 1;
     }
+    assert_eq!(
+        s.arm_for(early).await.expect("arm").expect("arm").key,
+        "alpha"
+    );
     // Each person is in exactly one experiment of the layer, and the layer is split.
     assert_eq!(per_experiment.values().sum::<i32>(), 200);
     assert!(

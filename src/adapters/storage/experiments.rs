@@ -135,6 +135,18 @@ impl ExperimentRepo for Store {
         }).await)
     }
 
+    async fn assignments_of(&self, unit: &str) -> StoreResult<Vec<(String, String)>> {
+        with_pool!(self, pool => retry("read a unit's assignments", || async move {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT experiment_key, variant FROM experiment_assignments WHERE unit_id = $1 \
+                 ORDER BY experiment_key",
+            )
+            .bind(unit)
+            .fetch_all(pool)
+            .await
+        }).await)
+    }
+
     async fn tag_impressions(&self, message_id: i64, key: &str, variant: &str) -> StoreResult<u64> {
         with_pool!(self, pool => retry("attribute a list to a variant", || async move {
             sqlx::query(
