@@ -305,6 +305,21 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Conversational recommendations on ReDial dialogues (the strict protocol of
+    /// shared/notes/redial-protocol.md): Recall@k of the movie the human recommender suggested,
+    /// excluding films already mentioned. Reads ml-latest-small and the ReDial→MovieLens map
+    /// from beside the dialogues' folder.
+    Conversation {
+        /// ReDial jsonl file (e.g. ../shared/data/redial/test_data.jsonl).
+        #[arg(long)]
+        dialogues: PathBuf,
+        /// Cut-offs, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,10,50")]
+        k: Vec<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// VADER against the human-rated sentences: agreement, correlation per file, throughput.
     Sentiment {
         /// Folder of *_GroundTruth.txt files (e.g. ../shared/data/vader-ground-truth).

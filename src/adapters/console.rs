@@ -11,7 +11,10 @@
 use crate::app::commands::{
     COMMANDS, Caller, MAX_COUNT, PickLine, Profile, Reply, Request, Session,
 };
+use crate::app::conversation::AskReply;
+use crate::domain::conversation::wish::Critique;
 use crate::domain::feedback::Stars;
+use crate::domain::ports::ImpressionRepo as _;
 use std::io::{BufRead, Write};
 
 /// What one typed line asks for.
@@ -25,6 +28,11 @@ pub enum Line {
     Command(Request),
     /// A watch-party command (`party …`).
     Party(super::console_party::PartyLine),
+    /// A conversation turn: `ask TEXT` (refines an open conversation), `ask new TEXT`.
+    Ask { text: String, fresh: bool },
+    /// A critique of the last `ask` answer: `steer funnier|darker|older|newer|shorter|else`,
+    /// `steer more N`, `steer seen N`.
+    Steer(String, Option<u32>),
     /// The line cannot be understood; what to type instead.
     Error(String),
 }
@@ -151,6 +159,38 @@ pub fn parse_line(line: &str) -> Line {
         },
         "rate" => parse_rate(args),
         "review" => parse_review(&line, args),
+        "ask" => {
+            let fresh = args
+                .first()
+                .is_some_and(|t| t.text.eq_ignore_ascii_case("new"));
+            let rest = if fresh { &args[1..] } else { args };
+            let text = join(rest);
+            if text.trim().is_empty() {
+                Line::Error(
+                    "What are you in the mood for? e.g. ask something like Alien but funnier"
+                        .to_owned(),
+                )
+            } else {
+                Line::Ask { text, fresh }
+            }
+        }
+        "steer" => match args.first().map(|t| t.text.to_lowercase()) {
+            Some(w)
+                if ["funnier", "darker", "older", "newer", "shorter", "else"]
+                    .contains(&w.as_str()) =>
+            {
+                Line::Steer(w, None)
+            }
+            Some(w) if w == "more" || w == "seen" => {
+                match args.get(1).and_then(|t| t.text.parse::<u32>().ok()) {
+                    Some(n) => Line::Steer(w, Some(n)),
+                    None => Line::Error(format!("Which one? steer {w} 2")),
+                }
+            }
+            _ => Line::Error(
+                "steer funnier, darker, older, newer, shorter, else, more N or seen N".to_owned(),
+            ),
+        },
         "party" | "watchparty" => {
             let words: Vec<String> = args.iter().map(|t| t.text.clone()).collect();
             match super::console_party::parse(&words) {
@@ -313,13 +353,42 @@ pub fn help_text() -> String {
         let _ = writeln!(out, "  {}\n      {}", usage(c.name), c.summary);
     }
     out.push_str(
-        "  react N EMOJI / unreact N EMOJI\n      react to film N of your last list: ❤️ 5★, 👍 4★, 😐 3★, 👎 1.5★, 👀 seen, 🚫 not interested\n\
+        "  ask TEXT / ask new TEXT / steer funnier|darker|older|newer|shorter|else|more N|seen N\n      say what you feel like watching (\"like Alien but funnier\"), then refine\n\
+         \x20 react N EMOJI / unreact N EMOJI\n      react to film N of your last list: ❤️ 5★, 👍 4★, 😐 3★, 👎 1.5★, 👀 seen, 🚫 not interested\n\
          \x20 party start NAME NAME… / party pick / party vote N [as:NAME]\n      a watch party: one fair pick for you and your friends (also: join, leave, close, history)\n\
          \x20 quit\n      leave\n\
          Quoting: words in double quotes stay together (\"The Godfather\"); add the year for remakes (\"dune 1984\").\n\
          Options are key:value with no spaces around the colon; quote a value with spaces (genre:\"film noir\").",
     );
     out
+}
+
+fn render_ask(out: &mut impl Write, reply: &AskReply) -> std::io::Result<()> {
+    match reply {
+        AskReply::Picks {
+            intro,
+            notes,
+            items,
+            ..
+        } => {
+            for n in notes {
+                writeln!(out, "{}", n.replace("**", ""))?;
+            }
+            writeln!(out, "{intro}")?;
+            for p in items {
+                write_pick(out, p)?;
+            }
+            writeln!(
+                out,
+                "Steer with: steer funnier|darker|older|newer|shorter|else, steer more N, steer seen N, or ask again"
+            )
+        }
+        AskReply::Clarify { question, genres } => {
+            let names: Vec<&str> = genres.iter().map(|g| g.name()).collect();
+            writeln!(out, "{question}\n  (e.g. ask {})", names.join(" / ask "))
+        }
+        AskReply::Text(text) => writeln!(out, "{text}"),
+    }
 }
 
 fn write_pick(out: &mut impl Write, p: &PickLine) -> std::io::Result<()> {
@@ -504,6 +573,36 @@ pub async fn run(
                 Ok(reply) => render(&mut out, &reply)?,
                 Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
             },
+            Line::Ask { text, fresh } => match session.ask(caller, &text, fresh).await {
+                Ok(reply) => render_ask(&mut out, &reply)?,
+                Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
+            },
+            Line::Steer(word, n) => {
+                let critique = match (word.as_str(), n) {
+                    ("more" | "seen", Some(n)) => {
+                        let last = session.store().latest_message_for(caller.user).await;
+                        let film = match last {
+                            Ok(Some(m)) => session.shown_film(m, n).await.ok().flatten(),
+                            _ => None,
+                        };
+                        match (word.as_str(), film) {
+                            ("more", Some((m, _))) => Critique::MoreLike(m),
+                            (_, Some((m, _))) => Critique::Seen(m),
+                            _ => Critique::SomethingElse,
+                        }
+                    }
+                    ("funnier", _) => Critique::Funnier,
+                    ("darker", _) => Critique::Darker,
+                    ("older", _) => Critique::Older,
+                    ("newer", _) => Critique::Newer,
+                    ("shorter", _) => Critique::Shorter,
+                    _ => Critique::SomethingElse,
+                };
+                match session.steer(caller, &critique).await {
+                    Ok(reply) => render_ask(&mut out, &reply)?,
+                    Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
+                }
+            }
             Line::Party(line) => {
                 if let Err(e) =
                     super::console_party::run(session, caller.user, &mut party, line, &mut out)

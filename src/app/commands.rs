@@ -328,6 +328,8 @@ pub struct Session {
     folded: Mutex<HashSet<UserId>>,
     /// The running experiments, with their start times (see [`crate::app::experiments`]).
     pub(crate) lab: RwLock<Vec<crate::app::experiments::Running>>,
+    /// The conversation's wording.
+    pub(crate) prompts: crate::app::prompts::Prompts,
     next_message: AtomicI64,
 }
 
@@ -380,8 +382,14 @@ impl Session {
             clock,
             folded: Mutex::new(HashSet::new()),
             lab: RwLock::new(Vec::new()),
+            prompts: crate::app::prompts::Prompts::builtin(),
             next_message: AtomicI64::new(first_message),
         })
+    }
+
+    /// Replaces the conversation's wording (from `MARQUEE_PROMPTS_DIR`).
+    pub fn set_prompts(&mut self, prompts: crate::app::prompts::Prompts) {
+        self.prompts = prompts;
     }
 
     /// The store the session works on.
@@ -650,6 +658,16 @@ impl Session {
     /// The taste groups of the last training (read-locked; never hold it across an await).
     pub(crate) fn taste_groups(&self) -> std::sync::RwLockReadGuard<'_, Option<TasteGroups>> {
         read(&self.groups)
+    }
+
+    /// The title index of the catalog.
+    pub(crate) fn title_index(&self) -> &TitleIndex {
+        &self.index
+    }
+
+    /// The catalog, by id.
+    pub(crate) fn movies(&self) -> &[Movie] {
+        &self.movies
     }
 
     /// Milliseconds since the epoch.

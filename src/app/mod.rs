@@ -7,13 +7,16 @@ pub mod bench_import;
 pub mod bench_search;
 pub mod bench_taste;
 pub mod commands;
+pub mod conversation;
 pub mod eval_cmd;
+pub mod eval_conversation;
 pub mod eval_group;
 pub mod experiment_chart;
 pub mod experiments;
 pub mod feedback;
 pub mod models;
 pub mod party;
+pub mod prompts;
 pub mod sentiment_cmd;
 pub mod taste_map;
 
@@ -140,6 +143,15 @@ pub async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
 
 fn evaluate(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
+        EvalCommand::Conversation { dialogues, k, json } => {
+            eval_conversation::run_eval_conversation(
+                &dialogues,
+                &k,
+                json,
+                std::io::stdout().lock(),
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         EvalCommand::Sentiment {
             dir,
             reference,
@@ -306,9 +318,9 @@ async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
     }
     let store = open_store(config).await?;
     let result = async {
-        let session = std::sync::Arc::new(
-            commands::Session::open(store.clone(), config.reactions.clone()).await?,
-        );
+        let mut session = commands::Session::open(store.clone(), config.reactions.clone()).await?;
+        session.set_prompts(prompts::Prompts::load(config.prompts_dir.as_deref())?);
+        let session = std::sync::Arc::new(session);
         session
             .sync_experiments(&experiments::load_file(config.experiments_file.as_deref())?)
             .await?;
@@ -381,7 +393,8 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
 async fn console(config: &Config, user: &str) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let result = async {
-        let session = commands::Session::open(store.clone(), config.reactions.clone()).await?;
+        let mut session = commands::Session::open(store.clone(), config.reactions.clone()).await?;
+        session.set_prompts(prompts::Prompts::load(config.prompts_dir.as_deref())?);
         session
             .sync_experiments(&experiments::load_file(config.experiments_file.as_deref())?)
             .await?;

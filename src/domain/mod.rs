@@ -2,6 +2,7 @@
 //! clock, a file or randomness it was not handed. Adapters translate the world into these types.
 
 pub mod catalog;
+pub mod conversation;
 pub mod error;
 pub mod events;
 pub mod experiment;

@@ -169,6 +169,8 @@ pub enum Surface {
     Similar,
     /// A watch party's winner, announced to the group.
     WatchParty,
+    /// Picks for a wish in a conversation (`/ask`).
+    Ask,
 }
 
 impl Surface {
@@ -178,6 +180,7 @@ impl Surface {
             Surface::Recommend => "recommend",
             Surface::Similar => "similar",
             Surface::WatchParty => "watchparty",
+            Surface::Ask => "ask",
         }
     }
 
@@ -187,6 +190,7 @@ impl Surface {
             "recommend" => Some(Surface::Recommend),
             "similar" => Some(Surface::Similar),
             "watchparty" => Some(Surface::WatchParty),
+            "ask" => Some(Surface::Ask),
             _ => None,
         }
     }
@@ -618,6 +622,33 @@ pub trait ExperimentRepo: Send + Sync {
         key: &str,
         until_ms: Option<i64>,
     ) -> impl Future<Output = StoreResult<Vec<VariantOutcomes>>> + Send;
+}
+
+/// Conversation state per user and channel (`/ask`), kept until it expires.
+pub trait ConversationRepo: Send + Sync {
+    /// The state (JSON) of `user`'s conversation in `channel`, unless it expired before `now_ms`.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn conversation(
+        &self,
+        user: UserId,
+        channel: i64,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+
+    /// Stores (or replaces) the state, valid until `expires_ms`.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn save_conversation(
+        &self,
+        user: UserId,
+        channel: i64,
+        state: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo {}

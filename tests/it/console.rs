@@ -194,3 +194,27 @@ fn a_watch_party_runs_on_the_console_from_lobby_to_winner() {
     );
     assert!(reply(&out, "party history").len() == 1, "{out}");
 }
+
+#[test]
+fn a_three_turn_conversation_runs_on_the_console() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = console(
+        dir.path(),
+        "kim",
+        "ask something like Alien but funnier\nsteer older\nask seen the first one; more like the second\n",
+    );
+    let mut seen = std::collections::HashSet::new();
+    for command in [
+        "ask something like Alien but funnier",
+        "steer older",
+        "ask seen the first one; more like the second",
+    ] {
+        let lines = reply(&out, command);
+        let films = titles(&lines);
+        assert!(!films.is_empty(), "{command}: {out}");
+        for f in films {
+            assert!(f != "Alien (1979)", "the named film: {out}");
+            assert!(seen.insert(f.clone()), "{f} shown twice: {out}");
+        }
+    }
+}

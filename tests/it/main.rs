@@ -2,6 +2,7 @@
 
 mod cli;
 mod console;
+mod discord_ask;
 mod discord_e2e;
 mod discord_lab;
 mod discord_party;

@@ -43,6 +43,26 @@ pub enum ComponentId {
     FixStars(MovieId),
     /// Watch party lobby and vote buttons.
     Party(PartyId, PartyAction),
+    /// A critique or clarifying button under an `/ask` answer.
+    Ask(AskAction),
+}
+
+/// What an `/ask` button does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AskAction {
+    /// More like the answer's film N (1-based).
+    More(u32),
+    /// "Seen it" for the answer's film N.
+    Seen(u32),
+    Funnier,
+    Darker,
+    Older,
+    Newer,
+    Shorter,
+    /// Something else entirely (or "Surprise me" under the clarifying question).
+    Else,
+    /// A genre chosen under the clarifying question.
+    Genre(String),
 }
 
 /// What a watch-party button does.
@@ -91,6 +111,17 @@ impl ComponentId {
             } => format!("mq:fb:{message}:{position}:{}", button.as_str()),
             ComponentId::ReviewForm(movie) => format!("mq:review:{movie}"),
             ComponentId::FixStars(movie) => format!("mq:fix:{movie}"),
+            ComponentId::Ask(action) => match action {
+                AskAction::More(n) => format!("mq:ask:more:{n}"),
+                AskAction::Seen(n) => format!("mq:ask:seen:{n}"),
+                AskAction::Funnier => "mq:ask:funnier".to_owned(),
+                AskAction::Darker => "mq:ask:darker".to_owned(),
+                AskAction::Older => "mq:ask:older".to_owned(),
+                AskAction::Newer => "mq:ask:newer".to_owned(),
+                AskAction::Shorter => "mq:ask:shorter".to_owned(),
+                AskAction::Else => "mq:ask:else".to_owned(),
+                AskAction::Genre(g) => format!("mq:ask:genre:{g}"),
+            },
             ComponentId::Party(party, action) => match action {
                 PartyAction::Join => format!("mq:wp:{party}:join"),
                 PartyAction::Leave => format!("mq:wp:{party}:leave"),
@@ -125,6 +156,18 @@ impl ComponentId {
             }),
             ["review", m] => movie(m).map(ComponentId::ReviewForm),
             ["fix", m] => movie(m).map(ComponentId::FixStars),
+            ["ask", rest @ ..] => Some(ComponentId::Ask(match rest {
+                ["more", n] => AskAction::More(n.parse().ok()?),
+                ["seen", n] => AskAction::Seen(n.parse().ok()?),
+                ["funnier"] => AskAction::Funnier,
+                ["darker"] => AskAction::Darker,
+                ["older"] => AskAction::Older,
+                ["newer"] => AskAction::Newer,
+                ["shorter"] => AskAction::Shorter,
+                ["else"] => AskAction::Else,
+                ["genre", g] if !g.is_empty() && g.len() <= 40 => AskAction::Genre((*g).to_owned()),
+                _ => return None,
+            })),
             ["wp", party, rest @ ..] => {
                 let party = PartyId(party.parse().ok()?);
                 let action = match rest {
@@ -171,6 +214,11 @@ mod tests {
             ComponentId::Party(PartyId(3), PartyAction::Pick),
             ComponentId::Party(PartyId(3), PartyAction::Close),
             ComponentId::Party(PartyId(i64::MAX), PartyAction::Vote(5)),
+            ComponentId::Ask(AskAction::More(3)),
+            ComponentId::Ask(AskAction::Seen(1)),
+            ComponentId::Ask(AskAction::Funnier),
+            ComponentId::Ask(AskAction::Else),
+            ComponentId::Ask(AskAction::Genre("Sci-Fi".into())),
         ];
         for id in all {
             let text = id.encode();
@@ -194,6 +242,9 @@ mod tests {
             "mq:wp:1:dance",
             "mq:wp:x:join",
             "mq:wp:1:vote:",
+            "mq:ask:more:x",
+            "mq:ask:genre:",
+            "mq:ask:sing",
         ] {
             assert_eq!(ComponentId::parse(text), None, "{text}");
         }

@@ -13,6 +13,7 @@
 //! - Only `ctx.http` (the client built in [`run`]) talks to Discord, so `DISCORD_API_BASE` (a
 //!   test server) reaches every call.
 
+pub mod ask;
 pub mod custom_id;
 pub mod lab;
 pub mod party;
@@ -383,6 +384,9 @@ impl Handler {
         if cmd.data.name == "watchparty" && cmd.guild_id.is_some() {
             return self.watchparty(ctx, cmd, acked).await;
         }
+        if cmd.data.name == "ask" && cmd.guild_id.is_some() {
+            return self.ask(ctx, cmd, acked).await;
+        }
         if cmd.data.name == "experiment" && cmd.guild_id.is_some() {
             return self.experiment(ctx, cmd, acked).await;
         }
@@ -682,6 +686,9 @@ impl Handler {
             ComponentId::Party(party, action) => {
                 self.party_button(ctx, c, (party, action), acked).await?;
             }
+            ComponentId::Ask(action) => {
+                self.ask_button(ctx, c, action, acked).await?;
+            }
             ComponentId::ReviewForm(_) => {
                 *acked = Acked::Private;
                 let out = Out::text("Use /review to write a review.", true);
@@ -843,6 +850,7 @@ impl EventHandler for Handler {
         let mut commands = spec::commands();
         commands.push(party::command());
         commands.push(lab::command());
+        commands.push(ask::command());
         let registered = match self.dev_guild {
             Some(g) => GuildId::new(g)
                 .set_commands(&ctx.http, commands)

@@ -217,7 +217,8 @@ pub fn reaction_legend(map: &ReactionMap) -> String {
         .join(" · ")
 }
 
-fn pick_line(p: &PickLine) -> String {
+/// One numbered film of a list: title, genres, and the reason on its own line.
+pub fn pick_line(p: &PickLine) -> String {
     let genres = if p.genres.is_empty() {
         String::new()
     } else {

@@ -209,3 +209,49 @@ impl ExperimentRepo for Store {
             .collect())
     }
 }
+
+impl crate::domain::ports::ConversationRepo for Store {
+    async fn conversation(
+        &self,
+        user: crate::domain::ids::UserId,
+        channel: i64,
+        now_ms: i64,
+    ) -> StoreResult<Option<String>> {
+        with_pool!(self, pool => retry("read a conversation", || async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT state FROM conversations WHERE user_id = $1 AND channel_id = $2 \
+                 AND expires_at > $3",
+            )
+            .bind(user.0)
+            .bind(channel)
+            .bind(now_ms)
+            .fetch_optional(pool)
+            .await
+        }).await)
+    }
+
+    async fn save_conversation(
+        &self,
+        user: crate::domain::ids::UserId,
+        channel: i64,
+        state: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, pool => retry("store a conversation", || async move {
+            sqlx::query(
+                "INSERT INTO conversations (user_id, channel_id, state, updated_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, channel_id) DO UPDATE SET \
+                 state = excluded.state, updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            )
+            .bind(user.0)
+            .bind(channel)
+            .bind(state)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        }).await)
+    }
+}

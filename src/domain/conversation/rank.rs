@@ -1,0 +1,396 @@
+//! Ranks the catalog for a [`Wish`]: hard constraints first, then the hybrid model for the
+//! user blended with similarity to the reference films and the wished moods and keywords.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::catalog::{Genre, Movie};
+use crate::domain::conversation::wish::{Audience, Wish, mood_genres, mood_keywords};
+use crate::domain::ids::{MovieId, UserId};
+use crate::domain::recommend::snapshot::ModelSnapshot;
+
+/// One recommended film and the parts of the wish it meets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WishPick {
+    /// The film.
+    pub movie: MovieId,
+    /// Blended score, finite, higher is better.
+    pub score: f64,
+    /// Which parts of the wish it meets, short phrases: "like Alien", "comedy", "from the 90s",
+    /// "under 2 hours".
+    pub meets: Vec<String>,
+}
+
+/// How many neighbours of each reference film are scored.
+const NEIGHBOURS: usize = 400;
+
+/// Blend weights with reference films: similarity, model, attributes.
+const W_REF: (f64, f64, f64) = (0.62, 0.23, 0.15);
+/// Blend weights without reference films: model, attributes.
+const W_NOREF: (f64, f64) = (0.55, 0.45);
+
+fn folded(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn person_matches(movie: &Movie, person: &str) -> bool {
+    let p = folded(person);
+    if p.is_empty() {
+        return true;
+    }
+    movie
+        .info
+        .directors
+        .iter()
+        .chain(&movie.info.cast)
+        .any(|name| {
+            let n = folded(name);
+            n == p || n.split_whitespace().any(|w| w == p) || n.contains(&p) && p.contains(' ')
+        })
+}
+
+/// True when the film satisfies the wish's hard constraints.
+fn passes(wish: &Wish, m: &Movie) -> bool {
+    let g = &m.info.genres;
+    if !wish.genres.is_empty() && !wish.genres.iter().any(|x| g.contains(x)) {
+        return false;
+    }
+    if wish.not_genres.iter().any(|x| g.contains(x)) {
+        return false;
+    }
+    if wish.min_year.is_some() || wish.max_year.is_some() {
+        let Some(y) = m.info.year else { return false };
+        if wish.min_year.is_some_and(|lo| y < lo) || wish.max_year.is_some_and(|hi| y > hi) {
+            return false;
+        }
+    }
+    if let Some(hi) = wish.max_runtime
+        && m.info.runtime_min.is_some_and(|r| r > hi)
+    {
+        return false;
+    }
+    if let Some(lo) = wish.min_runtime
+        && m.info.runtime_min.is_some_and(|r| r < lo)
+    {
+        return false;
+    }
+    if !wish.people.iter().all(|p| person_matches(m, p)) {
+        return false;
+    }
+    match wish.audience {
+        Some(Audience::Kids) => {
+            (g.contains(&Genre::Family) || g.contains(&Genre::Animation))
+                && ![Genre::Horror, Genre::Crime, Genre::War, Genre::Thriller]
+                    .iter()
+                    .any(|x| g.contains(x))
+        }
+        Some(Audience::Family) => !g.contains(&Genre::Horror),
+        _ => true,
+    }
+}
+
+fn era_meets(wish: &Wish) -> Option<String> {
+    match (wish.min_year, wish.max_year) {
+        (Some(a), Some(b)) if a % 10 == 0 && b == a + 9 && (1900..2000).contains(&a) => {
+            Some(format!("from the {}s", a - 1900))
+        }
+        (Some(a), Some(b)) if a % 10 == 0 && b == a + 9 => Some(format!("from the {a}s")),
+        (Some(a), Some(b)) if a == b => Some(format!("from {a}")),
+        (Some(a), Some(b)) => Some(format!("{a}–{b}")),
+        (Some(a), None) => Some(format!("since {a}")),
+        (None, Some(b)) => Some(format!("before {}", b + 1)),
+        (None, None) => None,
+    }
+}
+
+fn runtime_phrase(m: i32) -> String {
+    if m % 60 == 0 {
+        let h = m / 60;
+        format!("{h} hour{}", if h == 1 { "" } else { "s" })
+    } else {
+        format!("{m} minutes")
+    }
+}
+
+/// How well the film's genres, keywords and overview match the wished genres and moods, in
+/// [0, 1], with the phrases it earned.
+fn attribute_score(wish: &Wish, m: &Movie) -> (f64, Vec<String>) {
+    let mut meets = Vec::new();
+    let mut got = 0.0;
+    let mut total = 0.0;
+    for g in &wish.genres {
+        total += 1.0;
+        if m.info.genres.contains(g) {
+            got += 1.0;
+            meets.push(g.name().to_lowercase());
+        }
+    }
+    let text = || {
+        let mut t = m.info.keywords.join(" | ").to_lowercase();
+        t.push(' ');
+        t.push_str(&m.info.overview.to_lowercase());
+        t
+    };
+    let mut haystack: Option<String> = None;
+    for mood in &wish.moods {
+        total += 1.0;
+        let gs = mood_genres(mood);
+        let genre_hit = gs.iter().any(|g| m.info.genres.contains(g));
+        let h = haystack.get_or_insert_with(text);
+        let kw_hit = mood_keywords(mood).iter().any(|k| h.contains(k));
+        let s = 0.7 * f64::from(u8::from(genre_hit)) + 0.3 * f64::from(u8::from(kw_hit));
+        if s > 0.0 {
+            got += s;
+            meets.push(if mood == "romantic-mood" {
+                "romantic".to_owned()
+            } else {
+                mood.clone()
+            });
+        }
+    }
+    let mut penalty = 0.0;
+    for mood in &wish.not_moods {
+        let h = haystack.get_or_insert_with(text);
+        if mood_keywords(mood).iter().any(|k| h.contains(k)) {
+            penalty += 0.5;
+        }
+        if mood_genres(mood)
+            .first()
+            .is_some_and(|g| m.info.genres.contains(g))
+        {
+            penalty += 0.3;
+        }
+    }
+    if wish.audience == Some(Audience::Date)
+        && (m.info.genres.contains(&Genre::Romance) || m.info.genres.contains(&Genre::Comedy))
+    {
+        got += 0.5;
+        total += 0.5;
+        meets.push("date night".to_owned());
+    } else if wish.audience == Some(Audience::Date) {
+        total += 0.5;
+    }
+    let base = if total > 0.0 { got / total } else { 0.0 };
+    ((base - penalty).clamp(-1.0, 1.0), meets)
+}
+
+/// Films that satisfy the hard constraints (genres/not_genres, years, runtime, people when
+/// given, audience rules) and are not in `exclude` (already shown or mentioned in the
+/// conversation, and the user's history when exclude_seen — the caller includes it in
+/// `exclude`) nor in the wish's references or `seen`, ranked by the hybrid model for `user`
+/// blended with similarity to the reference films and the wished moods/keywords. Always finite
+/// scores; at most `count`; when the hard constraints leave nothing, returns an empty list (the
+/// caller relaxes, e.g. with [`Wish::relaxed`], and says so).
+#[allow(clippy::implicit_hasher)]
+pub fn rank_for_wish(
+    model: &ModelSnapshot,
+    user: UserId,
+    wish: &Wish,
+    movies: &[Movie],
+    exclude: &HashSet<MovieId>,
+    count: usize,
+) -> Vec<WishPick> {
+    if count == 0 || movies.is_empty() {
+        return Vec::new();
+    }
+    let refs: HashSet<MovieId> = wish.references.iter().copied().collect();
+    let seen: HashSet<MovieId> = wish.seen.iter().copied().collect();
+    let mut taken = HashSet::new();
+    let cands: Vec<&Movie> = movies
+        .iter()
+        .filter(|m| {
+            !exclude.contains(&m.id)
+                && !refs.contains(&m.id)
+                && !seen.contains(&m.id)
+                && passes(wish, m)
+                && taken.insert(m.id)
+        })
+        .collect();
+    if cands.is_empty() {
+        return Vec::new();
+    }
+    let ids: Vec<MovieId> = cands.iter().map(|m| m.id).collect();
+    let enjoy = model.enjoyment(user, &ids);
+    let titles: HashMap<MovieId, &str> = movies
+        .iter()
+        .map(|m| (m.id, m.info.title.as_str()))
+        .collect();
+    // Similarity to each reference, normalised by that reference's best neighbour, averaged.
+    let mut sim: HashMap<MovieId, f64> = HashMap::new();
+    let mut best_ref: HashMap<MovieId, (f64, MovieId)> = HashMap::new();
+    let nrefs = wish.references.len();
+    for &r in &wish.references {
+        let picks = model.similar(r, NEIGHBOURS);
+        let top = picks.iter().map(|p| f64::from(p.score)).fold(0.0, f64::max);
+        if top <= 0.0 {
+            continue;
+        }
+        for p in picks {
+            let s = (f64::from(p.score) / top).clamp(0.0, 1.0);
+            if !s.is_finite() {
+                continue;
+            }
+            *sim.entry(p.movie).or_default() += s / nrefs as f64;
+            let e = best_ref.entry(p.movie).or_insert((0.0, r));
+            if s > e.0 {
+                *e = (s, r);
+            }
+        }
+    }
+    let era = era_meets(wish);
+    let mut scored: Vec<WishPick> = cands
+        .iter()
+        .zip(&enjoy)
+        .map(|(m, &e)| {
+            let (attr, mut meets) = attribute_score(wish, m);
+            let e = if e.is_finite() { e } else { 0.5 };
+            let score = if nrefs > 0 {
+                let s = sim.get(&m.id).copied().unwrap_or(0.0);
+                if let Some(&(v, r)) = best_ref.get(&m.id)
+                    && v >= 0.5
+                    && let Some(t) = titles.get(&r)
+                {
+                    meets.insert(0, format!("like {t}"));
+                }
+                W_REF.0 * s + W_REF.1 * e + W_REF.2 * attr
+            } else {
+                W_NOREF.0 * e + W_NOREF.1 * attr
+            };
+            if let Some(era) = &era {
+                meets.push(era.clone());
+            }
+            if let Some(r) = wish.max_runtime
+                && m.info.runtime_min.is_some()
+            {
+                meets.push(format!("under {}", runtime_phrase(r)));
+            }
+            for p in &wish.people {
+                meets.push(format!("with {p}"));
+            }
+            if let Some(a) = wish.audience
+                && a != Audience::Date
+            {
+                meets.push(a.phrase().to_owned());
+            }
+            WishPick {
+                movie: m.id,
+                score: if score.is_finite() { score } else { 0.0 },
+                meets,
+            }
+        })
+        .collect();
+    scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.movie.cmp(&b.movie)));
+    scored.truncate(count);
+    scored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalog::search::TitleIndex;
+    use crate::domain::conversation::wish::{parse_wish, tests::starter};
+    use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
+    use crate::domain::ids::EventId;
+    use crate::domain::recommend::snapshot::{TrainParams, train};
+
+    fn ev(id: i64, user: i64, movie: MovieId) -> FeedbackEvent {
+        FeedbackEvent {
+            id: EventId(id),
+            event: NewFeedbackEvent {
+                user: UserId(user),
+                movie,
+                kind: FeedbackKind::Rating,
+                value: Some(5.0),
+                weight: 1.0,
+                raw: None,
+                source: "test".into(),
+                guild: None,
+                message_id: None,
+                created_at_ms: id,
+                idempotency_key: None,
+            },
+        }
+    }
+
+    /// The starter catalog; 40 users each love most films of one genre (sci-fi, comedy, crime,
+    /// horror), seeded deterministically.
+    fn world() -> (Vec<Movie>, ModelSnapshot) {
+        let movies = starter();
+        let groups = [Genre::SciFi, Genre::Comedy, Genre::Crime, Genre::Horror];
+        let mut events = Vec::new();
+        for u in 0..40i64 {
+            let g = groups[(u % 4) as usize];
+            for (k, m) in movies
+                .iter()
+                .filter(|m| m.info.genres.contains(&g))
+                .enumerate()
+            {
+                if (k as i64 + u) % 3 != 0 {
+                    events.push(ev(events.len() as i64 + 1, u, m.id));
+                }
+            }
+        }
+        let model = train(&movies, &events, &TrainParams::default()).expect("trains");
+        (movies, model)
+    }
+
+    #[test]
+    fn hard_constraints_hold_and_reference_neighbours_come_first() {
+        let (movies, model) = world();
+        let idx = TitleIndex::from_movies(&movies);
+        let by_id: HashMap<MovieId, &Movie> = movies.iter().map(|m| (m.id, m)).collect();
+        let none = HashSet::new();
+        let w = parse_wish(
+            "a comedy from the 90s under 2 hours, no horror",
+            &idx,
+            &movies,
+            2025,
+        );
+        let picks = rank_for_wish(&model, UserId(7), &w, &movies, &none, 20);
+        assert!(!picks.is_empty());
+        for p in &picks {
+            let m = by_id[&p.movie];
+            assert!(m.info.genres.contains(&Genre::Comedy), "{m:?}");
+            assert!(!m.info.genres.contains(&Genre::Horror));
+            assert!((1990..=1999).contains(&m.info.year.unwrap_or(0)));
+            assert!(m.info.runtime_min.is_none_or(|r| r <= 120));
+            assert!(p.score.is_finite());
+            assert!(p.meets.contains(&"comedy".to_owned()), "{p:?}");
+            assert!(p.meets.contains(&"from the 90s".to_owned()), "{p:?}");
+        }
+        // A reference's neighbours (same taste cluster) come first; the reference never.
+        let w = parse_wish("something like Alien", &idx, &movies, 2025);
+        let alien = w.references[0];
+        let picks = rank_for_wish(&model, UserId(12_345), &w, &movies, &none, 5);
+        assert_eq!(picks.len(), 5);
+        for p in &picks {
+            assert_ne!(p.movie, alien);
+            let g = &by_id[&p.movie].info.genres;
+            assert!(
+                g.contains(&Genre::SciFi) || g.contains(&Genre::Horror),
+                "{g:?}"
+            );
+        }
+        assert!(
+            picks[0].meets.iter().any(|m| m == "like Alien"),
+            "{:?}",
+            picks[0]
+        );
+        // Exclusions, seen films and kids' rules.
+        let excl: HashSet<MovieId> = picks.iter().map(|p| p.movie).collect();
+        let again = rank_for_wish(&model, UserId(12_345), &w, &movies, &excl, 5);
+        assert!(again.iter().all(|p| !excl.contains(&p.movie)));
+        let kids = parse_wish("something for kids", &idx, &movies, 2025);
+        for p in rank_for_wish(&model, UserId(1), &kids, &movies, &none, 30) {
+            let g = &by_id[&p.movie].info.genres;
+            assert!(g.contains(&Genre::Family) || g.contains(&Genre::Animation));
+            assert!(!g.contains(&Genre::Horror));
+        }
+        // Nothing passes: empty, and the relaxed wish finds films.
+        let w = parse_wish("a western with Nobody Atall", &idx, &movies, 2025);
+        assert!(rank_for_wish(&model, UserId(1), &w, &movies, &none, 5).is_empty());
+        let relaxed = w.relaxed().expect("can relax");
+        assert!(!rank_for_wish(&model, UserId(1), &relaxed, &movies, &none, 5).is_empty());
+        assert!(rank_for_wish(&model, UserId(1), &w, &movies, &none, 0).is_empty());
+        assert!(rank_for_wish(&model, UserId(1), &w, &[], &none, 5).is_empty());
+    }
+}
