@@ -259,6 +259,9 @@ enum Acked {
     Public,
     /// Deferred, or answered, only for the caller.
     Private,
+    /// Acknowledged as an update of the clicked message (which may be public, e.g. a vote):
+    /// a failure is told in a private follow-up, never by overwriting that message.
+    Updated,
 }
 
 fn snowflake(id: u64) -> i64 {
@@ -294,6 +297,7 @@ impl Handler {
                     .await
             }
             Acked::Private => ix.edit(ctx, &out).await.map(|_| ()),
+            Acked::Updated => ix.followup(ctx, &out).await.map(|_| ()),
             Acked::Public => {
                 let _ = ix.delete(ctx).await;
                 ix.followup(ctx, &out).await.map(|_| ())
@@ -658,7 +662,7 @@ impl Handler {
             } => {
                 ix.respond(ctx, CreateInteractionResponse::Acknowledge)
                     .await?;
-                *acked = Acked::Private;
+                *acked = Acked::Updated;
                 let caller = caller().await?;
                 self.feedback(ctx, ix, &caller, (message, position, button))
                     .await?;
@@ -666,7 +670,7 @@ impl Handler {
             ComponentId::FixStars(movie) => {
                 ix.respond(ctx, CreateInteractionResponse::Acknowledge)
                     .await?;
-                *acked = Acked::Private;
+                *acked = Acked::Updated;
                 let stars = first_choice(c)
                     .and_then(|v| v.parse::<f64>().ok())
                     .unwrap_or(f64::NAN);

@@ -546,7 +546,7 @@ impl Handler {
         let ix = Ix::Component(c);
         ix.respond(ctx, CreateInteractionResponse::Acknowledge)
             .await?;
-        *acked = Acked::Private;
+        *acked = Acked::Updated;
         let user: UserId = self
             .caller(&c.user, c.guild_id, c.channel_id, c.id.get())
             .await?
