@@ -492,6 +492,7 @@ async fn experiment_cmd(
     let result = async {
         let session = commands::Session::open(store.clone(), config.reactions.clone()).await?;
         session.sync_experiments(&file).await?;
+        let report = matches!(command, E::Report { .. });
         let replies = match command {
             E::List => vec![session.lab_list().await?],
             E::Start { key } => vec![session.lab_switch(&key, true).await?],
@@ -533,6 +534,7 @@ async fn experiment_cmd(
                     }
                 }
                 LabReply::Changed(text) => println!("{text}"),
+                LabReply::Refused(text) if report => println!("{text}"),
                 LabReply::Refused(text) => {
                     eprintln!("{text}");
                     refused = true;

@@ -248,3 +248,54 @@ fn the_taste_map_is_a_png_even_before_anyone_has_rated() {
         png.len()
     );
 }
+
+#[test]
+fn experiments_are_listed_started_once_reported_and_a_bad_file_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = marquee(dir.path(), &["experiment", "list"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("diversity"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stdout).contains("draft"), "{}", text(&out.stdout));
+    let out = marquee(dir.path(), &["experiment", "report"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("not started"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = marquee(dir.path(), &["experiment", "start", "diversity"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = marquee(dir.path(), &["experiment", "start", "diversity"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("already running"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = marquee(dir.path(), &["experiment", "report", "--json"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json[0]["key"], "diversity");
+    assert_eq!(json[0]["report"]["arms"].as_array().map(Vec::len), Some(2));
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "version = 1\n[[experiment]]\nkey = \"x\"\n[[experiment.variants]]\nname = \"a\"\nweight = 0.9\n[[experiment.variants]]\nname = \"b\"\nweight = 0.3\n",
+    )
+    .expect("write");
+    let out = marquee(
+        dir.path(),
+        &["experiment", "list"],
+        &[("MARQUEE_EXPERIMENTS", "bad.toml")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("bad.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+}
