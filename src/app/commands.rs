@@ -752,11 +752,20 @@ impl Session {
     }
 
     fn lines(&self, picks: &[Pick]) -> Vec<PickLine> {
+        self.pick_lines(picks.iter().map(|p| (p.movie, p.reason.to_string())))
+    }
+
+    /// Numbered list lines (from 1) for (film, reason) pairs; films not in the catalog are
+    /// skipped.
+    pub(crate) fn pick_lines(
+        &self,
+        picks: impl IntoIterator<Item = (MovieId, String)>,
+    ) -> Vec<PickLine> {
         picks
-            .iter()
-            .filter_map(|p| self.movie(p.movie).map(|m| (p, m)))
+            .into_iter()
+            .filter_map(|(id, reason)| self.movie(id).map(|m| (m, reason)))
             .enumerate()
-            .map(|(i, (p, m))| PickLine {
+            .map(|(i, (m, reason))| PickLine {
                 position: u32::try_from(i + 1).unwrap_or(u32::MAX),
                 movie: m.id,
                 title_with_year: m.info.display_title(),
@@ -767,7 +776,7 @@ impl Session {
                     .take(3)
                     .map(|g| g.name().to_owned())
                     .collect(),
-                reason: p.reason.to_string(),
+                reason,
             })
             .collect()
     }

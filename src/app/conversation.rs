@@ -242,28 +242,14 @@ impl Session {
                 prompts.render("ask_nothing", &[("wish", &described)]),
             ));
         }
-        let items: Vec<PickLine> = picks
-            .iter()
-            .filter_map(|p| self.movie(p.movie).map(|m| (p, m)))
-            .enumerate()
-            .map(|(i, (p, m))| PickLine {
-                position: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                movie: m.id,
-                title_with_year: m.info.display_title(),
-                genres: m
-                    .info
-                    .genres
-                    .iter()
-                    .take(3)
-                    .map(|g| g.name().to_owned())
-                    .collect(),
-                reason: if p.meets.is_empty() {
-                    "a good fit for you".to_owned()
-                } else {
-                    format!("meets: {}", p.meets.join(", "))
-                },
-            })
-            .collect();
+        let items: Vec<PickLine> = self.pick_lines(picks.iter().map(|p| {
+            let reason = if p.meets.is_empty() {
+                "a good fit for you".to_owned()
+            } else {
+                format!("meets: {}", p.meets.join(", "))
+            };
+            (p.movie, reason)
+        }));
         state.last = items.iter().map(|i| i.movie).collect();
         state.seen_here.extend(state.last.iter().copied());
         self.save_state(caller, state).await?;

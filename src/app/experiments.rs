@@ -192,6 +192,17 @@ impl Session {
     }
 
     async fn arm_of(&self, kind: Unit, unit: &str) -> anyhow::Result<Option<Arm>> {
+        // The common case on the hot path (/recommend): nothing runs for this kind of unit, so
+        // no storage is touched.
+        let any = self
+            .lab
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|r| r.experiment.unit == kind);
+        if !any {
+            return Ok(None);
+        }
         // A unit already in a running experiment stays there, even when another experiment of
         // its layer starts later (which would move the layer's split).
         let stored = self.store().assignments_of(unit).await?;

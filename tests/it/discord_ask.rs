@@ -3,7 +3,9 @@
 //! Then a vague wish gets one clarifying question, answered with a button, and hostile input
 //! gets an answer without a panic or a ping.
 
-use crate::fake_discord::{APP_ID, Bot, Call, FakeDiscord, GUILD_ID, command, component, message};
+use crate::fake_discord::{
+    APP_ID, Bot, Call, FakeDiscord, GUILD_ID, command, component, custom_ids, shown_message,
+};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -12,30 +14,15 @@ const WAIT: Duration = Duration::from_secs(60);
 const KIM: &str = "300000000000000021";
 
 async fn connect(fake: &FakeDiscord, url: &str) -> Bot {
-    let bot = fake
-        .spawn_bot(url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
-        .await;
-    fake.wait_identify(&bot, WAIT).await;
-    let from = fake.calls().len();
-    fake.send_ready().await;
-    fake.wait_call(&bot, from, WAIT, |c| {
-        c.method == "PUT" && c.path.ends_with("/commands")
-    })
-    .await;
-    bot
+    fake.connect(url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
+        .await
+        .0
 }
 
 /// Sends an interaction expecting a public deferral; returns the edit of its response.
 async fn deferred(fake: &FakeDiscord, bot: &Bot, d: Value) -> Call {
-    let id = d["id"].as_str().expect("id").to_owned();
     let token = d["token"].as_str().expect("token").to_owned();
-    let from = fake.calls().len();
-    fake.dispatch("INTERACTION_CREATE", d).await;
-    let callback = fake
-        .wait_call(bot, from, WAIT, |c| {
-            c.path == format!("/api/v10/interactions/{id}/{token}/callback")
-        })
-        .await;
+    let (callback, from) = fake.interact(bot, d).await;
     assert_eq!(callback.body["type"], 5, "{:?}", callback.body);
     fake.wait_call(bot, from, WAIT, |c| {
         (c.method == "PATCH"
@@ -56,14 +43,13 @@ fn ask(fake: &FakeDiscord, text: &str, fresh: bool) -> Value {
 
 fn click(fake: &FakeDiscord, custom_id: &str, shown: &Call) -> Value {
     let id = fake.snowflake();
-    let msg = message(
-        shown.response["id"].as_str().expect("message id"),
-        APP_ID,
-        "",
-        shown.response["components"].clone(),
-        shown.response["embeds"].clone(),
-    );
-    component(&id, &format!("tok-{id}"), KIM, custom_id, msg)
+    component(
+        &id,
+        &format!("tok-{id}"),
+        KIM,
+        custom_id,
+        shown_message(shown),
+    )
 }
 
 /// The titles of an answer's list.
@@ -79,13 +65,7 @@ fn titles(call: &Call) -> Vec<String> {
 }
 
 fn ids(call: &Call) -> Vec<String> {
-    call.body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
-        .collect()
+    custom_ids(&call.body)
 }
 
 #[tokio::test]

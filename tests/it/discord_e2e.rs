@@ -28,10 +28,9 @@ struct Scene {
 
 async fn start(database_url: &str) -> Scene {
     let fake = FakeDiscord::start().await;
-    let bot = fake
-        .spawn_bot(database_url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
+    let (bot, identify, registration) = fake
+        .connect(database_url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
         .await;
-    let identify = fake.wait_identify(&bot, WAIT).await;
     let intents = identify["intents"].as_u64().expect("intents");
     assert_eq!(
         intents,
@@ -41,44 +40,29 @@ async fn start(database_url: &str) -> Scene {
     for privileged in [1 << 1, 1 << 8, 1 << 15] {
         assert_eq!(intents & privileged, 0, "no privileged intent");
     }
-    fake.send_ready().await;
-    let put = fake
-        .wait_call(&bot, 0, WAIT, |c| {
-            c.method == "PUT" && c.path.ends_with(&format!("/guilds/{GUILD_ID}/commands"))
-        })
-        .await;
+    assert!(
+        registration
+            .path
+            .ends_with(&format!("/guilds/{GUILD_ID}/commands")),
+        "registered in the dev server: {}",
+        registration.path
+    );
     Scene {
         fake,
         bot,
-        registered: put.body,
+        registered: registration.body,
     }
 }
 
 impl Scene {
     /// Sends an interaction and returns its callback (and the index to look for more from).
     async fn interact(&self, d: Value) -> (Call, usize) {
-        let id = d["id"].as_str().expect("id").to_owned();
-        let token = d["token"].as_str().expect("token").to_owned();
-        let from = self.fake.calls().len();
-        self.fake.dispatch("INTERACTION_CREATE", d).await;
-        let callback = self
-            .fake
-            .wait_call(&self.bot, from, WAIT, |c| {
-                c.method == "POST"
-                    && c.path == format!("/api/v10/interactions/{id}/{token}/callback")
-            })
-            .await;
-        (callback, from)
+        self.fake.interact(&self.bot, d).await
     }
 
     /// The edit of the interaction's original message after a deferral.
     async fn edit_of(&self, token: &str, from: usize) -> Call {
-        self.fake
-            .wait_call(&self.bot, from, WAIT, |c| {
-                c.method == "PATCH"
-                    && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
-            })
-            .await
+        self.fake.edit_of(&self.bot, token, from).await
     }
 
     /// A deferred interaction: checks the deferral (type 5, private or not) and returns the edit.

@@ -3,7 +3,7 @@
 //! (each exposure attributed to their variant) and react to them, and `/experiment status`
 //! shows the per-variant figures, the verdict in plain words and a PNG chart.
 
-use crate::fake_discord::{APP_ID, Bot, Call, FakeDiscord, GUILD_ID, command, reaction};
+use crate::fake_discord::{Bot, Call, FakeDiscord, GUILD_ID, command, reaction};
 use marquee::adapters::storage::Store;
 use marquee::domain::ports::ExperimentRepo as _;
 use serde_json::{Value, json};
@@ -15,22 +15,14 @@ const ADMIN: &str = "300000000000000009";
 const MANAGE_GUILD: &str = "32";
 
 async fn connect(fake: &FakeDiscord, url: &str, experiments: &str) -> Bot {
-    let bot = fake
-        .spawn_bot(
+    let (bot, _, put) = fake
+        .connect(
             url,
             &[
                 ("DISCORD_DEV_GUILD_ID", GUILD_ID),
                 ("MARQUEE_EXPERIMENTS", experiments),
             ],
         )
-        .await;
-    fake.wait_identify(&bot, WAIT).await;
-    let from = fake.calls().len();
-    fake.send_ready().await;
-    let put = fake
-        .wait_call(&bot, from, WAIT, |c| {
-            c.method == "PUT" && c.path.ends_with("/commands")
-        })
         .await;
     let experiment = put
         .body
@@ -62,22 +54,11 @@ async fn run(
     if admin {
         d["member"]["permissions"] = json!(MANAGE_GUILD);
     }
-    let from = fake.calls().len();
-    fake.dispatch("INTERACTION_CREATE", d).await;
-    let callback = fake
-        .wait_call(bot, from, WAIT, |c| {
-            c.path == format!("/api/v10/interactions/{id}/{token}/callback")
-        })
-        .await;
+    let (callback, from) = fake.interact(bot, d).await;
     if callback.body["type"] != 5 {
         return (callback, None);
     }
-    let edit = fake
-        .wait_call(bot, from, WAIT, |c| {
-            c.method == "PATCH"
-                && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
-        })
-        .await;
+    let edit = fake.edit_of(bot, &token, from).await;
     (callback, Some(edit))
 }
 

@@ -6,13 +6,13 @@
 #![allow(clippy::too_many_lines)] // each end-to-end scenario reads as one story
 
 use crate::fake_discord::{
-    APP_ID, Bot, CHANNEL_ID, Call, FakeDiscord, GUILD_ID, command, component, message, reaction,
-    voice_state,
+    APP_ID, Bot, CHANNEL_ID, Call, FakeDiscord, GUILD_ID, command, component, custom_ids, reaction,
+    shown_message, voice_state,
 };
 use marquee::adapters::storage::Store;
 use marquee::domain::events::FeedbackKind;
 use marquee::domain::ports::{FeedbackRepo as _, UserKind, UserRepo as _};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -24,10 +24,9 @@ const MUSIC_BOT: &str = "300000000000000050";
 const VOICE: &str = "400000000000000001";
 
 async fn connect(fake: &FakeDiscord, url: &str) -> Bot {
-    let bot = fake
-        .spawn_bot(url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
+    let (bot, identify, _) = fake
+        .connect(url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
         .await;
-    let identify = fake.wait_identify(&bot, WAIT).await;
     let intents = identify["intents"].as_u64().expect("intents");
     assert_eq!(
         intents & (1 << 7),
@@ -37,35 +36,7 @@ async fn connect(fake: &FakeDiscord, url: &str) -> Bot {
     for privileged in [1 << 1, 1 << 8, 1 << 15] {
         assert_eq!(intents & privileged, 0, "no privileged intent");
     }
-    let from = fake.calls().len();
-    fake.send_ready().await;
-    fake.wait_call(&bot, from, WAIT, |c| {
-        c.method == "PUT" && c.path.ends_with("/commands")
-    })
-    .await;
     bot
-}
-
-/// Sends an interaction and returns (its callback, the index to look for more calls from).
-async fn send(fake: &FakeDiscord, bot: &Bot, d: Value) -> (Call, usize) {
-    let id = d["id"].as_str().expect("id").to_owned();
-    let token = d["token"].as_str().expect("token").to_owned();
-    let from = fake.calls().len();
-    fake.dispatch("INTERACTION_CREATE", d).await;
-    let callback = fake
-        .wait_call(bot, from, WAIT, |c| {
-            c.path == format!("/api/v10/interactions/{id}/{token}/callback")
-        })
-        .await;
-    (callback, from)
-}
-
-async fn edit_of(fake: &FakeDiscord, bot: &Bot, token: &str, from: usize) -> Call {
-    fake.wait_call(bot, from, WAIT, |c| {
-        c.method == "PATCH"
-            && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
-    })
-    .await
 }
 
 async fn followup(fake: &FakeDiscord, bot: &Bot, token: &str, from: usize) -> Call {
@@ -84,19 +55,13 @@ async fn click(
     shown: &Call,
 ) -> (Call, usize, String) {
     let token = format!("tok-{}", fake.snowflake());
-    let msg = message(
-        shown.response["id"].as_str().expect("message id"),
-        APP_ID,
-        "",
-        shown.response["components"].clone(),
-        shown.response["embeds"].clone(),
-    );
-    let (callback, from) = send(
-        fake,
-        bot,
-        component(&fake.snowflake(), &token, user, custom_id, msg),
-    )
-    .await;
+    let msg = shown_message(shown);
+    let (callback, from) = fake
+        .interact(
+            bot,
+            component(&fake.snowflake(), &token, user, custom_id, msg),
+        )
+        .await;
     assert_eq!(callback.body["type"], 6, "{:?}", callback.body);
     (callback, from, token)
 }
@@ -109,13 +74,7 @@ fn description(call: &Call) -> String {
 }
 
 fn button_ids(call: &Call) -> Vec<String> {
-    call.body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
-        .collect()
+    custom_ids(&call.body)
 }
 
 async fn user_id(store: &Store, snowflake: &str, name: &str) -> marquee::domain::ids::UserId {
@@ -143,12 +102,11 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
             ("tok-r1", ALICE, "rate", json!([{"name": "movie", "type": 3, "value": "Alien"}, {"name": "stars", "type": 10, "value": 5.0}])),
             ("tok-r2", BOB, "seen", json!([{"name": "movie", "type": 3, "value": "Heat 1995"}])),
         ] {
-            let (_, from) = send(&fake, &bot, command(&fake.snowflake(), token, user, name, options)).await;
-            edit_of(&fake, &bot, token, from).await;
+            let (_, from) = fake.interact(&bot, command(&fake.snowflake(), token, user, name, options)).await;
+            fake.edit_of(&bot, token, from).await;
         }
 
-        let (callback, from) = send(
-            &fake,
+        let (callback, from) = fake.interact(
             &bot,
             command(
                 &fake.snowflake(),
@@ -164,7 +122,7 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         )
         .await;
         assert_eq!(callback.body["type"], 5);
-        let lobby = edit_of(&fake, &bot, "tok-wp", from).await;
+        let lobby = fake.edit_of(&bot, "tok-wp", from).await;
         let text = description(&lobby);
         assert!(text.contains("In (3)"), "the bot is not a member: {text}");
         let ids = button_ids(&lobby);
@@ -184,7 +142,7 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
 
         // Dan joins late; Bob may not start the vote.
         let (_, from, token) = click(&fake, &bot, DAN, &ids[0], &lobby).await;
-        let lobby = edit_of(&fake, &bot, &token, from).await;
+        let lobby = fake.edit_of(&bot, &token, from).await;
         assert!(description(&lobby).contains("In (4)"), "{}", description(&lobby));
         let (_, from, token) = click(&fake, &bot, BOB, &ids[2], &lobby).await;
         let refusal = followup(&fake, &bot, &token, from).await;
@@ -193,7 +151,7 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
 
         // Alice picks: the vote opens on the same message.
         let (_, from, token) = click(&fake, &bot, ALICE, &ids[2], &lobby).await;
-        let vote = edit_of(&fake, &bot, &token, from).await;
+        let vote = fake.edit_of(&bot, &token, from).await;
         let shortlist = description(&vote);
         assert!(!shortlist.contains("Alien (1979)") && !shortlist.contains("Heat (1995)"), "{shortlist}");
         let votes: Vec<String> = button_ids(&vote)
@@ -225,7 +183,7 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         bot.kill().await;
         let bot = connect(&fake, &url).await;
         let (_, from, token) = click(&fake, &bot, CARA, &votes[0], &vote).await;
-        let state = edit_of(&fake, &bot, &token, from).await;
+        let state = fake.edit_of(&bot, &token, from).await;
         assert!(
             state.body["embeds"][0]["fields"][0]["name"].as_str().expect("voted").contains("3/4"),
             "{:?}",
@@ -233,7 +191,7 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         );
         // Dan's vote completes it: the vote closes, the winner is announced and scheduled.
         let (_, from, token) = click(&fake, &bot, DAN, &votes[2], &vote).await;
-        let closed = edit_of(&fake, &bot, &token, from).await;
+        let closed = fake.edit_of(&bot, &token, from).await;
         let title = closed.body["embeds"][0]["title"].as_str().expect("title");
         assert_eq!(title, format!("🍿 Watch party: {winner_title} wins"));
         assert!(button_ids(&closed).is_empty(), "no more buttons");
@@ -278,13 +236,12 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         bot.wait_log("outcome=\"recorded\"", WAIT).await;
 
         // The server's history lists the night.
-        let (_, from) = send(
-            &fake,
+        let (_, from) = fake.interact(
             &bot,
             command(&fake.snowflake(), "tok-hist", CARA, "watchparty", json!([{"name": "history", "type": 1, "options": []}])),
         )
         .await;
-        let history = edit_of(&fake, &bot, "tok-hist", from).await;
+        let history = fake.edit_of(&bot, "tok-hist", from).await;
         assert!(description(&history).contains(&winner_title), "{}", description(&history));
         bot.assert_no_unknown_events();
     })

@@ -371,6 +371,50 @@ impl FakeDiscord {
         })
     }
 
+    /// Spawns the bot (see [`FakeDiscord::spawn_bot`]), waits for its IDENTIFY, sends READY and
+    /// waits for its command registration: the bot, IDENTIFY's `d`, and the registration call.
+    pub async fn connect(
+        &self,
+        database_url: &str,
+        extra_env: &[(&str, &str)],
+    ) -> (Bot, Value, Call) {
+        let bot = self.spawn_bot(database_url, extra_env).await;
+        let identify = self.wait_identify(&bot, SCENARIO_WAIT).await;
+        let from = self.calls().len();
+        self.send_ready().await;
+        let registration = self
+            .wait_call(&bot, from, SCENARIO_WAIT, |c| {
+                c.method == "PUT" && c.path.ends_with("/commands")
+            })
+            .await;
+        (bot, identify, registration)
+    }
+
+    /// Dispatches INTERACTION_CREATE `d` and waits for its callback: the callback, and the index
+    /// of the calls to look for the rest of the answer from.
+    pub async fn interact(&self, bot: &Bot, d: Value) -> (Call, usize) {
+        let id = d["id"].as_str().expect("interaction id").to_owned();
+        let token = d["token"].as_str().expect("interaction token").to_owned();
+        let from = self.calls().len();
+        self.dispatch("INTERACTION_CREATE", d).await;
+        let callback = self
+            .wait_call(bot, from, SCENARIO_WAIT, |c| {
+                c.method == "POST"
+                    && c.path == format!("/api/v10/interactions/{id}/{token}/callback")
+            })
+            .await;
+        (callback, from)
+    }
+
+    /// The edit of interaction `token`'s original message, at or after call `from`.
+    pub async fn edit_of(&self, bot: &Bot, token: &str, from: usize) -> Call {
+        self.wait_call(bot, from, SCENARIO_WAIT, |c| {
+            c.method == "PATCH"
+                && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
+        })
+        .await
+    }
+
     /// The next snowflake (19 digits, increasing from 6000000000000000001). The fake takes its
     /// message, attachment and command ids from here too.
     pub fn snowflake(&self) -> String {
@@ -1536,6 +1580,32 @@ pub fn voice_state(user_id: &str, channel: Option<&str>, bot: bool) -> Value {
         "self_stream": false, "self_video": false, "suppress": false,
         "request_to_speak_timestamp": null
     })
+}
+
+/// How long a scenario step may take before the harness gives up (with the bot's log).
+pub const SCENARIO_WAIT: Duration = Duration::from_secs(60);
+
+/// Every `custom_id` in a message body's component rows, in order.
+pub fn custom_ids(body: &Value) -> Vec<String> {
+    body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The bot's message as the fake stored it after `call` (its response), as a component
+/// interaction carries it: for clicking a button on it.
+pub fn shown_message(call: &Call) -> Value {
+    message(
+        call.response["id"].as_str().expect("a message id"),
+        APP_ID,
+        "",
+        call.response["components"].clone(),
+        call.response["embeds"].clone(),
+    )
 }
 
 /// A GuildScheduledEvent echoing what the bot posted.
