@@ -341,7 +341,15 @@ pub enum BenchCommand {
     /// Scoring latency for one user over a synthetic 60,000-film model, and fold-in time.
     Serving,
     /// Implicit ALS training, 64 factors, on generated data of MovieLens 20M shape: s/iteration, memory.
-    Als,
+    Als {
+        /// Also write the generated matrix (CSR: `als_indptr.u64`, `als_indices.u32`, little
+        /// endian) into this folder, for scripts/implicit_als_bench.py.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// Sweeps timed per thread count.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+        iterations: u64,
+    },
     /// k-means on 100,000 users × 32 dimensions (k = 8, 10 runs): time, inertia, ARI.
     Taste {
         /// Where to write the generated data (for scripts/sklearn_kmeans_bench.py).

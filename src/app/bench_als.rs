@@ -3,7 +3,9 @@
 //! popularity, to compare with the Python `implicit` library (CG solver, 64 factors) on the
 //! same machine.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::domain::ids::{MovieId, UserId};
@@ -32,7 +34,9 @@ pub fn synthetic_ml20m(seed: u64) -> Ratings {
     }
     // A random film id per popularity rank, so popular films are spread over the index range.
     let mut rank_to_item: Vec<u32> = (0..ITEMS as u32).collect();
-    rng.shuffle(&mut rank_to_item);
+    if std::env::var_os("NOSHUF").is_none() {
+        rng.shuffle(&mut rank_to_item);
+    }
     // Activity: 20 + a heavy-tailed extra, rescaled to the exact total.
     let extra: Vec<f64> = (0..USERS)
         .map(|_| (f64::from(rng.next_f32()) * 7.0).exp() - 1.0)
@@ -140,13 +144,36 @@ fn time_fit(data: &Ratings, params: AlsParams) -> anyhow::Result<Vec<f64>> {
     Ok(times)
 }
 
+/// Writes the user × film matrix of `data` as CSR into `dir`: `als_indptr.u64` (users + 1
+/// offsets) and `als_indices.u32` (film indices), little endian, so another library can be
+/// timed on exactly the same interactions.
+fn export(data: &Ratings, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut ptr = BufWriter::new(File::create(dir.join("als_indptr.u64"))?);
+    for &p in &data.by_user.ptr {
+        ptr.write_all(&(p as u64).to_le_bytes())?;
+    }
+    ptr.flush()?;
+    let mut idx = BufWriter::new(File::create(dir.join("als_indices.u32"))?);
+    for &i in &data.by_user.idx {
+        idx.write_all(&i.to_le_bytes())?;
+    }
+    idx.flush()?;
+    Ok(())
+}
+
 /// `marquee bench als`: generates the ML-20M-shaped data (seed 20), then fits implicit ALS with
-/// 64 factors, 3 CG steps per half-step (implicit's default), confidence `1 + 1·r`, λ 0.01,
-/// first on 2 threads then on 1, 3 sweeps each, and prints seconds per sweep (median) and the
-/// process's peak RSS.
-pub fn run(mut out: impl Write) -> anyhow::Result<()> {
+/// 64 factors, 3 CG steps per half-step (implicit's default), confidence `1 + 1·r` (= 2 for
+/// every interaction), λ 0.01, first on 2 threads then on 1, `iterations` sweeps each, and
+/// prints seconds per sweep (median) and the process's peak RSS. With `export`, also writes the
+/// matrix there first.
+pub fn run(export_to: Option<&Path>, iterations: usize, mut out: impl Write) -> anyhow::Result<()> {
     let t = Instant::now();
     let data = synthetic_ml20m(20);
+    if let Some(dir) = export_to {
+        export(&data, dir)?;
+        writeln!(out, "matrix written to {}", dir.display())?;
+    }
     writeln!(
         out,
         "synthetic ML-20M shape: {} users, {} films, {} interactions, generated in {:.1} s",
@@ -158,7 +185,7 @@ pub fn run(mut out: impl Write) -> anyhow::Result<()> {
     for threads in [2usize, 1] {
         let params = AlsParams {
             factors: 64,
-            iterations: 3,
+            iterations: iterations.max(1),
             reg: 0.01,
             alpha: 1.0,
             cg_steps: 3,
@@ -181,7 +208,7 @@ pub fn run(mut out: impl Write) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "reference: Python implicit 0.7.3 (CG, 64 factors) ≈ 2.5 s/iteration on this machine"
+        "reference: Python implicit 0.7.3 on the same matrix: `marquee bench als --export DIR`, then scripts/implicit_als_bench.py DIR"
     )?;
     Ok(())
 }
@@ -191,6 +218,6 @@ mod tests {
     #[test]
     #[ignore = "a timing benchmark (about a minute, ~1.5 GB); run with --ignored in release"]
     fn bench_als() {
-        super::run(std::io::stdout()).expect("runs");
+        super::run(None, 3, std::io::stdout()).expect("runs");
     }
 }

@@ -248,8 +248,12 @@ async fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             bench_search::run(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        BenchCommand::Als => {
-            bench_als::run(std::io::stdout().lock())?;
+        BenchCommand::Als { export, iterations } => {
+            bench_als::run(
+                export.as_deref(),
+                iterations as usize,
+                std::io::stdout().lock(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Serving => {
