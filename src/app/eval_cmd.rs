@@ -357,6 +357,22 @@ struct Tuned {
     ease_alone: (f64, f64),
 }
 
+impl Tuned {
+    /// What validation said, for the report line.
+    fn describe(&self) -> String {
+        format!(
+            " · validation NDCG {:.4}, coverage {:.4} (floor {:.4}; alone: ALS {:.4} / {:.4}, EASE {:.4} / {:.4})",
+            self.val_ndcg,
+            self.val_coverage,
+            self.floor,
+            self.als_alone.0,
+            self.als_alone.1,
+            self.ease_alone.0,
+            self.ease_alone.1
+        )
+    }
+}
+
 /// The implicit-ALS grid searched on validation: factors {32, 64} × λ {10, 30, 100} × α
 /// {0, 4, 9} (our confidence is `1 + α·r`, so α 0 / 4 / 9 are `implicit`'s α 1 / 5 / 10; a first
 /// run with λ {1, 10, 30} × α {0, 4} never chose λ 1 and chose the edge λ 30, α 4), 15 sweeps,
@@ -553,16 +569,7 @@ pub fn run_eval_topn(
         };
         weights = t.weights;
         val_ndcg = Some(t.val_ndcg);
-        val_note = format!(
-            " · validation NDCG {:.4}, coverage {:.4} (floor {:.4}; alone: ALS {:.4} / {:.4}, EASE {:.4} / {:.4})",
-            t.val_ndcg,
-            t.val_coverage,
-            t.floor,
-            t.als_alone.0,
-            t.als_alone.1,
-            t.ease_alone.0,
-            t.ease_alone.1
-        );
+        val_note = t.describe();
     }
     let tune_s = t_tune.elapsed().as_secs_f64();
     let chosen = format!(

@@ -79,7 +79,14 @@ impl Checked<EaseParams> {
         let mut order: Vec<u32> = (0..data.n_items() as u32)
             .filter(|&i| data.by_item.row_len(i as usize) >= p.min_count.max(1))
             .collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(data.by_item.row_len(i as usize)), i));
+        // Most interactions first; ties at the cut go to the smaller film id, so the model does
+        // not depend on the order of the input rows.
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(data.by_item.row_len(i as usize)),
+                data.items.id(i),
+            )
+        });
         order.truncate(p.max_items);
         order.sort_unstable();
         let n = order.len();
@@ -193,5 +200,35 @@ mod tests {
         let top = m.recommend(UserId(99), 5, &seen);
         assert_eq!(top[0].movie, MovieId(3));
         assert!(top.iter().all(|s| s.score.is_finite()));
+    }
+
+    #[test]
+    fn the_films_kept_at_the_cut_do_not_depend_on_the_row_order() {
+        // Films 0..6 all have two viewers; only three are modelled. The ones with the smallest
+        // ids are kept, whichever order the rows come in.
+        let mut rows = Vec::new();
+        for m in 0..6i64 {
+            rows.push((UserId(m), MovieId(m), 1.0));
+            rows.push((UserId(m + 1), MovieId(m), 1.0));
+        }
+        let fit = |rows: &[(UserId, MovieId, f32)]| {
+            let data = Ratings::from_triples(rows).expect("finite");
+            let m = EaseParams {
+                lambda: 1.0,
+                max_items: 3,
+                ..EaseParams::default()
+            }
+            .check()
+            .expect("valid")
+            .fit(&data)
+            .expect("fits");
+            let mut kept: Vec<MovieId> = m.modelled.iter().map(|&i| m.items.id(i)).collect();
+            kept.sort_unstable();
+            kept
+        };
+        let forward = fit(&rows);
+        rows.reverse();
+        assert_eq!(forward, fit(&rows));
+        assert_eq!(forward, vec![MovieId(0), MovieId(1), MovieId(2)]);
     }
 }
