@@ -4,6 +4,13 @@
 //! approximately by a few warm-started conjugate-gradient steps (Takács, Pilászy & Tikk 2011,
 //! "Applications of the conjugate gradient method for implicit feedback collaborative
 //! filtering"), so a sweep costs O(nnz·k + (users + items)·k²·steps).
+//!
+//! Speed (see `docs/BENCHMARKS.md`, `marquee bench als`): the CG passes run on explicit SIMD
+//! kernels through pulp (AVX2 + FMA chosen at run time, scalar elsewhere), four rows at a time.
+//! Rows with many interactions (`dense_min`) are solved in lockstep per thread block, so
+//! each CG pass streams the other side's factors once in order instead of reading scattered
+//! rows once per interaction; the rest are solved one row at a time. Every row's arithmetic is
+//! the same for any block, so the factors do not depend on the thread count.
 
 #![allow(
     clippy::inline_always,
