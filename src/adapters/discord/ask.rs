@@ -140,8 +140,7 @@ impl Handler {
         acked: &mut Acked,
     ) -> anyhow::Result<()> {
         let ix = Ix::Command(cmd);
-        ix.defer(ctx, false).await?;
-        *acked = Acked::Public;
+        ix.defer(ctx, false, acked).await?;
         let text = cmd
             .data
             .options
@@ -171,8 +170,7 @@ impl Handler {
         acked: &mut Acked,
     ) -> anyhow::Result<()> {
         let ix = Ix::Component(c);
-        ix.defer(ctx, false).await?;
-        *acked = Acked::Public;
+        ix.defer(ctx, false, acked).await?;
         let caller: Caller = self
             .caller(&c.user, c.guild_id, c.channel_id, c.id.get())
             .await?;

@@ -110,8 +110,7 @@ impl Handler {
                 .await?;
             return Ok(());
         }
-        ix.defer(ctx, true).await?;
-        *acked = Acked::Private;
+        ix.defer(ctx, true, acked).await?;
         let Some(sub) = cmd.data.options.first() else {
             return Ok(());
         };

@@ -199,14 +199,27 @@ impl Ix<'_> {
     }
 
     /// A "thinking…" placeholder for a new message, public or only for the caller.
-    async fn defer(self, ctx: &Context, ephemeral: bool) -> serenity::Result<()> {
+    /// Defers the answer (public or only for the caller) and records in `acked` how it was
+    /// acknowledged, so an error later is reported the right way.
+    async fn defer(
+        self,
+        ctx: &Context,
+        ephemeral: bool,
+        acked: &mut Acked,
+    ) -> serenity::Result<()> {
         self.respond(
             ctx,
             CreateInteractionResponse::Defer(
                 CreateInteractionResponseMessage::new().ephemeral(ephemeral),
             ),
         )
-        .await
+        .await?;
+        *acked = if ephemeral {
+            Acked::Private
+        } else {
+            Acked::Public
+        };
+        Ok(())
     }
 
     async fn edit(self, ctx: &Context, out: &Out) -> serenity::Result<Message> {
@@ -436,8 +449,7 @@ impl Handler {
                     .await?;
             }
             Invocation::TasteMap => {
-                ix.defer(ctx, true).await?;
-                *acked = Acked::Private;
+                ix.defer(ctx, true, acked).await?;
                 let caller = self
                     .caller(&cmd.user, cmd.guild_id, cmd.channel_id, cmd.id.get())
                     .await?;
@@ -460,12 +472,7 @@ impl Handler {
                     },
                     _ => Filters::default(),
                 };
-                ix.defer(ctx, !public).await?;
-                *acked = if public {
-                    Acked::Public
-                } else {
-                    Acked::Private
-                };
+                ix.defer(ctx, !public, acked).await?;
                 let caller = self
                     .caller(&cmd.user, cmd.guild_id, cmd.channel_id, cmd.id.get())
                     .await?;
@@ -616,14 +623,12 @@ impl Handler {
         let caller = || self.caller(&c.user, c.guild_id, c.channel_id, c.id.get());
         match id {
             ComponentId::MoreLike | ComponentId::Refresh(_) => {
-                ix.defer(ctx, false).await?;
-                *acked = Acked::Public;
+                ix.defer(ctx, false, acked).await?;
                 let caller = caller().await?;
                 self.another_list(ctx, ix, &caller, id, list).await?;
             }
             ComponentId::NotInterested => {
-                ix.defer(ctx, true).await?;
-                *acked = Acked::Private;
+                ix.defer(ctx, true, acked).await?;
                 let caller = caller().await?;
                 let reply = self
                     .session
@@ -639,8 +644,7 @@ impl Handler {
                 ix.edit(ctx, &render::reply(&reply)).await?;
             }
             ComponentId::Pick => {
-                ix.defer(ctx, true).await?;
-                *acked = Acked::Private;
+                ix.defer(ctx, true, acked).await?;
                 let position = first_choice(c).and_then(|v| v.parse::<u32>().ok());
                 let shown = match position {
                     Some(p) => self.session.shown_film(list, p).await?.map(|f| (p, f)),
@@ -718,8 +722,7 @@ impl Handler {
         acked: &mut Acked,
     ) -> anyhow::Result<()> {
         let ix = Ix::Modal(m);
-        ix.defer(ctx, true).await?;
-        *acked = Acked::Private;
+        ix.defer(ctx, true, acked).await?;
         let Some(ComponentId::ReviewForm(movie)) = ComponentId::parse(&m.data.custom_id) else {
             ix.edit(ctx, &Out::text("That form is not mine any more.", true))
                 .await?;

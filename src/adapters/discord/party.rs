@@ -406,8 +406,7 @@ impl Handler {
         };
         let guild = cmd.guild_id.map_or(0, GuildId::get);
         if sub.name == "history" {
-            ix.defer(ctx, true).await?;
-            *acked = Acked::Private;
+            ix.defer(ctx, true, acked).await?;
             let reply = self
                 .session
                 .party_history(DomainGuild(snowflake(guild)), 10)
@@ -415,8 +414,7 @@ impl Handler {
             ix.edit(ctx, &render(&reply)).await?;
             return Ok(());
         }
-        ix.defer(ctx, false).await?;
-        *acked = Acked::Public;
+        ix.defer(ctx, false, acked).await?;
         let host = self
             .caller(&cmd.user, cmd.guild_id, cmd.channel_id, cmd.id.get())
             .await?
