@@ -180,24 +180,12 @@ fn pass<'y, S: Simd>(
     coef: impl Fn(usize, f32) -> f32,
     v: &[S::f32s],
     acc: &mut [S::f32s],
-    prefetch: Option<Prefetch>,
 ) {
     let kv = v.len().min(acc.len());
     let (v, acc) = (&v[..kv], &mut acc[..kv]);
     let zero = s.splat_f32s(0.0);
-    let row_bytes = std::mem::size_of_val(v);
     let mut n = 0;
-    if let Some(pf) = prefetch {
-        for m in 0..len.min(8) {
-            pf.bytes(row(m).as_ptr(), row_bytes);
-        }
-    }
     while n + 4 <= len {
-        if let Some(pf) = prefetch {
-            for m in n + 8..(n + 12).min(len) {
-                pf.bytes(row(m).as_ptr(), row_bytes);
-            }
-        }
         let (y0, y1, y2, y3) = (
             &row(n)[..kv],
             &row(n + 1)[..kv],
@@ -235,36 +223,6 @@ fn pass<'y, S: Simd>(
             acc[j] = s.mul_add_e_f32s(t0, y0[j], acc[j]);
         }
         n += 1;
-    }
-}
-
-/// Software prefetch: asks the CPU to start loading a row's cache lines before it is used
-/// (x86-64's `prefetcht0` through pulp's safe wrapper; a no-op elsewhere).
-#[derive(Clone, Copy)]
-struct Prefetch {
-    #[cfg(target_arch = "x86_64")]
-    sse: Option<pulp::core_arch::x86::Sse>,
-}
-
-impl Prefetch {
-    fn new() -> Self {
-        Self {
-            #[cfg(target_arch = "x86_64")]
-            sse: pulp::core_arch::x86::Sse::try_new(),
-        }
-    }
-
-    /// Prefetches the `bytes` bytes from `row` on.
-    #[inline(always)]
-    #[allow(unused_variables, reason = "a no-op off x86-64")]
-    fn bytes<T>(self, row: *const T, bytes: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(sse) = self.sse {
-            let base = row.cast::<i8>();
-            for line in (0..bytes).step_by(64) {
-                sse._mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(base.wrapping_add(line));
-            }
-        }
     }
 }
 
@@ -310,7 +268,6 @@ struct Half<'a> {
     reg: f32,
     alpha: f32,
     steps: usize,
-    prefetch: Prefetch,
 }
 
 impl Half<'_> {
@@ -356,7 +313,6 @@ impl Half<'_> {
             |n, d| 1.0 + alpha * vs[n] * (1.0 - d),
             S::as_simd_f32s(xu).0,
             S::as_mut_simd_f32s(r).0,
-            Some(self.prefetch),
         );
         p.copy_from_slice(r);
         let mut rr = vdot(s, S::as_simd_f32s(r).0, S::as_simd_f32s(r).0);
@@ -373,7 +329,6 @@ impl Half<'_> {
                     |n, d| alpha * vs[n] * d,
                     S::as_simd_f32s(p).0,
                     S::as_mut_simd_f32s(ap).0,
-                    None,
                 );
             }
             let (pv, apv) = (S::as_simd_f32s(p).0, S::as_simd_f32s(ap).0);
@@ -777,7 +732,6 @@ fn half_step(
         reg,
         alpha,
         steps,
-        prefetch: Prefetch::new(),
     };
     let n = x.len() / k;
     let threads = threads.clamp(1, n.max(1));
