@@ -187,6 +187,7 @@ pub fn run(export_to: Option<&Path>, iterations: usize, mut out: impl Write) -> 
             factors: 64,
             iterations: iterations.max(1),
             reg: 0.01,
+            reg_exponent: 0.0,
             alpha: 1.0,
             cg_steps: 3,
             seed: 42,

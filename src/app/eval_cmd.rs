@@ -385,6 +385,7 @@ fn als_grid() -> Vec<AlsParams> {
                 g.push(AlsParams {
                     factors,
                     reg,
+                    reg_exponent: 0.0,
                     alpha,
                     iterations: 15,
                     cg_steps: 3,
@@ -573,10 +574,11 @@ pub fn run_eval_topn(
     }
     let tune_s = t_tune.elapsed().as_secs_f64();
     let chosen = format!(
-        "ease λ {} · als {} f, reg {}, α {} · weights ease {} als {} pop {}{val_note}",
+        "ease λ {} · als {} f, reg {} (ν {}), α {} · weights ease {} als {} pop {}{val_note}",
         ease_p.lambda,
         als_p.factors,
         als_p.reg,
+        als_p.reg_exponent,
         als_p.alpha,
         weights.ease,
         weights.als,

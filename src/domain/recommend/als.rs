@@ -33,8 +33,15 @@ use pulp::{Arch, Simd, WithSimd};
 pub struct AlsParams {
     pub factors: usize,
     pub iterations: usize,
-    /// λ, added to the diagonal (not scaled by counts).
+    /// λ, added to the diagonal (scaled per row by [`AlsParams::reg_exponent`]).
     pub reg: f32,
+    /// ν of the frequency-scaled regularisation (Rendle et al. 2022, "Revisiting the
+    /// performance of iALS on item recommendation benchmarks"): row `r` gets
+    /// `λ·(m_r / m̄)^ν`, where `m_r = n_other + α·Σ r` is the row's total confidence mass
+    /// (unobserved pairs weigh 1, observed `1 + α·r`) and `m̄` its mean over the rows of that
+    /// side. 0 (the default) gives every row the same λ; 1 regularises busy users and popular
+    /// films more, in proportion to how much they are fitted against.
+    pub reg_exponent: f32,
     /// α of the confidence `1 + α·r`.
     pub alpha: f32,
     /// CG steps per half-step.
@@ -51,6 +58,7 @@ impl Default for AlsParams {
             factors: 64,
             iterations: 15,
             reg: 10.0,
+            reg_exponent: 0.0,
             alpha: 1.0,
             cg_steps: 3,
             seed: 42,
@@ -81,6 +89,13 @@ impl Params for AlsParams {
             "reg",
             "> 0",
             self.reg,
+        )?;
+        ensure(
+            (0.0..=2.0).contains(&self.reg_exponent),
+            "als",
+            "reg_exponent",
+            "0..=2",
+            self.reg_exponent,
         )?;
         ensure(
             self.alpha >= 0.0 && self.alpha.is_finite(),
@@ -118,9 +133,39 @@ pub struct ImplicitAls {
     /// Items × k.
     pub y: Vec<f32>,
     reg: f32,
+    /// ν and the users' mean confidence mass `m̄`, so fold-in regularises like training.
+    reg_exponent: f32,
+    user_mass_mean: f32,
     alpha: f32,
     /// `Yᵀ Y`, cached for fold-in.
     gram_y: Vec<f32>,
+}
+
+/// The per-row λ of [`AlsParams::reg_exponent`] for the rows of `m` (the other side has
+/// `n_other` rows), and the mean mass `m̄`.
+fn row_regs(m: &Csr, n_other: usize, reg: f32, nu: f32, alpha: f32) -> (Vec<f32>, f32) {
+    let n = m.ptr.len().saturating_sub(1);
+    let mass: Vec<f64> = (0..n)
+        .map(|r| {
+            let (_, vs) = m.row(r);
+            n_other as f64 + f64::from(alpha) * vs.iter().map(|&v| f64::from(v)).sum::<f64>()
+        })
+        .collect();
+    let mean = mass.iter().sum::<f64>() / n.max(1) as f64;
+    let regs = mass
+        .iter()
+        .map(|&mr| scaled_reg(reg, nu, mr, mean as f32) as f32)
+        .collect();
+    (regs, mean as f32)
+}
+
+/// `λ·(mass / mean)^ν`; plain λ when ν is 0 or the mean is not positive.
+pub fn scaled_reg(reg: f32, nu: f32, mass: f64, mean: f32) -> f64 {
+    if nu == 0.0 || mean <= 0.0 {
+        f64::from(reg)
+    } else {
+        f64::from(reg) * (mass / f64::from(mean)).powf(f64::from(nu))
+    }
 }
 
 /// `G = Yᵀ Y` (k×k, f32), on `threads` threads. Each thread owns a band of G's rows and sums
@@ -265,7 +310,8 @@ struct Half<'a> {
     m: &'a Csr,
     g: &'a [f32],
     k: usize,
-    reg: f32,
+    /// λ of every solved row.
+    regs: &'a [f32],
     alpha: f32,
     steps: usize,
 }
@@ -273,12 +319,12 @@ struct Half<'a> {
 impl Half<'_> {
     /// `out = G·v + λ·v` (G symmetric, so a sum of G's rows scaled by v's elements).
     #[inline(always)]
-    fn gram_times<S: Simd>(&self, s: S, v: &[f32], out: &mut [f32]) {
+    fn gram_times<S: Simd>(&self, s: S, reg: f32, v: &[f32], out: &mut [f32]) {
         let out = S::as_mut_simd_f32s(out).0;
         let (vv, gv) = (S::as_simd_f32s(v).0, S::as_simd_f32s(self.g).0);
         let kv = out.len();
         for (o, x) in out.iter_mut().zip(vv) {
-            *o = s.mul_f32s(s.splat_f32s(self.reg), *x);
+            *o = s.mul_f32s(s.splat_f32s(reg), *x);
         }
         for (b, &vb) in v.iter().enumerate() {
             vaxpy(s, out, vb, &gv[b * kv..(b + 1) * kv]);
@@ -300,9 +346,10 @@ impl Half<'_> {
         };
         let len = is.len().min(vs.len());
         let weighted = alpha != 0.0 && vs.iter().any(|&v| v != 0.0);
+        let reg = self.regs[u];
         let Cg { r, p, ap } = cg;
         // r = b − A x = Σ (c_i − (c_i − 1) y_i·x) y_i − G x − λ x.
-        self.gram_times(s, xu, ap);
+        self.gram_times(s, reg, xu, ap);
         for (ra, aa) in r.iter_mut().zip(ap.iter()) {
             *ra = -aa;
         }
@@ -320,7 +367,7 @@ impl Half<'_> {
             if rr < 1e-10 {
                 break;
             }
-            self.gram_times(s, p, ap);
+            self.gram_times(s, reg, p, ap);
             if weighted {
                 pass(
                     s,
@@ -389,8 +436,9 @@ impl Half<'_> {
         let mut rr = vec![0f32; n];
         let mut active = vec![true; n];
         // r = b − A x = Σ (c_i − (c_i − 1) y_j·x) y_j − G x − λ x.
-        for (xd, rd) in x.chunks_exact(k).zip(r.chunks_exact_mut(k)) {
-            self.gram_times(s, xd, rd);
+        let regs: Vec<f32> = block.ids.iter().map(|&i| self.regs[i as usize]).collect();
+        for ((xd, rd), &reg) in x.chunks_exact(k).zip(r.chunks_exact_mut(k)).zip(&regs) {
+            self.gram_times(s, reg, xd, rd);
             for v in rd.iter_mut() {
                 *v = -*v;
             }
@@ -414,9 +462,10 @@ impl Half<'_> {
             if !active.iter().any(|&a| a) {
                 break;
             }
-            for ((pd, apd), a) in p.chunks_exact(k).zip(ap.chunks_exact_mut(k)).zip(&active) {
+            let rows = p.chunks_exact(k).zip(ap.chunks_exact_mut(k));
+            for (((pd, apd), a), &reg) in rows.zip(&active).zip(&regs) {
                 if *a {
-                    self.gram_times(s, pd, apd);
+                    self.gram_times(s, reg, pd, apd);
                 }
             }
             if alpha != 0.0 {
@@ -537,6 +586,8 @@ impl Half<'_> {
 struct SubBlock {
     /// The block's number of slots.
     len: usize,
+    /// The solved row of every slot.
+    ids: Vec<u32>,
     rows: Vec<u32>,
     ptr: Vec<usize>,
     slot: Vec<u32>,
@@ -581,6 +632,7 @@ impl Plan {
                 let cap: usize = (w[0]..w[1]).map(|sl| m.row_len(rows[sl] as usize)).sum();
                 SubBlock {
                     len: w[1] - w[0],
+                    ids: rows[w[0]..w[1]].to_vec(),
                     ptr: vec![0],
                     slot: Vec::with_capacity(cap),
                     val: Vec::with_capacity(cap),
@@ -719,7 +771,7 @@ fn half_step(
     plan: &Plan,
     g: &[f32],
     k: usize,
-    reg: f32,
+    regs: &[f32],
     alpha: f32,
     steps: usize,
     threads: usize,
@@ -729,7 +781,7 @@ fn half_step(
         m,
         g,
         k,
-        reg,
+        regs,
         alpha,
         steps,
     };
@@ -809,6 +861,20 @@ impl Checked<AlsParams> {
         let dense = dense_min(k);
         let user_plan = Plan::new(&data.by_user, &data.by_item, dense, threads, k);
         let item_plan = Plan::new(&data.by_item, &data.by_user, dense, threads, k);
+        let (user_regs, user_mass_mean) = row_regs(
+            &data.by_user,
+            data.n_items(),
+            p.reg,
+            p.reg_exponent,
+            p.alpha,
+        );
+        let (item_regs, _) = row_regs(
+            &data.by_item,
+            data.n_users(),
+            p.reg,
+            p.reg_exponent,
+            p.alpha,
+        );
         for it in 0..p.iterations {
             let gy = gram(&y, k, threads);
             half_step(
@@ -818,7 +884,7 @@ impl Checked<AlsParams> {
                 &user_plan,
                 &gy,
                 k,
-                p.reg,
+                &user_regs,
                 p.alpha,
                 p.cg_steps,
                 threads,
@@ -831,7 +897,7 @@ impl Checked<AlsParams> {
                 &item_plan,
                 &gx,
                 k,
-                p.reg,
+                &item_regs,
                 p.alpha,
                 p.cg_steps,
                 threads,
@@ -846,6 +912,8 @@ impl Checked<AlsParams> {
             x,
             y,
             reg: p.reg,
+            reg_exponent: p.reg_exponent,
+            user_mass_mean,
             alpha: p.alpha,
             gram_y,
         })
@@ -854,8 +922,8 @@ impl Checked<AlsParams> {
 
 impl ImplicitAls {
     /// A model from given factors (`x`: users × k, `y`: items × k), e.g. restored from storage
-    /// or synthetic for benchmarks. Returns `None` when the shapes do not match or a value is
-    /// not finite.
+    /// or synthetic for benchmarks; fold-in uses the plain λ (`reg_exponent` 0). Returns `None`
+    /// when the shapes do not match or a value is not finite.
     #[allow(
         clippy::too_many_arguments,
         reason = "a plain constructor of every field"
@@ -885,6 +953,8 @@ impl ImplicitAls {
             x,
             y,
             reg,
+            reg_exponent: 0.0,
+            user_mass_mean: 0.0,
             alpha,
             gram_y,
         })
@@ -899,11 +969,13 @@ impl ImplicitAls {
         let mut a: Vec<f64> = self.gram_y.iter().map(|&v| f64::from(v)).collect();
         let mut b = vec![0f64; k];
         let mut any = false;
+        let mut strength = 0f64;
         for &(m, v) in signals {
             let (Some(i), true) = (self.items.get(m), v.is_finite() && v > 0.0) else {
                 continue;
             };
             any = true;
+            strength += f64::from(v);
             let yi = &self.y[i as usize * k..(i as usize + 1) * k];
             let c = f64::from(1.0 + self.alpha * v);
             for r in 0..k {
@@ -917,14 +989,35 @@ impl ImplicitAls {
         if !any {
             return vec![0.0; k];
         }
+        let reg = self.user_reg(strength);
         for d in 0..k {
-            a[d * k + d] += f64::from(self.reg);
+            a[d * k + d] += reg;
         }
         if cholesky_solve(&mut a, &mut b, k) {
             b.iter().map(|&v| v as f32).collect()
         } else {
             vec![0.0; k]
         }
+    }
+
+    /// λ for a user whose signals sum to `strength` (see [`AlsParams::reg_exponent`]).
+    pub fn user_reg(&self, strength: f64) -> f64 {
+        scaled_reg(
+            self.reg,
+            self.reg_exponent,
+            self.items.len() as f64 + f64::from(self.alpha) * strength,
+            self.user_mass_mean,
+        )
+    }
+
+    /// ν, the users' mean confidence mass `m̄` and the number of films, to regularise a
+    /// folded-in user outside this model (the serving snapshot) like training did.
+    pub fn reg_scaling(&self) -> (f32, f32, f32) {
+        (
+            self.reg_exponent,
+            self.user_mass_mean,
+            self.items.len() as f32,
+        )
     }
 
     /// Scores every film for a user vector `xu` (length k) into `out`.
@@ -1059,6 +1152,13 @@ mod tests {
         threads: usize,
     ) -> Vec<f32> {
         let mut x = vec![0f32; m.x.len()];
+        let (regs, _) = row_regs(
+            &data.by_user,
+            data.n_items(),
+            m.reg,
+            m.reg_exponent,
+            m.alpha,
+        );
         half_step(
             &mut x,
             &m.y,
@@ -1066,7 +1166,7 @@ mod tests {
             plan,
             &m.gram_y,
             m.k,
-            m.reg,
+            &regs,
             m.alpha,
             steps,
             threads,
@@ -1077,13 +1177,15 @@ mod tests {
     #[test]
     fn cg_approaches_the_exact_least_squares_solution() {
         // With many CG steps a user half-step equals the Cholesky fold-in, one row at a time and
-        // in lockstep, for a width the SIMD kernels take (16) and one they do not (6).
+        // in lockstep, for a width the SIMD kernels take (16) and one they do not (6), with a
+        // plain and a frequency-scaled λ (fold-in must scale it as training did).
         let data = space_and_westerns();
-        for k in [6, 16] {
+        for (k, reg_exponent) in [(6, 0.0), (16, 0.0), (6, 1.0), (16, 1.0)] {
             let m = AlsParams {
                 factors: k,
                 iterations: 10,
                 reg: 0.5,
+                reg_exponent,
                 alpha: 3.0,
                 cg_steps: 30,
                 ..AlsParams::default()
@@ -1101,7 +1203,10 @@ mod tests {
                 let x = user_half_step(&data, &m, plan, 60, 1);
                 let xu = &x[u * k..(u + 1) * k];
                 for (a, b) in exact.iter().zip(xu) {
-                    assert!((a - b).abs() < 1e-3, "k {k}: {exact:?} vs {xu:?}");
+                    assert!(
+                        (a - b).abs() < 1e-3,
+                        "k {k}, ν {reg_exponent}: {exact:?} vs {xu:?}"
+                    );
                 }
             }
         }
@@ -1110,10 +1215,11 @@ mod tests {
     #[test]
     fn lockstep_and_one_row_at_a_time_agree_for_any_thread_count() {
         let data = random_interactions(5);
-        for k in [6, 16] {
+        for (k, reg_exponent) in [(6, 0.0), (16, 0.0), (16, 1.0)] {
             let m = AlsParams {
                 factors: k,
                 iterations: 3,
+                reg_exponent,
                 alpha: 0.7,
                 ..AlsParams::default()
             }
@@ -1136,6 +1242,35 @@ mod tests {
             for (a, b) in one.iter().zip(&m1) {
                 assert!((a - b).abs() <= 1e-4 * scale, "k {k}: {a} vs {b}");
             }
+        }
+    }
+
+    #[test]
+    fn frequency_scaling_regularises_busy_rows_more() {
+        let data = random_interactions(7);
+        let (plain, _) = row_regs(&data.by_user, data.n_items(), 2.0, 0.0, 0.5);
+        assert!(plain.iter().all(|&r| (r - 2.0).abs() < f32::EPSILON));
+        let (scaled, mean) = row_regs(&data.by_user, data.n_items(), 2.0, 1.0, 0.5);
+        // Rows with more (and stronger) interactions carry more confidence mass, so a larger λ;
+        // λ is 2 exactly at the mean mass, so it is above 2 for some rows and below for others.
+        let mass = |u: usize| {
+            let (_, vs) = data.by_user.row(u);
+            data.n_items() as f32 + 0.5 * vs.iter().sum::<f32>()
+        };
+        let (lo, hi) = (0..data.n_users()).fold((0, 0), |(lo, hi), u| {
+            (
+                if mass(u) < mass(lo) { u } else { lo },
+                if mass(u) > mass(hi) { u } else { hi },
+            )
+        });
+        assert!(
+            scaled[hi] > 2.0 && scaled[lo] < 2.0,
+            "{} {}",
+            scaled[lo],
+            scaled[hi]
+        );
+        for (u, r) in scaled.iter().enumerate() {
+            assert!((r - 2.0 * mass(u) / mean).abs() < 1e-4, "row {u}");
         }
     }
 

@@ -30,7 +30,7 @@ use crate::domain::events::FeedbackEvent;
 use crate::domain::feedback::{ImplicitRating, combine};
 use crate::domain::ids::{EventId, MovieId, UserId};
 
-use super::als::AlsParams;
+use super::als::{AlsParams, scaled_reg};
 use super::content::{ContentIndex, ContentParams, FeatureKind};
 use super::data::{Csr, IdMap, Ratings};
 use super::hybrid::{Pick, Reason};
@@ -205,6 +205,14 @@ struct Serve {
     mmr_pool: usize,
     reg: f32,
     alpha: f32,
+    /// ν of the frequency-scaled λ, the number of films ALS was fitted on and the users' mean
+    /// confidence mass (see [`AlsParams::reg_exponent`]); absent in older snapshots (plain λ).
+    #[serde(default)]
+    reg_exponent: f32,
+    #[serde(default)]
+    mass_items: f32,
+    #[serde(default)]
+    mass_mean: f32,
 }
 
 /// The trained serving model (see the module docs).
@@ -355,7 +363,7 @@ pub fn train(
     params: &TrainParams,
 ) -> Result<ModelSnapshot, FitError> {
     let p = params.clone().check()?.0;
-    let serve = Serve {
+    let mut serve = Serve {
         like_threshold: p.like_threshold,
         seen_strength: p.seen_strength,
         history_damping: p.history_damping,
@@ -364,6 +372,9 @@ pub fn train(
         mmr_pool: p.mmr_pool,
         reg: p.als.reg,
         alpha: p.als.alpha,
+        reg_exponent: 0.0,
+        mass_items: 0.0,
+        mass_mean: 0.0,
     };
     let mut movies = IdMap::default();
     let mut unique: Vec<Movie> = Vec::with_capacity(catalog.len());
@@ -411,6 +422,7 @@ pub fn train(
     let data = Ratings::from_triples(&triples)?;
     if data.nnz() > 0 {
         let als = Checked(p.als.clone()).fit(&data)?;
+        (serve.reg_exponent, serve.mass_mean, serve.mass_items) = als.reg_scaling();
         for (ai, &m) in als.items.ids().iter().enumerate() {
             if let Some(i) = movies.get(m) {
                 let i = i as usize;
@@ -900,12 +912,14 @@ impl ModelSnapshot {
         let mut a = self.gram.clone();
         let mut b = vec![0f64; k];
         let mut any = false;
+        let mut strength = 0f64;
         for &(i, s) in liked {
             let y = &self.item_factors[i as usize * k..(i as usize + 1) * k];
             if self.item_norms[i as usize] == 0.0 {
                 continue;
             }
             any = true;
+            strength += f64::from(s);
             let c = 1.0 + f64::from(self.serve.alpha) * f64::from(s);
             for r in 0..k {
                 let yr = f64::from(y[r]);
@@ -919,8 +933,15 @@ impl ModelSnapshot {
         if !any {
             return vec![0.0; k];
         }
+        let sv = &self.serve;
+        let reg = scaled_reg(
+            sv.reg,
+            sv.reg_exponent,
+            f64::from(sv.mass_items) + f64::from(sv.alpha) * strength,
+            sv.mass_mean,
+        );
         for d in 0..k {
-            a[d * k + d] += f64::from(self.serve.reg);
+            a[d * k + d] += reg;
         }
         if cholesky_solve(&mut a, &mut b, k) {
             b.iter().map(|&v| finite_or(v as f32, 0.0)).collect()
@@ -1507,6 +1528,34 @@ mod tests {
         let got = ids(&s.recommend(UserId(900), &all));
         assert!(!got.contains(&3) && !got.contains(&4), "{got:?}");
         assert_eq!(got.len(), movies.len() - 5);
+    }
+
+    #[test]
+    fn a_frequency_scaled_snapshot_keeps_its_scaling_and_still_folds_in() {
+        let (movies, events) = world();
+        let mut p = params();
+        p.als.reg_exponent = 1.0;
+        let s = train(&movies, &events, &p).expect("trains");
+        assert!((s.serve.reg_exponent - 1.0).abs() < f32::EPSILON);
+        assert!(s.serve.mass_mean > 0.0 && s.serve.mass_items > 0.0);
+        let mut back = ModelSnapshot::from_bytes(&s.to_bytes()).expect("reads back");
+        assert_eq!(back.serve, s.serve);
+        let plain = train(&movies, &events, &params()).expect("trains");
+        assert!(plain.serve.reg_exponent.abs() < f32::EPSILON);
+        // Fold-in on the restored snapshot uses the scaled λ and still follows the new likes.
+        let likes: Vec<FeedbackEvent> = (10..13)
+            .map(|m| ev(20_000 + m, 777, m, FeedbackKind::Reaction, Some(5.0)))
+            .collect();
+        back.fold_in(UserId(777), &likes);
+        let req = RecRequest {
+            count: 5,
+            ..RecRequest::default()
+        };
+        let after = back.recommend(UserId(777), &req);
+        assert!(
+            ids(&after).iter().any(|m| (13..16).contains(m)),
+            "{after:?}"
+        );
     }
 
     #[test]
