@@ -34,9 +34,7 @@ pub fn synthetic_ml20m(seed: u64) -> Ratings {
     }
     // A random film id per popularity rank, so popular films are spread over the index range.
     let mut rank_to_item: Vec<u32> = (0..ITEMS as u32).collect();
-    if std::env::var_os("NOSHUF").is_none() {
-        rng.shuffle(&mut rank_to_item);
-    }
+    rng.shuffle(&mut rank_to_item);
     // Activity: 20 + a heavy-tailed extra, rescaled to the exact total.
     let extra: Vec<f64> = (0..USERS)
         .map(|_| (f64::from(rng.next_f32()) * 7.0).exp() - 1.0)

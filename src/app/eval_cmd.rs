@@ -385,7 +385,6 @@ fn als_grid() -> Vec<AlsParams> {
                 g.push(AlsParams {
                     factors,
                     reg,
-                    reg_exponent: 0.0,
                     alpha,
                     iterations: 15,
                     cg_steps: 3,

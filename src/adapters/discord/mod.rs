@@ -198,9 +198,8 @@ impl Ix<'_> {
         }
     }
 
-    /// A "thinking…" placeholder for a new message, public or only for the caller.
-    /// Defers the answer (public or only for the caller) and records in `acked` how it was
-    /// acknowledged, so an error later is reported the right way.
+    /// A "thinking…" placeholder for a new message, public or only for the caller; records in
+    /// `acked` how the interaction was acknowledged, so an error later is reported the right way.
     async fn defer(
         self,
         ctx: &Context,
