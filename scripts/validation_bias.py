@@ -15,7 +15,7 @@ and ALS − EASE by the user's history size for 1 and 4. Items 2–4 read test.c
 can choose anything: it only explains why validation and test disagree.
 
     python3 -m venv VENV && VENV/bin/pip install numpy
-    VENV/bin/python scripts/validation_bias.py ../shared ml-latest-small   # about 5 minutes
+    VENV/bin/python scripts/validation_bias.py ../shared ml-latest-small   # about 2 minutes
 
 numpy only, float64.
 """
