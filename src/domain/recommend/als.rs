@@ -148,7 +148,11 @@ fn row_regs(m: &Csr, n_other: usize, reg: f32, nu: f32, alpha: f32) -> (Vec<f32>
     let mass: Vec<f64> = (0..n)
         .map(|r| {
             let (_, vs) = m.row(r);
-            n_other as f64 + f64::from(alpha) * vs.iter().map(|&v| f64::from(v)).sum::<f64>()
+            confidence_mass(
+                n_other as f64,
+                alpha,
+                vs.iter().map(|&v| f64::from(v)).sum(),
+            )
         })
         .collect();
     let mean = mass.iter().sum::<f64>() / n.max(1) as f64;
@@ -157,6 +161,12 @@ fn row_regs(m: &Csr, n_other: usize, reg: f32, nu: f32, alpha: f32) -> (Vec<f32>
         .map(|&mr| scaled_reg(reg, nu, mr, mean as f32) as f32)
         .collect();
     (regs, mean as f32)
+}
+
+/// A row's total confidence mass `n_other + α·Σ r`: every unobserved pair weighs 1 and an
+/// observed one `1 + α·r` (see [`AlsParams::reg_exponent`]).
+pub fn confidence_mass(n_other: f64, alpha: f32, strength: f64) -> f64 {
+    n_other + f64::from(alpha) * strength
 }
 
 /// `λ·(mass / mean)^ν`; plain λ when ν is 0 or the mean is not positive.
@@ -1005,7 +1015,7 @@ impl ImplicitAls {
         scaled_reg(
             self.reg,
             self.reg_exponent,
-            self.items.len() as f64 + f64::from(self.alpha) * strength,
+            confidence_mass(self.items.len() as f64, self.alpha, strength),
             self.user_mass_mean,
         )
     }

@@ -30,7 +30,7 @@ use crate::domain::events::FeedbackEvent;
 use crate::domain::feedback::{ImplicitRating, combine};
 use crate::domain::ids::{EventId, MovieId, UserId};
 
-use super::als::{AlsParams, scaled_reg};
+use super::als::{AlsParams, confidence_mass, scaled_reg};
 use super::content::{ContentIndex, ContentParams, FeatureKind};
 use super::data::{Csr, IdMap, Ratings};
 use super::hybrid::{Pick, Reason};
@@ -937,7 +937,7 @@ impl ModelSnapshot {
         let reg = scaled_reg(
             sv.reg,
             sv.reg_exponent,
-            f64::from(sv.mass_items) + f64::from(sv.alpha) * strength,
+            confidence_mass(f64::from(sv.mass_items), sv.alpha, strength),
             sv.mass_mean,
         );
         for d in 0..k {
