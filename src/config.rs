@@ -89,7 +89,7 @@ impl Config {
             })?),
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if let Err(problem) = crate::adapters::storage::Backend::from_url(&database_url) {
+        if let Err(problem) = crate::outbound::storage::Backend::from_url(&database_url) {
             return Err(ConfigError {
                 variable: "DATABASE_URL",
                 problem,

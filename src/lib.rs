@@ -11,9 +11,10 @@
 //!
 //! Dependencies point inward: `app -> adapters -> domain`, never the other way.
 
-pub mod adapters;
 pub mod app;
-pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod inbound;
+pub mod offline;
+pub mod outbound;
 pub mod telemetry;

@@ -2,11 +2,14 @@
 //! over to the app. Errors end here as one line on standard error and a non-zero exit code.
 
 use clap::Parser as _;
-use marquee::{app, cli::Cli, config::Config};
+use marquee::{
+    config::Config,
+    inbound::cli::{self, args::Cli},
+};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args = Cli::parse();
     let config = match Config::load() {
         Ok(config) => config,
         Err(e) => {
@@ -25,7 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(app::run(cli, config)) {
+    match runtime.block_on(cli::run(args, config)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

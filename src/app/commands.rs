@@ -9,8 +9,6 @@
 //! Each list of picks is stored as impressions (one row per film and position), so a reaction
 //! on the list (`react 2 👍` on the console, an emoji on the Discord message) finds its film.
 
-use crate::adapters::clock::SystemClock;
-use crate::adapters::storage::Store;
 use crate::app::feedback::{Desk, Origin, Reaction, ReviewRefused};
 use crate::app::models::{self, Named};
 use crate::domain::catalog::search::TitleIndex;
@@ -28,6 +26,8 @@ use crate::domain::recommend::hybrid::Pick;
 use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest};
 use crate::domain::sentiment::{MAX_REVIEW_CHARS, ReviewError, Vader};
 use crate::domain::taste::TasteGroups;
+use crate::outbound::clock::SystemClock;
+use crate::outbound::storage::Store;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
@@ -559,7 +559,13 @@ impl Session {
             let params = TasteParams::default();
             let vectors = taste_vectors(&model, &movies, &events, &params);
             let projection = project(&vectors, &groups, 5_000, highlight, 7);
-            crate::app::taste_map::render_taste_map(&groups, &projection, highlight, 1000, 640)
+            crate::outbound::charts::taste_map::render_taste_map(
+                &groups,
+                &projection,
+                highlight,
+                1000,
+                640,
+            )
         })
         .await
         .map_err(|e| anyhow::anyhow!("the drawing thread stopped: {e}"))??;

@@ -394,7 +394,7 @@ impl Session {
         let report = experiment::analyze(&exp, &arms(&exp, &outcomes), days, &params);
         // The chart: the like rate and its interval at up to 12 points in time.
         let steps = 12;
-        let mut series: Vec<crate::app::experiment_chart::Series> = exp
+        let mut series: Vec<crate::outbound::charts::experiment::Series> = exp
             .variants
             .iter()
             .map(|v| (v.name.clone(), Vec::new()))
@@ -412,7 +412,7 @@ impl Session {
         }
         let title = format!("experiment {key}: like rate");
         let chart = tokio::task::spawn_blocking(move || {
-            crate::app::experiment_chart::render_rate_chart(&title, &series, 900, 420)
+            crate::outbound::charts::experiment::render_rate_chart(&title, &series, 900, 420)
         })
         .await
         .map_err(|e| anyhow::anyhow!("the drawing thread stopped: {e}"))??;

@@ -2,7 +2,6 @@
 //! and answer "recommend for this user" and "more like this film" from it. Training is CPU
 //! work, so it runs on a blocking thread and never holds up the async runtime.
 
-use crate::adapters::clock::SystemClock;
 use crate::domain::catalog::search::{Lookup, TitleIndex};
 use crate::domain::catalog::{Movie, MovieInfo};
 use crate::domain::events::FeedbackEvent;
@@ -14,6 +13,7 @@ use crate::domain::recommend::hybrid::Pick;
 use crate::domain::recommend::snapshot::RecRequest;
 use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
 use crate::domain::taste::{self, TasteGroups, TasteParams};
+use crate::outbound::clock::SystemClock;
 use anyhow::Context as _;
 use std::collections::HashSet;
 use std::time::Instant;

@@ -8,9 +8,9 @@ use crate::fake_discord::{
     self as fd, APP_ID, Bot, Call, FakeDiscord, GUILD_ID, autocomplete, command, command_in_dm,
     component, modal_submit, reaction, reaction_removed, select,
 };
-use marquee::adapters::storage::Store;
 use marquee::domain::events::FeedbackKind;
 use marquee::domain::ports::{FeedbackRepo as _, UserKind, UserRepo as _};
+use marquee::outbound::storage::Store;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -883,7 +883,7 @@ async fn seed_three_tastes(store: &Store) -> Vec<String> {
         message_id: None,
         delivery_key: None,
     };
-    let clock = marquee::adapters::clock::SystemClock;
+    let clock = marquee::outbound::clock::SystemClock;
     let mut users = Vec::new();
     for i in 0..30_usize {
         let snowflake = format!("3100000000000000{i:02}");

@@ -4,8 +4,8 @@
 //! shows the per-variant figures, the verdict in plain words and a PNG chart.
 
 use crate::fake_discord::{Bot, Call, FakeDiscord, GUILD_ID, command, reaction};
-use marquee::adapters::storage::Store;
 use marquee::domain::ports::ExperimentRepo as _;
+use marquee::outbound::storage::Store;
 use serde_json::{Value, json};
 use std::time::Duration;
 

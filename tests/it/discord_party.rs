@@ -9,9 +9,9 @@ use crate::fake_discord::{
     APP_ID, Bot, CHANNEL_ID, Call, FakeDiscord, GUILD_ID, command, component, custom_ids, reaction,
     shown_message, voice_state,
 };
-use marquee::adapters::storage::Store;
 use marquee::domain::events::FeedbackKind;
 use marquee::domain::ports::{FeedbackRepo as _, UserKind, UserRepo as _};
+use marquee::outbound::storage::Store;
 use serde_json::json;
 use std::time::Duration;
 

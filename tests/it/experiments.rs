@@ -3,7 +3,6 @@
 //! shifting new people towards the variant that gets more likes.
 
 use crate::helpers::on_both_backends;
-use marquee::adapters::storage::Store;
 use marquee::app::commands::{Caller, Reply, Request, Session};
 use marquee::app::experiments::LabReply;
 use marquee::app::party::{PartyOptions, PartyReply};
@@ -11,6 +10,7 @@ use marquee::domain::experiment::ExperimentFile;
 use marquee::domain::feedback::ReactionMap;
 use marquee::domain::ids::GuildId;
 use marquee::domain::ports::{UserKind, UserRepo as _};
+use marquee::outbound::storage::Store;
 
 const FILE: &str = r#"
 version = 1

@@ -2,7 +2,6 @@
 //! right stored event and implicit rating.
 
 use crate::helpers::on_both_backends;
-use marquee::adapters::storage::Store;
 use marquee::app::feedback::{Desk, Origin, Reaction, ReviewRefused};
 use marquee::domain::catalog::MovieInfo;
 use marquee::domain::events::{Appended, FeedbackKind};
@@ -10,6 +9,7 @@ use marquee::domain::feedback::{ReactionMap, Signal, Stars};
 use marquee::domain::ids::{MovieId, UserId};
 use marquee::domain::ports::{CatalogRepo, Clock, FeedbackRepo, UserKind, UserRepo};
 use marquee::domain::sentiment::{ReviewError, Vader};
+use marquee::outbound::storage::Store;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A clock that moves one second per reading, so "later beats earlier" is testable.

@@ -1,7 +1,7 @@
 //! Fixtures shared by the integration tests: a store on each backend, each test on its own
 //! fresh database so tests run in parallel.
 
-use marquee::adapters::storage::Store;
+use marquee::outbound::storage::Store;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -1,10 +1,10 @@
 //! Importers on the shipped fixtures (with broken rows), on both backends.
 
 use crate::helpers::on_both_backends;
-use marquee::adapters::import::{FileSummary, Reporter, movielens, tmdb};
-use marquee::adapters::storage::Store;
 use marquee::domain::catalog::{Genre, Movie};
 use marquee::domain::ports::{CatalogRepo, FeedbackRepo};
+use marquee::outbound::import::{FileSummary, Reporter, movielens, tmdb};
+use marquee::outbound::storage::Store;
 use std::path::{Path, PathBuf};
 
 fn fixture(path: &str) -> PathBuf {

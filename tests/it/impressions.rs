@@ -2,12 +2,12 @@
 //! message and position when someone reacts.
 
 use crate::helpers::on_both_backends;
-use marquee::adapters::storage::Store;
 use marquee::domain::catalog::MovieInfo;
 use marquee::domain::ids::{GuildId, MovieId, UserId};
 use marquee::domain::ports::{
     CatalogRepo, ImpressionRepo, NewImpression, Surface, UserKind, UserRepo,
 };
+use marquee::outbound::storage::Store;
 
 async fn setup(store: &Store) -> (UserId, Vec<MovieId>) {
     let films: Vec<MovieInfo> = ["Heat", "Alien", "Arrival"]

@@ -1,11 +1,11 @@
 //! Training from the event log and recommending, on both backends.
 
 use crate::helpers::on_both_backends;
-use marquee::adapters::import::{Reporter, movielens};
-use marquee::adapters::storage::Store;
 use marquee::app::models;
 use marquee::domain::ports::{CatalogRepo, FeedbackRepo, ModelRepo, UserKind, UserRepo};
 use marquee::domain::recommend::snapshot::RecRequest;
+use marquee::outbound::import::{Reporter, movielens};
+use marquee::outbound::storage::Store;
 use std::path::Path;
 
 async fn train_then_recommend_for_a_movielens_user(store: Store) {

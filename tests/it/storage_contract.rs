@@ -1,12 +1,12 @@
 //! The storage contract: every port behaves the same on SQLite and on PostgreSQL.
 
 use crate::helpers::on_both_backends;
-use marquee::adapters::storage::Store;
 use marquee::domain::catalog::{ExternalIds, Genre, MovieInfo};
 use marquee::domain::error::StoreError;
 use marquee::domain::events::{Appended, FeedbackKind, NewFeedbackEvent};
 use marquee::domain::ids::{MovieId, UserId};
 use marquee::domain::ports::{CatalogRepo, FeedbackRepo, UserKind, UserRepo};
+use marquee::outbound::storage::Store;
 
 fn film(title: &str, year: i32) -> MovieInfo {
     MovieInfo {

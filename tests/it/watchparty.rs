@@ -3,12 +3,12 @@
 //! and what a closed vote stores.
 
 use crate::helpers::on_both_backends;
-use marquee::adapters::storage::Store;
 use marquee::app::commands::Session;
 use marquee::app::party::{PartyOptions, PartyReply};
 use marquee::domain::events::FeedbackKind;
 use marquee::domain::ids::{GuildId, PartyId, UserId};
 use marquee::domain::ports::{FeedbackRepo as _, PartyRepo as _, PartyStatus, UserKind, UserRepo};
+use marquee::outbound::storage::Store;
 
 const GUILD: GuildId = GuildId(77);
 const CHANNEL: i64 = 88;

@@ -8,6 +8,8 @@
 //! (`genre:comedy count:5`), or plain words (`recommend comedy 5`). `rate` takes the stars last
 //! (`rate heat 1995 4.5`); `review` takes the title in quotes, then the text.
 
+pub mod party;
+
 use crate::app::commands::{
     COMMANDS, Caller, MAX_COUNT, PickLine, Profile, Reply, Request, Session,
 };
@@ -27,7 +29,7 @@ pub enum Line {
     /// A command for the command layer.
     Command(Request),
     /// A watch-party command (`party …`).
-    Party(super::console_party::PartyLine),
+    Party(party::PartyLine),
     /// A conversation turn: `ask TEXT` (refines an open conversation), `ask new TEXT`.
     Ask { text: String, fresh: bool },
     /// A critique of the last `ask` answer: `steer funnier|darker|older|newer|shorter|else`,
@@ -193,7 +195,7 @@ pub fn parse_line(line: &str) -> Line {
         },
         "party" | "watchparty" => {
             let words: Vec<String> = args.iter().map(|t| t.text.clone()).collect();
-            match super::console_party::parse(&words) {
+            match party::parse(&words) {
                 Ok(p) => Line::Party(p),
                 Err(e) => Line::Error(e),
             }
@@ -604,10 +606,7 @@ pub async fn run(
                 }
             }
             Line::Party(line) => {
-                if let Err(e) =
-                    super::console_party::run(session, caller.user, &mut party, line, &mut out)
-                        .await
-                {
+                if let Err(e) = party::run(session, caller.user, &mut party, line, &mut out).await {
                     writeln!(out, "Something went wrong: {e:#}. Try again.")?;
                 }
             }

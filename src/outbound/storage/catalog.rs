@@ -278,7 +278,7 @@ fn source_of(m: &MovieInfo) -> &'static str {
 
 pub(super) fn now_ms() -> i64 {
     use crate::domain::ports::Clock;
-    crate::adapters::clock::SystemClock.now_ms()
+    crate::outbound::clock::SystemClock.now_ms()
 }
 
 impl CatalogRepo for Store {

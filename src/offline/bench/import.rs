@@ -2,9 +2,9 @@
 //! file of ML-25M shape (162,541 users, 59,047 films, 25M ratings by default), into a fresh
 //! SQLite database. The generator is seeded, so every run imports the same file.
 
-use crate::adapters::import::{Reporter, movielens};
-use crate::adapters::storage::Store;
 use crate::domain::recommend::rng::SplitMix64;
+use crate::outbound::import::{Reporter, movielens};
+use crate::outbound::storage::Store;
 use anyhow::Context as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;

@@ -66,8 +66,8 @@ pub struct Store {
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pool {
-            $crate::adapters::storage::Pool::Sqlite($pool) => $body,
-            $crate::adapters::storage::Pool::Postgres($pool) => $body,
+            $crate::outbound::storage::Pool::Sqlite($pool) => $body,
+            $crate::outbound::storage::Pool::Postgres($pool) => $body,
         }
     };
 }

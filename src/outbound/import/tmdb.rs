@@ -5,9 +5,9 @@
 use super::{
     FileSummary, ImportSummary, Reporter, display_name, for_each_csv_record, millis_since, open_csv,
 };
-use crate::adapters::storage::Store;
 use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
 use crate::domain::ports::CatalogRepo;
+use crate::outbound::storage::Store;
 use anyhow::Context as _;
 use std::collections::HashMap;
 use std::path::Path;

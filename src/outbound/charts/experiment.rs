@@ -1,7 +1,7 @@
 //! The chart `/experiment status` attaches: each variant's like rate over time with its
 //! always-valid interval as a band, one colour per variant.
 
-use crate::app::taste_map::{Canvas, colour, encode_png};
+use crate::outbound::charts::taste_map::{Canvas, colour, encode_png};
 use anyhow::Context as _;
 use plotters::prelude::*;
 

@@ -14,11 +14,11 @@ use super::{
     FileSummary, ImportSummary, Reporter, RowError, decode_latin1, decode_utf8_or_latin1,
     display_name, for_each_csv_record, millis_since, open_csv,
 };
-use crate::adapters::storage::{HistoricalRating, Store};
 use crate::domain::catalog::search::split_title;
 use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
 use crate::domain::ids::UserId;
 use crate::domain::ports::{CatalogRepo, UserKind};
+use crate::outbound::storage::{HistoricalRating, Store};
 use anyhow::Context as _;
 use std::collections::HashMap;
 use std::fs::File;

@@ -423,7 +423,7 @@ impl Handler {
         let when_ms = match string_opt(options, "when") {
             Some(text) => match parse_when(
                 &text,
-                crate::domain::ports::Clock::now_ms(&crate::adapters::clock::SystemClock),
+                crate::domain::ports::Clock::now_ms(&crate::outbound::clock::SystemClock),
             ) {
                 Ok(ms) => Some(ms),
                 Err(e) => {

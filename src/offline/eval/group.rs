@@ -34,7 +34,6 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::app::eval_cmd::read_rows;
 use crate::domain::catalog::{Movie, MovieInfo};
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::group::{self, GroupParams, Member, Strategy};
@@ -42,6 +41,7 @@ use crate::domain::ids::{EventId, MovieId, UserId};
 use crate::domain::recommend::metrics::topn_metrics;
 use crate::domain::recommend::rng::{SplitMix64, mix64, per_user_split};
 use crate::domain::recommend::snapshot::{ModelSnapshot, TrainParams, train};
+use crate::offline::eval::ratings::read_rows;
 
 /// Group sizes evaluated.
 pub const GROUP_SIZES: [usize; 3] = [2, 4, 8];

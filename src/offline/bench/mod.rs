@@ -1,0 +1,7 @@
+//! Micro-benchmarks whose figures go in docs/BENCHMARKS.md.
+
+pub mod als;
+pub mod experiments;
+pub mod import;
+pub mod search;
+pub mod taste;

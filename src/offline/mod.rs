@@ -1,0 +1,5 @@
+//! `marquee eval` and `marquee bench`: the measuring tools. Nothing on the serving path uses
+//! them.
+
+pub mod bench;
+pub mod eval;
