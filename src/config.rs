@@ -3,7 +3,7 @@
 //! The Discord token is a [`SecretString`]: its `Debug` never shows it, and nothing logs it.
 
 use crate::domain::feedback::ReactionMap;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use std::path::PathBuf;
 
 /// The default database: a SQLite file in the working folder.
@@ -89,13 +89,7 @@ impl Config {
             })?),
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if let Err(problem) = crate::outbound::storage::Backend::from_url(&database_url) {
-            return Err(ConfigError {
-                variable: "DATABASE_URL",
-                problem,
-                fix: "Examples: sqlite://marquee.db or postgres://postgres@127.0.0.1:5432/marquee.",
-            });
-        }
+        check_database_url(&database_url)?;
         let discord_api_base = get("DISCORD_API_BASE");
         if let Some(base) = &discord_api_base {
             if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -138,9 +132,43 @@ impl Config {
         })
     }
 
-    /// The token, for the one place that hands it to Discord's client.
-    pub fn expose_token(&self) -> Option<&str> {
-        self.discord_token.as_ref().map(ExposeSecret::expose_secret)
+    /// Uses another database than `DATABASE_URL` (the `--database-url` option).
+    ///
+    /// # Errors
+    /// The URL names no database Marquee can use.
+    pub fn set_database_url(&mut self, url: String) -> Result<(), ConfigError> {
+        check_database_url(&url)?;
+        self.database_url = url;
+        Ok(())
+    }
+
+    /// The database URL with any password hidden, for messages and logs.
+    pub fn database_shown(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    crate::outbound::storage::Backend::from_url(url)
+        .map(|_| ())
+        .map_err(|problem| ConfigError {
+            variable: "DATABASE_URL",
+            problem,
+            fix: "Examples: sqlite://marquee.db or postgres://postgres@127.0.0.1:5432/marquee.",
+        })
+}
+
+/// `url` with the password (if any) replaced by `***`, so it can be shown or logged.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
     }
 }
 
@@ -171,6 +199,7 @@ fn check_token(token: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     const TOKEN: &str =
@@ -195,7 +224,10 @@ mod tests {
     #[test]
     fn the_token_never_shows_in_debug_output() {
         let c = load(&[("DISCORD_TOKEN", TOKEN)]).expect("valid token");
-        assert_eq!(c.expose_token(), Some(TOKEN));
+        assert_eq!(
+            c.discord_token.as_ref().map(ExposeSecret::expose_secret),
+            Some(TOKEN)
+        );
         let debug = format!("{c:?}");
         assert!(
             !debug.contains(TOKEN) && !debug.contains("GxYzAb"),
@@ -251,6 +283,20 @@ mod tests {
                 "MARQUEE_REACTIONS"
             );
         }
+    }
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(
+            redact_url("postgres://kim:s3cr@t@db:5432/m"),
+            "postgres://kim:***@db:5432/m"
+        );
+        assert_eq!(redact_url("sqlite://marquee.db"), "sqlite://marquee.db");
+        let mut c = load(&[]).expect("defaults");
+        assert!(c.set_database_url("mysql://x".into()).is_err());
+        c.set_database_url("postgres://a:pw@h/d".into())
+            .expect("valid");
+        assert!(!c.database_shown().contains("pw"));
     }
 
     #[test]

@@ -1,37 +1,240 @@
-//! Feedback use cases: a rating, a reaction, a button, a review or a "seen"/"not interested"
-//! becomes a stored event (idempotent) and an updated implicit rating. Every front end (the
-//! command line now, Discord and the console later) calls these.
+//! Feedback: a rating, a reaction, a button, a review or a "seen"/"not interested" becomes a
+//! stored event (idempotent: a delivery seen twice is stored once) and an updated implicit
+//! rating, and the person's next picks reflect it at once. The first half answers commands
+//! (`/rate`, `/seen`, `/review`, reactions, buttons); the second records the events.
 
+use crate::app::command::ListId;
+use crate::app::reply::{Mood, Reply};
+use crate::app::services::{Services, Who};
 use crate::domain::events::{Appended, FeedbackKind, NewFeedbackEvent, NewReview};
 use crate::domain::feedback::{
-    EventContext, ImplicitRating, ReactionMap, Signal, Stars, build_event, combine, normalize_emoji,
+    Button, ImplicitRating, Meaning, ReactionMap, Signal, Stars, build_event, combine,
+    normalize_emoji,
 };
-use crate::domain::ids::{GuildId, MovieId, UserId};
-use crate::domain::ports::{Clock, FeedbackRepo, StoreResult};
-use crate::domain::sentiment::{ReviewError, ReviewSentiment, SentimentScorer};
+use crate::domain::ids::{MovieId, UserId};
+use crate::domain::ports::{Clock, FeedbackRepo, ImpressionRepo as _, StoreResult};
+use crate::domain::sentiment::{MAX_REVIEW_CHARS, ReviewError, ReviewSentiment, SentimentScorer};
 
-/// Where a signal came from, for the event log.
-#[derive(Debug, Clone)]
-pub struct Origin {
-    /// `discord`, `console`, `cli`, …
-    pub source: String,
-    pub guild: Option<GuildId>,
-    /// The suggestion message the signal was given on.
-    pub message_id: Option<i64>,
-    /// A key that names this delivery (a Discord interaction id): delivered twice, stored once.
-    pub delivery_key: Option<String>,
+fn round_half(x: f64) -> f64 {
+    (x * 2.0).round() / 2.0
 }
 
-impl Origin {
-    /// A signal typed on this machine (no message, no delivery key).
-    pub fn local(source: &str) -> Self {
-        Origin {
-            source: source.to_owned(),
-            guild: None,
-            message_id: None,
-            delivery_key: None,
-        }
+/// "4★", "seen", "not interested".
+pub fn describe_meaning(meaning: Meaning) -> String {
+    match meaning {
+        Meaning::Rating(r) => format!("{r}★"),
+        Meaning::Seen => "seen".to_owned(),
+        Meaning::NotInterested => "not interested".to_owned(),
     }
+}
+
+/// `/rate`: an explicit rating, 0.5 to 5 stars in half steps.
+///
+/// # Errors
+/// Storage or the model fails.
+pub async fn rate_film(
+    s: &Services,
+    who: &Who<'_>,
+    title: &str,
+    stars: f64,
+) -> anyhow::Result<Reply> {
+    let Ok(stars) = Stars::new(stars) else {
+        return Ok(Reply::Invalid(format!(
+            "Ratings go from 0.5 to 5 stars in half steps (4 or 4.5, say); {stars} is not one."
+        )));
+    };
+    let film = match s.films.find(title) {
+        Ok(m) => m,
+        Err(reply) => return Ok(reply),
+    };
+    rate(&s.store, s.clock.as_ref(), who, film.id, stars).await?;
+    s.refresh(who.user).await?;
+    Ok(Reply::Rated {
+        title: film.info.display_title(),
+        stars: stars.value(),
+    })
+}
+
+/// `/seen`: never suggested again.
+///
+/// # Errors
+/// Storage or the model fails.
+pub async fn seen_film(s: &Services, who: &Who<'_>, title: &str) -> anyhow::Result<Reply> {
+    let film = match s.films.find(title) {
+        Ok(m) => m,
+        Err(reply) => return Ok(reply),
+    };
+    mark(
+        &s.store,
+        s.clock.as_ref(),
+        who,
+        film.id,
+        &Signal::Seen,
+        None,
+    )
+    .await?;
+    s.refresh(who.user).await?;
+    Ok(Reply::Seen {
+        title: film.info.display_title(),
+    })
+}
+
+/// `/review`: the text read with VADER, stored with its scores and the implied rating.
+///
+/// # Errors
+/// Storage or the model fails.
+pub async fn review_film(
+    s: &Services,
+    who: &Who<'_>,
+    title: &str,
+    text: &str,
+) -> anyhow::Result<Reply> {
+    let film = match s.films.find(title) {
+        Ok(m) => m,
+        Err(reply) => return Ok(reply),
+    };
+    let recorded = review(&s.store, s.clock.as_ref(), &s.vader, (who, film.id), text).await;
+    let r = match recorded {
+        Ok(r) => r,
+        Err(ReviewRefused::Review(ReviewError::Empty)) => {
+            return Ok(Reply::Invalid(format!(
+                "The review of {} is empty: write a few words after the title.",
+                film.info.display_title()
+            )));
+        }
+        Err(ReviewRefused::Review(ReviewError::TooLong { chars, .. })) => {
+            return Ok(Reply::Invalid(format!(
+                "That review is {chars} characters long; keep it under {MAX_REVIEW_CHARS}."
+            )));
+        }
+        Err(ReviewRefused::Store(e)) => return Err(e.into()),
+    };
+    s.refresh(who.user).await?;
+    let sentiment = &r.sentiment;
+    Ok(Reply::Reviewed {
+        title: film.info.display_title(),
+        movie: film.id,
+        mood: Mood::of(sentiment),
+        stars: round_half(sentiment.rating).clamp(0.5, 5.0),
+        compound: sentiment.scores.compound,
+    })
+}
+
+/// Whether `emoji` counts as feedback, or the reply listing the ones that do.
+pub fn check_emoji(map: &ReactionMap, emoji: &str) -> Result<Meaning, Reply> {
+    map.get(emoji).ok_or_else(|| {
+        let known: Vec<String> = map
+            .iter()
+            .map(|(e, m)| format!("{e} {}", describe_meaning(m)))
+            .collect();
+        Reply::Invalid(format!(
+            "I don't read that reaction. These count: {}.",
+            known.join(", ")
+        ))
+    })
+}
+
+/// A reaction added to (or taken back from) the film at `position` of `list` (`None`: the
+/// caller's latest list).
+///
+/// # Errors
+/// Storage or the model fails.
+pub async fn react_to(
+    s: &Services,
+    who: &Who<'_>,
+    list: Option<ListId>,
+    position: u32,
+    (emoji, removed): (&str, bool),
+) -> anyhow::Result<Reply> {
+    let meaning = match check_emoji(&s.reactions, emoji) {
+        Ok(m) => m,
+        Err(reply) => return Ok(reply),
+    };
+    let list = match list {
+        Some(l) => Some(l),
+        None => s.store.latest_message_for(who.user).await?,
+    };
+    let Some(list) = list else {
+        return Ok(Reply::Text(
+            "There is no list to react to yet: ask for /recommend first, then react to a film by its number."
+                .to_owned(),
+        ));
+    };
+    let Some(shown) = s.store.impression(list, position).await? else {
+        let size = s.store.impressions_of_message(list).await?.len();
+        return Ok(Reply::Invalid(if size == 0 {
+            "That list has no films to react to; ask for /recommend again.".to_owned()
+        } else {
+            format!("There is no film number {position} in your last list: pick 1 to {size}.")
+        }));
+    };
+    let movie = shown.shown.movie;
+    let recorded = react(
+        &s.store,
+        s.clock.as_ref(),
+        &s.reactions,
+        (who, movie),
+        &Reaction { emoji, removed },
+        Some(list),
+    )
+    .await?;
+    s.refresh(who.user).await?;
+    Ok(Reply::Reacted {
+        title: s.films.title(movie),
+        position,
+        emoji: normalize_emoji(emoji),
+        meaning: describe_meaning(meaning),
+        removed,
+        repeated: recorded.is_some_and(|r| r.appended == Appended::Duplicate),
+    })
+}
+
+/// A feedback button pressed on the film at `position` of `list`.
+///
+/// # Errors
+/// Storage or the model fails.
+pub async fn press(
+    s: &Services,
+    who: &Who<'_>,
+    list: ListId,
+    position: u32,
+    button: Button,
+) -> anyhow::Result<Reply> {
+    let movie = match s.shown(list, position).await? {
+        Ok(movie) => movie,
+        Err(reply) => return Ok(reply),
+    };
+    mark(
+        &s.store,
+        s.clock.as_ref(),
+        who,
+        movie,
+        &Signal::Button(button),
+        Some(list),
+    )
+    .await?;
+    s.refresh(who.user).await?;
+    Ok(Reply::Noted {
+        list,
+        position,
+        title: s.films.title(movie),
+        meaning: describe_meaning(button.meaning()),
+    })
+}
+
+/// The film at `position` of `list`, for its feedback buttons.
+///
+/// # Errors
+/// Storage fails.
+pub async fn feedback_for(s: &Services, list: ListId, position: u32) -> anyhow::Result<Reply> {
+    Ok(match s.shown(list, position).await? {
+        Ok(movie) => Reply::FeedbackFor {
+            list,
+            position,
+            title: s.films.title(movie),
+        },
+        Err(reply) => reply,
+    })
 }
 
 /// What recording a signal did.
@@ -59,24 +262,6 @@ pub enum ReviewRefused {
     Store(#[from] crate::domain::error::StoreError),
 }
 
-fn context(
-    user: UserId,
-    movie: MovieId,
-    origin: &Origin,
-    now_ms: i64,
-    key: Option<String>,
-) -> EventContext {
-    EventContext {
-        user,
-        movie,
-        guild: origin.guild,
-        source: origin.source.clone(),
-        message_id: origin.message_id,
-        created_at_ms: now_ms,
-        idempotency_key: key,
-    }
-}
-
 /// The user's combined rating of one film from their stored events.
 pub async fn implicit_rating(
     store: &impl FeedbackRepo,
@@ -102,77 +287,6 @@ async fn append_and_combine(
     Ok(Recorded { appended, implicit })
 }
 
-/// The services feedback needs, bundled so each use case takes what it is about.
-#[derive(Debug, Clone, Copy)]
-pub struct Desk<'a, S, C, V> {
-    pub store: &'a S,
-    pub clock: &'a C,
-    pub reactions: &'a ReactionMap,
-    pub scorer: &'a V,
-}
-
-impl<S: FeedbackRepo, C: Clock, V: SentimentScorer> Desk<'_, S, C, V> {
-    /// See [`rate`].
-    pub async fn rate(
-        &self,
-        user: UserId,
-        movie: MovieId,
-        stars: Stars,
-        origin: &Origin,
-    ) -> StoreResult<Recorded> {
-        rate(self.store, self.clock, user, movie, stars, origin).await
-    }
-
-    /// See [`mark`].
-    pub async fn mark(
-        &self,
-        user: UserId,
-        movie: MovieId,
-        signal: &Signal,
-        origin: &Origin,
-    ) -> StoreResult<Option<Recorded>> {
-        mark(self.store, self.clock, user, movie, signal, origin).await
-    }
-
-    /// See [`react`].
-    pub async fn react(
-        &self,
-        user: UserId,
-        movie: MovieId,
-        reaction: &Reaction<'_>,
-        origin: &Origin,
-    ) -> StoreResult<Option<Recorded>> {
-        react(
-            self.store,
-            self.clock,
-            self.reactions,
-            (user, movie),
-            reaction,
-            origin,
-        )
-        .await
-    }
-
-    /// See [`review`].
-    pub async fn review(
-        &self,
-        user: UserId,
-        movie: MovieId,
-        text: &str,
-        origin: &Origin,
-    ) -> Result<ReviewRecorded, ReviewRefused> {
-        review(
-            self.store,
-            self.clock,
-            self.scorer,
-            (user, movie),
-            text,
-            origin,
-        )
-        .await
-    }
-}
-
 /// An emoji added to, or taken back from, a suggestion message.
 #[derive(Debug, Clone, Copy)]
 pub struct Reaction<'a> {
@@ -186,49 +300,57 @@ pub struct Reaction<'a> {
 /// Never: a star rating always maps to an event.
 pub async fn rate(
     store: &impl FeedbackRepo,
-    clock: &impl Clock,
-    user: UserId,
+    clock: &(impl Clock + ?Sized),
+    who: &Who<'_>,
     movie: MovieId,
     stars: Stars,
-    origin: &Origin,
 ) -> StoreResult<Recorded> {
-    let key = origin.delivery_key.as_ref().map(|k| format!("rate:{k}"));
-    let ctx = context(user, movie, origin, clock.now_ms(), key);
+    let key = who
+        .caller
+        .delivery_key
+        .as_ref()
+        .map(|k| format!("rate:{k}"));
+    let ctx = who.context(movie, None, clock.now_ms(), key);
     let event = build_event(&Signal::Rating(stars), &ReactionMap::empty(), ctx)
         .expect("a star rating always maps to an event");
     append_and_combine(store, &event).await
 }
 
-/// Records "seen it" or "not interested".
+/// Records "seen it" or "not interested" (given on list `list`, if any).
 pub async fn mark(
     store: &impl FeedbackRepo,
-    clock: &impl Clock,
-    user: UserId,
+    clock: &(impl Clock + ?Sized),
+    who: &Who<'_>,
     movie: MovieId,
     signal: &Signal,
-    origin: &Origin,
+    list: Option<ListId>,
 ) -> StoreResult<Option<Recorded>> {
-    let key = origin.delivery_key.as_ref().map(|k| format!("mark:{k}"));
-    let ctx = context(user, movie, origin, clock.now_ms(), key);
+    let key = who
+        .caller
+        .delivery_key
+        .as_ref()
+        .map(|k| format!("mark:{k}"));
+    let ctx = who.context(movie, list, clock.now_ms(), key);
     match build_event(signal, &ReactionMap::empty(), ctx) {
         Some(event) => append_and_combine(store, &event).await.map(Some),
         None => Ok(None),
     }
 }
 
-/// Records a reaction added (`removed == false`) or taken back on a suggestion message.
+/// Records a reaction added (`removed == false`) or taken back on suggestion list `list`.
 /// Emoji the map does not know are ignored (`None`). Discord may deliver the same reaction event
 /// twice (after a gateway resume): the event is keyed by the message, user, emoji and the number
 /// of earlier add/remove events for them, so a repeated delivery computes the same key and is
 /// stored once, while a real add → remove → add is three events.
 pub async fn react(
     store: &impl FeedbackRepo,
-    clock: &impl Clock,
+    clock: &(impl Clock + ?Sized),
     map: &ReactionMap,
-    (user, movie): (UserId, MovieId),
+    (who, movie): (&Who<'_>, MovieId),
     reaction: &Reaction<'_>,
-    origin: &Origin,
+    list: Option<ListId>,
 ) -> StoreResult<Option<Recorded>> {
+    let user = who.user;
     let removed = reaction.removed;
     let emoji = normalize_emoji(reaction.emoji);
     if map.get(&emoji).is_none() {
@@ -241,7 +363,7 @@ pub async fn react(
         .map(|e| e.event)
         .filter(|e| {
             e.movie == movie
-                && e.message_id == origin.message_id
+                && e.message_id == list
                 && matches!(
                     e.kind,
                     FeedbackKind::Reaction | FeedbackKind::ReactionRemoved
@@ -263,7 +385,7 @@ pub async fn react(
     }
     let key = format!(
         "reaction:{}:{}:{}:{}:{}",
-        origin.message_id.unwrap_or(0),
+        list.unwrap_or(0),
         user,
         movie,
         emoji,
@@ -274,7 +396,7 @@ pub async fn react(
     } else {
         Signal::Reaction(emoji)
     };
-    let ctx = context(user, movie, origin, clock.now_ms(), Some(key));
+    let ctx = who.context(movie, list, clock.now_ms(), Some(key));
     match build_event(&signal, map, ctx) {
         Some(event) => append_and_combine(store, &event).await.map(Some),
         None => Ok(None),
@@ -287,15 +409,18 @@ pub async fn react(
 /// Never: a scored review always maps to an event.
 pub async fn review(
     store: &impl FeedbackRepo,
-    clock: &impl Clock,
+    clock: &(impl Clock + ?Sized),
     scorer: &impl SentimentScorer,
-    (user, movie): (UserId, MovieId),
+    (who, movie): (&Who<'_>, MovieId),
     text: &str,
-    origin: &Origin,
 ) -> Result<ReviewRecorded, ReviewRefused> {
     let sentiment = scorer.score_review(text)?;
-    let key = origin.delivery_key.as_ref().map(|k| format!("review:{k}"));
-    let ctx = context(user, movie, origin, clock.now_ms(), key);
+    let key = who
+        .caller
+        .delivery_key
+        .as_ref()
+        .map(|k| format!("review:{k}"));
+    let ctx = who.context(movie, None, clock.now_ms(), key);
     let event = build_event(&Signal::Review(sentiment), &ReactionMap::empty(), ctx)
         .expect("a scored review always maps to an event");
     let body: String = text
@@ -309,7 +434,7 @@ pub async fn review(
             scores: sentiment.scores,
         })
         .await?;
-    let implicit = implicit_rating(store, user, movie).await?;
+    let implicit = implicit_rating(store, who.user, movie).await?;
     Ok(ReviewRecorded {
         sentiment,
         recorded: Recorded { appended, implicit },

@@ -1,30 +1,262 @@
 //! The use cases, and the composition root: the only module that names concrete outbound
 //! adapters.
+//!
+//! - [`App::open`] wires everything from a [`Config`]; there is no other composition.
+//! - [`App::handle`] is the one door: every front end turns what a person did into a
+//!   [`Command`] with a [`Caller`], and renders the [`Reply`].
+//! - Background work (retraining, overdue votes, experiment changes made by other processes)
+//!   runs through [`jobs`] and the `App` methods it calls.
+//!
+//! One file per feature: [`picks`], [`feedback`], [`profile`], [`ask`], [`party`], [`lab`],
+//! [`catalog`], [`training`], [`import`], [`tour`]. Features share [`services::Services`] (the
+//! store, the catalog, the models, the clock); a feature with state of its own owns it
+//! ([`lab::Lab`], [`ask::Conversations`]).
 
-pub mod commands;
-pub mod conversation;
-pub mod experiments;
+pub mod ask;
+pub mod catalog;
+pub mod command;
 pub mod feedback;
-pub mod models;
+pub mod help;
+pub mod import;
+pub mod jobs;
+pub mod lab;
 pub mod party;
+pub mod picks;
+pub mod profile;
 pub mod prompts;
+pub mod reply;
+pub mod services;
+pub mod tour;
+pub mod training;
+
+pub use command::{
+    Caller, Command, Filters, ImportSource, LabCommand, ListId, PartyCommand, PartyStart, Person,
+    Source, Steer,
+};
+pub use reply::Reply;
+pub use services::Who;
 
 use crate::config::Config;
-use crate::domain::ports::CatalogRepo as _;
+use crate::domain::experiment::ExperimentFile;
+use crate::domain::feedback::ReactionMap;
+use crate::domain::ports::{CatalogRepo as _, Clock};
+use crate::outbound::clock::SystemClock;
 use crate::outbound::starter_catalog::starter_movies;
 use crate::outbound::storage::{Store, redact_url};
 use anyhow::Context as _;
+use reply::Winner;
+use services::Services;
+use std::sync::Arc;
 
-/// Opens the configured database, brings its schema up to date, and fills an empty catalog
-/// with the starter films.
-///
-/// # Errors
-/// The database cannot be opened or migrated; the message says how to fix it.
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&config.database_url).await?;
-    tracing::debug!(database = %redact_url(&config.database_url), "storage ready");
-    seed_starter_catalog(&store).await?;
-    Ok(store)
+/// What the app is assembled from besides its store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How reactions read as ratings.
+    pub reactions: ReactionMap,
+    /// The conversation's wording.
+    pub prompts: prompts::Prompts,
+    /// The experiments that may run.
+    pub experiments: ExperimentFile,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Options {
+    /// The options a configuration names (the prompts folder and the experiments file are read
+    /// and checked here).
+    ///
+    /// # Errors
+    /// The prompts or the experiments file cannot be read or are invalid; the message names
+    /// the file.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Options {
+            reactions: config.reactions.clone(),
+            prompts: prompts::Prompts::load(config.prompts_dir.as_deref())?,
+            experiments: lab::load_file(config.experiments_file.as_deref())?,
+            clock: Arc::new(SystemClock),
+        })
+    }
+}
+
+impl Default for Options {
+    /// The default reactions, the built-in wording, the shipped experiments and the system
+    /// clock.
+    fn default() -> Self {
+        Options {
+            reactions: ReactionMap::default(),
+            prompts: prompts::Prompts::builtin(),
+            experiments: lab::load_file(None)
+                .expect("the shipped experiments.toml is valid (a unit test checks it)"),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Marquee: every use case behind one door.
+#[derive(Debug)]
+pub struct App {
+    services: Services,
+    lab: lab::Lab,
+    conversations: ask::Conversations,
+}
+
+impl App {
+    /// Opens the configured database (bringing its schema up to date and filling an empty
+    /// catalog with the starter films) and assembles the app.
+    ///
+    /// # Errors
+    /// The database cannot be opened, or a configured file is invalid; the message says how to
+    /// fix it.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let options = Options::from_config(config)?;
+        let store = Store::connect(&config.database_url).await?;
+        tracing::debug!(database = %redact_url(&config.database_url), "storage ready");
+        match App::on_store(store.clone(), options).await {
+            Ok(app) => Ok(app),
+            Err(e) => {
+                store.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Assembles the app on an open store (what [`App::open`] does after connecting; tests
+    /// call it with a store of their own and, where time matters, a clock of their own).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn on_store(store: Store, options: Options) -> anyhow::Result<Self> {
+        seed_starter_catalog(&store).await?;
+        let services = Services::new(store, options.reactions, options.clock).await?;
+        let lab = lab::Lab::default();
+        lab.sync(&services, &options.experiments).await?;
+        Ok(App {
+            services,
+            lab,
+            conversations: ask::Conversations::new(options.prompts),
+        })
+    }
+
+    /// Closes the database connections (the last thing a command does).
+    pub async fn close(&self) {
+        self.services.store.close().await;
+    }
+
+    /// The reaction map feedback is read with (front ends offer its emoji under lists).
+    pub fn reactions(&self) -> &ReactionMap {
+        &self.services.reactions
+    }
+
+    /// Runs one command for `caller`.
+    ///
+    /// # Errors
+    /// Only failures of storage, the models or drawing; every mistake in the input is a
+    /// [`Reply`] (`Invalid`, `NotFound`, …).
+    pub async fn handle(&self, caller: &Caller, command: Command) -> anyhow::Result<Reply> {
+        let s = &self.services;
+        // The caller as stored (created on first sight), only for commands about them.
+        macro_rules! who {
+            () => {
+                &match s.user(caller).await? {
+                    Ok(user) => Who { user, caller },
+                    Err(reply) => return Ok(reply),
+                }
+            };
+        }
+        match command {
+            Command::Recommend {
+                filters,
+                instead_of,
+            } => picks::recommend(s, &self.lab, who!(), &filters, instead_of).await,
+            Command::Similar { title, count } => picks::similar(s, who!(), &title, count).await,
+            Command::MoreLike { list, position } => {
+                picks::more_like(s, who!(), list, position).await
+            }
+            Command::Rate { title, stars } => feedback::rate_film(s, who!(), &title, stars).await,
+            Command::Seen { title } => feedback::seen_film(s, who!(), &title).await,
+            Command::Review { title, text } => {
+                feedback::review_film(s, who!(), &title, &text).await
+            }
+            Command::React {
+                list,
+                position,
+                emoji,
+                removed,
+            } => {
+                // A reaction on another message, or an emoji that means nothing, is not
+                // feedback: nothing is stored, not even the person.
+                if let Some(list) = list {
+                    use crate::domain::ports::ImpressionRepo as _;
+                    if s.reactions.get(&emoji).is_none()
+                        || s.store.impression(list, 1).await?.is_none()
+                    {
+                        return Ok(Reply::Ignored);
+                    }
+                }
+                feedback::react_to(s, who!(), list, position, (&emoji, removed)).await
+            }
+            Command::Feedback {
+                list,
+                position,
+                button,
+            } => feedback::press(s, who!(), list, position, button).await,
+            Command::FeedbackFor { list, position } => {
+                feedback::feedback_for(s, list, position).await
+            }
+            Command::FindFilm { title } => Ok(catalog::find_film(&s.films, &title)),
+            Command::Autocomplete { partial, limit } => {
+                Ok(Reply::Choices(s.films.autocomplete(&partial, limit)))
+            }
+            Command::Profile => profile::profile(s, who!()).await,
+            Command::Taste => profile::taste(s, who!()).await,
+            Command::TasteMap => profile::taste_map(s, Some(who!().user)).await,
+            Command::TasteGroups => profile::groups(s).await,
+            Command::Ask { text, fresh } => self.conversations.ask(s, who!(), &text, fresh).await,
+            Command::Steer { list, steer } => {
+                self.conversations.steer(s, who!(), list, steer).await
+            }
+            Command::Party(party) => party::handle(s, &self.lab, caller, party).await,
+            Command::Lab(lab) => self.lab.handle(s, caller, lab).await,
+            Command::Posted { list, message } => {
+                use crate::domain::ports::ImpressionRepo as _;
+                s.store.move_impressions(list, message).await?;
+                Ok(Reply::Done)
+            }
+            Command::SearchCatalog { query, limit } => {
+                Ok(Reply::Hits(s.films.search(&query, limit)))
+            }
+            Command::CatalogStats => Ok(Reply::Stats(s.store.catalog_stats().await?)),
+            Command::Import { source, quiet } => import::import(s, &source, quiet).await,
+            Command::Train => Ok(Reply::Trained(training::retrain(s).await?)),
+            Command::Tour => tour::tour(s).await,
+            Command::Help => Ok(Reply::Help(help::COMMANDS.to_vec())),
+        }
+    }
+
+    /// Retrains the recommender and the taste groups and swaps them in (see [`jobs`]).
+    ///
+    /// # Errors
+    /// Storage or training fails; the old model stays.
+    pub async fn retrain(&self) -> anyhow::Result<training::TrainReport> {
+        training::retrain(&self.services).await
+    }
+
+    /// Closes every vote whose deadline passed (also one that passed while the bot was down);
+    /// the front end announces the winners.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn close_due_parties(&self) -> anyhow::Result<Vec<Winner>> {
+        party::close_due(&self.services).await
+    }
+
+    /// Re-reads which experiments run (another process may have started or stopped one).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn reload_experiments(&self) -> anyhow::Result<()> {
+        self.lab.reload(&self.services).await
+    }
 }
 
 /// Loads the starter catalog into an empty database; a database with films is left alone.

@@ -2,8 +2,12 @@
 //! personal picks. Group taste is more personal than global popularity and less narrow than the
 //! user's own history, so it fills cold starts and adds a little serendipity to long histories.
 
-use crate::domain::ids::MovieId;
+use crate::domain::catalog::{Movie, MovieInfo};
+use crate::domain::events::FeedbackEvent;
+use crate::domain::ids::{MovieId, UserId};
 use crate::domain::recommend::hybrid::{Pick, Reason};
+use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest};
+use crate::domain::taste::TasteGroups;
 use std::collections::HashSet;
 
 /// Share of the list given to group favourites for a user with personal picks (rounded down,
@@ -71,6 +75,43 @@ pub fn with_group_favourites(
             }),
     );
     out
+}
+
+/// Whether a film passes a request's genre and year filters (a film of unknown year fails a
+/// year filter, as in the recommender).
+pub fn request_admits(request: &RecRequest, m: &MovieInfo) -> bool {
+    request.genre.is_none_or(|g| m.genres.contains(&g))
+        && request
+            .min_year
+            .is_none_or(|y| m.year.is_some_and(|my| my >= y))
+        && request
+            .max_year
+            .is_none_or(|y| m.year.is_some_and(|my| my <= y))
+}
+
+/// A user's picks: the model's (with the user's `events` already folded in by the caller),
+/// mixed with their taste group's favourites when they have a group. `movie` looks a film up.
+pub fn personal_picks<'a>(
+    model: &ModelSnapshot,
+    groups: Option<&TasteGroups>,
+    user: UserId,
+    events: &[FeedbackEvent],
+    request: &RecRequest,
+    movie: impl Fn(MovieId) -> Option<&'a Movie>,
+) -> Vec<Pick> {
+    let picks = model.recommend(user, request);
+    let Some((groups, group)) = groups.and_then(|g| g.group_of(user).map(|group| (g, group)))
+    else {
+        return picks;
+    };
+    let history: HashSet<MovieId> = events.iter().map(|e| e.event.movie).collect();
+    let eligible = |id: MovieId| {
+        !history.contains(&id)
+            && !request.exclude.contains(&id)
+            && movie(id).is_some_and(|m| request_admits(request, &m.info))
+    };
+    let favourites = groups.group_favourites(group.key, 50);
+    with_group_favourites(picks, &group.name, &favourites, eligible, request.count)
 }
 
 #[cfg(test)]

@@ -14,3 +14,4 @@ pub mod ports;
 pub mod recommend;
 pub mod sentiment;
 pub mod taste;
+pub mod time;

@@ -655,7 +655,7 @@ pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo {}
 impl<T: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo> Storage for T {}
 
 /// The time, handed to the domain rather than read by it.
-pub trait Clock: Send + Sync {
+pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
 }

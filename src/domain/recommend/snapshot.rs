@@ -677,6 +677,14 @@ impl ModelSnapshot {
             .collect()
     }
 
+    /// The cold-start ranking: what someone with no history is shown (popularity and the
+    /// content prior), with the filters and exclusions of `req`. The popularity baseline of
+    /// experiments serves it to everyone.
+    pub fn popular(&self, req: &RecRequest) -> Vec<Pick> {
+        // No user has this id, so it has no history and no vector.
+        self.recommend(UserId(i64::MIN), req)
+    }
+
     /// Each film's predicted enjoyment for `user` in [0, 1]: the percentile of the film's blended
     /// score among the user's scores for all catalog films (1 = their top film, 0 = their
     /// bottom film; tied scores share the middle of their ranks). Comparable across users, which

@@ -68,8 +68,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Films like the one named, with why.
+    /// Films like the one named, with why (without the ones you turned down).
     Similar {
+        #[command(flatten)]
+        who: Who,
         /// The film ("Alien", "dune 1984").
         title: String,
         /// How many films.
@@ -306,7 +308,7 @@ pub enum EvalCommand {
         json: bool,
     },
     /// Conversational recommendations on ReDial dialogues (the strict protocol of
-    /// shared/notes/redial-protocol.md): Recall@k of the movie the human recommender suggested,
+    /// docs/BENCHMARKS.md): Recall@k of the movie the human recommender suggested,
     /// excluding films already mentioned. Reads ml-latest-small and the ReDial→MovieLens map
     /// from beside the dialogues' folder.
     Conversation {

@@ -1,5 +1,5 @@
-//! The console: a line-oriented terminal session over the shared command layer
-//! ([`crate::app::commands`]), for people without a Discord bot token. It reads commands from
+//! The console: a line-oriented terminal session over the app ([`crate::app::App`]), for
+//! people without a Discord bot token. It reads commands from
 //! standard input, one a line, and prints the replies. It works the same with piped input (for
 //! scripts and tests); the prompt is shown only on a terminal.
 //!
@@ -10,13 +10,11 @@
 
 pub mod party;
 
-use crate::app::commands::{
-    COMMANDS, Caller, MAX_COUNT, PickLine, Profile, Reply, Request, Session,
-};
-use crate::app::conversation::AskReply;
-use crate::domain::conversation::wish::Critique;
-use crate::domain::feedback::Stars;
-use crate::domain::ports::ImpressionRepo as _;
+use crate::app::help::COMMANDS;
+use crate::app::picks::MAX_COUNT;
+use crate::app::reply::{PickLine, Profile};
+use crate::app::{App, Caller, Command, Filters, Reply, Steer};
+use crate::domain::feedback::{Meaning, ReactionMap, Stars};
 use std::io::{BufRead, Write};
 
 /// What one typed line asks for.
@@ -26,15 +24,12 @@ pub enum Line {
     Empty,
     /// `quit`, `exit`, `q`.
     Quit,
-    /// A command for the command layer.
-    Command(Request),
+    /// A command for the app (`ask TEXT` and `ask new TEXT` are conversation turns; `steer
+    /// funnier|darker|older|newer|shorter|else`, `steer more N`, `steer seen N` critique the
+    /// last answer).
+    Command(Command),
     /// A watch-party command (`party …`).
     Party(party::PartyLine),
-    /// A conversation turn: `ask TEXT` (refines an open conversation), `ask new TEXT`.
-    Ask { text: String, fresh: bool },
-    /// A critique of the last `ask` answer: `steer funnier|darker|older|newer|shorter|else`,
-    /// `steer more N`, `steer seen N`.
-    Steer(String, Option<u32>),
     /// The line cannot be understood; what to type instead.
     Error(String),
 }
@@ -147,16 +142,16 @@ pub fn parse_line(line: &str) -> Line {
     };
     match name.as_str() {
         "quit" | "exit" | "q" | "bye" => Line::Quit,
-        "help" | "?" | "h" => Line::Command(Request::Help),
-        "profile" | "me" => Line::Command(Request::Profile),
-        "taste" => Line::Command(Request::Taste),
+        "help" | "?" | "h" => Line::Command(Command::Help),
+        "profile" | "me" => Line::Command(Command::Profile),
+        "taste" => Line::Command(Command::Taste),
         "recommend" | "rec" | "picks" => parse_recommend(args),
         "similar" | "like" => match title_or("similar") {
-            Ok(title) => Line::Command(Request::Similar { title }),
+            Ok(title) => Line::Command(Command::Similar { title, count: None }),
             Err(e) => e,
         },
         "seen" => match title_or("seen") {
-            Ok(title) => Line::Command(Request::Seen { title }),
+            Ok(title) => Line::Command(Command::Seen { title }),
             Err(e) => e,
         },
         "rate" => parse_rate(args),
@@ -173,26 +168,10 @@ pub fn parse_line(line: &str) -> Line {
                         .to_owned(),
                 )
             } else {
-                Line::Ask { text, fresh }
+                Line::Command(Command::Ask { text, fresh })
             }
         }
-        "steer" => match args.first().map(|t| t.text.to_lowercase()) {
-            Some(w)
-                if ["funnier", "darker", "older", "newer", "shorter", "else"]
-                    .contains(&w.as_str()) =>
-            {
-                Line::Steer(w, None)
-            }
-            Some(w) if w == "more" || w == "seen" => {
-                match args.get(1).and_then(|t| t.text.parse::<u32>().ok()) {
-                    Some(n) => Line::Steer(w, Some(n)),
-                    None => Line::Error(format!("Which one? steer {w} 2")),
-                }
-            }
-            _ => Line::Error(
-                "steer funnier, darker, older, newer, shorter, else, more N or seen N".to_owned(),
-            ),
-        },
+        "steer" => parse_steer(args),
         "party" | "watchparty" => {
             let words: Vec<String> = args.iter().map(|t| t.text.clone()).collect();
             match party::parse(&words) {
@@ -207,6 +186,29 @@ pub fn parse_line(line: &str) -> Line {
             head.text.chars().take(40).collect::<String>()
         )),
     }
+}
+
+fn parse_steer(args: &[Token]) -> Line {
+    let word = args.first().map(|t| t.text.to_lowercase());
+    let steer = match word.as_deref() {
+        Some("funnier") => Steer::Funnier,
+        Some("darker") => Steer::Darker,
+        Some("older") => Steer::Older,
+        Some("newer") => Steer::Newer,
+        Some("shorter") => Steer::Shorter,
+        Some("else") => Steer::SomethingElse,
+        Some(w @ ("more" | "seen")) => match args.get(1).and_then(|t| t.text.parse::<u32>().ok()) {
+            Some(n) if w == "more" => Steer::MoreLike(n),
+            Some(n) => Steer::Seen(n),
+            None => return Line::Error(format!("Which one? steer {w} 2")),
+        },
+        _ => {
+            return Line::Error(
+                "steer funnier, darker, older, newer, shorter, else, more N or seen N".to_owned(),
+            );
+        }
+    };
+    Line::Command(Command::Steer { list: None, steer })
 }
 
 fn parse_recommend(args: &[Token]) -> Line {
@@ -251,11 +253,13 @@ fn parse_recommend(args: &[Token]) -> Line {
         }
         genre = Some(genre_words.join(" "));
     }
-    Line::Command(Request::Recommend {
-        genre,
-        count,
-        min_year,
-        max_year,
+    Line::Command(Command::Recommend {
+        filters: Filters {
+            genre,
+            count,
+            min_year,
+            max_year,
+        },
         instead_of: None,
     })
 }
@@ -271,7 +275,7 @@ fn parse_rate(args: &[Token]) -> Line {
         .find_map(|t| option(t, &["stars", "rating"]).map(|(_, v)| v.to_owned()));
     if let (Some(title), Some(s)) = (&named_title, &named_stars) {
         return match stars(s) {
-            Some(stars) => Line::Command(Request::Rate {
+            Some(stars) => Line::Command(Command::Rate {
                 title: title.clone(),
                 stars,
             }),
@@ -282,7 +286,7 @@ fn parse_rate(args: &[Token]) -> Line {
         return Line::Error(HOW.to_owned());
     };
     match stars(&last.text) {
-        Some(stars) if !title.is_empty() && !last.quoted => Line::Command(Request::Rate {
+        Some(stars) if !title.is_empty() && !last.quoted => Line::Command(Command::Rate {
             title: join(title),
             stars,
         }),
@@ -308,7 +312,7 @@ fn parse_review(line: &str, args: &[Token]) -> Line {
         .strip_prefix("text:")
         .map_or(rest, str::trim_start)
         .to_owned();
-    Line::Command(Request::Review { title, text })
+    Line::Command(Command::Review { title, text })
 }
 
 fn parse_react(args: &[Token], removed: bool) -> Line {
@@ -327,18 +331,17 @@ fn parse_react(args: &[Token], removed: bool) -> Line {
     if number == 0 {
         return Line::Error(how);
     }
-    Line::Command(Request::React {
-        message_id: None,
+    Line::Command(Command::React {
+        list: None,
         position: number,
         emoji: emoji.clone(),
         removed,
     })
 }
 
-/// The console's help: every command with its syntax here, and the quoting rules.
-pub fn help_text() -> String {
-    use std::fmt::Write as _;
-    let usage = |name: &str| match name {
+/// How the console writes each command of [`COMMANDS`].
+fn usage(name: &str) -> &'static str {
+    match name {
         "recommend" => {
             "recommend [genre] [count]   or  /recommend genre:comedy count:5 min_year:1990 max_year:1999"
         }
@@ -348,49 +351,52 @@ pub fn help_text() -> String {
         "review" => "review \"Title\" your words",
         "profile" => "profile",
         "taste" => "taste",
+        "tastemap" => {
+            "tastemap      (Discord only: the picture; `marquee taste map` writes it here)"
+        }
+        "ask" => {
+            "ask TEXT / ask new TEXT / steer funnier|darker|older|newer|shorter|else|more N|seen N"
+        }
+        "watchparty" => {
+            "party start NAME NAME… / party join NAME / party pick / party vote N [as:NAME] / party close / party history"
+        }
+        "experiment" => "experiment   (on this machine: marquee experiment list|start|stop|report)",
         _ => "help",
-    };
+    }
+}
+
+/// "❤️ 5★, 👍 4★, …, 🚫 not interested": what each offered reaction means.
+fn reaction_legend(reactions: &ReactionMap) -> String {
+    reactions
+        .offered()
+        .map(|(emoji, meaning)| match meaning {
+            Meaning::Rating(r) => format!("{emoji} {r}★"),
+            Meaning::Seen => format!("{emoji} seen"),
+            Meaning::NotInterested => format!("{emoji} not interested"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The console's help: every command (from the same list Discord registers) with its syntax
+/// here, the console's own lines, and the quoting rules.
+pub fn help_text(reactions: &ReactionMap) -> String {
+    use std::fmt::Write as _;
     let mut out = String::from("Commands (the leading / is optional):\n");
     for c in COMMANDS {
         let _ = writeln!(out, "  {}\n      {}", usage(c.name), c.summary);
     }
+    let _ = writeln!(
+        out,
+        "  react N EMOJI / unreact N EMOJI\n      react to film N of your last list: {}",
+        reaction_legend(reactions)
+    );
     out.push_str(
-        "  ask TEXT / ask new TEXT / steer funnier|darker|older|newer|shorter|else|more N|seen N\n      say what you feel like watching (\"like Alien but funnier\"), then refine\n\
-         \x20 react N EMOJI / unreact N EMOJI\n      react to film N of your last list: ❤️ 5★, 👍 4★, 😐 3★, 👎 1.5★, 👀 seen, 🚫 not interested\n\
-         \x20 party start NAME NAME… / party pick / party vote N [as:NAME]\n      a watch party: one fair pick for you and your friends (also: join, leave, close, history)\n\
-         \x20 quit\n      leave\n\
+        "  quit\n      leave\n\
          Quoting: words in double quotes stay together (\"The Godfather\"); add the year for remakes (\"dune 1984\").\n\
          Options are key:value with no spaces around the colon; quote a value with spaces (genre:\"film noir\").",
     );
     out
-}
-
-fn render_ask(out: &mut impl Write, reply: &AskReply) -> std::io::Result<()> {
-    match reply {
-        AskReply::Picks {
-            intro,
-            notes,
-            items,
-            ..
-        } => {
-            for n in notes {
-                writeln!(out, "{}", n.replace("**", ""))?;
-            }
-            writeln!(out, "{intro}")?;
-            for p in items {
-                write_pick(out, p)?;
-            }
-            writeln!(
-                out,
-                "Steer with: steer funnier|darker|older|newer|shorter|else, steer more N, steer seen N, or ask again"
-            )
-        }
-        AskReply::Clarify { question, genres } => {
-            let names: Vec<&str> = genres.iter().map(|g| g.name()).collect();
-            writeln!(out, "{question}\n  (e.g. ask {})", names.join(" / ask "))
-        }
-        AskReply::Text(text) => writeln!(out, "{text}"),
-    }
 }
 
 fn write_pick(out: &mut impl Write, p: &PickLine) -> std::io::Result<()> {
@@ -435,7 +441,7 @@ fn write_profile(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
 ///
 /// # Errors
 /// Writing fails.
-pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
+pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> std::io::Result<()> {
     match reply {
         Reply::Picks { intro, items, .. } => {
             writeln!(out, "{intro}")?;
@@ -445,10 +451,33 @@ pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
             if !items.is_empty() {
                 writeln!(
                     out,
-                    "React with: react 1 👍   (❤️ loved, 👍 liked, 😐 meh, 👎 disliked, 👀 seen, 🚫 not interested)"
+                    "React with: react 1 👍   ({})",
+                    reaction_legend(reactions)
                 )?;
             }
             Ok(())
+        }
+        Reply::Asked {
+            intro,
+            notes,
+            items,
+            ..
+        } => {
+            for n in notes {
+                writeln!(out, "{}", n.replace("**", ""))?;
+            }
+            writeln!(out, "{intro}")?;
+            for p in items {
+                write_pick(out, p)?;
+            }
+            writeln!(
+                out,
+                "Steer with: steer funnier|darker|older|newer|shorter|else, steer more N, steer seen N, or ask again"
+            )
+        }
+        Reply::Clarify { question, genres } => {
+            let names: Vec<&str> = genres.iter().map(|g| g.name()).collect();
+            writeln!(out, "{question}\n  (e.g. ask {})", names.join(" / ask "))
         }
         Reply::Rated { title, stars } => writeln!(
             out,
@@ -490,6 +519,12 @@ pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
                 )
             }
         }
+        Reply::Noted {
+            title,
+            position,
+            meaning,
+            ..
+        } => writeln!(out, "Noted for {position}. {title}: {meaning}."),
         Reply::Profile(p) => write_profile(out, p),
         Reply::Taste {
             group,
@@ -504,51 +539,84 @@ pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
                 format!(": {}", traits.join(", "))
             }
         ),
-        Reply::Help(_) => writeln!(out, "{}", help_text()),
+        Reply::Help(_) => writeln!(out, "{}", help_text(reactions)),
         Reply::NotFound { query, suggestions } if suggestions.is_empty() => writeln!(
             out,
             "No film called \"{query}\" is in the catalog. Check the spelling, or try fewer words."
         ),
-        Reply::NotFound { query, suggestions } => writeln!(
-            out,
-            "No film called \"{query}\". Did you mean: {}?",
-            suggestions.join(", ")
-        ),
-        Reply::Ambiguous { query, candidates } => writeln!(
-            out,
-            "\"{query}\" could be {}. Add the year, e.g. \"{}\".",
-            candidates.join(", "),
-            candidates.first().map_or(query.as_str(), String::as_str)
-        ),
-        Reply::Noted {
-            title,
-            position,
-            meaning,
-        } => writeln!(out, "Noted for {position}. {title}: {meaning}."),
-        Reply::Invalid(text) | Reply::Text(text) => writeln!(out, "{text}"),
+        Reply::NotFound { .. } | Reply::Ambiguous { .. } => {
+            writeln!(out, "{}", reply.not_one_film().unwrap_or_default())
+        }
+        Reply::Lobby(_) | Reply::Vote(_) | Reply::Closed(_) | Reply::History(_) => {
+            party::render(out, reply)
+        }
+        Reply::Invalid(text) | Reply::Text(text) | Reply::ExperimentChanged(text) => {
+            writeln!(out, "{text}")
+        }
+        other => writeln!(out, "{}", other_reply(other)),
     }
 }
 
-/// Runs the session until `quit` or the end of the input. `interactive` shows a prompt (a
-/// terminal); otherwise each line read is echoed after `> `, so a piped transcript reads well.
-/// Failures of storage are printed and the session goes on.
+/// Replies the console's own commands never ask for, in one plain line.
+fn other_reply(reply: &Reply) -> String {
+    match reply {
+        Reply::Film { title, .. } | Reply::FeedbackFor { title, .. } => title.clone(),
+        Reply::Choices(choices) => choices
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Reply::Hits(hits) => hits
+            .iter()
+            .map(|h| h.movie.info.display_title())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Reply::Experiments(rows) => rows
+            .iter()
+            .map(|r| format!("{} ({})", r.key, r.status))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Reply::ExperimentStatus(status) => format!("{}: {}", status.key, status.report.summary),
+        Reply::TasteMap(map) => format!(
+            "The taste map has {} groups; `marquee taste map --out map.png` writes it as a picture.",
+            map.groups
+        ),
+        Reply::TasteGroups(groups) => groups
+            .groups()
+            .iter()
+            .map(|g| format!("{} ({})", g.name, g.size))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Reply::Stats(stats) => format!("{} films, {} users", stats.movies, stats.users),
+        Reply::Imported(summary) => summary.to_string(),
+        Reply::Trained(report) => format!("Retrained on {} events.", report.events),
+        Reply::Tour(_) => "Try `marquee demo` for the tour.".to_owned(),
+        Reply::Done | Reply::Ignored => String::new(),
+        _ => String::new(),
+    }
+}
+
+/// Runs the session until `quit` or the end of the input, as `name`. `interactive` shows a
+/// prompt (a terminal); otherwise each line read is echoed after `> `, so a piped transcript
+/// reads well. Failures of storage are printed and the session goes on.
 ///
 /// # Errors
 /// Reading the input or writing the output fails.
 pub async fn run(
-    session: &Session,
-    caller: &Caller,
+    app: &App,
     name: &str,
     mut input: impl BufRead,
     mut out: impl Write,
     interactive: bool,
 ) -> anyhow::Result<()> {
+    let caller = Caller::console(name);
     writeln!(
         out,
-        "Marquee console — you are \"{name}\". Type help for the commands, quit to leave."
+        "Marquee console — you are \"{}\". Type help for the commands, quit to leave.",
+        clean(name.trim())
     )?;
     let mut buffer = Vec::new();
-    let mut party = None;
+    let mut current_party = None;
     loop {
         if interactive {
             write!(out, "marquee> ")?;
@@ -567,48 +635,31 @@ pub async fn run(
             let shown: String = clean(line).chars().take(200).collect();
             writeln!(out, "> {shown}")?;
         }
-        match parse_line(line) {
-            Line::Empty => {}
+        let command = match parse_line(line) {
+            Line::Empty => None,
             Line::Quit => break,
-            Line::Error(text) => writeln!(out, "{text}")?,
-            Line::Command(request) => match session.handle(caller, request).await {
-                Ok(reply) => render(&mut out, &reply)?,
-                Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
-            },
-            Line::Ask { text, fresh } => match session.ask(caller, &text, fresh).await {
-                Ok(reply) => render_ask(&mut out, &reply)?,
-                Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
-            },
-            Line::Steer(word, n) => {
-                let critique = match (word.as_str(), n) {
-                    ("more" | "seen", Some(n)) => {
-                        let last = session.store().latest_message_for(caller.user).await;
-                        let film = match last {
-                            Ok(Some(m)) => session.shown_film(m, n).await.ok().flatten(),
-                            _ => None,
-                        };
-                        match (word.as_str(), film) {
-                            ("more", Some((m, _))) => Critique::MoreLike(m),
-                            (_, Some((m, _))) => Critique::Seen(m),
-                            _ => Critique::SomethingElse,
-                        }
-                    }
-                    ("funnier", _) => Critique::Funnier,
-                    ("darker", _) => Critique::Darker,
-                    ("older", _) => Critique::Older,
-                    ("newer", _) => Critique::Newer,
-                    ("shorter", _) => Critique::Shorter,
-                    _ => Critique::SomethingElse,
-                };
-                match session.steer(caller, &critique).await {
-                    Ok(reply) => render_ask(&mut out, &reply)?,
-                    Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
-                }
+            Line::Error(text) => {
+                writeln!(out, "{text}")?;
+                None
             }
-            Line::Party(line) => {
-                if let Err(e) = party::run(session, caller.user, &mut party, line, &mut out).await {
-                    writeln!(out, "Something went wrong: {e:#}. Try again.")?;
+            Line::Command(command) => Some((caller.clone(), command)),
+            Line::Party(line) => match party::command(&caller, current_party, line) {
+                Ok(pair) => Some(pair),
+                Err(text) => {
+                    writeln!(out, "{text}")?;
+                    None
                 }
+            },
+        };
+        if let Some((who, command)) = command {
+            match app.handle(&who, command).await {
+                Ok(reply) => {
+                    if let Reply::Lobby(lobby) = &reply {
+                        current_party = Some(lobby.party);
+                    }
+                    render(&mut out, &reply, app.reactions())?;
+                }
+                Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
             }
         }
         if !interactive {
@@ -624,7 +675,7 @@ pub async fn run(
 mod tests {
     use super::*;
 
-    fn command(line: &str) -> Request {
+    fn command(line: &str) -> Command {
         match parse_line(line) {
             Line::Command(r) => r,
             other => panic!("{line:?}: {other:?}"),
@@ -633,42 +684,33 @@ mod tests {
 
     #[test]
     fn slash_options_and_plain_words_give_the_same_recommend_request() {
-        let expected = Request::Recommend {
-            genre: Some("comedy".into()),
-            count: Some(5),
-            min_year: None,
-            max_year: None,
+        let recommend = |genre: Option<&str>, count, min_year, max_year| Command::Recommend {
+            filters: Filters {
+                genre: genre.map(str::to_owned),
+                count,
+                min_year,
+                max_year,
+            },
             instead_of: None,
         };
+        let expected = recommend(Some("comedy"), Some(5), None, None);
         assert_eq!(command("/recommend genre:comedy count:5"), expected);
         assert_eq!(command("recommend comedy 5"), expected);
         assert_eq!(command("  RECOMMEND   comedy   5  "), expected);
         assert_eq!(
             command("/recommend min_year:1990 max_year:1999"),
-            Request::Recommend {
-                genre: None,
-                count: None,
-                min_year: Some(1990),
-                max_year: Some(1999),
-                instead_of: None,
-            }
+            recommend(None, None, Some(1990), Some(1999))
         );
         assert_eq!(
             command("recommend genre:\"film noir\""),
-            Request::Recommend {
-                genre: Some("film noir".into()),
-                count: None,
-                min_year: None,
-                max_year: None,
-                instead_of: None,
-            }
+            recommend(Some("film noir"), None, None, None)
         );
         assert!(matches!(parse_line("recommend count:lots"), Line::Error(_)));
     }
 
     #[test]
     fn rate_takes_the_stars_last_with_or_without_quotes() {
-        let rate = |title: &str, stars: f64| Request::Rate {
+        let rate = |title: &str, stars: f64| Command::Rate {
             title: title.into(),
             stars,
         };
@@ -694,14 +736,14 @@ mod tests {
     fn a_review_keeps_its_text_verbatim_after_the_quoted_title() {
         assert_eq!(
             command("/review \"Heat\" Absolutely loved it!!! \"best\" ever"),
-            Request::Review {
+            Command::Review {
                 title: "Heat".into(),
                 text: "Absolutely loved it!!! \"best\" ever".into(),
             }
         );
         assert_eq!(
             command("review \"Heat\""),
-            Request::Review {
+            Command::Review {
                 title: "Heat".into(),
                 text: String::new(),
             },
@@ -714,8 +756,8 @@ mod tests {
 
     #[test]
     fn react_and_unreact_take_a_number_and_an_emoji_in_either_order() {
-        let react = |position: u32, emoji: &str, removed: bool| Request::React {
-            message_id: None,
+        let react = |position: u32, emoji: &str, removed: bool| Command::React {
+            list: None,
             position,
             emoji: emoji.into(),
             removed,
@@ -730,18 +772,19 @@ mod tests {
 
     #[test]
     fn every_command_has_a_short_name_and_unknown_words_point_to_help() {
-        assert_eq!(command("help"), Request::Help);
-        assert_eq!(command("/profile"), Request::Profile);
-        assert_eq!(command("taste"), Request::Taste);
+        assert_eq!(command("help"), Command::Help);
+        assert_eq!(command("/profile"), Command::Profile);
+        assert_eq!(command("taste"), Command::Taste);
         assert_eq!(
             command("similar blade runner"),
-            Request::Similar {
-                title: "blade runner".into()
+            Command::Similar {
+                title: "blade runner".into(),
+                count: None
             }
         );
         assert_eq!(
             command("/seen \"Heat\""),
-            Request::Seen {
+            Command::Seen {
                 title: "Heat".into()
             }
         );
@@ -778,10 +821,25 @@ mod tests {
 
     #[test]
     fn help_lists_every_command_and_the_quoting_rule() {
-        let help = help_text();
+        let help = help_text(&ReactionMap::default());
         for c in COMMANDS {
             assert!(help.contains(c.name), "{}", c.name);
         }
         assert!(help.contains("react N") && help.contains("double quotes"));
+        assert!(help.contains("👍 4★") && help.contains("🚫 not interested"));
+    }
+
+    #[test]
+    fn steer_lines_become_critiques_of_the_latest_answer() {
+        let steer = |line: &str| match parse_line(line) {
+            Line::Command(Command::Steer { list: None, steer }) => steer,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(steer("steer funnier"), Steer::Funnier);
+        assert_eq!(steer("steer more 2"), Steer::MoreLike(2));
+        assert_eq!(steer("steer seen 1"), Steer::Seen(1));
+        for bad in ["steer", "steer more", "steer louder"] {
+            assert!(matches!(parse_line(bad), Line::Error(_)), "{bad}");
+        }
     }
 }

@@ -8,13 +8,10 @@
 //! party close              party history
 //! ```
 
-use crate::app::commands::Session;
-use crate::app::party::{PartyOptions, PartyReply, ShortFilm};
-use crate::domain::ids::{GuildId, PartyId, UserId};
+use crate::app::reply::ShortFilm;
+use crate::app::{Caller, Command, PartyCommand, PartyStart, Person, Reply};
+use crate::domain::ids::PartyId;
 use std::io::Write;
-
-/// The console's "server" for watch parties.
-const CONSOLE_GUILD: GuildId = GuildId(0);
 
 /// A typed `party …` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +19,9 @@ pub enum PartyLine {
     Start {
         names: Vec<String>,
         strategy: Option<String>,
-        options: PartyOptions,
+        max_runtime: Option<i32>,
+        genre: Option<String>,
+        anonymous: bool,
     },
     Join(String),
     Leave(Option<String>),
@@ -66,12 +65,9 @@ pub fn parse(words: &[String]) -> Result<PartyLine, String> {
                     .cloned()
                     .collect(),
                 strategy: option("strategy:"),
-                options: PartyOptions {
-                    genre: option("genre:"),
-                    max_runtime,
-                    anonymous: plain.iter().any(|w| w.eq_ignore_ascii_case("anonymous")),
-                    ..PartyOptions::default()
-                },
+                max_runtime,
+                genre: option("genre:"),
+                anonymous: plain.iter().any(|w| w.eq_ignore_ascii_case("anonymous")),
             })
         }
         "join" => plain
@@ -101,73 +97,55 @@ pub fn parse(words: &[String]) -> Result<PartyLine, String> {
     }
 }
 
-/// Runs one party line for the person at the keyboard (`me`); `current` is the console's open
+/// The command a party line stands for, and who gives it: the person at the keyboard, or a
+/// friend they name (`party join kim`, `party vote 2 as:kim`). `current` is the console's open
 /// party.
 ///
 /// # Errors
-/// Storage fails.
-pub async fn run(
-    session: &Session,
-    me: UserId,
-    current: &mut Option<PartyId>,
+/// What to type instead (no party yet).
+pub fn command(
+    me: &Caller,
+    current: Option<PartyId>,
     line: PartyLine,
-    out: &mut impl Write,
-) -> anyhow::Result<()> {
-    let who = |name: Option<String>| async move {
-        match name {
-            Some(n) => session.console_user(&n).await,
-            None => Ok(me),
-        }
+) -> Result<(Caller, Command), String> {
+    let friend = |name: Option<String>| match name {
+        Some(n) => me.as_person(Person::Local(n)),
+        None => me.clone(),
     };
-    let need = |current: &Option<PartyId>| current.ok_or_else(|| anyhow::anyhow!("no party yet"));
-    let reply = match line {
+    let (who, command) = match line {
         PartyLine::Start {
             names,
             strategy,
-            options,
-        } => {
-            let mut others = Vec::new();
-            for n in names {
-                others.push(session.console_user(&n).await?);
-            }
-            let reply = session
-                .party_start(
-                    (CONSOLE_GUILD, 0),
-                    me,
-                    &others,
-                    strategy.as_deref(),
-                    options,
-                )
-                .await?;
-            if let PartyReply::Lobby { party, .. } = &reply {
-                *current = Some(*party);
-            }
-            reply
-        }
-        PartyLine::History => session.party_history(CONSOLE_GUILD, 10).await?,
+            max_runtime,
+            genre,
+            anonymous,
+        } => (
+            me.clone(),
+            PartyCommand::Start(PartyStart {
+                members: names.into_iter().map(Person::Local).collect(),
+                strategy,
+                max_runtime,
+                genre,
+                anonymous,
+                ..PartyStart::default()
+            }),
+        ),
+        PartyLine::History => (me.clone(), PartyCommand::History),
         other => {
-            let Ok(party) = need(current) else {
-                writeln!(out, "There is no watch party yet: party start NAME NAME…")?;
-                return Ok(());
-            };
+            let party = current
+                .ok_or_else(|| "There is no watch party yet: party start NAME NAME…".to_owned())?;
             match other {
-                PartyLine::Join(n) => session.party_join(party, who(Some(n)).await?).await?,
-                PartyLine::Leave(n) => session.party_leave(party, who(n).await?).await?,
-                PartyLine::Pick => session.party_pick(party, me).await?,
+                PartyLine::Join(n) => (friend(Some(n)), PartyCommand::Join(party)),
+                PartyLine::Leave(n) => (friend(n), PartyCommand::Leave(party)),
+                PartyLine::Pick => (me.clone(), PartyCommand::Pick(party)),
                 PartyLine::Vote { position, as_name } => {
-                    session
-                        .party_vote(party, who(as_name).await?, position)
-                        .await?
+                    (friend(as_name), PartyCommand::Vote { party, position })
                 }
-                _ => match session.party_close(party, "the host closed it").await? {
-                    Some(w) => PartyReply::Closed(Box::new(w)),
-                    None => PartyReply::Invalid("That vote is not open.".to_owned()),
-                },
+                _ => (me.clone(), PartyCommand::Close(party)),
             }
         }
     };
-    render(out, &reply)?;
-    Ok(())
+    Ok((who, Command::Party(command)))
 }
 
 fn write_films(out: &mut impl Write, films: &[ShortFilm]) -> std::io::Result<()> {
@@ -179,11 +157,11 @@ fn write_films(out: &mut impl Write, films: &[ShortFilm]) -> std::io::Result<()>
         writeln!(out, "{:>3}. {}{votes}", f.position, f.title)?;
         writeln!(out, "     {}", f.reason)?;
         let guesses: Vec<String> = f
-            .per_member
+            .guesses
             .iter()
-            .map(|(n, g)| match g {
-                Some(s) => format!("{n} {s}★"),
-                None => format!("{n} new to you"),
+            .map(|g| match g.stars {
+                Some(s) => format!("{} {s}★", g.member),
+                None => format!("{} new to you", g.member),
             })
             .collect();
         writeln!(out, "     {}", guesses.join(" · "))?;
@@ -195,49 +173,38 @@ fn write_films(out: &mut impl Write, films: &[ShortFilm]) -> std::io::Result<()>
 ///
 /// # Errors
 /// Writing fails.
-pub fn render(out: &mut impl Write, reply: &PartyReply) -> std::io::Result<()> {
+pub fn render(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
     match reply {
-        PartyReply::Lobby {
-            host,
-            members,
-            strategy,
-            note,
-            ..
-        } => writeln!(
+        Reply::Lobby(lobby) => writeln!(
             out,
-            "Watch party hosted by {host} ({}). {note}\nIn ({}): {}\nNext: party join NAME, then party pick.",
-            strategy.label(),
-            members.len(),
-            members.join(", ")
+            "Watch party hosted by {} ({}). {}\nIn ({}): {}\nNext: party join NAME, then party pick.",
+            lobby.host,
+            lobby.strategy.label(),
+            lobby.note,
+            lobby.members.len(),
+            lobby.members.join(", ")
         ),
-        PartyReply::Vote {
-            shortlist,
-            members,
-            voted,
-            widened,
-            note,
-            ..
-        } => {
-            if let Some(w) = widened {
+        Reply::Vote(vote) => {
+            if let Some(w) = &vote.widened {
                 writeln!(out, "{w}")?;
             }
-            if !note.is_empty() {
-                writeln!(out, "{note}")?;
+            if !vote.note.is_empty() {
+                writeln!(out, "{}", vote.note)?;
             }
-            write_films(out, shortlist)?;
+            write_films(out, &vote.shortlist)?;
             writeln!(
                 out,
                 "Voted {}/{}: {}. Vote with: party vote N [as:NAME]",
-                voted.len(),
-                members.len(),
-                if voted.is_empty() {
+                vote.voted.len(),
+                vote.members.len(),
+                if vote.voted.is_empty() {
                     "nobody yet".to_owned()
                 } else {
-                    voted.join(", ")
+                    vote.voted.join(", ")
                 }
             )
         }
-        PartyReply::Closed(w) => {
+        Reply::Closed(w) => {
             writeln!(
                 out,
                 "The vote closed ({}). Movie night: {}!",
@@ -245,16 +212,16 @@ pub fn render(out: &mut impl Write, reply: &PartyReply) -> std::io::Result<()> {
             )?;
             write_films(out, &w.shortlist)
         }
-        PartyReply::History(lines) => {
-            if lines.is_empty() {
+        Reply::History(nights) => {
+            if nights.is_empty() {
                 return writeln!(out, "No watch party yet: party start NAME NAME…");
             }
-            for (_, what, n) in lines {
-                writeln!(out, "  {what} ({n} people)")?;
+            for night in nights {
+                writeln!(out, "  {} ({} people)", night.what, night.members)?;
             }
             Ok(())
         }
-        PartyReply::Invalid(text) => writeln!(out, "{text}"),
+        _ => Ok(()),
     }
 }
 
@@ -275,11 +242,9 @@ mod tests {
             Ok(PartyLine::Start {
                 names: vec!["kim".into(), "lee".into()],
                 strategy: Some("borda".into()),
-                options: PartyOptions {
-                    max_runtime: Some(120),
-                    anonymous: true,
-                    ..PartyOptions::default()
-                },
+                max_runtime: Some(120),
+                genre: None,
+                anonymous: true,
             })
         );
         assert_eq!(
@@ -293,5 +258,29 @@ mod tests {
         assert!(parse(&words("start max_runtime:long")).is_err());
         assert!(parse(&words("dance")).is_err());
         assert!(parse(&[]).is_err());
+    }
+
+    #[test]
+    fn friends_act_as_themselves_and_party_lines_need_an_open_party() {
+        let me = Caller::console("ana");
+        let vote = PartyLine::Vote {
+            position: 2,
+            as_name: Some("kim".into()),
+        };
+        let (who, command) = super::command(&me, Some(PartyId(7)), vote).expect("a party");
+        assert_eq!(who.person, Person::Local("kim".into()));
+        assert_eq!(
+            command,
+            Command::Party(PartyCommand::Vote {
+                party: PartyId(7),
+                position: 2
+            })
+        );
+        let (who, _) = super::command(&me, Some(PartyId(7)), PartyLine::Close).expect("a party");
+        assert_eq!(
+            who, me,
+            "the person at the keyboard closes; the app checks they host"
+        );
+        assert!(super::command(&me, None, PartyLine::Pick).is_err());
     }
 }

@@ -10,15 +10,7 @@ use crate::domain::ids::{MovieId, PartyId};
 /// Discord's limit on a `custom_id`.
 pub const MAX_LEN: usize = 100;
 
-/// The filters of a `/recommend`, kept on its "Refresh" button.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Filters {
-    /// A genre name as the domain spells it ("Sci-Fi").
-    pub genre: Option<String>,
-    pub count: Option<usize>,
-    pub min_year: Option<i32>,
-    pub max_year: Option<i32>,
-}
+pub use crate::app::{Filters, Steer};
 
 /// What a component stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,25 +36,7 @@ pub enum ComponentId {
     /// Watch party lobby and vote buttons.
     Party(PartyId, PartyAction),
     /// A critique or clarifying button under an `/ask` answer.
-    Ask(AskAction),
-}
-
-/// What an `/ask` button does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AskAction {
-    /// More like the answer's film N (1-based).
-    More(u32),
-    /// "Seen it" for the answer's film N.
-    Seen(u32),
-    Funnier,
-    Darker,
-    Older,
-    Newer,
-    Shorter,
-    /// Something else entirely (or "Surprise me" under the clarifying question).
-    Else,
-    /// A genre chosen under the clarifying question.
-    Genre(String),
+    Ask(Steer),
 }
 
 /// What a watch-party button does.
@@ -112,15 +86,15 @@ impl ComponentId {
             ComponentId::ReviewForm(movie) => format!("mq:review:{movie}"),
             ComponentId::FixStars(movie) => format!("mq:fix:{movie}"),
             ComponentId::Ask(action) => match action {
-                AskAction::More(n) => format!("mq:ask:more:{n}"),
-                AskAction::Seen(n) => format!("mq:ask:seen:{n}"),
-                AskAction::Funnier => "mq:ask:funnier".to_owned(),
-                AskAction::Darker => "mq:ask:darker".to_owned(),
-                AskAction::Older => "mq:ask:older".to_owned(),
-                AskAction::Newer => "mq:ask:newer".to_owned(),
-                AskAction::Shorter => "mq:ask:shorter".to_owned(),
-                AskAction::Else => "mq:ask:else".to_owned(),
-                AskAction::Genre(g) => format!("mq:ask:genre:{g}"),
+                Steer::MoreLike(n) => format!("mq:ask:more:{n}"),
+                Steer::Seen(n) => format!("mq:ask:seen:{n}"),
+                Steer::Funnier => "mq:ask:funnier".to_owned(),
+                Steer::Darker => "mq:ask:darker".to_owned(),
+                Steer::Older => "mq:ask:older".to_owned(),
+                Steer::Newer => "mq:ask:newer".to_owned(),
+                Steer::Shorter => "mq:ask:shorter".to_owned(),
+                Steer::SomethingElse => "mq:ask:else".to_owned(),
+                Steer::Genre(g) => format!("mq:ask:genre:{g}"),
             },
             ComponentId::Party(party, action) => match action {
                 PartyAction::Join => format!("mq:wp:{party}:join"),
@@ -157,15 +131,15 @@ impl ComponentId {
             ["review", m] => movie(m).map(ComponentId::ReviewForm),
             ["fix", m] => movie(m).map(ComponentId::FixStars),
             ["ask", rest @ ..] => Some(ComponentId::Ask(match rest {
-                ["more", n] => AskAction::More(n.parse().ok()?),
-                ["seen", n] => AskAction::Seen(n.parse().ok()?),
-                ["funnier"] => AskAction::Funnier,
-                ["darker"] => AskAction::Darker,
-                ["older"] => AskAction::Older,
-                ["newer"] => AskAction::Newer,
-                ["shorter"] => AskAction::Shorter,
-                ["else"] => AskAction::Else,
-                ["genre", g] if !g.is_empty() && g.len() <= 40 => AskAction::Genre((*g).to_owned()),
+                ["more", n] => Steer::MoreLike(n.parse().ok()?),
+                ["seen", n] => Steer::Seen(n.parse().ok()?),
+                ["funnier"] => Steer::Funnier,
+                ["darker"] => Steer::Darker,
+                ["older"] => Steer::Older,
+                ["newer"] => Steer::Newer,
+                ["shorter"] => Steer::Shorter,
+                ["else"] => Steer::SomethingElse,
+                ["genre", g] if !g.is_empty() && g.len() <= 40 => Steer::Genre((*g).to_owned()),
                 _ => return None,
             })),
             ["wp", party, rest @ ..] => {
@@ -214,11 +188,11 @@ mod tests {
             ComponentId::Party(PartyId(3), PartyAction::Pick),
             ComponentId::Party(PartyId(3), PartyAction::Close),
             ComponentId::Party(PartyId(i64::MAX), PartyAction::Vote(5)),
-            ComponentId::Ask(AskAction::More(3)),
-            ComponentId::Ask(AskAction::Seen(1)),
-            ComponentId::Ask(AskAction::Funnier),
-            ComponentId::Ask(AskAction::Else),
-            ComponentId::Ask(AskAction::Genre("Sci-Fi".into())),
+            ComponentId::Ask(Steer::MoreLike(3)),
+            ComponentId::Ask(Steer::Seen(1)),
+            ComponentId::Ask(Steer::Funnier),
+            ComponentId::Ask(Steer::SomethingElse),
+            ComponentId::Ask(Steer::Genre("Sci-Fi".into())),
         ];
         for id in all {
             let text = id.encode();

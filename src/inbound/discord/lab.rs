@@ -1,29 +1,26 @@
-//! `/experiment list|start|stop|status` for server admins (Manage Server): registered with
-//! that default permission, and checked again here, since a server can change who sees a
-//! command.
+//! `/experiment list|start|stop|status` for server admins: registered with the Manage Server
+//! default permission; the app checks the permission again (a server can change who sees a
+//! command), from the member's permissions in the interaction.
 
 use super::render::{EmbedSpec, Out, escape};
-use super::{Acked, Handler, Ix};
-use crate::app::experiments::LabReply;
+use crate::app::reply::{ExperimentRow, ExperimentStatus};
+use crate::app::{Command, LabCommand};
 use crate::domain::experiment::Verdict;
 use serenity::all::{
-    CommandDataOptionValue, CommandInteraction, CommandOptionType, Context, CreateAttachment,
-    CreateCommand, CreateCommandOption, CreateInteractionResponse, EditInteractionResponse,
-    InteractionContext, Permissions,
+    CommandDataOption, CommandDataOptionValue, CommandOptionType, CreateAttachment, CreateCommand,
+    CreateCommandOption, EditInteractionResponse, Permissions,
 };
 use std::fmt::Write as _;
 
-/// The `/experiment` command.
-pub fn command() -> CreateCommand {
+/// `/experiment`'s subcommands.
+pub fn options(command: CreateCommand) -> CreateCommand {
     let key = || {
         CreateCommandOption::new(CommandOptionType::String, "key", "the experiment's key")
             .required(true)
             .max_length(64)
     };
-    CreateCommand::new("experiment")
-        .description("Recommendation experiments: which variant do people like more? (admins)")
+    command
         .default_member_permissions(Permissions::MANAGE_GUILD)
-        .contexts(vec![InteractionContext::Guild])
         .add_option(CreateCommandOption::new(
             CommandOptionType::SubCommand,
             "list",
@@ -86,100 +83,73 @@ fn status_embed(key: &str, report: &crate::domain::experiment::Report, days: f64
     .fit()
 }
 
-impl Handler {
-    /// `/experiment …` (admins only).
-    pub(super) async fn experiment(
-        &self,
-        ctx: &Context,
-        cmd: &CommandInteraction,
-        acked: &mut Acked,
-    ) -> anyhow::Result<()> {
-        let ix = Ix::Command(cmd);
-        let admin = cmd
-            .member
-            .as_ref()
-            .and_then(|m| m.permissions)
-            .is_some_and(|p| p.manage_guild() || p.administrator());
-        if !admin {
-            *acked = Acked::Private;
-            let out = Out::text(
-                "Only people with the Manage Server permission can run experiments.",
-                true,
-            );
-            ix.respond(ctx, CreateInteractionResponse::Message(out.response()))
-                .await?;
-            return Ok(());
-        }
-        ix.defer(ctx, true, acked).await?;
-        let Some(sub) = cmd.data.options.first() else {
-            return Ok(());
-        };
-        let key = match &sub.value {
-            CommandDataOptionValue::SubCommand(options) => options
-                .iter()
-                .find(|o| o.name == "key")
-                .and_then(|o| o.value.as_str())
-                .unwrap_or_default()
-                .trim()
-                .to_owned(),
-            _ => String::new(),
-        };
-        self.session.reload_experiments().await?;
-        let reply = match sub.name.as_str() {
-            "start" => self.session.lab_switch(&key, true).await?,
-            "stop" => self.session.lab_switch(&key, false).await?,
-            "status" => self.session.lab_status(&key).await?,
-            _ => self.session.lab_list().await?,
-        };
-        match reply {
-            LabReply::List(rows) => {
-                let description = if rows.is_empty() {
-                    "No experiments are defined: add some to experiments.toml.".to_owned()
-                } else {
-                    rows.iter()
-                        .map(|(k, status, split, layer, unit)| {
-                            format!(
-                                "**{}** · {status} · {split} · layer {layer}, per {unit}",
-                                escape(k)
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                };
-                let out = Out {
-                    embed: Some(
-                        EmbedSpec {
-                            title: "Experiments".to_owned(),
-                            description,
-                            ..EmbedSpec::default()
-                        }
-                        .fit(),
-                    ),
-                    ephemeral: true,
-                    ..Out::default()
-                };
-                ix.edit(ctx, &out).await?;
+/// The command an `/experiment` invocation stands for.
+pub fn command(options: &[CommandDataOption]) -> Command {
+    let Some(sub) = options.first() else {
+        return Command::Lab(LabCommand::List);
+    };
+    let key = match &sub.value {
+        CommandDataOptionValue::SubCommand(options) => options
+            .iter()
+            .find(|o| o.name == "key")
+            .and_then(|o| o.value.as_str())
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        _ => String::new(),
+    };
+    Command::Lab(match sub.name.as_str() {
+        "start" => LabCommand::Start(key),
+        "stop" => LabCommand::Stop(key),
+        "status" => LabCommand::Status(key),
+        _ => LabCommand::List,
+    })
+}
+
+/// Every experiment, one line each.
+pub fn list(rows: &[ExperimentRow]) -> Out {
+    let description = if rows.is_empty() {
+        "No experiments are defined: add some to experiments.toml.".to_owned()
+    } else {
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "**{}** · {} · {} · layer {}, per {}",
+                    escape(&r.key),
+                    r.status,
+                    r.split,
+                    r.layer,
+                    r.unit
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Out {
+        embed: Some(
+            EmbedSpec {
+                title: "Experiments".to_owned(),
+                description,
+                ..EmbedSpec::default()
             }
-            LabReply::Changed(text) | LabReply::Refused(text) => {
-                ix.edit(ctx, &Out::text(text, true)).await?;
-            }
-            LabReply::Status {
-                key,
-                report,
-                days,
-                chart,
-            } => {
-                let embed = status_embed(&key, &report, days)
-                    .build()
-                    .image("attachment://experiment.png");
-                let edit = EditInteractionResponse::new()
-                    .content("")
-                    .embed(embed)
-                    .new_attachment(CreateAttachment::bytes(chart, "experiment.png"))
-                    .allowed_mentions(serenity::all::CreateAllowedMentions::new());
-                ix.edit_with(ctx, edit).await?;
-            }
-        }
-        Ok(())
+            .fit(),
+        ),
+        ephemeral: true,
+        ..Out::default()
     }
+}
+
+/// An experiment's analysis with its chart attached.
+pub fn status(status: &ExperimentStatus) -> EditInteractionResponse {
+    let embed = status_embed(&status.key, &status.report, status.days)
+        .build()
+        .image("attachment://experiment.png");
+    EditInteractionResponse::new()
+        .content("")
+        .embed(embed)
+        .new_attachment(CreateAttachment::bytes(
+            status.chart.clone(),
+            "experiment.png",
+        ))
+        .allowed_mentions(serenity::all::CreateAllowedMentions::new())
 }

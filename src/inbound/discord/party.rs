@@ -4,23 +4,24 @@
 //! Discord scheduled event when a time was given, and the deadline watcher that closes overdue
 //! votes, also after a restart.
 
+use super::Handler;
 use super::custom_id::{ComponentId, PartyAction};
+use super::interaction::{Acked, Ix, snowflake};
 use super::render::{EmbedSpec, Out, clip, escape};
-use super::{Acked, Handler, Ix, snowflake};
-use crate::app::party::{PartyOptions, PartyReply, ShortFilm, Winner, parse_when};
+use crate::app::reply::{Lobby, PartyOptions, PastNight, ShortFilm, VoteState, Winner};
+use crate::app::{App, Command, PartyCommand, PartyStart, Person, Reply};
 use crate::domain::group::Strategy;
-use crate::domain::ids::{GuildId as DomainGuild, PartyId, UserId};
+use crate::domain::ids::PartyId;
 use serenity::all::{
     ButtonStyle, ChannelId, CommandDataOption, CommandDataOptionValue, CommandInteraction,
     CommandOptionType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
-    CreateButton, CreateCommand, CreateCommandOption, CreateInteractionResponse, CreateMessage,
-    CreateScheduledEvent, EditMessage, GuildId, Http, InteractionContext, MessageId,
-    ScheduledEventType, Timestamp,
+    CreateButton, CreateCommand, CreateCommandOption, CreateMessage, CreateScheduledEvent,
+    EditMessage, GuildId, Http, MessageId, ScheduledEventType, Timestamp,
 };
 use std::sync::Arc;
 
-/// The `/watchparty` command with its `start` and `history` subcommands.
-pub fn command() -> CreateCommand {
+/// `/watchparty`'s `start` and `history` subcommands.
+pub fn options(command: CreateCommand) -> CreateCommand {
     let mut strategy = CreateCommandOption::new(
         CommandOptionType::String,
         "strategy",
@@ -29,14 +30,7 @@ pub fn command() -> CreateCommand {
     for s in Strategy::ALL {
         strategy = strategy.add_string_choice(s.label(), s.name());
     }
-    let mut genre = CreateCommandOption::new(
-        CommandOptionType::String,
-        "genre",
-        "only films of this genre",
-    );
-    for g in &crate::domain::catalog::Genre::ALL {
-        genre = genre.add_string_choice(g.name(), g.name());
-    }
+    let genre = super::spec::genre_option("only films of this genre");
     let start = CreateCommandOption::new(
         CommandOptionType::SubCommand,
         "start",
@@ -93,11 +87,7 @@ pub fn command() -> CreateCommand {
         "history",
         "this server's past movie nights",
     );
-    CreateCommand::new("watchparty")
-        .description("A movie night: one fair pick for the whole group, voted on")
-        .contexts(vec![InteractionContext::Guild])
-        .add_option(start)
-        .add_option(history)
+    command.add_option(start).add_option(history)
 }
 
 /// The user ids mentioned in a text (`<@123>` or `<@!123>`).
@@ -164,11 +154,11 @@ fn film_lines(shortlist: &[ShortFilm], show_votes: bool) -> String {
         .iter()
         .map(|f| {
             let guesses: Vec<String> = f
-                .per_member
+                .guesses
                 .iter()
-                .map(|(name, guess)| match guess {
-                    Some(s) => format!("{} {s}★", escape(name)),
-                    None => format!("{} new to you", escape(name)),
+                .map(|g| match g.stars {
+                    Some(s) => format!("{} {s}★", escape(&g.member)),
+                    None => format!("{} new to you", escape(&g.member)),
                 })
                 .collect();
             let votes = match (show_votes, f.votes) {
@@ -204,88 +194,72 @@ fn options_line(strategy: Strategy, o: &PartyOptions) -> String {
     parts.join(" · ")
 }
 
-/// A watch-party reply as a message (the lobby or vote message, or a private sentence).
-pub fn render(reply: &PartyReply) -> Out {
-    match reply {
-        PartyReply::Lobby {
-            party,
-            host,
-            members,
-            strategy,
-            options,
-            note,
-        } => Out {
-            embed: Some(
-                EmbedSpec {
-                    title: "🍿 Watch party".to_owned(),
-                    description: format!(
-                        "Hosted by **{}**. {}\n\n**In ({}):** {}",
-                        escape(host),
-                        escape(note),
-                        members.len(),
-                        members
-                            .iter()
-                            .map(|m| escape(m))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    footer: options_line(*strategy, options),
-                    ..EmbedSpec::default()
-                }
-                .fit(),
-            ),
-            components: lobby_buttons(*party),
-            ..Out::default()
-        },
-        PartyReply::Vote { .. } => vote(reply),
-        PartyReply::Closed(w) => closed_vote(w),
-        PartyReply::History(lines) => Out {
-            embed: Some(
-                EmbedSpec {
-                    title: "Movie nights on this server".to_owned(),
-                    description: if lines.is_empty() {
-                        "No watch party yet: start one with /watchparty start.".to_owned()
-                    } else {
-                        lines
-                            .iter()
-                            .map(|(when, what, n)| {
-                                format!("<t:{}:d> · **{}** · {n} people", when / 1000, escape(what))
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    },
-                    ..EmbedSpec::default()
-                }
-                .fit(),
-            ),
-            ephemeral: true,
-            ..Out::default()
-        },
-        PartyReply::Invalid(text) => Out::text(text.clone(), true),
+/// The lobby message.
+pub fn lobby(l: &Lobby) -> Out {
+    Out {
+        embed: Some(
+            EmbedSpec {
+                title: "🍿 Watch party".to_owned(),
+                description: format!(
+                    "Hosted by **{}**. {}\n\n**In ({}):** {}",
+                    escape(&l.host),
+                    escape(&l.note),
+                    l.members.len(),
+                    l.members
+                        .iter()
+                        .map(|m| escape(m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                footer: options_line(l.strategy, &l.options),
+                ..EmbedSpec::default()
+            }
+            .fit(),
+        ),
+        components: lobby_buttons(l.party),
+        ..Out::default()
     }
 }
 
-fn vote(reply: &PartyReply) -> Out {
-    let PartyReply::Vote {
-        party,
-        shortlist,
-        members,
-        voted,
-        deadline_ms,
-        anonymous,
-        strategy,
-        widened,
-        note,
-    } = reply
-    else {
-        return Out::default();
-    };
+/// The server's past movie nights (for the caller only).
+pub fn history(nights: &[PastNight]) -> Out {
+    Out {
+        embed: Some(
+            EmbedSpec {
+                title: "Movie nights on this server".to_owned(),
+                description: if nights.is_empty() {
+                    "No watch party yet: start one with /watchparty start.".to_owned()
+                } else {
+                    nights
+                        .iter()
+                        .map(|n| {
+                            format!(
+                                "<t:{}:d> · **{}** · {} people",
+                                n.at_ms / 1000,
+                                escape(&n.what),
+                                n.members
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+                ..EmbedSpec::default()
+            }
+            .fit(),
+        ),
+        ephemeral: true,
+        ..Out::default()
+    }
+}
+
+/// The vote message.
+pub fn vote(v: &VoteState) -> Out {
     let mut head = Vec::new();
-    if let Some(w) = widened {
+    if let Some(w) = &v.widened {
         head.push(w.clone());
     }
-    if !note.is_empty() {
-        head.push(escape(note));
+    if !v.note.is_empty() {
+        head.push(escape(&v.note));
     }
     Out {
         embed: Some(
@@ -294,18 +268,18 @@ fn vote(reply: &PartyReply) -> Out {
                 description: format!(
                     "{}\n\n{}",
                     head.join("\n"),
-                    film_lines(shortlist, !anonymous)
+                    film_lines(&v.shortlist, !v.anonymous)
                 )
                 .trim_start()
                 .to_owned(),
                 fields: vec![(
-                    format!("Voted ({}/{})", voted.len(), members.len()),
-                    if voted.is_empty() {
+                    format!("Voted ({}/{})", v.voted.len(), v.members.len()),
+                    if v.voted.is_empty() {
                         "nobody yet".to_owned()
                     } else {
-                        voted
+                        v.voted
                             .iter()
-                            .map(|v| escape(v))
+                            .map(|name| escape(name))
                             .collect::<Vec<_>>()
                             .join(", ")
                     },
@@ -313,19 +287,19 @@ fn vote(reply: &PartyReply) -> Out {
                 )],
                 footer: format!(
                     "{} · closes when everyone has voted, or at the deadline",
-                    strategy.label()
+                    v.strategy.label()
                 ),
             }
             .fit(),
         ),
-        content: format!("Vote closes <t:{}:R>.", deadline_ms / 1000),
-        components: vote_buttons(*party, shortlist),
+        content: format!("Vote closes <t:{}:R>.", v.deadline_ms / 1000),
+        components: vote_buttons(v.party, &v.shortlist),
         ephemeral: false,
     }
 }
 
 /// The vote message once closed: final tallies, no buttons.
-fn closed_vote(w: &Winner) -> Out {
+pub fn closed_vote(w: &Winner) -> Out {
     Out {
         content: String::new(),
         embed: Some(
@@ -404,77 +378,38 @@ impl Handler {
         let CommandDataOptionValue::SubCommand(options) = &sub.value else {
             return Ok(());
         };
-        let guild = cmd.guild_id.map_or(0, GuildId::get);
+        let caller = ix.caller();
         if sub.name == "history" {
             ix.defer(ctx, true, acked).await?;
             let reply = self
-                .session
-                .party_history(DomainGuild(snowflake(guild)), 10)
+                .app
+                .handle(&caller, Command::Party(PartyCommand::History))
                 .await?;
-            ix.edit(ctx, &render(&reply)).await?;
-            return Ok(());
+            return self.show(ctx, ix, *acked, &reply, None).await;
         }
         ix.defer(ctx, false, acked).await?;
-        let host = self
-            .caller(&cmd.user, cmd.guild_id, cmd.channel_id, cmd.id.get())
-            .await?
-            .user;
-        let others = self.invited(cmd, options, guild).await?;
-        let when_ms = match string_opt(options, "when") {
-            Some(text) => match parse_when(
-                &text,
-                crate::domain::ports::Clock::now_ms(&crate::outbound::clock::SystemClock),
-            ) {
-                Ok(ms) => Some(ms),
-                Err(e) => {
-                    return self.private_answer(ctx, ix, *acked, e).await;
-                }
-            },
-            None => None,
-        };
-        let opts = PartyOptions {
+        let start = PartyStart {
+            members: self.invited(cmd, options),
+            strategy: string_opt(options, "strategy"),
             max_runtime: int_opt(options, "max_runtime").map(|n| i32::try_from(n).unwrap_or(0)),
             genre: string_opt(options, "genre"),
-            when_ms,
+            when: string_opt(options, "when"),
+            vote_minutes: int_opt(options, "minutes").map(|n| u32::try_from(n).unwrap_or(0)),
             anonymous: options
                 .iter()
                 .any(|o| o.name == "anonymous" && o.value == CommandDataOptionValue::Boolean(true)),
-            vote_minutes: int_opt(options, "minutes").map_or(0, |n| u32::try_from(n).unwrap_or(0)),
         };
         let reply = self
-            .session
-            .party_start(
-                (
-                    DomainGuild(snowflake(guild)),
-                    snowflake(cmd.channel_id.get()),
-                ),
-                host,
-                &others,
-                string_opt(options, "strategy").as_deref(),
-                opts,
-            )
+            .app
+            .handle(&caller, Command::Party(PartyCommand::Start(start)))
             .await?;
-        let out = render(&reply);
-        if out.ephemeral {
-            return self.private_answer(ctx, ix, *acked, out.content).await;
-        }
-        let message = ix.edit(ctx, &out).await?;
-        if let PartyReply::Lobby { party, .. } = reply {
-            self.session
-                .set_party_message(party, false, snowflake(message.id.get()))
-                .await?;
-        }
-        Ok(())
+        self.show(ctx, ix, *acked, &reply, None).await
     }
 
     /// The people a `/watchparty start` names: mentioned members, else everyone in the given
     /// voice channel, else everyone in the caller's voice channel; never bots or the caller.
-    async fn invited(
-        &self,
-        cmd: &CommandInteraction,
-        options: &[CommandDataOption],
-        guild: u64,
-    ) -> anyhow::Result<Vec<UserId>> {
+    fn invited(&self, cmd: &CommandInteraction, options: &[CommandDataOption]) -> Vec<Person> {
+        let guild = cmd.guild_id.map_or(0, GuildId::get);
         let mut invited: Vec<u64> = string_opt(options, "members")
             .map(|t| mentioned(&t))
             .unwrap_or_default();
@@ -490,47 +425,20 @@ impl Handler {
             }
         }
         let me = self.me.get().map(|u| u.get());
-        let mut others = Vec::new();
-        for id in invited {
-            if Some(id) == me || self.voice.is_bot(id) || id == cmd.user.id.get() {
-                continue;
-            }
-            let name = cmd
-                .data
-                .resolved
-                .users
-                .get(&serenity::all::UserId::new(id))
-                .map(|u| u.global_name.clone().unwrap_or_else(|| u.name.clone()))
-                .unwrap_or_default();
-            if cmd
-                .data
-                .resolved
-                .users
-                .get(&serenity::all::UserId::new(id))
-                .is_some_and(|u| u.bot)
-            {
-                continue;
-            }
-            others.push(self.session.discord_user(id, &name).await?);
-        }
-        Ok(others)
-    }
-
-    async fn private_answer(
-        &self,
-        ctx: &Context,
-        ix: Ix<'_>,
-        acked: Acked,
-        text: String,
-    ) -> anyhow::Result<()> {
-        let out = Out::text(text, true);
-        if acked == Acked::Public {
-            ix.delete(ctx).await?;
-            ix.followup(ctx, &out).await?;
-        } else {
-            ix.edit(ctx, &out).await?;
-        }
-        Ok(())
+        invited
+            .into_iter()
+            .filter(|id| Some(*id) != me && !self.voice.is_bot(*id) && *id != cmd.user.id.get())
+            .filter_map(|id| {
+                let user = cmd.data.resolved.users.get(&serenity::all::UserId::new(id));
+                if user.is_some_and(|u| u.bot) {
+                    return None;
+                }
+                let name = user
+                    .map(|u| u.global_name.clone().unwrap_or_else(|| u.name.clone()))
+                    .unwrap_or_default();
+                Some(Person::Discord { id, name })
+            })
+            .collect()
     }
 
     /// A lobby or vote button.
@@ -542,56 +450,45 @@ impl Handler {
         acked: &mut Acked,
     ) -> anyhow::Result<()> {
         let ix = Ix::Component(c);
-        ix.respond(ctx, CreateInteractionResponse::Acknowledge)
-            .await?;
-        *acked = Acked::Updated;
-        let user: UserId = self
-            .caller(&c.user, c.guild_id, c.channel_id, c.id.get())
-            .await?
-            .user;
-        let reply = match action {
-            PartyAction::Join => self.session.party_join(party, user).await?,
-            PartyAction::Leave => self.session.party_leave(party, user).await?,
-            PartyAction::Pick => self.session.party_pick(party, user).await?,
-            PartyAction::Vote(n) => self.session.party_vote(party, user, n).await?,
-            PartyAction::Close => {
-                let host = self.session.party(party).await?.map(|p| p.host);
-                if host == Some(user) {
-                    match self
-                        .session
-                        .party_close(party, "the host closed it")
-                        .await?
-                    {
-                        Some(w) => PartyReply::Closed(Box::new(w)),
-                        None => PartyReply::Invalid("This vote is closed already.".to_owned()),
-                    }
-                } else {
-                    PartyReply::Invalid(
-                        "Only the host can close the vote early; it closes by itself when everyone has voted.".to_owned(),
-                    )
-                }
-            }
+        ix.acknowledge(ctx, acked).await?;
+        let command = match action {
+            PartyAction::Join => PartyCommand::Join(party),
+            PartyAction::Leave => PartyCommand::Leave(party),
+            PartyAction::Pick => PartyCommand::Pick(party),
+            PartyAction::Vote(position) => PartyCommand::Vote { party, position },
+            PartyAction::Close => PartyCommand::Close(party),
         };
+        let reply = self
+            .app
+            .handle(&ix.caller(), Command::Party(command))
+            .await?;
         match &reply {
-            PartyReply::Invalid(text) => {
-                ix.followup(ctx, &Out::text(text.clone(), true)).await?;
-            }
-            PartyReply::Closed(w) => {
+            Reply::Closed(w) => {
                 ix.edit(ctx, &closed_vote(w)).await?;
-                announce(&ctx.http, &self.session, w).await?;
+                announce(&ctx.http, &self.app, w).await?;
+            }
+            Reply::Lobby(l) => {
+                ix.edit(ctx, &lobby(l)).await?;
+            }
+            Reply::Vote(v) => {
+                ix.edit(ctx, &vote(v)).await?;
+                if action == PartyAction::Pick {
+                    let posted = PartyCommand::Posted {
+                        party,
+                        vote: true,
+                        message: snowflake(c.message.id.get()),
+                    };
+                    self.app
+                        .handle(&ix.caller(), Command::Party(posted))
+                        .await?;
+                }
+                if let PartyAction::Vote(_) = action {
+                    ix.followup(ctx, &Out::text(format!("Noted. {}", v.note), true))
+                        .await?;
+                }
             }
             other => {
-                let out = render(other);
-                ix.edit(ctx, &out).await?;
-                if action == PartyAction::Pick {
-                    self.session
-                        .set_party_message(party, true, snowflake(c.message.id.get()))
-                        .await?;
-                }
-                if let (PartyAction::Vote(_), PartyReply::Vote { note, .. }) = (action, other) {
-                    ix.followup(ctx, &Out::text(format!("Noted. {note}"), true))
-                        .await?;
-                }
+                ix.followup(ctx, &super::render::reply(other)).await?;
             }
         }
         Ok(())
@@ -600,18 +497,17 @@ impl Handler {
 
 /// Posts the winner, adds the feedback reactions under it, and creates the scheduled event
 /// when the party has a start time.
-pub(super) async fn announce(
-    http: &Arc<Http>,
-    session: &crate::app::commands::Session,
-    w: &Winner,
-) -> anyhow::Result<()> {
+pub(super) async fn announce(http: &Arc<Http>, app: &App, w: &Winner) -> anyhow::Result<()> {
     let channel = ChannelId::new(u64::try_from(w.channel).unwrap_or(1).max(1));
-    let legend = super::render::reaction_legend(session.reactions());
+    let legend = super::render::reaction_legend(app.reactions());
     let message = channel.send_message(http, announcement(w, &legend)).await?;
-    session
-        .bind_message(w.message_id, snowflake(message.id.get()))
-        .await?;
-    for (emoji, _) in session.reactions().offered() {
+    let system = super::interaction::system_caller(w.server);
+    let posted = Command::Posted {
+        list: w.list,
+        message: snowflake(message.id.get()),
+    };
+    app.handle(&system, posted).await?;
+    for (emoji, _) in app.reactions().offered() {
         if let Err(e) = http
             .create_reaction(
                 channel,
@@ -624,11 +520,10 @@ pub(super) async fn announce(
             break;
         }
     }
-    if let Some(when) = w.when_ms {
-        let guild = GuildId::new(u64::try_from(w.guild.0).unwrap_or(1).max(1));
+    if let (Some(when), Some(ends)) = (w.when_ms, w.ends_ms) {
+        let guild = GuildId::new(u64::try_from(w.server.0).unwrap_or(1).max(1));
         let start = Timestamp::from_millis(when)?;
-        let runtime_ms = 150 * 60_000;
-        let end = Timestamp::from_millis(when + runtime_ms)?;
+        let end = Timestamp::from_millis(ends)?;
         let event = CreateScheduledEvent::new(
             ScheduledEventType::External,
             clip(&format!("Movie night: {}", w.title), 100),
@@ -639,9 +534,11 @@ pub(super) async fn announce(
         .description(format!("Marquee's pick for {}.", w.members.join(", ")));
         match guild.create_scheduled_event(http, event).await {
             Ok(e) => {
-                session
-                    .set_party_event(w.party, snowflake(e.id.get()))
-                    .await?;
+                let created = PartyCommand::EventCreated {
+                    party: w.party,
+                    event: snowflake(e.id.get()),
+                };
+                app.handle(&system, Command::Party(created)).await?;
             }
             Err(e) => tracing::warn!(error = %e, "could not create the scheduled event"),
         }
@@ -650,8 +547,8 @@ pub(super) async fn announce(
 }
 
 /// Closes the votes whose deadline passed (also right after a restart) and announces them.
-pub(super) async fn close_due(http: &Arc<Http>, session: &crate::app::commands::Session) {
-    let closed = match session.close_due_parties().await {
+pub(super) async fn close_due(http: &Arc<Http>, app: &App) {
+    let closed = match app.close_due_parties().await {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "checking watch-party deadlines failed");
@@ -673,7 +570,7 @@ pub(super) async fn close_due(http: &Arc<Http>, session: &crate::app::commands::
                 tracing::warn!(error = %e, "could not update a closed vote");
             }
         }
-        if let Err(e) = announce(http, session, &w).await {
+        if let Err(e) = announce(http, app, &w).await {
             tracing::error!(error = %format!("{e:#}"), "could not announce a watch party's winner");
         }
     }
@@ -691,7 +588,7 @@ mod tests {
 
     #[test]
     fn the_command_has_start_and_history() {
-        let json = serde_json::to_value(command()).expect("json");
+        let json = serde_json::to_value(options(CreateCommand::new("watchparty"))).expect("json");
         let subs: Vec<&str> = json["options"]
             .as_array()
             .expect("subcommands")

@@ -3,7 +3,9 @@
 //! `allowed_mentions`, so nothing the bot echoes (a title, a review, a typed query) can ping.
 
 use super::custom_id::{ComponentId, Filters};
-use crate::app::commands::{CommandHelp, PickLine, Profile, Reply};
+use crate::app::Reply;
+use crate::app::help::CommandHelp;
+use crate::app::reply::{Mood, PickLine, Profile};
 use crate::domain::feedback::{Button, Meaning, ReactionMap};
 use crate::domain::ids::MovieId;
 use serenity::all::{
@@ -415,7 +417,7 @@ fn taste(group: &str, members: usize, traits: &[String]) -> Out {
     }
 }
 
-fn reviewed(title: &str, movie: MovieId, mood: crate::app::commands::Mood, stars: f64) -> Out {
+fn reviewed(title: &str, movie: MovieId, mood: Mood, stars: f64) -> Out {
     let mut phrase = mood.phrase().to_owned();
     if let Some(first) = phrase.get(..1) {
         phrase.replace_range(..1, &first.to_uppercase());
@@ -433,7 +435,7 @@ fn reviewed(title: &str, movie: MovieId, mood: crate::app::commands::Mood, stars
 
 /// The `/help` list.
 pub fn help(commands: &[CommandHelp]) -> Out {
-    let mut lines: Vec<String> = commands
+    let lines: Vec<String> = commands
         .iter()
         .map(|c| {
             if c.args.is_empty() {
@@ -443,7 +445,6 @@ pub fn help(commands: &[CommandHelp]) -> Out {
             }
         })
         .collect();
-    lines.push("`/tastemap` — the server's taste groups as a picture, with you on it".to_owned());
     Out {
         embed: Some(
             EmbedSpec {
@@ -459,12 +460,35 @@ pub fn help(commands: &[CommandHelp]) -> Out {
     }
 }
 
-/// Any reply but a list. Lists are rendered by [`picks`], which needs the filters.
+/// A reply as a message. Lists are rendered by [`picks`] (which needs the filters and the
+/// reaction map) and pictures by the handler (they carry an attachment); here they get a
+/// plain fallback.
 pub fn reply(reply: &Reply) -> Out {
     match reply {
         Reply::Picks { intro, items, .. } => {
             picks(intro, items, &Filters::default(), &ReactionMap::default())
         }
+        Reply::Asked {
+            intro,
+            notes,
+            items,
+            steer,
+            ..
+        } => super::ask::answer(intro, notes, items, steer),
+        Reply::Clarify { question, genres } => super::ask::clarify(question, genres),
+        Reply::Lobby(lobby) => super::party::lobby(lobby),
+        Reply::Vote(vote) => super::party::vote(vote),
+        Reply::Closed(winner) => super::party::closed_vote(winner),
+        Reply::History(nights) => super::party::history(nights),
+        Reply::Experiments(rows) => super::lab::list(rows),
+        Reply::FeedbackFor {
+            list,
+            position,
+            title,
+        } => feedback_buttons(*list, *position, title),
+        Reply::Film { title, .. } => Out::text(format!("**{}**", escape(title)), true),
+        Reply::TasteMap(_) => Out::text(NO_MAP, true),
+        Reply::ExperimentStatus(status) => Out::text(status.report.summary.clone(), true),
         Reply::Rated { title, stars } => Out::text(
             format!(
                 "Rated **{}** {stars}★. Your next /recommend takes it into account.",
@@ -542,9 +566,23 @@ pub fn reply(reply: &Reply) -> Out {
             ),
             true,
         ),
-        Reply::Invalid(text) | Reply::Text(text) => Out::text(text.clone(), true),
+        Reply::Invalid(text) | Reply::Text(text) | Reply::ExperimentChanged(text) => {
+            Out::text(text.clone(), true)
+        }
+        Reply::Choices(_)
+        | Reply::TasteGroups(_)
+        | Reply::Hits(_)
+        | Reply::Stats(_)
+        | Reply::Imported(_)
+        | Reply::Trained(_)
+        | Reply::Tour(_)
+        | Reply::Done
+        | Reply::Ignored => Out::text("Done.", true),
     }
 }
+
+/// What `/tastemap` says before anyone has rated enough for taste groups.
+pub const NO_MAP: &str = "There is no taste map yet: groups are found once a few people have rated some films. Rate a few with /rate!";
 
 fn list_titles(titles: &[String]) -> String {
     titles
@@ -558,12 +596,14 @@ fn list_titles(titles: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::commands::{COMMANDS, Mood};
+    use crate::app::help::COMMANDS;
 
     fn line(position: u32, title: &str, reason: &str) -> PickLine {
         PickLine {
             position,
             movie: MovieId(i64::from(position)),
+            title: title.to_owned(),
+            year: None,
             title_with_year: title.to_owned(),
             genres: vec!["Drama".into(), "Crime".into()],
             reason: reason.to_owned(),

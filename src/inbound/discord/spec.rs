@@ -1,25 +1,17 @@
-//! The slash commands Marquee registers, and how an invocation's options become a
-//! [`Request`]. Watch-party, experiment and conversation commands add their own entries here.
+//! The slash commands Marquee registers (from the app's one list of commands,
+//! [`crate::app::help::COMMANDS`], so `/help` and registration cannot drift apart), and how an
+//! invocation's options become a [`Command`].
 
-use crate::app::commands::{MAX_COUNT, Request};
+use crate::app::help::{COMMANDS, CommandHelp};
+use crate::app::{Command, Filters};
 use crate::domain::catalog::Genre;
 use serenity::all::{
     CommandDataOption, CommandDataOptionValue, CommandOptionType, CreateCommand,
     CreateCommandOption, InteractionContext,
 };
 
-/// Every command's name, in registration order.
-pub const NAMES: [&str; 9] = [
-    "recommend",
-    "similar",
-    "rate",
-    "seen",
-    "review",
-    "profile",
-    "taste",
-    "tastemap",
-    "help",
-];
+/// The most picks a list on Discord may hold (a select menu has at most 25 options).
+pub const MAX_LIST: usize = 25;
 
 fn movie_option(description: &str) -> CreateCommandOption {
     CreateCommandOption::new(CommandOptionType::String, "movie", description)
@@ -28,82 +20,70 @@ fn movie_option(description: &str) -> CreateCommandOption {
         .max_length(200)
 }
 
-fn command(name: &str, description: &str) -> CreateCommand {
-    CreateCommand::new(name)
-        .description(description)
+fn command(c: &CommandHelp) -> CreateCommand {
+    CreateCommand::new(c.name)
+        .description(c.summary)
         .contexts(vec![InteractionContext::Guild])
 }
 
-/// The commands to register (guild or global).
-pub fn commands() -> Vec<CreateCommand> {
-    let mut genre = CreateCommandOption::new(
-        CommandOptionType::String,
-        "genre",
-        "only films of this genre",
-    );
+/// A genre option with every genre as a choice.
+pub fn genre_option(description: &str) -> CreateCommandOption {
+    let mut genre = CreateCommandOption::new(CommandOptionType::String, "genre", description);
     for g in &Genre::ALL {
         genre = genre.add_string_choice(g.name(), g.name());
     }
-    vec![
-        command(
-            "recommend",
-            "Films picked for you, each with the reason it was picked",
-        )
-        .add_option(genre)
-        .add_option(
-            CreateCommandOption::new(CommandOptionType::Integer, "count", "how many (1-25)")
-                .min_int_value(1)
-                .max_int_value(MAX_COUNT as u64),
-        )
-        .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::Integer,
-                "min_year",
-                "released in or after",
+    genre
+}
+
+/// One command to register.
+fn build(c: &CommandHelp) -> CreateCommand {
+    match c.name {
+        "recommend" => command(c)
+            .add_option(genre_option("only films of this genre"))
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::Integer, "count", "how many (1-25)")
+                    .min_int_value(1)
+                    .max_int_value(MAX_LIST as u64),
             )
-            .min_int_value(1870)
-            .max_int_value(2100),
-        )
-        .add_option(
-            CreateCommandOption::new(
-                CommandOptionType::Integer,
-                "max_year",
-                "released in or before",
-            )
-            .min_int_value(1870)
-            .max_int_value(2100),
-        ),
-        command("similar", "Films like this one, and why").add_option(movie_option("the film")),
-        command("rate", "Rate a film from 0.5 to 5 stars")
-            .add_option(movie_option("the film"))
             .add_option(
                 CreateCommandOption::new(
-                    CommandOptionType::Number,
-                    "stars",
-                    "0.5 to 5, half stars allowed",
+                    CommandOptionType::Integer,
+                    "min_year",
+                    "released in or after",
                 )
-                .required(true)
-                .min_number_value(0.5)
-                .max_number_value(5.0),
+                .min_int_value(1870)
+                .max_int_value(2100),
+            )
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "max_year",
+                    "released in or before",
+                )
+                .min_int_value(1870)
+                .max_int_value(2100),
             ),
-        command("seen", "Mark a film as seen, so it is not suggested again")
-            .add_option(movie_option("the film")),
-        command(
-            "review",
-            "Write a few words about a film; Marquee reads how much you liked it",
-        )
-        .add_option(movie_option("the film")),
-        command(
-            "profile",
-            "What Marquee has learned about you (only you see it)",
+        "similar" | "seen" | "review" => command(c).add_option(movie_option("the film")),
+        "rate" => command(c).add_option(movie_option("the film")).add_option(
+            CreateCommandOption::new(
+                CommandOptionType::Number,
+                "stars",
+                "0.5 to 5, half stars allowed",
+            )
+            .required(true)
+            .min_number_value(0.5)
+            .max_number_value(5.0),
         ),
-        command("taste", "Your taste group and what sets it apart"),
-        command(
-            "tastemap",
-            "The server's taste groups as a picture, with you on it",
-        ),
-        command("help", "Every Marquee command, one line each"),
-    ]
+        "ask" => super::ask::options(command(c)),
+        "watchparty" => super::party::options(command(c)),
+        "experiment" => super::lab::options(command(c)),
+        _ => command(c),
+    }
+}
+
+/// The commands to register (guild or global), in `/help`'s order.
+pub fn commands() -> Vec<CreateCommand> {
+    COMMANDS.iter().map(build).collect()
 }
 
 /// A string, integer or number option's value by name.
@@ -137,41 +117,64 @@ fn number(options: &[CommandDataOption], name: &str) -> Option<f64> {
 /// What a slash command asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Invocation {
-    /// A request for the shared command layer.
-    Run(Request),
+    /// A command for the app; `public` answers go to the channel, the others to the caller
+    /// only.
+    Run { command: Command, public: bool },
     /// `/review movie`: open the review form for that film.
     ReviewForm { title: String },
-    /// `/tastemap`.
-    TasteMap,
+    /// `/watchparty …` (it needs the voice roster to know who is invited).
+    WatchParty,
     /// A command this build does not know (an old registration).
     Unknown(String),
 }
 
 /// Reads a slash command's name and options. Out-of-range values are passed on as they are:
-/// the command layer answers them with a sentence (Discord checks ranges in its client, but a
-/// request may come from elsewhere).
+/// the app answers them with a sentence (Discord checks ranges in its client, but a request
+/// may come from elsewhere).
 pub fn invocation(name: &str, options: &[CommandDataOption]) -> Invocation {
     let movie = || string(options, "movie").unwrap_or_default();
     let year = |n: &str| integer(options, n).map(|y| i32::try_from(y).unwrap_or(i32::MAX));
+    let private = |command| Invocation::Run {
+        command,
+        public: false,
+    };
     match name {
-        "recommend" => Invocation::Run(Request::Recommend {
-            genre: string(options, "genre"),
-            count: integer(options, "count").map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
-            min_year: year("min_year"),
-            max_year: year("max_year"),
-            instead_of: None,
-        }),
-        "similar" => Invocation::Run(Request::Similar { title: movie() }),
-        "rate" => Invocation::Run(Request::Rate {
+        "recommend" => Invocation::Run {
+            command: Command::Recommend {
+                filters: Filters {
+                    genre: string(options, "genre"),
+                    count: integer(options, "count")
+                        .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                    min_year: year("min_year"),
+                    max_year: year("max_year"),
+                },
+                instead_of: None,
+            },
+            public: true,
+        },
+        "similar" => Invocation::Run {
+            command: Command::Similar {
+                title: movie(),
+                count: None,
+            },
+            public: true,
+        },
+        "rate" => private(Command::Rate {
             title: movie(),
             stars: number(options, "stars").unwrap_or(f64::NAN),
         }),
-        "seen" => Invocation::Run(Request::Seen { title: movie() }),
+        "seen" => private(Command::Seen { title: movie() }),
         "review" => Invocation::ReviewForm { title: movie() },
-        "profile" => Invocation::Run(Request::Profile),
-        "taste" => Invocation::Run(Request::Taste),
-        "tastemap" => Invocation::TasteMap,
-        "help" => Invocation::Run(Request::Help),
+        "profile" => private(Command::Profile),
+        "taste" => private(Command::Taste),
+        "tastemap" => private(Command::TasteMap),
+        "ask" => Invocation::Run {
+            command: super::ask::command(options),
+            public: true,
+        },
+        "experiment" => private(super::lab::command(options)),
+        "watchparty" => Invocation::WatchParty,
+        "help" => private(Command::Help),
         other => Invocation::Unknown(other.to_owned()),
     }
 }
@@ -201,7 +204,8 @@ mod tests {
             .iter()
             .map(|c| c["name"].as_str().expect("name"))
             .collect();
-        assert_eq!(names, NAMES);
+        let expected: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+        assert_eq!(names, expected, "registered from the one list /help shows");
         for c in json.as_array().expect("list") {
             let description = c["description"].as_str().expect("description");
             assert!((1..=100).contains(&description.chars().count()), "{c}");
@@ -215,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn options_become_requests() {
+    fn options_become_commands() {
         let rec = invocation(
             "recommend",
             &[
@@ -226,13 +230,18 @@ mod tests {
         );
         assert_eq!(
             rec,
-            Invocation::Run(Request::Recommend {
-                genre: Some("Comedy".into()),
-                count: Some(7),
-                min_year: Some(1990),
-                max_year: None,
-                instead_of: None,
-            })
+            Invocation::Run {
+                command: Command::Recommend {
+                    filters: Filters {
+                        genre: Some("Comedy".into()),
+                        count: Some(7),
+                        min_year: Some(1990),
+                        max_year: None,
+                    },
+                    instead_of: None,
+                },
+                public: true
+            }
         );
         let rate = invocation(
             "rate",
@@ -243,10 +252,13 @@ mod tests {
         );
         assert_eq!(
             rate,
-            Invocation::Run(Request::Rate {
-                title: "film:12".into(),
-                stars: 4.5
-            })
+            Invocation::Run {
+                command: Command::Rate {
+                    title: "film:12".into(),
+                    stars: 4.5
+                },
+                public: false
+            }
         );
         assert_eq!(
             invocation(

@@ -276,6 +276,7 @@ fn source_of(m: &MovieInfo) -> &'static str {
     }
 }
 
+/// Bookkeeping timestamps of rows (created, updated), from the clock adapter.
 pub(super) fn now_ms() -> i64 {
     use crate::domain::ports::Clock;
     crate::outbound::clock::SystemClock.now_ms()

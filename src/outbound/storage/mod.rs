@@ -15,6 +15,7 @@ mod impressions;
 mod models;
 mod parties;
 
+pub use crate::config::redact_url;
 use crate::domain::error::StoreError;
 pub use bulk::HistoricalRating;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -179,20 +180,6 @@ impl Store {
     /// Closes every connection (checkpointing SQLite's WAL).
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await);
-    }
-}
-
-/// Hides the password of a database URL, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
     }
 }
 

@@ -33,6 +33,8 @@
 //! NDCG@10 of the six strategies (docs/BENCHMARKS.md, "Group picks", which also gives its
 //! limits on a larger catalogue).
 
+pub mod shortlist;
+
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::fmt;

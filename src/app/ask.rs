@@ -5,13 +5,16 @@
 //! from `prompts/` ([`Prompts`]); the understanding and ranking are the pure
 //! [`crate::domain::conversation`].
 
-use crate::app::commands::{Caller, PickLine, Session};
+use crate::app::command::{ListId, Steer};
 use crate::app::prompts::Prompts;
+use crate::app::reply::{PickLine, Reply};
+use crate::app::services::{Services, Who};
 use crate::domain::catalog::Genre;
-use crate::domain::conversation::rank::rank_for_wish;
+use crate::domain::conversation::rank::{WishPick, rank_for_wish};
 use crate::domain::conversation::wish::{Critique, Wish, apply_critique, parse_wish};
 use crate::domain::ids::MovieId;
-use crate::domain::ports::{ConversationRepo as _, Surface};
+use crate::domain::ports::{ConversationRepo as _, ImpressionRepo as _, Surface};
+use crate::domain::time::{MINUTE_MS, year_of};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -41,52 +44,39 @@ pub struct State {
     pub turns: u32,
 }
 
-/// An answer in a conversation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AskReply {
-    /// Picks, stored as a list under `message_id` (so reactions and buttons find them).
-    Picks {
-        intro: String,
-        /// Notes before the list (a relaxed filter, an unknown title, a contradiction).
-        notes: Vec<String>,
-        items: Vec<PickLine>,
-        message_id: i64,
-        /// How to steer the next turn.
-        steer: String,
-    },
-    /// One clarifying question with a few genres to choose from.
-    Clarify {
-        question: String,
-        genres: Vec<Genre>,
-    },
-    /// A plain answer.
-    Text(String),
+/// Conversations: the wording they are answered in, and the turns.
+#[derive(Debug, Default)]
+pub struct Conversations {
+    prompts: Prompts,
 }
 
-fn year_now(ms: i64) -> i32 {
-    // 365.2425 days a year since 1970: exact enough for "recent".
-    1970 + i32::try_from(ms / 31_556_952_000).unwrap_or(0)
-}
-
-impl Session {
-    async fn load_state(&self, caller: &Caller) -> anyhow::Result<Option<State>> {
-        let channel = caller.channel.unwrap_or(0);
-        Ok(self
-            .store()
-            .conversation(caller.user, channel, self.now_ms())
-            .await?
-            .and_then(|s| serde_json::from_str(&s).ok()))
+impl Conversations {
+    /// Conversations answered in `prompts`' wording.
+    pub fn new(prompts: Prompts) -> Self {
+        Conversations { prompts }
     }
 
-    async fn save_state(&self, caller: &Caller, state: &State) -> anyhow::Result<()> {
-        let now = self.now_ms();
-        self.store()
+    async fn load_state(s: &Services, who: &Who<'_>) -> anyhow::Result<Option<State>> {
+        let channel = who.caller.channel.unwrap_or(0);
+        let stored = s.store.conversation(who.user, channel, s.now_ms()).await?;
+        Ok(stored.and_then(|json| match serde_json::from_str(&json) {
+            Ok(state) => Some(state),
+            Err(e) => {
+                tracing::warn!(error = %e, "an unreadable conversation starts over");
+                None
+            }
+        }))
+    }
+
+    async fn save_state(s: &Services, who: &Who<'_>, state: &State) -> anyhow::Result<()> {
+        let now = s.now_ms();
+        s.store
             .save_conversation(
-                caller.user,
-                caller.channel.unwrap_or(0),
+                who.user,
+                who.caller.channel.unwrap_or(0),
                 &serde_json::to_string(state)?,
                 now,
-                now + TTL_MINUTES * 60_000,
+                now + TTL_MINUTES * MINUTE_MS,
             )
             .await?;
         Ok(())
@@ -97,84 +87,125 @@ impl Session {
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn ask(&self, caller: &Caller, text: &str, fresh: bool) -> anyhow::Result<AskReply> {
-        let now_year = year_now(self.now_ms());
+    pub async fn ask(
+        &self,
+        s: &Services,
+        who: &Who<'_>,
+        text: &str,
+        fresh: bool,
+    ) -> anyhow::Result<Reply> {
+        let now_year = year_of(s.now_ms());
+        let (index, movies) = (s.films.index(), s.films.all());
         let open = if fresh {
             None
         } else {
-            self.load_state(caller).await?
+            Self::load_state(s, who).await?
         };
         let mut state = match open {
-            Some(mut s) => {
-                let last = s.last.clone();
-                apply_critique(
-                    &mut s.wish,
-                    &Critique::Text(text.to_owned()),
-                    &last,
-                    self.title_index(),
-                    self.movies(),
-                    now_year,
-                );
-                s
+            Some(mut state) => {
+                let last = state.last.clone();
+                let critique = Critique::Text(text.to_owned());
+                apply_critique(&mut state.wish, &critique, &last, index, movies, now_year);
+                state
             }
             None => State {
-                wish: parse_wish(text, self.title_index(), self.movies(), now_year),
+                wish: parse_wish(text, index, movies, now_year),
                 ..State::default()
             },
         };
-        self.answer(caller, &mut state).await
+        self.answer(s, who, &mut state).await
+    }
+
+    /// The critique a steer stands for: a list position becomes the film shown there (in
+    /// `list`, or the caller's latest list), or "something else" when that list is gone.
+    async fn critique(
+        s: &Services,
+        who: &Who<'_>,
+        list: Option<ListId>,
+        steer: Steer,
+    ) -> anyhow::Result<Critique> {
+        let film = |position: u32| async move {
+            let list = match list {
+                Some(l) => Some(l),
+                None => s.store.latest_message_for(who.user).await?,
+            };
+            Ok::<_, anyhow::Error>(match list {
+                Some(l) => s.shown(l, position).await?.ok(),
+                None => None,
+            })
+        };
+        Ok(match steer {
+            Steer::MoreLike(n) => film(n)
+                .await?
+                .map_or(Critique::SomethingElse, Critique::MoreLike),
+            Steer::Seen(n) => film(n)
+                .await?
+                .map_or(Critique::SomethingElse, Critique::Seen),
+            Steer::Funnier => Critique::Funnier,
+            Steer::Darker => Critique::Darker,
+            Steer::Older => Critique::Older,
+            Steer::Newer => Critique::Newer,
+            Steer::Shorter => Critique::Shorter,
+            Steer::SomethingElse => Critique::SomethingElse,
+            Steer::Genre(g) => Critique::Text(g),
+        })
     }
 
     /// A critique button (or a clarifying answer) in the open conversation.
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn steer(&self, caller: &Caller, critique: &Critique) -> anyhow::Result<AskReply> {
-        let prompts = &self.prompts;
-        let Some(mut state) = self.load_state(caller).await? else {
-            return Ok(AskReply::Text(
-                prompts.render("ask_expired", &[("minutes", &TTL_MINUTES.to_string())]),
+    pub async fn steer(
+        &self,
+        s: &Services,
+        who: &Who<'_>,
+        list: Option<ListId>,
+        steer: Steer,
+    ) -> anyhow::Result<Reply> {
+        let Some(mut state) = Self::load_state(s, who).await? else {
+            return Ok(Reply::Text(
+                self.prompts
+                    .render("ask_expired", &[("minutes", &TTL_MINUTES.to_string())]),
             ));
         };
+        let critique = Self::critique(s, who, list, steer).await?;
         let last = state.last.clone();
         apply_critique(
             &mut state.wish,
-            critique,
+            &critique,
             &last,
-            self.title_index(),
-            self.movies(),
-            year_now(self.now_ms()),
+            s.films.index(),
+            s.films.all(),
+            year_of(s.now_ms()),
         );
         if let Critique::Seen(m) = critique {
-            state.seen_here.push(*m);
+            state.seen_here.push(m);
         }
-        if *critique == Critique::SomethingElse {
+        if critique == Critique::SomethingElse {
             state.seen_here.extend(last);
         }
-        self.answer(caller, &mut state).await
+        self.answer(s, who, &mut state).await
     }
 
     /// Picks for `wish`; when nothing fits, its hard constraints are dropped one at a time
     /// ([`Wish::relaxed`]) and the second value names what was dropped.
-    fn relaxing(
-        &self,
-        caller: &Caller,
+    async fn relaxing(
+        s: &Services,
+        who: &Who<'_>,
         wish: &Wish,
         exclude: &HashSet<MovieId>,
-    ) -> (
-        Vec<crate::domain::conversation::rank::WishPick>,
-        Option<String>,
-    ) {
-        let model = self.model();
+    ) -> anyhow::Result<(Vec<WishPick>, Option<String>)> {
+        let models = s.models().await?;
+        let model = models.snapshot();
         let mut current = wish.clone();
         let mut dropped = Vec::new();
         loop {
-            let picks = rank_for_wish(&model, caller.user, &current, self.movies(), exclude, PICKS);
+            let picks = rank_for_wish(&model, who.user, &current, s.films.all(), exclude, PICKS);
             if !picks.is_empty() {
-                return (picks, (!dropped.is_empty()).then(|| dropped.join(", ")));
+                return Ok((picks, (!dropped.is_empty()).then(|| dropped.join(", "))));
             }
             let Some(next) = current.relaxed() else {
-                return (picks, None);
+                return Ok((picks, None));
             };
             if next.people != current.people {
                 dropped.push("the people");
@@ -192,7 +223,12 @@ impl Session {
     }
 
     /// Answers the current wish (or asks the one clarifying question) and saves the state.
-    async fn answer(&self, caller: &Caller, state: &mut State) -> anyhow::Result<AskReply> {
+    async fn answer(
+        &self,
+        s: &Services,
+        who: &Who<'_>,
+        state: &mut State,
+    ) -> anyhow::Result<Reply> {
         let prompts: &Prompts = &self.prompts;
         state.turns += 1;
         state
@@ -200,20 +236,20 @@ impl Session {
             .extend(state.wish.references.iter().copied());
         if state.wish.is_vague() && !state.asked {
             state.asked = true;
-            self.save_state(caller, state).await?;
-            return Ok(AskReply::Clarify {
+            Self::save_state(s, who, state).await?;
+            return Ok(Reply::Clarify {
                 question: prompts.render("ask_clarify", &[]),
                 genres: CLARIFY_GENRES.to_vec(),
             });
         }
-        let events = self.events_of(caller.user).await?;
+        let events = s.events_of(who.user).await?;
         let mut exclude: HashSet<MovieId> = state.seen_here.iter().copied().collect();
         exclude.extend(events.iter().map(|e| e.event.movie));
-        let title_of = |id: MovieId| self.movie(id).map(|m| m.info.display_title());
         let mut notes = Vec::new();
         for t in &state.wish.unresolved {
-            let suggestions: Vec<String> = self
-                .title_index()
+            let suggestions: Vec<String> = s
+                .films
+                .index()
                 .search(t, 3)
                 .into_iter()
                 .map(|h| format!("**{}**", h.label()))
@@ -231,18 +267,20 @@ impl Session {
         for c in &state.wish.contradictions {
             notes.push(prompts.render("ask_contradiction", &[("problem", c)]));
         }
-        let (picks, dropped) = self.relaxing(caller, &state.wish, &exclude);
+        let (picks, dropped) = Self::relaxing(s, who, &state.wish, &exclude).await?;
         if let Some(dropped) = dropped {
             notes.push(prompts.render("ask_relaxed", &[("dropped", &dropped)]));
         }
-        let described = state.wish.describe(title_of);
+        let described = state
+            .wish
+            .describe(|id| s.films.movie(id).map(|m| m.info.display_title()));
         if picks.is_empty() {
-            self.save_state(caller, state).await?;
-            return Ok(AskReply::Text(
+            Self::save_state(s, who, state).await?;
+            return Ok(Reply::Text(
                 prompts.render("ask_nothing", &[("wish", &described)]),
             ));
         }
-        let items: Vec<PickLine> = self.pick_lines(picks.iter().map(|p| {
+        let items: Vec<PickLine> = s.pick_lines(picks.iter().map(|p| {
             let reason = if p.meets.is_empty() {
                 "a good fit for you".to_owned()
             } else {
@@ -252,15 +290,14 @@ impl Session {
         }));
         state.last = items.iter().map(|i| i.movie).collect();
         state.seen_here.extend(state.last.iter().copied());
-        self.save_state(caller, state).await?;
-        let message_id = self.next_message_id();
-        self.record_shown(caller, message_id, Surface::Ask, &items)
-            .await?;
-        Ok(AskReply::Picks {
+        Self::save_state(s, who, state).await?;
+        let list = s.new_list_id();
+        s.record_shown(who, list, Surface::Ask, &items).await?;
+        Ok(Reply::Asked {
             intro: prompts.render("ask_intro", &[("wish", &described)]),
             notes,
             items,
-            message_id,
+            list,
             steer: prompts.render("ask_steer", &[]),
         })
     }

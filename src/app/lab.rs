@@ -1,21 +1,22 @@
-//! Recommendation experiments in the app: definitions from `experiments.toml` (the shipped
-//! one by default, `MARQUEE_EXPERIMENTS` for another file) synced to storage, sticky
-//! assignments, the admin actions (list, start, stop, status) and the report. The statistics
-//! are the pure [`crate::domain::experiment`].
+//! Recommendation experiments: definitions from `experiments.toml` (the shipped one by
+//! default, `MARQUEE_EXPERIMENTS` for another file) synced to storage, sticky assignments, the
+//! admin actions (list, start, stop, status; Manage Server only) and the report. [`Lab`] owns
+//! the cache of running experiments and keeps it fresh itself. The statistics are the pure
+//! [`crate::domain::experiment`].
 
-use crate::app::commands::Session;
+use crate::app::command::{Caller, LabCommand};
+use crate::app::reply::{ExperimentRow, ExperimentStatus, Reply};
+use crate::app::services::Services;
 use crate::domain::experiment::{
-    self, AnalysisParams, ArmCounts, Experiment, ExperimentFile, Report, Unit, VariantConfig,
+    self, AnalysisParams, ArmCounts, Experiment, ExperimentFile, Unit, VariantConfig,
 };
-use crate::domain::ids::UserId;
+use crate::domain::ids::{GuildId, UserId};
 use crate::domain::ports::{ExperimentRepo as _, VariantOutcomes};
 use std::path::Path;
+use std::sync::{PoisonError, RwLock};
 
 /// The experiments file shipped with Marquee.
 pub const SHIPPED: &str = include_str!("../../experiments.toml");
-
-/// A user id no one has: the model's cold-start (popularity) ranking for it.
-pub const NOBODY: UserId = UserId(i64::MIN);
 
 /// A running experiment.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,13 @@ pub struct Arm {
     pub key: String,
     pub variant: String,
     pub config: VariantConfig,
+}
+
+impl Arm {
+    /// Whether this variant serves the popularity baseline instead of personal picks.
+    pub fn popularity_only(&self) -> bool {
+        self.config.model.as_deref() == Some("popularity")
+    }
 }
 
 /// Reads and checks an experiments file (the shipped one when `path` is `None`).
@@ -57,24 +65,6 @@ pub fn load_file(path: Option<&Path>) -> anyhow::Result<ExperimentFile> {
     file.validate()
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     Ok(file)
-}
-
-/// What an admin action answers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LabReply {
-    /// Every experiment: (key, status, "control 50% · more_variety 50%", layer, unit).
-    List(Vec<(String, String, String, String, String)>),
-    /// A status changed.
-    Changed(String),
-    /// The analysis, with the chart as PNG bytes.
-    Status {
-        key: String,
-        report: Box<Report>,
-        days: f64,
-        chart: Vec<u8>,
-    },
-    /// Nothing changed; why, and what to do.
-    Refused(String),
 }
 
 fn counts(o: &VariantOutcomes) -> ArmCounts {
@@ -102,18 +92,29 @@ fn arms(exp: &Experiment, outcomes: &[VariantOutcomes]) -> Vec<ArmCounts> {
         .collect()
 }
 
-impl Session {
+/// The experiments: what runs (cached, refreshed from storage, where another process may have
+/// started or stopped one), and the admin actions.
+#[derive(Debug, Default)]
+pub struct Lab {
+    running: RwLock<Vec<Running>>,
+}
+
+impl Lab {
+    fn running(&self) -> std::sync::RwLockReadGuard<'_, Vec<Running>> {
+        self.running.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Stores the file's definitions (new ones as drafts) and loads the running experiments.
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn sync_experiments(&self, file: &ExperimentFile) -> anyhow::Result<()> {
+    pub async fn sync(&self, s: &Services, file: &ExperimentFile) -> anyhow::Result<()> {
         for e in &file.experiments {
             let unit = match e.unit {
                 Unit::User => "user",
                 Unit::Guild => "guild",
             };
-            self.store()
+            s.store
                 .sync_experiment(
                     &e.key,
                     &e.layer,
@@ -123,16 +124,16 @@ impl Session {
                 )
                 .await?;
         }
-        self.reload_experiments().await
+        self.reload(s).await
     }
 
     /// Re-reads which experiments run (another process may have started or stopped one).
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn reload_experiments(&self) -> anyhow::Result<()> {
-        let mut running: Vec<Running> = self
-            .store()
+    pub async fn reload(&self, s: &Services) -> anyhow::Result<()> {
+        let mut running: Vec<Running> = s
+            .store
             .experiments()
             .await?
             .into_iter()
@@ -147,10 +148,7 @@ impl Session {
             })
             .collect();
         for r in running.iter_mut().filter(|r| r.experiment.bandit) {
-            let outcomes = self
-                .store()
-                .variant_outcomes(&r.experiment.key, None)
-                .await?;
+            let outcomes = s.store.variant_outcomes(&r.experiment.key, None).await?;
             // Seeded by the data, so every process computes the same weights.
             let seed = outcomes
                 .iter()
@@ -163,10 +161,7 @@ impl Session {
                 seed,
             ));
         }
-        *self
-            .lab
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = running;
+        *self.running.write().unwrap_or_else(PoisonError::into_inner) = running;
         Ok(())
     }
 
@@ -175,8 +170,8 @@ impl Session {
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn arm_for(&self, user: UserId) -> anyhow::Result<Option<Arm>> {
-        self.arm_of(Unit::User, &format!("user:{user}")).await
+    pub async fn arm_for(&self, s: &Services, user: UserId) -> anyhow::Result<Option<Arm>> {
+        self.arm_of(s, Unit::User, &format!("user:{user}")).await
     }
 
     /// The variant a server's watch parties use in the running server experiment of its
@@ -184,33 +179,22 @@ impl Session {
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn guild_arm(
-        &self,
-        guild: crate::domain::ids::GuildId,
-    ) -> anyhow::Result<Option<Arm>> {
-        self.arm_of(Unit::Guild, &format!("guild:{guild}")).await
+    pub async fn server_arm(&self, s: &Services, guild: GuildId) -> anyhow::Result<Option<Arm>> {
+        self.arm_of(s, Unit::Guild, &format!("guild:{guild}")).await
     }
 
-    async fn arm_of(&self, kind: Unit, unit: &str) -> anyhow::Result<Option<Arm>> {
+    async fn arm_of(&self, s: &Services, kind: Unit, unit: &str) -> anyhow::Result<Option<Arm>> {
         // The common case on the hot path (/recommend): nothing runs for this kind of unit, so
         // no storage is touched.
-        let any = self
-            .lab
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .any(|r| r.experiment.unit == kind);
+        let any = self.running().iter().any(|r| r.experiment.unit == kind);
         if !any {
             return Ok(None);
         }
         // A unit already in a running experiment stays there, even when another experiment of
         // its layer starts later (which would move the layer's split).
-        let stored = self.store().assignments_of(unit).await?;
+        let stored = s.store.assignments_of(unit).await?;
         let kept = {
-            let lab = self
-                .lab
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let lab = self.running();
             stored.iter().find_map(|(key, variant)| {
                 let r = lab
                     .iter()
@@ -227,10 +211,7 @@ impl Session {
             return Ok(kept);
         }
         let chosen = {
-            let lab = self
-                .lab
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let lab = self.running();
             let mut layers: Vec<&str> = lab
                 .iter()
                 .filter(|r| r.experiment.unit == kind)
@@ -261,9 +242,9 @@ impl Session {
             return Ok(None);
         };
         let proposed = &exp.variants[index].name;
-        let stored = self
-            .store()
-            .assign_variant(&exp.key, unit, proposed, self.now_ms())
+        let stored = s
+            .store
+            .assign_variant(&exp.key, unit, proposed, s.now_ms())
             .await?;
         let Some(i) = exp.variant_index(&stored) else {
             return Ok(None);
@@ -275,18 +256,44 @@ impl Session {
         }))
     }
 
+    /// An admin action on the caller's experiments; refused for people who may not manage the
+    /// server. The cache of running experiments is fresh before any action (another process
+    /// may have started or stopped one).
+    ///
+    /// # Errors
+    /// Storage or drawing fails.
+    pub async fn handle(
+        &self,
+        s: &Services,
+        caller: &Caller,
+        command: LabCommand,
+    ) -> anyhow::Result<Reply> {
+        if !caller.manages_server {
+            return Ok(Reply::Invalid(
+                "Only people with the Manage Server permission can run experiments.".to_owned(),
+            ));
+        }
+        self.reload(s).await?;
+        match command {
+            LabCommand::List => Self::list(s).await,
+            LabCommand::Start(key) => self.switch(s, key.trim(), true).await,
+            LabCommand::Stop(key) => self.switch(s, key.trim(), false).await,
+            LabCommand::Status(key) => Self::status(s, key.trim()).await,
+        }
+    }
+
     /// Every experiment with its status.
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn lab_list(&self) -> anyhow::Result<LabReply> {
-        let rows = self
-            .store()
+    async fn list(s: &Services) -> anyhow::Result<Reply> {
+        let rows = s
+            .store
             .experiments()
             .await?
             .into_iter()
-            .map(|s| {
-                let (split, layer, unit) = serde_json::from_str::<Experiment>(&s.definition)
+            .map(|stored| {
+                let (split, layer, unit) = serde_json::from_str::<Experiment>(&stored.definition)
                     .map(|e| {
                         (
                             e.variants
@@ -302,14 +309,20 @@ impl Session {
                         )
                     })
                     .unwrap_or_default();
-                (s.key, s.status, split, layer, unit)
+                ExperimentRow {
+                    key: stored.key,
+                    status: stored.status,
+                    split,
+                    layer,
+                    unit,
+                }
             })
             .collect();
-        Ok(LabReply::List(rows))
+        Ok(Reply::Experiments(rows))
     }
 
-    fn unknown(key: &str, known: &[String]) -> LabReply {
-        LabReply::Refused(if known.is_empty() {
+    fn unknown(key: &str, known: &[String]) -> Reply {
+        Reply::Invalid(if known.is_empty() {
             format!("There is no experiment \"{key}\": experiments.toml defines none.")
         } else {
             format!(
@@ -323,8 +336,8 @@ impl Session {
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn lab_switch(&self, key: &str, run: bool) -> anyhow::Result<LabReply> {
-        let all = self.store().experiments().await?;
+    async fn switch(&self, s: &Services, key: &str, run: bool) -> anyhow::Result<Reply> {
+        let all = s.store.experiments().await?;
         let known: Vec<String> = all.iter().map(|s| s.key.clone()).collect();
         let Some(current) = all.iter().find(|s| s.key == key) else {
             return Ok(Self::unknown(key, &known));
@@ -335,7 +348,7 @@ impl Session {
             ("stopped", "stopped")
         };
         if current.status == target {
-            return Ok(LabReply::Refused(format!(
+            return Ok(Reply::Invalid(format!(
                 "\"{key}\" is already {target}; nothing changed."
             )));
         }
@@ -344,53 +357,55 @@ impl Session {
             // by person: layers split people between their experiments, so that is fine; but a
             // definition that no longer parses must not start.
             if serde_json::from_str::<Experiment>(&current.definition).is_err() {
-                return Ok(LabReply::Refused(format!(
+                return Ok(Reply::Invalid(format!(
                     "\"{key}\" has a stored definition I cannot read; fix experiments.toml and restart."
                 )));
             }
         } else if current.status == "draft" {
-            return Ok(LabReply::Refused(format!(
+            return Ok(Reply::Invalid(format!(
                 "\"{key}\" never ran; nothing to stop."
             )));
         }
-        self.store()
-            .set_experiment_status(key, target, self.now_ms())
+        s.store
+            .set_experiment_status(key, target, s.now_ms())
             .await?;
-        self.reload_experiments().await?;
-        Ok(LabReply::Changed(format!("Experiment \"{key}\" {verb}.")))
+        self.reload(s).await?;
+        Ok(Reply::ExperimentChanged(format!(
+            "Experiment \"{key}\" {verb}."
+        )))
     }
 
     /// The analysis of one experiment, with a chart of the like rate over time.
     ///
     /// # Errors
     /// Storage or drawing fails.
-    pub async fn lab_status(&self, key: &str) -> anyhow::Result<LabReply> {
-        let all = self.store().experiments().await?;
+    async fn status(s: &Services, key: &str) -> anyhow::Result<Reply> {
+        let all = s.store.experiments().await?;
         let known: Vec<String> = all.iter().map(|s| s.key.clone()).collect();
         let Some(stored) = all.into_iter().find(|s| s.key == key) else {
             return Ok(Self::unknown(key, &known));
         };
         let Ok(exp) = serde_json::from_str::<Experiment>(&stored.definition) else {
-            return Ok(LabReply::Refused(format!(
+            return Ok(Reply::Invalid(format!(
                 "\"{key}\" has a stored definition I cannot read."
             )));
         };
         let Some(started) = stored.started_at_ms else {
-            return Ok(LabReply::Refused(format!(
+            return Ok(Reply::Invalid(format!(
                 "\"{key}\" has not started yet: /experiment start {key}"
             )));
         };
         let end = stored
             .stopped_at_ms
             .filter(|_| stored.status == "stopped")
-            .unwrap_or_else(|| self.now_ms());
+            .unwrap_or_else(|| s.now_ms());
         let days = (end - started).max(0) as f64 / 86_400_000.0;
         let params = AnalysisParams {
             min_exposures_per_variant: exp.min_exposures_per_variant,
             min_days: exp.min_days,
             ..AnalysisParams::default()
         };
-        let outcomes = self.store().variant_outcomes(key, None).await?;
+        let outcomes = s.store.variant_outcomes(key, None).await?;
         let report = experiment::analyze(&exp, &arms(&exp, &outcomes), days, &params);
         // The chart: the like rate and its interval at up to 12 points in time.
         let steps = 12;
@@ -401,7 +416,7 @@ impl Session {
             .collect();
         for step in 1..=steps {
             let at = started + (end - started) * step / steps;
-            let outcomes = self.store().variant_outcomes(key, Some(at)).await?;
+            let outcomes = s.store.variant_outcomes(key, Some(at)).await?;
             let day = (at - started).max(0) as f64 / 86_400_000.0;
             let r = experiment::analyze(&exp, &arms(&exp, &outcomes), day, &params);
             for (s, arm) in series.iter_mut().zip(&r.arms) {
@@ -416,12 +431,12 @@ impl Session {
         })
         .await
         .map_err(|e| anyhow::anyhow!("the drawing thread stopped: {e}"))??;
-        Ok(LabReply::Status {
+        Ok(Reply::ExperimentStatus(Box::new(ExperimentStatus {
             key: key.to_owned(),
-            report: Box::new(report),
+            report,
             days,
             chart,
-        })
+        })))
     }
 }
 

@@ -1,0 +1,294 @@
+//! What every front end hands the app: a [`Command`] (what a person asked for) and a [`Caller`]
+//! (who asked, and from where). Front ends parse their own input into these; nothing here knows
+//! Discord, the terminal or clap.
+
+use crate::domain::feedback::Button;
+use crate::domain::ids::{GuildId, PartyId};
+use std::path::PathBuf;
+
+/// The id of a shown list: the message it is shown in (a Discord message id), or until the
+/// front end knows that id, the provisional one the app gave it ([`crate::app::Reply::Picks`]).
+pub type ListId = i64;
+
+/// Which front end a command came through; kept on every stored event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    Discord,
+    Console,
+    Cli,
+}
+
+impl Source {
+    /// The stable name stored with events.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Source::Discord => "discord",
+            Source::Console => "console",
+            Source::Cli => "cli",
+        }
+    }
+}
+
+/// The person behind a command, as the front end knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Person {
+    /// A Discord user: their snowflake and display name (kept up to date).
+    Discord { id: u64, name: String },
+    /// A person typing on this machine, by the name they give (`--user kim`).
+    Local(String),
+    /// A historical rater of an imported MovieLens data set (`--movielens-user 1`).
+    MovieLens(i64),
+}
+
+/// Who sent a command, and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub person: Person,
+    pub source: Source,
+    /// The Discord server (`None` on the console and the command line).
+    pub server: Option<GuildId>,
+    pub channel: Option<i64>,
+    /// A key naming this delivery (a Discord interaction id): delivered twice, stored once.
+    pub delivery_key: Option<String>,
+    /// Whether the caller may run the server's experiments (Discord: the Manage Server
+    /// permission; a person at this machine: yes).
+    pub manages_server: bool,
+}
+
+impl Caller {
+    /// A person typing in the console.
+    pub fn console(name: &str) -> Self {
+        Caller::local(Source::Console, Person::Local(name.to_owned()))
+    }
+
+    /// A person running one `marquee …` command.
+    pub fn cli(person: Person) -> Self {
+        Caller::local(Source::Cli, person)
+    }
+
+    fn local(source: Source, person: Person) -> Self {
+        Caller {
+            person,
+            source,
+            server: None,
+            channel: None,
+            delivery_key: None,
+            manages_server: true,
+        }
+    }
+
+    /// The same place and delivery, another person (a friend voting on the console with
+    /// `as:NAME`, a member invited to a watch party).
+    pub fn as_person(&self, person: Person) -> Self {
+        Caller {
+            person,
+            ..self.clone()
+        }
+    }
+}
+
+/// The filters of a `/recommend` (also kept on its "Refresh" button).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filters {
+    /// A genre name ("comedy", "Sci-Fi"); checked by the app.
+    pub genre: Option<String>,
+    /// How many picks; [`crate::app::picks::DEFAULT_COUNT`] when `None`.
+    pub count: Option<usize>,
+    pub min_year: Option<i32>,
+    pub max_year: Option<i32>,
+}
+
+/// A critique of the last `/ask` answer (a button, or `steer …` on the console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Steer {
+    /// More like the answer's film N (1-based).
+    MoreLike(u32),
+    /// "Seen it" for the answer's film N.
+    Seen(u32),
+    Funnier,
+    Darker,
+    Older,
+    Newer,
+    Shorter,
+    /// Something else entirely ("Surprise me" under the clarifying question).
+    SomethingElse,
+    /// A genre chosen under the clarifying question.
+    Genre(String),
+}
+
+/// The options of a new watch party.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PartyStart {
+    /// The people invited besides the host (the caller).
+    pub members: Vec<Person>,
+    /// A strategy name ("approval", "least_misery"); the server's experiment or the default
+    /// when `None`.
+    pub strategy: Option<String>,
+    /// Longest runtime in minutes.
+    pub max_runtime: Option<i32>,
+    /// A genre name.
+    pub genre: Option<String>,
+    /// When the movie night starts, as typed ("in 2h", "2026-12-05 20:00"), for a scheduled
+    /// event.
+    pub when: Option<String>,
+    /// How long the vote stays open; the default when `None`.
+    pub vote_minutes: Option<u32>,
+    /// Tallies hidden until the vote closes.
+    pub anonymous: bool,
+}
+
+/// A watch-party action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartyCommand {
+    /// Open a lobby hosted by the caller.
+    Start(PartyStart),
+    Join(PartyId),
+    Leave(PartyId),
+    /// The host closes the lobby: the shortlist is computed and the vote opens.
+    Pick(PartyId),
+    /// Approve (or take back approval of) shortlist film `position` (1-based).
+    Vote {
+        party: PartyId,
+        position: u32,
+    },
+    /// The host ends the vote now.
+    Close(PartyId),
+    /// This server's last movie nights.
+    History,
+    /// The front end showed the lobby (`vote == false`) or the vote in `message`.
+    Posted {
+        party: PartyId,
+        vote: bool,
+        message: i64,
+    },
+    /// The front end made a scheduled event for the party.
+    EventCreated {
+        party: PartyId,
+        event: i64,
+    },
+}
+
+/// An experiment action (server admins only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabCommand {
+    List,
+    Start(String),
+    Stop(String),
+    /// The analysis so far, with a chart.
+    Status(String),
+}
+
+/// A public data set to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportSource {
+    /// A MovieLens folder (100K, 1M, 10M, 20M, 25M, latest-small; detected from its files).
+    MovieLens(PathBuf),
+    /// TMDB's `tmdb_5000_movies.csv`.
+    Tmdb(PathBuf),
+}
+
+/// Everything a person can ask Marquee for, from any front end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Personal picks. `instead_of`: a list shown before, whose films are left out ("Refresh").
+    Recommend {
+        filters: Filters,
+        instead_of: Option<ListId>,
+    },
+    /// Films like the one named; `count` defaults to [`crate::app::picks::DEFAULT_COUNT`].
+    Similar {
+        title: String,
+        count: Option<usize>,
+    },
+    /// Films like the one at `position` (1-based) of a shown list ("More like #1").
+    MoreLike {
+        list: ListId,
+        position: u32,
+    },
+    /// An explicit rating (0.5 to 5 in half steps; checked by the app).
+    Rate {
+        title: String,
+        stars: f64,
+    },
+    /// "I have seen it".
+    Seen {
+        title: String,
+    },
+    /// A review, read with VADER.
+    Review {
+        title: String,
+        text: String,
+    },
+    /// An emoji added to (or taken back from) the film at `position` of a list (`None`: the
+    /// caller's latest list).
+    React {
+        list: Option<ListId>,
+        position: u32,
+        emoji: String,
+        removed: bool,
+    },
+    /// A feedback button pressed on the film at `position` of a shown list.
+    Feedback {
+        list: ListId,
+        position: u32,
+        button: Button,
+    },
+    /// The feedback buttons for the film at `position` of a list (the menu under a list).
+    FeedbackFor {
+        list: ListId,
+        position: u32,
+    },
+    /// The film a title names (before opening a review form).
+    FindFilm {
+        title: String,
+    },
+    /// Films whose title starts like (or resembles) `partial`, for an autocomplete menu.
+    Autocomplete {
+        partial: String,
+        limit: usize,
+    },
+    /// Top genres, taste group and counts.
+    Profile,
+    /// The caller's taste group.
+    Taste,
+    /// The server's taste map as a picture, with the caller on it.
+    TasteMap,
+    /// Every taste group of the last training.
+    TasteGroups,
+    /// A conversation turn: a new wish, or (unless `fresh`) a refinement of the open one.
+    Ask {
+        text: String,
+        fresh: bool,
+    },
+    /// A critique of an `/ask` answer shown in `list` (`None`: the caller's latest list).
+    Steer {
+        list: Option<ListId>,
+        steer: Steer,
+    },
+    Party(PartyCommand),
+    Lab(LabCommand),
+    /// The front end showed list `list` in message `message`: reactions on it now find its
+    /// films.
+    Posted {
+        list: ListId,
+        message: i64,
+    },
+    /// Films matching a query, best first.
+    SearchCatalog {
+        query: String,
+        limit: usize,
+    },
+    /// Counts of films, links, people and feedback.
+    CatalogStats,
+    /// Import a public data set.
+    Import {
+        source: ImportSource,
+        quiet: bool,
+    },
+    /// Retrain the recommender and the taste groups now.
+    Train,
+    /// A tour of Marquee on this catalog (nothing is stored).
+    Tour,
+    /// Every command, one line each.
+    Help,
+}

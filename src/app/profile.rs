@@ -1,0 +1,159 @@
+//! What Marquee learned about people: a person's profile (`/profile`), their taste group
+//! (`/taste`), the server's taste groups and the taste map (`/tastemap`).
+
+use crate::app::reply::{Profile, Reply, TasteMap};
+use crate::app::services::{Services, Who};
+use crate::app::training;
+use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
+use crate::domain::feedback::{ImplicitRating, combine};
+use crate::domain::ids::{MovieId, UserId};
+use crate::domain::ports::FeedbackRepo as _;
+use crate::domain::taste::{TasteGroups, TasteParams, cluster_taste, project, taste_vectors};
+use anyhow::Context as _;
+use std::collections::{BTreeMap, HashMap};
+
+/// The answer to a person Marquee knows nothing about yet.
+pub const NO_HISTORY: &str = "I don't know your taste yet: rate a film (/rate \"Alien\" 5), write a review, or react to a few /recommend picks, and ask again.";
+
+/// The taste map's size in pixels.
+const MAP_SIZE: (u32, u32) = (1000, 640);
+
+/// A user's events grouped by film, in log order.
+fn per_film(events: &[FeedbackEvent]) -> HashMap<MovieId, Vec<NewFeedbackEvent>> {
+    let mut out: HashMap<MovieId, Vec<NewFeedbackEvent>> = HashMap::new();
+    for e in events {
+        out.entry(e.event.movie).or_default().push(e.event.clone());
+    }
+    out
+}
+
+/// `/profile`: top genres, taste group, favourites and counts.
+///
+/// # Errors
+/// Storage or the model fails.
+pub async fn profile(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
+    let events = s.events_of(who.user).await?;
+    if events.is_empty() {
+        return Ok(Reply::Text(NO_HISTORY.to_owned()));
+    }
+    let views: Vec<(MovieId, ImplicitRating)> = per_film(&events)
+        .iter()
+        .map(|(movie, mine)| (*movie, combine(mine)))
+        .collect();
+    let mut genres: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut liked: Vec<(f64, String)> = Vec::new();
+    for (movie, view) in &views {
+        let (Some(value), Some(m)) = (view.value, s.films.movie(*movie)) else {
+            continue;
+        };
+        if value >= 3.5 {
+            for g in &m.info.genres {
+                *genres.entry(g.name()).or_default() += 1;
+            }
+            liked.push((value, m.info.display_title()));
+        }
+    }
+    let mut top_genres: Vec<(String, usize)> =
+        genres.into_iter().map(|(g, n)| (g.to_owned(), n)).collect();
+    top_genres.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top_genres.truncate(3);
+    liked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let count = |kind: FeedbackKind| events.iter().filter(|e| e.event.kind == kind).count();
+    let reactions =
+        count(FeedbackKind::Reaction).saturating_sub(count(FeedbackKind::ReactionRemoved));
+    let taste_group = s
+        .models()
+        .await?
+        .groups()
+        .as_ref()
+        .and_then(|g| g.group_of(who.user))
+        .map(|g| g.name.clone());
+    Ok(Reply::Profile(Profile {
+        top_genres,
+        taste_group,
+        favourites: liked.into_iter().take(3).map(|(_, t)| t).collect(),
+        films: views.len(),
+        ratings: count(FeedbackKind::Rating),
+        reviews: count(FeedbackKind::Review),
+        reactions,
+        seen: views.iter().filter(|(_, v)| v.seen).count(),
+        not_interested: views.iter().filter(|(_, v)| v.not_interested).count(),
+    }))
+}
+
+/// `/taste`: the caller's taste group.
+///
+/// # Errors
+/// Storage or the model fails.
+pub async fn taste(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
+    let known = s
+        .models()
+        .await?
+        .groups()
+        .as_ref()
+        .and_then(|g| g.group_of(who.user))
+        .map(|group| Reply::Taste {
+            group: group.name.clone(),
+            members: group.size,
+            traits: group.traits.clone(),
+        });
+    if let Some(reply) = known {
+        return Ok(reply);
+    }
+    let events = s.events_of(who.user).await?;
+    Ok(Reply::Text(if events.is_empty() {
+        NO_HISTORY.to_owned()
+    } else {
+        "You are not in a taste group yet: groups are found when the model is retrained (`marquee train`, or hourly on the bot), among people with a few ratings each. Keep rating!".to_owned()
+    }))
+}
+
+/// Every taste group of the last training (training once when none was ever stored).
+///
+/// # Errors
+/// Storage or training fails.
+pub async fn groups(s: &Services) -> anyhow::Result<Reply> {
+    let groups = match training::latest_taste(&s.store).await? {
+        Some(groups) => groups,
+        None => {
+            training::retrain(s).await?;
+            training::latest_taste(&s.store)
+                .await?
+                .unwrap_or_else(TasteGroups::empty)
+        }
+    };
+    Ok(Reply::TasteGroups(groups))
+}
+
+/// The taste map with `highlight`'s point marked: the last training's groups, or groups found
+/// now when none were stored yet (so a new server sees its map at once).
+///
+/// # Errors
+/// Storage, the model or drawing fails.
+pub async fn taste_map(s: &Services, highlight: Option<UserId>) -> anyhow::Result<Reply> {
+    let models = s.models().await?;
+    let stored = models.groups().clone().filter(|g| !g.groups().is_empty());
+    let model = models.snapshot().clone();
+    let events = s.store.all_events().await?;
+    let movies = s.films.all().to_vec();
+    let map = tokio::task::spawn_blocking(move || {
+        let params = TasteParams::default();
+        let vectors = taste_vectors(&model, &movies, &events, &params);
+        let groups = stored.unwrap_or_else(|| cluster_taste(&vectors, None, &params));
+        let projection = project(&vectors, &groups, 5_000, highlight, 7);
+        let png = crate::outbound::charts::taste_map::render_taste_map(
+            &groups,
+            &projection,
+            highlight,
+            MAP_SIZE.0,
+            MAP_SIZE.1,
+        )?;
+        Ok::<_, anyhow::Error>(TasteMap {
+            png,
+            groups: groups.groups().len(),
+        })
+    })
+    .await
+    .context("the drawing thread stopped")??;
+    Ok(Reply::TasteMap(map))
+}

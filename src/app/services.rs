@@ -1,0 +1,378 @@
+//! What every use case works on, loaded once per process: the store, the catalog, the models
+//! (loaded on first use, so `marquee catalog search` never waits for a model), the reaction
+//! map, the VADER scorer and the clock. Feature state (running experiments, conversation
+//! wording) is owned by its feature module, not here.
+
+use crate::app::catalog::Films;
+use crate::app::command::{Caller, ListId, Person};
+use crate::app::reply::{PickLine, Reply};
+use crate::app::training;
+use crate::domain::events::FeedbackEvent;
+use crate::domain::feedback::{EventContext, ReactionMap};
+use crate::domain::ids::{GuildId, MovieId, UserId};
+use crate::domain::ports::{
+    Clock, FeedbackRepo as _, ImpressionRepo as _, NewImpression, PartyRepo as _, Surface,
+    UserKind, UserRepo as _,
+};
+use crate::domain::recommend::snapshot::ModelSnapshot;
+use crate::domain::sentiment::Vader;
+use crate::domain::taste::TasteGroups;
+use crate::outbound::storage::Store;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tokio::sync::OnceCell;
+
+/// The longest user name accepted.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A resolved caller: who they are in storage, and where they called from.
+#[derive(Debug, Clone, Copy)]
+pub struct Who<'a> {
+    pub user: UserId,
+    pub caller: &'a Caller,
+}
+
+impl Who<'_> {
+    /// Where a signal on `movie` (given on list `list`, if any) came from, for the event log.
+    pub fn context(
+        &self,
+        movie: MovieId,
+        list: Option<ListId>,
+        now_ms: i64,
+        key: Option<String>,
+    ) -> EventContext {
+        EventContext {
+            user: self.user,
+            movie,
+            guild: self.caller.server,
+            source: self.caller.source.as_str().to_owned(),
+            message_id: list,
+            created_at_ms: now_ms,
+            idempotency_key: key,
+        }
+    }
+}
+
+/// The serving model, the taste groups of the last training, and which users' newest events
+/// are folded in.
+#[derive(Debug)]
+pub struct Models {
+    snapshot: RwLock<ModelSnapshot>,
+    groups: RwLock<Option<TasteGroups>>,
+    folded: Mutex<HashSet<UserId>>,
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Models {
+    /// The serving model (read-locked; never hold it across an await).
+    pub fn snapshot(&self) -> RwLockReadGuard<'_, ModelSnapshot> {
+        read(&self.snapshot)
+    }
+
+    /// The taste groups of the last training (read-locked; never hold it across an await).
+    pub fn groups(&self) -> RwLockReadGuard<'_, Option<TasteGroups>> {
+        read(&self.groups)
+    }
+
+    /// Swaps in a newly trained model and groups; every user is folded in again on first use.
+    pub fn replace(&self, snapshot: ModelSnapshot, groups: Option<TasteGroups>) {
+        *write(&self.snapshot) = snapshot;
+        *write(&self.groups) = groups;
+        self.folded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn fold_in(&self, user: UserId, events: &[FeedbackEvent]) {
+        write(&self.snapshot).fold_in(user, events);
+        self.folded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(user);
+    }
+
+    fn is_folded(&self, user: UserId) -> bool {
+        self.folded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&user)
+    }
+}
+
+/// The shared services of every use case.
+#[derive(Debug)]
+pub struct Services {
+    pub store: Store,
+    pub films: Films,
+    pub reactions: ReactionMap,
+    pub vader: Vader,
+    pub clock: Arc<dyn Clock>,
+    models: OnceCell<Models>,
+    next_list: AtomicI64,
+    users: Mutex<HashMap<Person, UserId>>,
+}
+
+impl Services {
+    /// Services over `store`, with the films loaded.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn new(
+        store: Store,
+        reactions: ReactionMap,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        use crate::domain::ports::CatalogRepo as _;
+        let films = Films::new(store.all_movies().await?);
+        let first_list = store
+            .max_message_id()
+            .await?
+            .map_or(1, |m| m.saturating_add(1))
+            .max(clock.now_ms());
+        Ok(Services {
+            store,
+            films,
+            reactions,
+            vader: Vader::new(),
+            clock,
+            models: OnceCell::new(),
+            next_list: AtomicI64::new(first_list),
+            users: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Milliseconds since the epoch, from the app's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The models, loaded (or trained, when none is stored) on first use.
+    ///
+    /// # Errors
+    /// Storage or training fails.
+    pub async fn models(&self) -> anyhow::Result<&Models> {
+        self.models
+            .get_or_try_init(|| async {
+                let snapshot = training::load_or_train(&self.store, self.now_ms()).await?;
+                let groups = training::latest_taste(&self.store).await?;
+                Ok::<_, anyhow::Error>(Models {
+                    snapshot: RwLock::new(snapshot),
+                    groups: RwLock::new(groups),
+                    folded: Mutex::new(HashSet::new()),
+                })
+            })
+            .await
+    }
+
+    /// The models if they are loaded already (a retrain before first use just loads them).
+    pub fn loaded_models(&self) -> Option<&Models> {
+        self.models.get()
+    }
+
+    /// The stored id of the person behind `caller` (created on first sight, their display name
+    /// kept up to date), or the reply explaining why the name cannot be used.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn user(&self, caller: &Caller) -> anyhow::Result<Result<UserId, Reply>> {
+        if let Some(id) = self
+            .users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&caller.person)
+        {
+            return Ok(Ok(*id));
+        }
+        let (kind, external, name) = match &caller.person {
+            Person::Discord { id, name } => {
+                let name: String = name
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_NAME_CHARS)
+                    .collect();
+                (UserKind::Discord, id.to_string(), name)
+            }
+            Person::Local(name) => {
+                let name = name.trim();
+                if name.is_empty()
+                    || name.chars().count() > MAX_NAME_CHARS
+                    || name.chars().any(char::is_control)
+                {
+                    return Ok(Err(Reply::Invalid(format!(
+                        "A user name has 1 to {MAX_NAME_CHARS} characters, none of them control characters."
+                    ))));
+                }
+                (UserKind::Console, name.to_owned(), name.to_owned())
+            }
+            Person::MovieLens(id) => (UserKind::MovieLens, id.to_string(), String::new()),
+        };
+        let id = self.store.ensure_user(kind, &external, &name).await?;
+        self.users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(caller.person.clone(), id);
+        Ok(Ok(id))
+    }
+
+    /// Display names of `users`, in order ("member 12" for a person without one).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn names(&self, users: &[UserId]) -> anyhow::Result<Vec<String>> {
+        let names = self.store.user_names(users).await?;
+        Ok(names
+            .into_iter()
+            .zip(users)
+            .map(|(n, u)| {
+                if n.trim().is_empty() {
+                    format!("member {u}")
+                } else {
+                    n
+                }
+            })
+            .collect())
+    }
+
+    /// One display name.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn name(&self, user: UserId) -> anyhow::Result<String> {
+        Ok(self.names(&[user]).await?.remove(0))
+    }
+
+    /// The user's stored events; folded into the model on the first call for this user.
+    ///
+    /// # Errors
+    /// Storage or loading the model fails.
+    pub async fn events_of(&self, user: UserId) -> anyhow::Result<Vec<FeedbackEvent>> {
+        let models = self.models().await?;
+        let events = self.store.events_for_user(user).await?;
+        if !models.is_folded(user) {
+            models.fold_in(user, &events);
+        }
+        Ok(events)
+    }
+
+    /// Folds the user's whole log into the model again, after new feedback, so their next
+    /// picks reflect it at once.
+    ///
+    /// # Errors
+    /// Storage or loading the model fails.
+    pub async fn refresh(&self, user: UserId) -> anyhow::Result<()> {
+        let models = self.models().await?;
+        let events = self.store.events_for_user(user).await?;
+        models.fold_in(user, &events);
+        Ok(())
+    }
+
+    /// A fresh id for a list, until the front end knows the message it is shown in: a counter
+    /// that starts after every stored one.
+    pub fn new_list_id(&self) -> ListId {
+        self.next_list.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Numbered list lines (from 1) for (film, reason) pairs; films not in the catalog are
+    /// skipped.
+    pub fn pick_lines(&self, picks: impl IntoIterator<Item = (MovieId, String)>) -> Vec<PickLine> {
+        picks
+            .into_iter()
+            .filter_map(|(id, reason)| self.films.movie(id).map(|m| (m, reason)))
+            .enumerate()
+            .map(|(i, (m, reason))| PickLine {
+                position: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                movie: m.id,
+                title: m.info.title.clone(),
+                year: m.info.year,
+                title_with_year: m.info.display_title(),
+                genres: m
+                    .info
+                    .genres
+                    .iter()
+                    .take(3)
+                    .map(|g| g.name().to_owned())
+                    .collect(),
+                reason,
+            })
+            .collect()
+    }
+
+    /// Stores the films of a shown list under `list`, so reactions on it find them.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn record_shown(
+        &self,
+        who: &Who<'_>,
+        list: ListId,
+        surface: Surface,
+        items: &[PickLine],
+    ) -> anyhow::Result<()> {
+        let place = (who.caller.server, who.caller.channel);
+        self.record_list(who.user, place, (list, surface), items)
+            .await
+    }
+
+    /// Stores the films of a list shown to `user` in a (server, channel).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn record_list(
+        &self,
+        user: UserId,
+        (server, channel): (Option<GuildId>, Option<i64>),
+        (list, surface): (ListId, Surface),
+        items: &[PickLine],
+    ) -> anyhow::Result<()> {
+        let now = self.now_ms();
+        let rows: Vec<NewImpression> = items
+            .iter()
+            .map(|item| NewImpression {
+                message_id: list,
+                channel,
+                guild: server,
+                user,
+                movie: item.movie,
+                position: item.position,
+                surface,
+                created_at_ms: now,
+            })
+            .collect();
+        self.store.record_impressions(&rows).await?;
+        Ok(())
+    }
+
+    /// The film at `position` of a shown list, or the reply explaining there is none.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn shown(
+        &self,
+        list: ListId,
+        position: u32,
+    ) -> anyhow::Result<Result<MovieId, Reply>> {
+        if let Some(shown) = self.store.impression(list, position).await? {
+            return Ok(Ok(shown.shown.movie));
+        }
+        let size = self.store.impressions_of_message(list).await?.len();
+        Ok(Err(if size == 0 {
+            Reply::Text(
+                "I don't have that list any more; ask for /recommend to get a fresh one."
+                    .to_owned(),
+            )
+        } else {
+            Reply::Invalid(format!(
+                "There is no film number {position} in that list: pick 1 to {size}."
+            ))
+        }))
+    }
+}

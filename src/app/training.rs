@@ -1,0 +1,142 @@
+//! Training: build a model snapshot and the taste groups from the event log, store them, load
+//! the newest, and swap a retrained model into the running app. Training is CPU work, so it runs
+//! on a blocking thread and never holds up the async runtime; serving goes on from the old model
+//! meanwhile.
+
+use crate::app::services::Services;
+use crate::domain::ports::{CatalogRepo, FeedbackRepo, ModelRepo};
+use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
+use crate::domain::taste::{self, TasteGroups, TasteParams};
+use anyhow::Context as _;
+use std::time::Instant;
+
+/// The `kind` under which recommender snapshots are stored.
+pub const RECOMMENDER: &str = "recommender";
+/// The `kind` under which taste groups are stored, recomputed after each training.
+pub const TASTE: &str = "taste-groups";
+
+/// What a training run did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TrainReport {
+    pub films: usize,
+    pub events: usize,
+    pub seconds: f64,
+    pub bytes: usize,
+    pub snapshot_id: i64,
+    /// Taste groups found, and users placed in one.
+    pub taste_groups: usize,
+    pub grouped_users: usize,
+    /// What the clustering wants known (too few users, odd vectors, …).
+    pub warnings: Vec<String>,
+}
+
+/// Trains a snapshot from every stored event and saves it.
+///
+/// # Errors
+/// Storage fails, or the catalog is empty.
+pub async fn train_and_save(
+    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo),
+    now_ms: i64,
+) -> anyhow::Result<(ModelSnapshot, TrainReport)> {
+    let catalog = store.all_movies().await?;
+    let events = store.all_events().await?;
+    let (films, n_events) = (catalog.len(), events.len());
+    let started = Instant::now();
+    let previous = latest_taste(store).await?;
+    let (model, groups) = tokio::task::spawn_blocking(move || {
+        let model = snapshot::train(&catalog, &events, &TrainParams::default())?;
+        let groups = taste::compute_groups(
+            &model,
+            &catalog,
+            &events,
+            previous.as_ref(),
+            &TasteParams::default(),
+        );
+        Ok::<_, crate::domain::recommend::FitError>((model, groups))
+    })
+    .await
+    .context("the training thread stopped")?
+    .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    for w in groups.warnings() {
+        tracing::info!(warning = %w, "taste groups");
+    }
+    let bytes = model.to_bytes();
+    let id = store
+        .save_model(
+            RECOMMENDER,
+            i64::from(snapshot::VERSION),
+            &bytes,
+            i64::try_from(n_events).unwrap_or(i64::MAX),
+            now_ms,
+        )
+        .await?;
+    store
+        .save_model(
+            TASTE,
+            1,
+            &groups.to_bytes(),
+            i64::try_from(n_events).unwrap_or(i64::MAX),
+            now_ms,
+        )
+        .await?;
+    let report = TrainReport {
+        films,
+        events: n_events,
+        seconds,
+        bytes: bytes.len(),
+        snapshot_id: id,
+        taste_groups: groups.groups().len(),
+        grouped_users: groups.user_count(),
+        warnings: groups.warnings().to_vec(),
+    };
+    Ok((model, report))
+}
+
+/// The newest stored taste groups, if any can be read.
+///
+/// # Errors
+/// Storage fails.
+pub async fn latest_taste(store: &impl ModelRepo) -> anyhow::Result<Option<TasteGroups>> {
+    Ok(store.latest_model(TASTE).await?.and_then(|stored| match TasteGroups::from_bytes(&stored.data) {
+        Ok(groups) => Some(groups),
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored taste groups cannot be read; they will be recomputed");
+            None
+        }
+    }))
+}
+
+/// The newest stored snapshot, or a fresh one trained now when there is none (or it cannot be
+/// read, e.g. written by an older version).
+///
+/// # Errors
+/// Storage fails, or training fails.
+pub async fn load_or_train(
+    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo),
+    now_ms: i64,
+) -> anyhow::Result<ModelSnapshot> {
+    if let Some(stored) = store.latest_model(RECOMMENDER).await? {
+        match ModelSnapshot::from_bytes(&stored.data) {
+            Ok(model) => return Ok(model),
+            Err(e) => {
+                tracing::warn!(error = %e, "the stored model cannot be read; training a new one");
+            }
+        }
+    }
+    Ok(train_and_save(store, now_ms).await?.0)
+}
+
+/// Retrains the model and the taste groups from every stored event and swaps them into the
+/// running app; commands keep being served from the old model meanwhile.
+///
+/// # Errors
+/// Storage or training fails (the old model stays).
+pub async fn retrain(s: &Services) -> anyhow::Result<TrainReport> {
+    let (model, report) = train_and_save(&s.store, s.now_ms()).await?;
+    let groups = latest_taste(&s.store).await?;
+    if let Some(models) = s.loaded_models() {
+        models.replace(model, groups);
+    }
+    Ok(report)
+}

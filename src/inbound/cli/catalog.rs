@@ -1,0 +1,192 @@
+//! `marquee catalog`, `marquee import` and `marquee demo`.
+
+use super::args::{CatalogCommand, ImportCommand};
+use super::picks::write_picks;
+use super::serve::HOW_TO_CONNECT;
+use crate::app::reply::CatalogHit;
+use crate::app::{App, Caller, Command, ImportSource, Person, Reply};
+use crate::config::Config;
+use crate::domain::catalog::CatalogStats;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+fn local() -> Caller {
+    Caller::cli(Person::Local("me".into()))
+}
+
+/// `marquee catalog stats|search`.
+pub(super) async fn catalog(app: &App, command: CatalogCommand) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        CatalogCommand::Stats { json } => {
+            let Reply::Stats(stats) = app.handle(&local(), Command::CatalogStats).await? else {
+                anyhow::bail!("the app answered catalog stats with something else");
+            };
+            if json {
+                serde_json::to_writer_pretty(&mut out, &stats)?;
+                writeln!(out)?;
+            } else {
+                write_stats(&mut out, &stats)?;
+            }
+        }
+        CatalogCommand::Search { query, limit, json } => {
+            let command = Command::SearchCatalog {
+                query: query.clone(),
+                limit: usize::from(limit),
+            };
+            let Reply::Hits(hits) = app.handle(&local(), command).await? else {
+                anyhow::bail!("the app answered a search with something else");
+            };
+            if json {
+                let rows: Vec<serde_json::Value> = hits
+                    .iter()
+                    .map(|h| {
+                        let m = &h.movie;
+                        serde_json::json!({
+                            "id": m.id, "title": m.info.title, "year": m.info.year,
+                            "genres": m.info.genres, "directors": m.info.directors,
+                            "score": h.score, "match": format!("{:?}", h.kind),
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &rows)?;
+                writeln!(out)?;
+            } else {
+                write_hits(&mut out, &query, &hits)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `marquee import movielens|tmdb`.
+pub(super) async fn import(app: &App, command: ImportCommand) -> anyhow::Result<ExitCode> {
+    let (source, quiet, json) = match command {
+        ImportCommand::Movielens { dir, quiet, json } => {
+            (ImportSource::MovieLens(dir), quiet, json)
+        }
+        ImportCommand::Tmdb { file, quiet, json } => (ImportSource::Tmdb(file), quiet, json),
+    };
+    let started = std::time::Instant::now();
+    let reply = app
+        .handle(&local(), Command::Import { source, quiet })
+        .await?;
+    let Reply::Imported(summary) = reply else {
+        anyhow::bail!("the app answered an import with something else");
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let mut value = serde_json::to_value(&summary)?;
+        value["seconds"] = serde_json::json!(seconds);
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{summary}")?;
+        writeln!(
+            out,
+            "  in {seconds:.2} s. Skipped rows were malformed; the lines above say why."
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `marquee demo`: a tour on this catalog, and how to connect a bot.
+pub(super) async fn demo(app: &App, config: &Config) -> anyhow::Result<ExitCode> {
+    let Reply::Tour(tour) = app.handle(&local(), Command::Tour).await? else {
+        anyhow::bail!("the app answered the tour with something else");
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Marquee — a movie-night bot that learns your server's taste."
+    )?;
+    writeln!(
+        out,
+        "No DISCORD_TOKEN is set, so here is a look at it on the built-in catalog"
+    )?;
+    writeln!(out, "(database: {}).\n", config.database_shown())?;
+    write_stats(&mut out, &tour.stats)?;
+    for search in &tour.searches {
+        writeln!(out, "\n$ marquee catalog search {:?}", search.query)?;
+        write_hits(&mut out, &search.query, &search.hits)?;
+    }
+    writeln!(
+        out,
+        "\n$ marquee recommend   (for someone who gave 5 stars to {})",
+        tour.fan_loves.join(", ")
+    )?;
+    write_picks(&mut out, &tour.fan_picks)?;
+    if let Some((title, picks)) = &tour.similar {
+        let short = title.rsplit_once(" (").map_or(title.as_str(), |(t, _)| t);
+        writeln!(out, "\n$ marquee similar \"{short}\"")?;
+        write_picks(&mut out, picks)?;
+    }
+    writeln!(
+        out,
+        "\nTry it yourself: `marquee rate --user YOU \"Alien\" 5`, then `marquee recommend --user YOU`."
+    )?;
+    writeln!(out, "\n{HOW_TO_CONNECT}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_hits(
+    out: &mut impl std::io::Write,
+    query: &str,
+    hits: &[CatalogHit],
+) -> anyhow::Result<()> {
+    if hits.is_empty() {
+        writeln!(
+            out,
+            "  No film matches {query:?}. Try fewer words, or check the spelling."
+        )?;
+    }
+    for hit in hits {
+        let m = &hit.movie;
+        let genres: Vec<&str> = m.info.genres.iter().map(|g| g.name()).collect();
+        let by = m
+            .info
+            .directors
+            .first()
+            .map(|d| format!(" — {d}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {}  [{}]{by}",
+            m.info.display_title(),
+            genres.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn write_stats(out: &mut impl std::io::Write, s: &CatalogStats) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "Catalog: {} films ({} with a year, {} with a plot summary)",
+        s.movies, s.movies_with_year, s.movies_with_overview
+    )?;
+    writeln!(
+        out,
+        "Linked:  {} MovieLens, {} TMDB, {} IMDb",
+        s.movielens_linked, s.tmdb_linked, s.imdb_linked
+    )?;
+    writeln!(
+        out,
+        "People:  {} users, {} feedback events, {} reviews",
+        s.users, s.feedback_events, s.reviews
+    )?;
+    let decades: Vec<String> = s
+        .per_decade
+        .iter()
+        .map(|(d, n)| format!("{d}s {n}"))
+        .collect();
+    writeln!(out, "Decades: {}", decades.join(" · "))?;
+    let genres: Vec<String> = s
+        .per_genre
+        .iter()
+        .map(|(g, n)| format!("{g} {n}"))
+        .collect();
+    writeln!(out, "Genres:  {}", genres.join(" · "))?;
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! Buttons, menus and the review form: each click becomes a command for the app. Everything a
+//! click needs is in its custom id ([`super::custom_id`]) or the message it sits on, so clicks
+//! work after a restart and on any shard.
+
+use super::Handler;
+use super::custom_id::ComponentId;
+use super::interaction::{Acked, Ix, snowflake};
+use super::render::{self, Out};
+use crate::app::catalog::film_token;
+use crate::app::{Command, Reply};
+use crate::domain::feedback::Button;
+use serenity::all::{
+    ActionRowComponent, ComponentInteraction, ComponentInteractionDataKind, Context,
+    ModalInteraction,
+};
+
+/// The first value chosen in a string menu.
+fn first_choice(c: &ComponentInteraction) -> Option<&str> {
+    match &c.data.kind {
+        ComponentInteractionDataKind::StringSelect { values } => values.first().map(String::as_str),
+        _ => None,
+    }
+}
+
+impl Handler {
+    pub(super) async fn on_component(&self, ctx: &Context, c: &ComponentInteraction) {
+        let mut acked = Acked::No;
+        if let Err(e) = self.component(ctx, c, &mut acked).await {
+            Ix::Component(c).report(ctx, acked, &e).await;
+        }
+    }
+
+    async fn component(
+        &self,
+        ctx: &Context,
+        c: &ComponentInteraction,
+        acked: &mut Acked,
+    ) -> anyhow::Result<()> {
+        let ix = Ix::Component(c);
+        let Some(id) = ComponentId::parse(&c.data.custom_id) else {
+            tracing::warn!(custom_id = %c.data.custom_id, "a component Marquee did not make");
+            let out = Out::text("That button is not mine any more; try /help.", true);
+            return Ok(ix.answer(ctx, &out, acked).await?);
+        };
+        let list = snowflake(c.message.id.get());
+        match id {
+            ComponentId::MoreLike => {
+                ix.defer(ctx, false, acked).await?;
+                let command = Command::MoreLike { list, position: 1 };
+                let reply = self.app.handle(&ix.caller(), command).await?;
+                self.show(ctx, ix, *acked, &reply, None).await?;
+            }
+            ComponentId::Refresh(filters) => {
+                ix.defer(ctx, false, acked).await?;
+                let command = Command::Recommend {
+                    filters: filters.clone(),
+                    instead_of: Some(list),
+                };
+                let reply = self.app.handle(&ix.caller(), command).await?;
+                self.show(ctx, ix, *acked, &reply, Some(&filters)).await?;
+            }
+            ComponentId::NotInterested => {
+                ix.defer(ctx, true, acked).await?;
+                let command = Command::Feedback {
+                    list,
+                    position: 1,
+                    button: Button::NotInterested,
+                };
+                let reply = self.app.handle(&ix.caller(), command).await?;
+                ix.edit(ctx, &render::reply(&reply)).await?;
+            }
+            ComponentId::Pick => {
+                ix.defer(ctx, true, acked).await?;
+                let reply = match first_choice(c).and_then(|v| v.parse::<u32>().ok()) {
+                    Some(position) => {
+                        let command = Command::FeedbackFor { list, position };
+                        self.app.handle(&ix.caller(), command).await?
+                    }
+                    None => Reply::Invalid("Pick a film from the menu.".to_owned()),
+                };
+                ix.edit(ctx, &render::reply(&reply)).await?;
+            }
+            ComponentId::Feedback {
+                message,
+                position,
+                button,
+            } => {
+                // The buttons stay under the private message, so a second thought is one
+                // click away.
+                ix.acknowledge(ctx, acked).await?;
+                let command = Command::Feedback {
+                    list: message,
+                    position,
+                    button,
+                };
+                let reply = self.app.handle(&ix.caller(), command).await?;
+                let mut out = render::reply(&reply);
+                if let Reply::Noted {
+                    list,
+                    position,
+                    title,
+                    ..
+                } = &reply
+                {
+                    out.components = render::feedback_buttons(*list, *position, title).components;
+                }
+                ix.edit(ctx, &out).await?;
+            }
+            ComponentId::FixStars(movie) => {
+                ix.acknowledge(ctx, acked).await?;
+                let stars = first_choice(c)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(f64::NAN);
+                let command = Command::Rate {
+                    title: film_token(movie),
+                    stars,
+                };
+                let reply = self.app.handle(&ix.caller(), command).await?;
+                ix.edit(ctx, &render::reply(&reply)).await?;
+            }
+            ComponentId::Party(party, action) => {
+                self.party_button(ctx, c, (party, action), acked).await?;
+            }
+            ComponentId::Ask(steer) => {
+                ix.defer(ctx, false, acked).await?;
+                let command = Command::Steer {
+                    list: Some(list),
+                    steer,
+                };
+                let reply = self.app.handle(&ix.caller(), command).await?;
+                self.show(ctx, ix, *acked, &reply, None).await?;
+            }
+            ComponentId::ReviewForm(_) => {
+                let out = Out::text("Use /review to write a review.", true);
+                ix.answer(ctx, &out, acked).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) async fn on_modal(&self, ctx: &Context, m: &ModalInteraction) {
+        let mut acked = Acked::No;
+        if let Err(e) = self.modal(ctx, m, &mut acked).await {
+            Ix::Modal(m).report(ctx, acked, &e).await;
+        }
+    }
+
+    /// The review form, sent.
+    async fn modal(
+        &self,
+        ctx: &Context,
+        m: &ModalInteraction,
+        acked: &mut Acked,
+    ) -> anyhow::Result<()> {
+        let ix = Ix::Modal(m);
+        ix.defer(ctx, true, acked).await?;
+        let Some(ComponentId::ReviewForm(movie)) = ComponentId::parse(&m.data.custom_id) else {
+            ix.edit(ctx, &Out::text("That form is not mine any more.", true))
+                .await?;
+            return Ok(());
+        };
+        let text: String = m
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .find_map(|c| match c {
+                ActionRowComponent::InputText(t) if t.custom_id == super::REVIEW_FIELD => {
+                    t.value.clone()
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let command = Command::Review {
+            title: film_token(movie),
+            text,
+        };
+        let reply = self.app.handle(&ix.caller(), command).await?;
+        ix.edit(ctx, &render::reply(&reply)).await?;
+        Ok(())
+    }
+}

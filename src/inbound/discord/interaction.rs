@@ -1,0 +1,243 @@
+//! One interaction and how far it was acknowledged: every interaction is acknowledged within
+//! Discord's 3 seconds (deferred, or answered from memory), and a failure later is told to the
+//! person in whatever way the acknowledgement still allows, never by overwriting a public
+//! message with an error.
+
+use super::render::Out;
+use crate::app::{Caller, Person, Source};
+use crate::domain::ids::GuildId as DomainGuild;
+use serenity::all::{
+    ChannelId, CommandInteraction, ComponentInteraction, Context, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EditInteractionResponse, GuildId, Member, Message,
+    ModalInteraction, User,
+};
+
+/// What a person sees when something failed on Marquee's side.
+pub const SORRY: &str =
+    "Something went wrong on my side (not yours); nothing was lost. Please try again in a moment.";
+
+/// A Discord snowflake as stored (ids fit in 63 bits).
+pub fn snowflake(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
+/// The caller behind an interaction or a reaction.
+pub fn caller(
+    user: &User,
+    member: Option<&Member>,
+    (guild, channel): (Option<GuildId>, ChannelId),
+    delivery: Option<u64>,
+) -> Caller {
+    let name = user.global_name.as_deref().unwrap_or(&user.name);
+    Caller {
+        person: Person::Discord {
+            id: user.id.get(),
+            name: name.to_owned(),
+        },
+        source: Source::Discord,
+        server: guild.map(|g| DomainGuild(snowflake(g.get()))),
+        channel: Some(snowflake(channel.get())),
+        delivery_key: delivery.map(|d| d.to_string()),
+        manages_server: member
+            .and_then(|m| m.permissions)
+            .is_some_and(|p| p.manage_guild() || p.administrator()),
+    }
+}
+
+/// The bot itself, for its own bookkeeping commands (the message a winner was announced in,
+/// the event made for a party); such commands never look a person up.
+pub fn system_caller(server: DomainGuild) -> Caller {
+    Caller {
+        person: Person::Discord {
+            id: 0,
+            name: "Marquee".to_owned(),
+        },
+        source: Source::Discord,
+        server: Some(server),
+        channel: None,
+        delivery_key: None,
+        manages_server: false,
+    }
+}
+
+/// The three kinds of interaction that can be answered with a message.
+#[derive(Clone, Copy, Debug)]
+pub enum Ix<'a> {
+    Command(&'a CommandInteraction),
+    Component(&'a ComponentInteraction),
+    Modal(&'a ModalInteraction),
+}
+
+/// How far an interaction got, so a failure is reported in the right way.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Acked {
+    No,
+    /// Deferred: the placeholder is public.
+    Public,
+    /// Deferred, or answered, only for the caller.
+    Private,
+    /// Acknowledged as an update of the clicked message (which may be public, e.g. a vote):
+    /// a failure is told in a private follow-up, never by overwriting that message.
+    Updated,
+}
+
+impl Ix<'_> {
+    /// The caller of this interaction.
+    pub fn caller(self) -> Caller {
+        match self {
+            Ix::Command(i) => caller(
+                &i.user,
+                i.member.as_deref(),
+                (i.guild_id, i.channel_id),
+                Some(i.id.get()),
+            ),
+            Ix::Component(i) => caller(
+                &i.user,
+                i.member.as_ref(),
+                (i.guild_id, i.channel_id),
+                Some(i.id.get()),
+            ),
+            Ix::Modal(i) => caller(
+                &i.user,
+                i.member.as_ref(),
+                (i.guild_id, i.channel_id),
+                Some(i.id.get()),
+            ),
+        }
+    }
+
+    /// Answers the interaction.
+    pub async fn respond(
+        self,
+        ctx: &Context,
+        response: CreateInteractionResponse,
+    ) -> serenity::Result<()> {
+        match self {
+            Ix::Command(i) => i.create_response(&ctx.http, response).await,
+            Ix::Component(i) => i.create_response(&ctx.http, response).await,
+            Ix::Modal(i) => i.create_response(&ctx.http, response).await,
+        }
+    }
+
+    /// Answers at once with `out` (a message from memory), recording it in `acked`.
+    pub async fn answer(self, ctx: &Context, out: &Out, acked: &mut Acked) -> serenity::Result<()> {
+        self.respond(ctx, CreateInteractionResponse::Message(out.response()))
+            .await?;
+        *acked = if out.ephemeral {
+            Acked::Private
+        } else {
+            Acked::Public
+        };
+        Ok(())
+    }
+
+    /// A "thinking…" placeholder for a new message, public or only for the caller; records in
+    /// `acked` how the interaction was acknowledged, so an error later is reported the right way.
+    pub async fn defer(
+        self,
+        ctx: &Context,
+        ephemeral: bool,
+        acked: &mut Acked,
+    ) -> serenity::Result<()> {
+        self.respond(
+            ctx,
+            CreateInteractionResponse::Defer(
+                CreateInteractionResponseMessage::new().ephemeral(ephemeral),
+            ),
+        )
+        .await?;
+        *acked = if ephemeral {
+            Acked::Private
+        } else {
+            Acked::Public
+        };
+        Ok(())
+    }
+
+    /// Acknowledges a click as an update of the message clicked on (no placeholder).
+    pub async fn acknowledge(self, ctx: &Context, acked: &mut Acked) -> serenity::Result<()> {
+        self.respond(ctx, CreateInteractionResponse::Acknowledge)
+            .await?;
+        *acked = Acked::Updated;
+        Ok(())
+    }
+
+    /// Replaces the deferred placeholder (or the clicked message) with `out`.
+    pub async fn edit(self, ctx: &Context, out: &Out) -> serenity::Result<Message> {
+        self.edit_with(ctx, out.edit()).await
+    }
+
+    /// Replaces the deferred placeholder (or the clicked message) with a built edit.
+    pub async fn edit_with(
+        self,
+        ctx: &Context,
+        edit: EditInteractionResponse,
+    ) -> serenity::Result<Message> {
+        match self {
+            Ix::Command(i) => i.edit_response(&ctx.http, edit).await,
+            Ix::Component(i) => i.edit_response(&ctx.http, edit).await,
+            Ix::Modal(i) => i.edit_response(&ctx.http, edit).await,
+        }
+    }
+
+    /// Deletes the deferred placeholder.
+    pub async fn delete(self, ctx: &Context) -> serenity::Result<()> {
+        match self {
+            Ix::Command(i) => i.delete_response(&ctx.http).await,
+            Ix::Component(i) => i.delete_response(&ctx.http).await,
+            Ix::Modal(i) => i.delete_response(&ctx.http).await,
+        }
+    }
+
+    /// A further message after the first answer.
+    pub async fn followup(self, ctx: &Context, out: &Out) -> serenity::Result<Message> {
+        let f = out.followup();
+        match self {
+            Ix::Command(i) => i.create_followup(&ctx.http, f).await,
+            Ix::Component(i) => i.create_followup(&ctx.http, f).await,
+            Ix::Modal(i) => i.create_followup(&ctx.http, f).await,
+        }
+    }
+
+    /// Shows `out` in a deferred interaction: a private answer in place of a public
+    /// placeholder is sent as a private follow-up (the placeholder is deleted).
+    pub async fn show(self, ctx: &Context, acked: Acked, out: &Out) -> serenity::Result<()> {
+        if acked == Acked::Public && out.ephemeral {
+            self.delete(ctx).await?;
+            self.followup(ctx, out).await?;
+        } else {
+            self.edit(ctx, out).await?;
+        }
+        Ok(())
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Ix::Command(_) => "command",
+            Ix::Component(_) => "button or menu",
+            Ix::Modal(_) => "form",
+        }
+    }
+
+    /// Tells the user something failed, in whatever way the interaction still allows; the
+    /// details go to the log only.
+    pub async fn report(self, ctx: &Context, acked: Acked, error: &anyhow::Error) {
+        tracing::error!(error = %format!("{error:#}"), kind = self.kind(), "interaction failed");
+        let out = Out::text(SORRY, true);
+        let sent = match acked {
+            Acked::No => {
+                self.respond(ctx, CreateInteractionResponse::Message(out.response()))
+                    .await
+            }
+            Acked::Private => self.edit(ctx, &out).await.map(|_| ()),
+            Acked::Updated => self.followup(ctx, &out).await.map(|_| ()),
+            Acked::Public => {
+                let _ = self.delete(ctx).await;
+                self.followup(ctx, &out).await.map(|_| ())
+            }
+        };
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "could not tell the user about the failure");
+        }
+    }
+}
