@@ -79,6 +79,7 @@ impl Caller {
 
     /// The same place and delivery, another person (a friend voting on the console with
     /// `as:NAME`, a member invited to a watch party).
+    #[must_use]
     pub fn as_person(&self, person: Person) -> Self {
         Caller {
             person,

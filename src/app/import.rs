@@ -20,5 +20,5 @@ pub async fn import(s: &Services, source: &ImportSource, quiet: bool) -> anyhow:
         ImportSource::Tmdb(file) => import::tmdb::import(&s.store, file, &mut reporter).await,
     };
     reporter.finish();
-    Ok(Reply::Imported(result?))
+    Ok(Reply::Imported(Box::new(result?)))
 }

@@ -256,6 +256,16 @@ impl Lab {
         }))
     }
 
+    /// The refusal for a caller who may not run experiments (decided from the caller alone, so
+    /// a front end can answer it at once).
+    pub fn refuse(caller: &Caller) -> Option<Reply> {
+        (!caller.manages_server).then(|| {
+            Reply::Invalid(
+                "Only people with the Manage Server permission can run experiments.".to_owned(),
+            )
+        })
+    }
+
     /// An admin action on the caller's experiments; refused for people who may not manage the
     /// server. The cache of running experiments is fresh before any action (another process
     /// may have started or stopped one).
@@ -268,10 +278,8 @@ impl Lab {
         caller: &Caller,
         command: LabCommand,
     ) -> anyhow::Result<Reply> {
-        if !caller.manages_server {
-            return Ok(Reply::Invalid(
-                "Only people with the Manage Server permission can run experiments.".to_owned(),
-            ));
+        if let Some(refusal) = Self::refuse(caller) {
+            return Ok(refusal);
         }
         self.reload(s).await?;
         match command {

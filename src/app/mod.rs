@@ -142,9 +142,30 @@ impl App {
         self.services.store.close().await;
     }
 
+    /// The shared services, for tests and offline tools that check what a feature did
+    /// (front ends only ever call [`App::handle`]).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// The experiments feature, for tests that check assignments directly.
+    pub fn lab(&self) -> &lab::Lab {
+        &self.lab
+    }
+
     /// The reaction map feedback is read with (front ends offer its emoji under lists).
     pub fn reactions(&self) -> &ReactionMap {
         &self.services.reactions
+    }
+
+    /// The refusal of a command the caller may not run at all, decided from the caller alone
+    /// (no storage), so a front end can answer it at once instead of acknowledging first.
+    /// [`App::handle`] refuses the same commands the same way.
+    pub fn refusal(caller: &Caller, command: &Command) -> Option<Reply> {
+        match command {
+            Command::Lab(_) => lab::Lab::refuse(caller),
+            _ => None,
+        }
     }
 
     /// Runs one command for `caller`.
@@ -225,9 +246,9 @@ impl App {
             Command::SearchCatalog { query, limit } => {
                 Ok(Reply::Hits(s.films.search(&query, limit)))
             }
-            Command::CatalogStats => Ok(Reply::Stats(s.store.catalog_stats().await?)),
+            Command::CatalogStats => Ok(Reply::Stats(Box::new(s.store.catalog_stats().await?))),
             Command::Import { source, quiet } => import::import(s, &source, quiet).await,
-            Command::Train => Ok(Reply::Trained(training::retrain(s).await?)),
+            Command::Train => Ok(Reply::Trained(Box::new(training::retrain(s).await?))),
             Command::Tour => tour::tour(s).await,
             Command::Help => Ok(Reply::Help(help::COMMANDS.to_vec())),
         }
@@ -284,3 +305,6 @@ pub async fn seed_starter_catalog(store: &Store) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -115,14 +115,14 @@ pub async fn handle(
 
 async fn lobby(s: &Services, party: &Party, note: String) -> anyhow::Result<Reply> {
     let members = s.store.party_members(party.id).await?;
-    Ok(Reply::Lobby(Lobby {
+    Ok(Reply::Lobby(Box::new(Lobby {
         party: party.id,
         host: s.name(party.host).await?,
         members: s.names(&members).await?,
         strategy: party.strategy.parse().unwrap_or_default(),
         options: options_of(party),
         note,
-    }))
+    })))
 }
 
 /// The options of a new party, checked, or what is wrong with them.
@@ -342,7 +342,7 @@ async fn pick(s: &Services, id: PartyId, caller: UserId) -> anyhow::Result<Reply
     state.widened = widened;
     "Vote for every film you'd happily watch (press again to take it back)."
         .clone_into(&mut state.note);
-    Ok(Reply::Vote(state))
+    Ok(Reply::Vote(Box::new(state)))
 }
 
 /// The stored shortlist for `members` (see [`crate::domain::group::shortlist`]), and the
@@ -505,7 +505,7 @@ async fn after_vote(s: &Services, party: &Party, note: String) -> anyhow::Result
         .unwrap_or_else(|| party.clone());
     let mut state = vote_state(s, &party).await?;
     state.note = note;
-    Ok(Reply::Vote(state))
+    Ok(Reply::Vote(Box::new(state)))
 }
 
 /// `user` approves (or takes back approval of) shortlist film `position` (1-based).

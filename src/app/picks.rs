@@ -100,7 +100,9 @@ pub async fn recommend(
     if let Some(lambda) = arm.as_ref().and_then(|a| a.config.diversity_lambda) {
         request.diversity_lambda = lambda;
     }
-    let popularity_only = arm.as_ref().is_some_and(|a| a.popularity_only());
+    let popularity_only = arm
+        .as_ref()
+        .is_some_and(crate::app::lab::Arm::popularity_only);
     let models = s.models().await?;
     let picks = if popularity_only {
         // The popularity baseline: the model's cold-start ranking, minus the user's history.

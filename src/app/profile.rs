@@ -113,16 +113,15 @@ pub async fn taste(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
 /// # Errors
 /// Storage or training fails.
 pub async fn groups(s: &Services) -> anyhow::Result<Reply> {
-    let groups = match training::latest_taste(&s.store).await? {
-        Some(groups) => groups,
-        None => {
-            training::retrain(s).await?;
-            training::latest_taste(&s.store)
-                .await?
-                .unwrap_or_else(TasteGroups::empty)
-        }
+    let groups = if let Some(groups) = training::latest_taste(&s.store).await? {
+        groups
+    } else {
+        training::retrain(s).await?;
+        training::latest_taste(&s.store)
+            .await?
+            .unwrap_or_else(TasteGroups::empty)
     };
-    Ok(Reply::TasteGroups(groups))
+    Ok(Reply::TasteGroups(Box::new(groups)))
 }
 
 /// The taste map with `highlight`'s point marked: the last training's groups, or groups found

@@ -321,7 +321,7 @@ pub enum Reply {
         traits: Vec<String>,
     },
     TasteMap(TasteMap),
-    TasteGroups(TasteGroups),
+    TasteGroups(Box<TasteGroups>),
     /// An answer to a wish, stored as list `list`.
     Asked {
         intro: String,
@@ -338,9 +338,9 @@ pub enum Reply {
         genres: Vec<Genre>,
     },
     /// A watch party's lobby (after start, join or leave).
-    Lobby(Lobby),
+    Lobby(Box<Lobby>),
     /// A watch party's open vote.
-    Vote(VoteState),
+    Vote(Box<VoteState>),
     /// A vote closed.
     Closed(Box<Winner>),
     /// The server's past movie nights, newest first.
@@ -351,9 +351,9 @@ pub enum Reply {
     ExperimentStatus(Box<ExperimentStatus>),
     /// Catalog search results, best first.
     Hits(Vec<CatalogHit>),
-    Stats(CatalogStats),
-    Imported(ImportSummary),
-    Trained(TrainReport),
+    Stats(Box<CatalogStats>),
+    Imported(Box<ImportSummary>),
+    Trained(Box<TrainReport>),
     Tour(Box<Tour>),
     Help(Vec<CommandHelp>),
     /// No film fits the title; the closest titles ("Heat (1995)"), maybe none.

@@ -856,7 +856,8 @@ async fn a_malformed_token_stops_the_bot_with_a_clear_message_that_does_not_echo
 /// Ratings of 30 Discord users in three clear tastes (8 films of "their" genre loved, 4 of
 /// another disliked), so training finds taste groups.
 async fn seed_three_tastes(store: &Store) -> Vec<String> {
-    use marquee::app::feedback::{Origin, rate};
+    use marquee::app::feedback::rate;
+    use marquee::app::{Caller, Person, Who};
     use marquee::domain::catalog::Genre;
     use marquee::domain::feedback::Stars;
     use marquee::domain::ports::CatalogRepo as _;
@@ -877,12 +878,6 @@ async fn seed_three_tastes(store: &Store) -> Vec<String> {
         (of(Genre::Romance), of(Genre::Horror)),
         (of(Genre::Animation), of(Genre::War)),
     ];
-    let origin = Origin {
-        source: "test".into(),
-        guild: None,
-        message_id: None,
-        delivery_key: None,
-    };
     let clock = marquee::outbound::clock::SystemClock;
     let mut users = Vec::new();
     for i in 0..30_usize {
@@ -891,36 +886,30 @@ async fn seed_three_tastes(store: &Store) -> Vec<String> {
             .ensure_user(UserKind::Discord, &snowflake, &format!("fan{i}"))
             .await
             .expect("user");
+        let caller = Caller::cli(Person::Discord {
+            id: snowflake.parse().expect("a snowflake"),
+            name: format!("fan{i}"),
+        });
+        let who = Who {
+            user,
+            caller: &caller,
+        };
         let (loved, disliked) = &tastes[i % 3];
         for (j, movie) in loved.iter().enumerate() {
             if (i + j) % 7 != 0 {
-                rate(
-                    store,
-                    &clock,
-                    user,
-                    *movie,
-                    Stars::new(5.0).expect("stars"),
-                    &origin,
-                )
-                .await
-                .expect("rate");
+                rate(store, &clock, &who, *movie, Stars::new(5.0).expect("stars"))
+                    .await
+                    .expect("rate");
             }
         }
         for movie in disliked.iter().take(4) {
-            rate(
-                store,
-                &clock,
-                user,
-                *movie,
-                Stars::new(1.0).expect("stars"),
-                &origin,
-            )
-            .await
-            .expect("rate");
+            rate(store, &clock, &who, *movie, Stars::new(1.0).expect("stars"))
+                .await
+                .expect("rate");
         }
         users.push(snowflake);
     }
-    marquee::app::models::train_and_save(store)
+    marquee::app::training::train_and_save(store, 1_700_000_000_000)
         .await
         .expect("train");
     users

@@ -251,36 +251,42 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
 #[tokio::test]
 async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_comes_back() {
     crate::helpers::with_sqlite_url(|url, store| async move {
-        use marquee::app::party::{PartyOptions, PartyReply};
+        use marquee::app::{
+            App, Caller, Command, Options, PartyCommand, PartyStart, Person, Reply, Source,
+        };
         use marquee::domain::ids::GuildId;
-        marquee::app::seed_starter_catalog(&store)
+        use marquee::domain::ports::PartyRepo as _;
+        let session = App::on_store(store.clone(), Options::default())
             .await
-            .expect("catalog");
-        let session = marquee::app::commands::Session::open(
-            store.clone(),
-            marquee::domain::feedback::ReactionMap::default(),
-        )
-        .await
-        .expect("session");
-        let host = user_id(&store, ALICE, "alice").await;
-        let guest = user_id(&store, BOB, "bob").await;
-        let guild = GuildId(GUILD_ID.parse().expect("id"));
-        let channel: i64 = CHANNEL_ID.parse().expect("id");
-        let PartyReply::Lobby { party, .. } = session
-            .party_start(
-                (guild, channel),
-                host,
-                &[guest],
-                None,
-                PartyOptions::default(),
-            )
+            .expect("app");
+        let on_discord = |id: &str, name: &str| {
+            let mut caller = Caller::cli(Person::Discord {
+                id: id.parse().expect("a snowflake"),
+                name: name.to_owned(),
+            });
+            caller.source = Source::Discord;
+            caller.server = Some(GuildId(GUILD_ID.parse().expect("id")));
+            caller.channel = Some(CHANNEL_ID.parse().expect("id"));
+            caller
+        };
+        let (host, guest) = (on_discord(ALICE, "alice"), on_discord(BOB, "bob"));
+        let start = PartyStart {
+            members: vec![guest.person.clone()],
+            ..PartyStart::default()
+        };
+        let Reply::Lobby(lobby) = session
+            .handle(&host, Command::Party(PartyCommand::Start(start)))
             .await
             .expect("start")
         else {
             panic!("a lobby")
         };
-        let reply = session.party_pick(party, host).await.expect("pick");
-        assert!(matches!(reply, PartyReply::Vote { .. }), "{reply:?}");
+        let party = lobby.party;
+        let reply = session
+            .handle(&host, Command::Party(PartyCommand::Pick(party)))
+            .await
+            .expect("pick");
+        assert!(matches!(reply, Reply::Vote(_)), "{reply:?}");
         let pool = sqlx::SqlitePool::connect(&url).await.expect("pool");
         sqlx::query("UPDATE watch_parties SET deadline_at = 1 WHERE id = $1")
             .bind(party.0)
@@ -300,7 +306,7 @@ async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_c
             .as_str()
             .expect("text");
         assert!(text.contains("the deadline passed"), "{text}");
-        let closed = session.party(party).await.expect("party").expect("stored");
+        let closed = store.party(party).await.expect("party").expect("stored");
         assert_eq!(closed.status, marquee::domain::ports::PartyStatus::Closed);
         bot.assert_no_unknown_events();
     })

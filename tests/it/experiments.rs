@@ -3,12 +3,12 @@
 //! shifting new people towards the variant that gets more likes.
 
 use crate::helpers::on_both_backends;
-use marquee::app::commands::{Caller, Reply, Request, Session};
-use marquee::app::experiments::LabReply;
-use marquee::app::party::{PartyOptions, PartyReply};
+use marquee::app::lab::Arm;
+use marquee::app::{
+    App, Caller, Command, Filters, LabCommand, Options, PartyCommand, PartyStart, Person, Reply,
+};
 use marquee::domain::experiment::ExperimentFile;
-use marquee::domain::feedback::ReactionMap;
-use marquee::domain::ids::GuildId;
+use marquee::domain::ids::{GuildId, UserId};
 use marquee::domain::ports::{UserKind, UserRepo as _};
 use marquee::outbound::storage::Store;
 
@@ -62,17 +62,30 @@ name = "smart"
 weight = 0.5
 "#;
 
-async fn session(store: &Store) -> Session {
-    marquee::app::seed_starter_catalog(store)
-        .await
-        .expect("catalog");
-    let s = Session::open(store.clone(), ReactionMap::default())
-        .await
-        .expect("session");
+async fn session(store: &Store) -> App {
     let file: ExperimentFile = toml::from_str(FILE).expect("toml");
     file.validate().expect("valid");
-    s.sync_experiments(&file).await.expect("sync");
-    s
+    let options = Options {
+        experiments: file,
+        ..Options::default()
+    };
+    App::on_store(store.clone(), options).await.expect("app")
+}
+
+/// Starts (`run`) or stops an experiment, as the person at this machine.
+async fn switch(app: &App, key: &str, run: bool) -> Reply {
+    let command = if run {
+        LabCommand::Start(key.to_owned())
+    } else {
+        LabCommand::Stop(key.to_owned())
+    };
+    app.handle(&Caller::console("admin"), Command::Lab(command))
+        .await
+        .expect("lab")
+}
+
+async fn arm_for(app: &App, user: UserId) -> Option<Arm> {
+    app.lab().arm_for(app.services(), user).await.expect("arm")
 }
 
 async fn user(store: &Store, n: usize) -> marquee::domain::ids::UserId {
@@ -85,106 +98,99 @@ async fn user(store: &Store, n: usize) -> marquee::domain::ids::UserId {
 async fn layers_are_exclusive_and_assignments_sticky(store: Store) {
     let s = session(&store).await;
     // People assigned while alpha ran alone stay in alpha when beta joins the layer.
-    s.lab_switch("alpha", true).await.expect("start");
+    switch(&s, "alpha", true).await;
     let early = user(&store, 9_000).await;
-    assert_eq!(
-        s.arm_for(early).await.expect("arm").expect("arm").key,
-        "alpha"
-    );
-    s.lab_switch("alpha", false).await.expect("stop");
-    s.lab_switch("alpha", true).await.expect("restart");
+    assert_eq!(arm_for(&s, early).await.expect("arm").key, "alpha");
+    switch(&s, "alpha", false).await;
+    switch(&s, "alpha", true).await;
     for (key, run) in [("beta", true)] {
         assert!(matches!(
-            s.lab_switch(key, run).await.expect("start"),
-            LabReply::Changed(_)
+            switch(&s, key, run).await,
+            Reply::ExperimentChanged(_)
         ));
     }
     assert!(matches!(
-        s.lab_switch("alpha", true).await.expect("again"),
-        LabReply::Refused(t) if t.contains("already running")
+        switch(&s, "alpha", true).await,
+        Reply::Invalid(t) if t.contains("already running")
     ));
     assert!(matches!(
-        s.lab_switch("gamma", true).await.expect("unknown"),
-        LabReply::Refused(t) if t.contains("alpha")
+        switch(&s, "gamma", true).await,
+        Reply::Invalid(t) if t.contains("alpha")
     ));
     let mut per_experiment = std::collections::HashMap::new();
     for n in 0..200 {
         let u = user(&store, n).await;
-        let arm = s.arm_for(u).await.expect("arm").expect("an experiment");
-        let again = s.arm_for(u).await.expect("arm").expect("the same");
+        let arm = arm_for(&s, u).await.expect("an experiment");
+        let again = arm_for(&s, u).await.expect("the same");
         assert_eq!(arm, again, "sticky");
         *per_experiment.entry(arm.key.clone()).or_insert(0) += 1;
     }
-    assert_eq!(
-        s.arm_for(early).await.expect("arm").expect("arm").key,
-        "alpha"
-    );
+    assert_eq!(arm_for(&s, early).await.expect("arm").key, "alpha");
     // Each person is in exactly one experiment of the layer, and the layer is split.
     assert_eq!(per_experiment.values().sum::<i32>(), 200);
     assert!(
         per_experiment.values().all(|n| *n > 60),
         "{per_experiment:?}"
     );
-    s.lab_switch("alpha", false).await.expect("stop");
-    s.lab_switch("beta", false).await.expect("stop");
-    assert_eq!(s.arm_for(user(&store, 1).await).await.expect("arm"), None);
+    switch(&s, "alpha", false).await;
+    switch(&s, "beta", false).await;
+    assert_eq!(arm_for(&s, user(&store, 1).await).await, None);
     assert!(matches!(
-        s.lab_switch("alpha", false).await.expect("stop again"),
-        LabReply::Refused(_)
+        switch(&s, "alpha", false).await,
+        Reply::Invalid(_)
     ));
 }
 
 async fn a_server_experiment_picks_the_watch_party_strategy(store: Store) {
     let s = session(&store).await;
-    s.lab_switch("parties", true).await.expect("start");
-    let host = user(&store, 1).await;
+    switch(&s, "parties", true).await;
     let guild = GuildId(4242);
     let arm = s
-        .guild_arm(guild)
+        .lab()
+        .server_arm(s.services(), guild)
         .await
         .expect("arm")
         .expect("in the experiment");
     let expected = arm.config.group_strategy.expect("a strategy");
-    let PartyReply::Lobby { strategy, .. } = s
-        .party_start((guild, 1), host, &[], None, PartyOptions::default())
-        .await
-        .expect("start")
-    else {
+    let mut host = Caller::console("p1");
+    host.server = Some(guild);
+    host.channel = Some(1);
+    let start = |strategy: Option<&str>| {
+        Command::Party(PartyCommand::Start(PartyStart {
+            strategy: strategy.map(str::to_owned),
+            ..PartyStart::default()
+        }))
+    };
+    let Reply::Lobby(lobby) = s.handle(&host, start(None)).await.expect("start") else {
         panic!("a lobby")
     };
-    assert_eq!(strategy.name(), expected);
+    assert_eq!(lobby.strategy.name(), expected);
     // An explicit strategy still wins.
-    let PartyReply::Lobby { strategy, .. } = s
-        .party_start(
-            (guild, 1),
-            host,
-            &[],
-            Some("average"),
-            PartyOptions::default(),
-        )
+    let Reply::Lobby(lobby) = s
+        .handle(&host, start(Some("average")))
         .await
         .expect("start")
     else {
         panic!("a lobby")
     };
-    assert_eq!(strategy.name(), "average");
+    assert_eq!(lobby.strategy.name(), "average");
 }
 
 async fn the_bandit_sends_new_people_to_the_variant_that_gets_liked(store: Store) {
     let s = session(&store).await;
-    s.lab_switch("bandit", true).await.expect("start");
+    switch(&s, "bandit", true).await;
     // 40 people get a list; only those on "smart" like their first pick.
     for n in 0..40 {
-        let me = Caller::console(user(&store, n).await);
-        let arm = s.arm_for(me.user).await.expect("arm").expect("arm");
+        let me = Caller::cli(Person::Local(format!("p{n}")));
+        let arm = arm_for(&s, user(&store, n).await).await.expect("arm");
         let reply = s
             .handle(
                 &me,
-                Request::Recommend {
-                    genre: None,
-                    count: Some(3),
-                    min_year: None,
-                    max_year: None,
+                Command::Recommend {
+                    filters: Filters {
+                        count: Some(3),
+                        ..Filters::default()
+                    },
                     instead_of: None,
                 },
             )
@@ -194,8 +200,8 @@ async fn the_bandit_sends_new_people_to_the_variant_that_gets_liked(store: Store
         if arm.variant == "smart" {
             s.handle(
                 &me,
-                Request::React {
-                    message_id: None,
+                Command::React {
+                    list: None,
                     position: 1,
                     emoji: "👍".into(),
                     removed: false,
@@ -208,11 +214,7 @@ async fn the_bandit_sends_new_people_to_the_variant_that_gets_liked(store: Store
     s.reload_experiments().await.expect("reload");
     let mut smart = 0;
     for n in 1000..1200 {
-        let arm = s
-            .arm_for(user(&store, n).await)
-            .await
-            .expect("arm")
-            .expect("arm");
+        let arm = arm_for(&s, user(&store, n).await).await.expect("arm");
         if arm.variant == "smart" {
             smart += 1;
         }

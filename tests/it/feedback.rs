@@ -2,7 +2,8 @@
 //! right stored event and implicit rating.
 
 use crate::helpers::on_both_backends;
-use marquee::app::feedback::{Desk, Origin, Reaction, ReviewRefused};
+use marquee::app::feedback::{Reaction, ReviewRefused, mark, rate, react, review};
+use marquee::app::{Caller, Person, Source, Who};
 use marquee::domain::catalog::MovieInfo;
 use marquee::domain::events::{Appended, FeedbackKind};
 use marquee::domain::feedback::{ReactionMap, Signal, Stars};
@@ -37,41 +38,54 @@ async fn setup(store: &Store) -> (UserId, MovieId) {
     (user, movie)
 }
 
-fn discord(message: i64) -> Origin {
-    Origin {
-        source: "discord".into(),
-        guild: None,
-        message_id: Some(message),
-        delivery_key: None,
-    }
+/// A person on Discord (the user made in `setup`), without a server.
+fn discord() -> Caller {
+    let mut caller = Caller::cli(Person::Discord {
+        id: 1001,
+        name: "ana".into(),
+    });
+    caller.source = Source::Discord;
+    caller
+}
+
+/// The same person giving a signal on the command line.
+fn cli() -> Caller {
+    Caller::cli(Person::Discord {
+        id: 1001,
+        name: "ana".into(),
+    })
 }
 
 async fn a_rating_is_stored_as_an_explicit_event(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (
-        SteppingClock::default(),
-        ReactionMap::default(),
-        Vader::new(),
-    );
-    let desk = Desk {
-        store: &store,
-        clock: &clock,
-        reactions: &map,
-        scorer: &vader,
+    let clock = SteppingClock::default();
+    let mut delivered = cli();
+    delivered.delivery_key = Some("interaction-1".into());
+    let once = Who {
+        user,
+        caller: &delivered,
     };
-    let mut origin = Origin::local("cli");
-    origin.delivery_key = Some("interaction-1".into());
-    let r = desk
-        .rate(user, movie, "4.5".parse::<Stars>().expect("stars"), &origin)
-        .await
-        .expect("rate");
+    let r = rate(
+        &store,
+        &clock,
+        &once,
+        movie,
+        "4.5".parse::<Stars>().expect("stars"),
+    )
+    .await
+    .expect("rate");
     assert!(matches!(r.appended, Appended::New(_)));
     assert_eq!(r.implicit.value, Some(4.5));
     assert!(r.implicit.explicit);
-    let again = desk
-        .rate(user, movie, Stars::new(4.5).expect("stars"), &origin)
-        .await
-        .expect("again");
+    let again = rate(
+        &store,
+        &clock,
+        &once,
+        movie,
+        Stars::new(4.5).expect("stars"),
+    )
+    .await
+    .expect("again");
     assert_eq!(
         again.appended,
         Appended::Duplicate,
@@ -86,31 +100,24 @@ async fn a_rating_is_stored_as_an_explicit_event(store: Store) {
 
 async fn a_reaction_counts_once_and_its_removal_undoes_it(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (
-        SteppingClock::default(),
-        ReactionMap::default(),
-        Vader::new(),
-    );
-    let desk = Desk {
-        store: &store,
-        clock: &clock,
-        reactions: &map,
-        scorer: &vader,
+    let (clock, map) = (SteppingClock::default(), ReactionMap::default());
+    let on_discord = discord();
+    let at_list = Who {
+        user,
+        caller: &on_discord,
     };
     let like = Reaction {
         emoji: "👍",
         removed: false,
     };
-    let r = desk
-        .react(user, movie, &like, &discord(77))
+    let r = react(&store, &clock, &map, (&at_list, movie), &like, Some(77))
         .await
         .expect("react")
         .expect("known emoji");
     assert!(matches!(r.appended, Appended::New(_)));
     let liked = r.implicit.value.expect("a like carries a rating");
     assert!(liked >= 3.5, "{liked}");
-    let dup = desk
-        .react(user, movie, &like, &discord(77))
+    let dup = react(&store, &clock, &map, (&at_list, movie), &like, Some(77))
         .await
         .expect("dup")
         .expect("known");
@@ -123,14 +130,12 @@ async fn a_reaction_counts_once_and_its_removal_undoes_it(store: Store) {
         emoji: "👍",
         removed: true,
     };
-    let r = desk
-        .react(user, movie, &removed, &discord(77))
+    let r = react(&store, &clock, &map, (&at_list, movie), &removed, Some(77))
         .await
         .expect("remove")
         .expect("known");
     assert_eq!(r.implicit.value, None, "removal undoes the like");
-    let r = desk
-        .react(user, movie, &like, &discord(77))
+    let r = react(&store, &clock, &map, (&at_list, movie), &like, Some(77))
         .await
         .expect("re-add")
         .expect("known");
@@ -146,7 +151,7 @@ async fn a_reaction_counts_once_and_its_removal_undoes_it(store: Store) {
         removed: false,
     };
     assert!(
-        desk.react(user, movie, &unknown, &discord(77))
+        react(&store, &clock, &map, (&at_list, movie), &unknown, Some(77))
             .await
             .expect("unknown")
             .is_none()
@@ -155,8 +160,7 @@ async fn a_reaction_counts_once_and_its_removal_undoes_it(store: Store) {
         emoji: "❤\u{fe0f}",
         removed: false,
     };
-    let r = desk
-        .react(user, movie, &heart, &discord(77))
+    let r = react(&store, &clock, &map, (&at_list, movie), &heart, Some(77))
         .await
         .expect("heart")
         .expect("❤️ is known");
@@ -169,41 +173,43 @@ async fn a_reaction_counts_once_and_its_removal_undoes_it(store: Store) {
 
 async fn an_explicit_rating_beats_a_later_reaction_and_not_interested_excludes(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (
-        SteppingClock::default(),
-        ReactionMap::default(),
-        Vader::new(),
+    let (clock, map) = (SteppingClock::default(), ReactionMap::default());
+    let (on_discord, on_cli) = (discord(), cli());
+    let (at_list, typed) = (
+        Who {
+            user,
+            caller: &on_discord,
+        },
+        Who {
+            user,
+            caller: &on_cli,
+        },
     );
-    let desk = Desk {
-        store: &store,
-        clock: &clock,
-        reactions: &map,
-        scorer: &vader,
-    };
-    desk.rate(
-        user,
+    rate(
+        &store,
+        &clock,
+        &typed,
         movie,
         Stars::new(2.0).expect("stars"),
-        &Origin::local("cli"),
     )
     .await
     .expect("rate");
-    let r = desk
-        .react(
-            user,
-            movie,
-            &Reaction {
-                emoji: "❤️",
-                removed: false,
-            },
-            &discord(5),
-        )
-        .await
-        .expect("react")
-        .expect("known");
+    let r = react(
+        &store,
+        &clock,
+        &map,
+        (&at_list, movie),
+        &Reaction {
+            emoji: "❤️",
+            removed: false,
+        },
+        Some(5),
+    )
+    .await
+    .expect("react")
+    .expect("known");
     assert_eq!(r.implicit.value, Some(2.0));
-    let r = desk
-        .mark(user, movie, &Signal::NotInterested, &Origin::local("cli"))
+    let r = mark(&store, &clock, &typed, movie, &Signal::NotInterested, None)
         .await
         .expect("mark")
         .expect("event");
@@ -212,20 +218,14 @@ async fn an_explicit_rating_beats_a_later_reaction_and_not_interested_excludes(s
 
 async fn a_review_is_scored_stored_with_its_raw_scores_and_becomes_a_rating(store: Store) {
     let (user, movie) = setup(&store).await;
-    let (clock, map, vader) = (
-        SteppingClock::default(),
-        ReactionMap::default(),
-        Vader::new(),
-    );
-    let desk = Desk {
-        store: &store,
-        clock: &clock,
-        reactions: &map,
-        scorer: &vader,
+    let (clock, vader) = (SteppingClock::default(), Vader::new());
+    let on_cli = cli();
+    let typed = Who {
+        user,
+        caller: &on_cli,
     };
     let text = "Absolutely LOVED it!!! The heist scene is amazing ❤️";
-    let r = desk
-        .review(user, movie, text, &Origin::local("cli"))
+    let r = review(&store, &clock, &vader, (&typed, movie), text)
         .await
         .expect("review");
     assert!(r.sentiment.scores.compound > 0.8, "{:?}", r.sentiment);
@@ -245,8 +245,7 @@ async fn a_review_is_scored_stored_with_its_raw_scores_and_becomes_a_rating(stor
     assert_eq!(events[0].event.kind, FeedbackKind::Review);
     assert_eq!(stored[0].event_id, Some(events[0].id));
 
-    let bad = desk
-        .review(user, movie, "   ", &Origin::local("cli"))
+    let bad = review(&store, &clock, &vader, (&typed, movie), "   ")
         .await
         .unwrap_err();
     assert!(
@@ -254,8 +253,7 @@ async fn a_review_is_scored_stored_with_its_raw_scores_and_becomes_a_rating(stor
         "{bad:?}"
     );
     let long = "great ".repeat(700);
-    let bad = desk
-        .review(user, movie, &long, &Origin::local("cli"))
+    let bad = review(&store, &clock, &vader, (&typed, movie), &long)
         .await
         .unwrap_err();
     assert!(

@@ -1,7 +1,7 @@
 //! Training from the event log and recommending, on both backends.
 
 use crate::helpers::on_both_backends;
-use marquee::app::models;
+use marquee::app::training as models;
 use marquee::domain::ports::{CatalogRepo, FeedbackRepo, ModelRepo, UserKind, UserRepo};
 use marquee::domain::recommend::snapshot::RecRequest;
 use marquee::outbound::import::{Reporter, movielens};
@@ -16,7 +16,9 @@ async fn train_then_recommend_for_a_movielens_user(store: Store) {
     movielens::import(&store, &fixture, &mut Reporter::new(true))
         .await
         .expect("import");
-    let (_, report) = models::train_and_save(&store).await.expect("train");
+    let (_, report) = models::train_and_save(&store, 1_700_000_000_000)
+        .await
+        .expect("train");
     assert_eq!(report.events, 6);
     assert!(report.films >= 500);
     let stored = store
@@ -34,7 +36,9 @@ async fn train_then_recommend_for_a_movielens_user(store: Store) {
         "taste groups saved with it"
     );
 
-    let model = models::load_or_train(&store).await.expect("load");
+    let model = models::load_or_train(&store, 1_700_000_000_000)
+        .await
+        .expect("load");
     let user = store
         .ensure_user(UserKind::MovieLens, "1", "")
         .await
@@ -65,7 +69,9 @@ async fn train_then_recommend_for_a_movielens_user(store: Store) {
 
     // Training again keeps a bounded history of snapshots and loads the newest.
     for _ in 0..4 {
-        models::train_and_save(&store).await.expect("retrain");
+        models::train_and_save(&store, 1_700_000_000_000)
+            .await
+            .expect("retrain");
     }
     let newest = store
         .latest_model(models::RECOMMENDER)

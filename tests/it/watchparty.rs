@@ -3,165 +3,148 @@
 //! and what a closed vote stores.
 
 use crate::helpers::on_both_backends;
-use marquee::app::commands::Session;
-use marquee::app::party::{PartyOptions, PartyReply};
+use marquee::app::{App, Caller, Command, Options, PartyCommand, PartyStart, Reply};
 use marquee::domain::events::FeedbackKind;
 use marquee::domain::ids::{GuildId, PartyId, UserId};
-use marquee::domain::ports::{FeedbackRepo as _, PartyRepo as _, PartyStatus, UserKind, UserRepo};
+use marquee::domain::ports::{FeedbackRepo as _, PartyRepo as _, PartyStatus};
 use marquee::outbound::storage::Store;
 
 const GUILD: GuildId = GuildId(77);
 const CHANNEL: i64 = 88;
 
-async fn setup(store: &Store, names: &[&str]) -> (Session, Vec<UserId>) {
-    marquee::app::seed_starter_catalog(store)
+/// The app, and the named people as callers in the test server (with their stored ids).
+async fn setup(store: &Store, names: &[&str]) -> (App, Vec<Caller>, Vec<UserId>) {
+    let app = App::on_store(store.clone(), Options::default())
         .await
-        .expect("catalog");
-    let session = Session::open(
-        store.clone(),
-        marquee::domain::feedback::ReactionMap::default(),
-    )
-    .await
-    .expect("session");
+        .expect("app");
+    let mut callers = Vec::new();
     let mut users = Vec::new();
     for n in names {
+        let mut caller = Caller::console(n);
+        caller.server = Some(GUILD);
+        caller.channel = Some(CHANNEL);
         users.push(
-            store
-                .ensure_user(UserKind::Discord, n, n)
+            app.services()
+                .user(&caller)
                 .await
-                .expect("user"),
+                .expect("storage")
+                .expect("a valid name"),
         );
+        callers.push(caller);
     }
-    (session, users)
+    (app, callers, users)
 }
 
-async fn start(
-    session: &Session,
-    host: UserId,
-    others: &[UserId],
-    options: PartyOptions,
-) -> PartyId {
-    match session
-        .party_start((GUILD, CHANNEL), host, others, None, options)
+async fn party(app: &App, who: &Caller, command: PartyCommand) -> Reply {
+    app.handle(who, Command::Party(command))
         .await
-        .expect("start")
-    {
-        PartyReply::Lobby { party, members, .. } => {
-            assert_eq!(members.len(), 1 + others.len());
-            party
+        .expect("party command")
+}
+
+fn options(start: PartyStart, others: &[&Caller]) -> PartyCommand {
+    PartyCommand::Start(PartyStart {
+        members: others.iter().map(|c| c.person.clone()).collect(),
+        ..start
+    })
+}
+
+async fn start(app: &App, host: &Caller, others: &[&Caller], start: PartyStart) -> PartyId {
+    match party(app, host, options(start, others)).await {
+        Reply::Lobby(lobby) => {
+            assert_eq!(lobby.members.len(), 1 + others.len());
+            lobby.party
         }
         other => panic!("a lobby, got {other:?}"),
     }
 }
 
-fn invalid(reply: &PartyReply, needle: &str) {
+fn invalid(reply: &Reply, needle: &str) {
     match reply {
-        PartyReply::Invalid(text) => assert!(text.contains(needle), "{text}"),
+        Reply::Invalid(text) => assert!(text.contains(needle), "{text}"),
         other => panic!("expected a refusal with {needle:?}, got {other:?}"),
     }
 }
 
 async fn a_party_of_one_and_bad_options_are_refused_kindly(store: Store) {
-    let (s, u) = setup(&store, &["ann", "ben"]).await;
-    let party = start(&s, u[0], &[], PartyOptions::default()).await;
+    let (s, c, _) = setup(&store, &["ann", "ben"]).await;
+    let id = start(&s, &c[0], &[], PartyStart::default()).await;
     invalid(
-        &s.party_pick(party, u[0]).await.expect("pick"),
+        &party(&s, &c[0], PartyCommand::Pick(id)).await,
         "at least two",
     );
+    let vote = PartyCommand::Vote {
+        party: id,
+        position: 1,
+    };
+    invalid(&party(&s, &c[0], vote).await, "Pick first");
+    let dictatorship = PartyStart {
+        strategy: Some("dictatorship".into()),
+        ..PartyStart::default()
+    };
     invalid(
-        &s.party_vote(party, u[0], 1).await.expect("vote"),
-        "Pick first",
+        &party(&s, &c[0], options(dictatorship, &[])).await,
+        "average",
     );
-    let bad = s
-        .party_start(
-            (GUILD, CHANNEL),
-            u[0],
-            &[],
-            Some("dictatorship"),
-            PartyOptions::default(),
-        )
-        .await
-        .expect("reply");
-    invalid(&bad, "average");
-    let bad = s
-        .party_start(
-            (GUILD, CHANNEL),
-            u[0],
-            &[],
-            None,
-            PartyOptions {
-                max_runtime: Some(5),
-                ..PartyOptions::default()
-            },
-        )
-        .await
-        .expect("reply");
-    invalid(&bad, "30 to 600");
-    // Ben joins; only the host may start the vote.
-    s.party_join(party, u[1]).await.expect("join");
-    invalid(&s.party_pick(party, u[1]).await.expect("pick"), "Only");
+    let short = PartyStart {
+        max_runtime: Some(5),
+        ..PartyStart::default()
+    };
+    invalid(&party(&s, &c[0], options(short, &[])).await, "30 to 600");
+    // Ben joins; only the host may start the vote, and only the host may close it.
+    party(&s, &c[1], PartyCommand::Join(id)).await;
+    invalid(&party(&s, &c[1], PartyCommand::Pick(id)).await, "Only");
+    invalid(
+        &party(&s, &c[1], PartyCommand::Close(id)).await,
+        "Only the host",
+    );
 }
 
 async fn filters_nothing_passes_are_dropped_and_said_so(store: Store) {
-    let (s, u) = setup(&store, &["ann", "ben"]).await;
-    let party = start(
-        &s,
-        u[0],
-        &[u[1]],
-        PartyOptions {
-            genre: Some("Western".into()),
-            max_runtime: Some(30),
-            ..PartyOptions::default()
-        },
-    )
-    .await;
-    match s.party_pick(party, u[0]).await.expect("pick") {
-        PartyReply::Vote {
-            shortlist, widened, ..
-        } => {
-            assert!(!shortlist.is_empty());
-            assert!(widened.expect("said").contains("dropped"));
+    let (s, c, _) = setup(&store, &["ann", "ben"]).await;
+    let strict = PartyStart {
+        genre: Some("Western".into()),
+        max_runtime: Some(30),
+        ..PartyStart::default()
+    };
+    let id = start(&s, &c[0], &[&c[1]], strict).await;
+    match party(&s, &c[0], PartyCommand::Pick(id)).await {
+        Reply::Vote(vote) => {
+            assert!(!vote.shortlist.is_empty());
+            assert!(vote.widened.expect("said").contains("dropped"));
         }
         other => panic!("a vote, got {other:?}"),
     }
 }
 
 async fn a_vote_closes_when_everyone_left_has_voted_and_stores_the_night(store: Store) {
-    let (s, u) = setup(&store, &["ann", "ben", "cid", "dot"]).await;
-    let party = start(&s, u[0], &u[1..3], PartyOptions::default()).await;
-    let PartyReply::Vote { shortlist, .. } = s.party_pick(party, u[0]).await.expect("pick") else {
+    let (s, c, u) = setup(&store, &["ann", "ben", "cid", "dot"]).await;
+    let id = start(&s, &c[0], &[&c[1], &c[2]], PartyStart::default()).await;
+    let Reply::Vote(vote) = party(&s, &c[0], PartyCommand::Pick(id)).await else {
         panic!("a vote")
     };
+    let shortlist = vote.shortlist;
+    let vote = |position| PartyCommand::Vote {
+        party: id,
+        position,
+    };
     // An outsider cannot vote; members vote; a vote for a film not on the list is explained.
-    invalid(&s.party_vote(party, u[3], 1).await.expect("vote"), "not in");
-    invalid(
-        &s.party_vote(party, u[0], 9).await.expect("vote"),
-        "no film number 9",
-    );
-    assert!(matches!(
-        s.party_vote(party, u[0], 2).await.expect("vote"),
-        PartyReply::Vote { .. }
-    ));
-    assert!(matches!(
-        s.party_vote(party, u[1], 2).await.expect("vote"),
-        PartyReply::Vote { .. }
-    ));
+    invalid(&party(&s, &c[3], vote(1)).await, "not in");
+    invalid(&party(&s, &c[0], vote(9)).await, "no film number 9");
+    assert!(matches!(party(&s, &c[0], vote(2)).await, Reply::Vote(_)));
+    assert!(matches!(party(&s, &c[1], vote(2)).await, Reply::Vote(_)));
     // Cid leaves without voting: everyone left has voted, so the vote closes.
-    let PartyReply::Closed(w) = s.party_leave(party, u[2]).await.expect("leave") else {
+    let Reply::Closed(w) = party(&s, &c[2], PartyCommand::Leave(id)).await else {
         panic!("closed")
     };
     assert_eq!(w.movie, shortlist[1].movie, "film 2 had every vote");
     assert_eq!(w.shortlist[1].votes, Some(2));
     assert_eq!(w.members.len(), 2);
-    invalid(&s.party_vote(party, u[0], 1).await.expect("vote"), "closed");
-    assert!(
-        s.party_close(party, "again")
-            .await
-            .expect("close")
-            .is_none(),
-        "closed once"
+    invalid(&party(&s, &c[0], vote(1)).await, "closed");
+    invalid(
+        &party(&s, &c[0], PartyCommand::Close(id)).await,
+        "closed already",
     );
-    let stored = store.party(party).await.expect("party").expect("stored");
+    let stored = store.party(id).await.expect("party").expect("stored");
     assert_eq!(stored.status, PartyStatus::Closed);
     assert_eq!(stored.winner, Some(w.movie));
     for member in &u[..2] {
@@ -176,16 +159,16 @@ async fn a_vote_closes_when_everyone_left_has_voted_and_stores_the_night(store: 
     let debts = store.fairness(GUILD, &u[..2]).await.expect("fairness");
     assert!(debts.iter().all(|d| d.is_finite()));
     // The next party leaves the film out.
-    let next = start(&s, u[0], &[u[1]], PartyOptions::default()).await;
-    let PartyReply::Vote { shortlist, .. } = s.party_pick(next, u[0]).await.expect("pick") else {
+    let next = start(&s, &c[0], &[&c[1]], PartyStart::default()).await;
+    let Reply::Vote(vote) = party(&s, &c[0], PartyCommand::Pick(next)).await else {
         panic!("a vote")
     };
-    assert!(shortlist.iter().all(|f| f.movie != w.movie));
-    let PartyReply::History(lines) = s.party_history(GUILD, 10).await.expect("history") else {
+    assert!(vote.shortlist.iter().all(|f| f.movie != w.movie));
+    let Reply::History(nights) = party(&s, &c[0], PartyCommand::History).await else {
         panic!("history")
     };
-    assert_eq!(lines.len(), 2);
-    assert!(lines.iter().any(|(_, what, _)| *what == w.title));
+    assert_eq!(nights.len(), 2);
+    assert!(nights.iter().any(|n| n.what == w.title));
 }
 
 on_both_backends!(

@@ -358,7 +358,7 @@ fn usage(name: &str) -> &'static str {
             "ask TEXT / ask new TEXT / steer funnier|darker|older|newer|shorter|else|more N|seen N"
         }
         "watchparty" => {
-            "party start NAME NAME… / party join NAME / party pick / party vote N [as:NAME] / party close / party history"
+            "party start NAME NAME… / party join NAME / party pick / party vote N [as:NAME] / party close / party history   (/watchparty on Discord)"
         }
         "experiment" => "experiment   (on this machine: marquee experiment list|start|stop|report)",
         _ => "help",
@@ -437,48 +437,9 @@ fn write_profile(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
     )
 }
 
-/// Prints a reply as the console shows it.
-///
-/// # Errors
-/// Writing fails.
-pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> std::io::Result<()> {
+/// The answer to a rating, a "seen", a review, a reaction or a feedback button.
+fn render_feedback(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
     match reply {
-        Reply::Picks { intro, items, .. } => {
-            writeln!(out, "{intro}")?;
-            for p in items {
-                write_pick(out, p)?;
-            }
-            if !items.is_empty() {
-                writeln!(
-                    out,
-                    "React with: react 1 👍   ({})",
-                    reaction_legend(reactions)
-                )?;
-            }
-            Ok(())
-        }
-        Reply::Asked {
-            intro,
-            notes,
-            items,
-            ..
-        } => {
-            for n in notes {
-                writeln!(out, "{}", n.replace("**", ""))?;
-            }
-            writeln!(out, "{intro}")?;
-            for p in items {
-                write_pick(out, p)?;
-            }
-            writeln!(
-                out,
-                "Steer with: steer funnier|darker|older|newer|shorter|else, steer more N, steer seen N, or ask again"
-            )
-        }
-        Reply::Clarify { question, genres } => {
-            let names: Vec<&str> = genres.iter().map(|g| g.name()).collect();
-            writeln!(out, "{question}\n  (e.g. ask {})", names.join(" / ask "))
-        }
         Reply::Rated { title, stars } => writeln!(
             out,
             "Rated {title} {stars}★. Your next recommend takes it into account."
@@ -525,6 +486,57 @@ pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> s
             meaning,
             ..
         } => writeln!(out, "Noted for {position}. {title}: {meaning}."),
+        _ => Ok(()),
+    }
+}
+
+/// Prints a reply as the console shows it.
+///
+/// # Errors
+/// Writing fails.
+pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> std::io::Result<()> {
+    match reply {
+        Reply::Picks { intro, items, .. } => {
+            writeln!(out, "{intro}")?;
+            for p in items {
+                write_pick(out, p)?;
+            }
+            if !items.is_empty() {
+                writeln!(
+                    out,
+                    "React with: react 1 👍   ({})",
+                    reaction_legend(reactions)
+                )?;
+            }
+            Ok(())
+        }
+        Reply::Asked {
+            intro,
+            notes,
+            items,
+            ..
+        } => {
+            for n in notes {
+                writeln!(out, "{}", n.replace("**", ""))?;
+            }
+            writeln!(out, "{intro}")?;
+            for p in items {
+                write_pick(out, p)?;
+            }
+            writeln!(
+                out,
+                "Steer with: steer funnier|darker|older|newer|shorter|else, steer more N, steer seen N, or ask again"
+            )
+        }
+        Reply::Clarify { question, genres } => {
+            let names: Vec<&str> = genres.iter().map(|g| g.name()).collect();
+            writeln!(out, "{question}\n  (e.g. ask {})", names.join(" / ask "))
+        }
+        Reply::Rated { .. }
+        | Reply::Seen { .. }
+        | Reply::Reviewed { .. }
+        | Reply::Reacted { .. }
+        | Reply::Noted { .. } => render_feedback(out, reply),
         Reply::Profile(p) => write_profile(out, p),
         Reply::Taste {
             group,
@@ -591,7 +603,6 @@ fn other_reply(reply: &Reply) -> String {
         Reply::Imported(summary) => summary.to_string(),
         Reply::Trained(report) => format!("Retrained on {} events.", report.events),
         Reply::Tour(_) => "Try `marquee demo` for the tour.".to_owned(),
-        Reply::Done | Reply::Ignored => String::new(),
         _ => String::new(),
     }
 }

@@ -257,6 +257,9 @@ impl Handler {
             }
             Invocation::WatchParty => self.watchparty(ctx, cmd, acked).await?,
             Invocation::Run { command, public } => {
+                if let Some(refusal) = App::refusal(&ix.caller(), &command) {
+                    return Ok(ix.answer(ctx, &render::reply(&refusal), acked).await?);
+                }
                 let filters = match &command {
                     Command::Recommend { filters, .. } => Some(filters.clone()),
                     _ => None,

@@ -460,35 +460,10 @@ pub fn help(commands: &[CommandHelp]) -> Out {
     }
 }
 
-/// A reply as a message. Lists are rendered by [`picks`] (which needs the filters and the
-/// reaction map) and pictures by the handler (they carry an attachment); here they get a
-/// plain fallback.
-pub fn reply(reply: &Reply) -> Out {
+/// The answer to a rating, a "seen", a review, a reaction or a feedback button (only for the
+/// caller).
+fn feedback(reply: &Reply) -> Out {
     match reply {
-        Reply::Picks { intro, items, .. } => {
-            picks(intro, items, &Filters::default(), &ReactionMap::default())
-        }
-        Reply::Asked {
-            intro,
-            notes,
-            items,
-            steer,
-            ..
-        } => super::ask::answer(intro, notes, items, steer),
-        Reply::Clarify { question, genres } => super::ask::clarify(question, genres),
-        Reply::Lobby(lobby) => super::party::lobby(lobby),
-        Reply::Vote(vote) => super::party::vote(vote),
-        Reply::Closed(winner) => super::party::closed_vote(winner),
-        Reply::History(nights) => super::party::history(nights),
-        Reply::Experiments(rows) => super::lab::list(rows),
-        Reply::FeedbackFor {
-            list,
-            position,
-            title,
-        } => feedback_buttons(*list, *position, title),
-        Reply::Film { title, .. } => Out::text(format!("**{}**", escape(title)), true),
-        Reply::TasteMap(_) => Out::text(NO_MAP, true),
-        Reply::ExperimentStatus(status) => Out::text(status.report.summary.clone(), true),
         Reply::Rated { title, stars } => Out::text(
             format!(
                 "Rated **{}** {stars}★. Your next /recommend takes it into account.",
@@ -531,6 +506,44 @@ pub fn reply(reply: &Reply) -> Out {
             ),
             true,
         ),
+        _ => Out::text("Noted.", true),
+    }
+}
+
+/// A reply as a message. Lists are rendered by [`picks`] (which needs the filters and the
+/// reaction map) and pictures by the handler (they carry an attachment); here they get a
+/// plain fallback.
+pub fn reply(reply: &Reply) -> Out {
+    match reply {
+        Reply::Picks { intro, items, .. } => {
+            picks(intro, items, &Filters::default(), &ReactionMap::default())
+        }
+        Reply::Asked {
+            intro,
+            notes,
+            items,
+            steer,
+            ..
+        } => super::ask::answer(intro, notes, items, steer),
+        Reply::Clarify { question, genres } => super::ask::clarify(question, genres),
+        Reply::Lobby(lobby) => super::party::lobby(lobby),
+        Reply::Vote(vote) => super::party::vote(vote),
+        Reply::Closed(winner) => super::party::closed_vote(winner),
+        Reply::History(nights) => super::party::history(nights),
+        Reply::Experiments(rows) => super::lab::list(rows),
+        Reply::FeedbackFor {
+            list,
+            position,
+            title,
+        } => feedback_buttons(*list, *position, title),
+        Reply::Film { title, .. } => Out::text(format!("**{}**", escape(title)), true),
+        Reply::TasteMap(_) => Out::text(NO_MAP, true),
+        Reply::ExperimentStatus(status) => Out::text(status.report.summary.clone(), true),
+        Reply::Rated { .. }
+        | Reply::Seen { .. }
+        | Reply::Reviewed { .. }
+        | Reply::Reacted { .. }
+        | Reply::Noted { .. } => feedback(reply),
         Reply::Profile(p) => profile(p),
         Reply::Taste {
             group,

@@ -1,0 +1,224 @@
+//! The app's commands end to end on a SQLite file: lists and reactions, friendly refusals,
+//! reviews, profiles, filters and help (the front ends are tested on top of these in
+//! `tests/it`).
+
+use super::*;
+use crate::app::help::COMMANDS;
+use crate::app::profile::NO_HISTORY;
+use crate::app::reply::{Mood, PickLine};
+
+async fn session() -> (tempfile::TempDir, App, Caller) {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let store = Store::connect(&url).await.expect("store");
+    let app = App::on_store(store, Options::default()).await.expect("app");
+    (dir, app, Caller::console("kim"))
+}
+
+fn recommend(count: usize) -> Command {
+    Command::Recommend {
+        filters: Filters {
+            count: Some(count),
+            ..Filters::default()
+        },
+        instead_of: None,
+    }
+}
+
+fn react(position: u32, emoji: &str) -> Command {
+    Command::React {
+        list: None,
+        position,
+        emoji: emoji.to_owned(),
+        removed: false,
+    }
+}
+
+fn picks(reply: &Reply) -> Vec<PickLine> {
+    match reply {
+        Reply::Picks { items, .. } => items.clone(),
+        other => panic!("expected picks, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_list_is_numbered_from_one_and_a_reaction_finds_its_film_and_hides_it_next_time() {
+    let (_dir, s, me) = session().await;
+    let first = picks(&s.handle(&me, recommend(5)).await.expect("picks"));
+    assert_eq!(first.len(), 5);
+    assert_eq!(
+        first.iter().map(|p| p.position).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    let reply = s.handle(&me, react(2, "👍")).await.expect("react");
+    let Reply::Reacted { title, meaning, .. } = reply else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(title, first[1].title_with_year);
+    assert_eq!(meaning, "4★");
+    let next = picks(&s.handle(&me, recommend(10)).await.expect("picks"));
+    assert!(next.iter().all(|p| p.movie != first[1].movie), "{next:?}");
+}
+
+#[tokio::test]
+async fn reacting_to_a_number_outside_the_last_list_or_before_any_list_is_explained() {
+    let (_dir, s, me) = session().await;
+    let before = s.handle(&me, react(1, "👍")).await.expect("reply");
+    assert!(
+        matches!(&before, Reply::Text(t) if t.contains("/recommend")),
+        "{before:?}"
+    );
+    s.handle(&me, recommend(3)).await.expect("picks");
+    let reply = s.handle(&me, react(9, "👍")).await.expect("reply");
+    assert!(
+        matches!(&reply, Reply::Invalid(t) if t.contains("1 to 3")),
+        "{reply:?}"
+    );
+    let reply = s.handle(&me, react(1, "🦄")).await.expect("reply");
+    assert!(
+        matches!(&reply, Reply::Invalid(t) if t.contains("👍")),
+        "{reply:?}"
+    );
+}
+
+#[tokio::test]
+async fn ratings_outside_the_scale_and_unknown_or_ambiguous_titles_get_friendly_replies() {
+    let (_dir, s, me) = session().await;
+    let rate = |title: &str, stars: f64| Command::Rate {
+        title: title.to_owned(),
+        stars,
+    };
+    let reply = s.handle(&me, rate("Heat", 7.0)).await.expect("reply");
+    assert!(
+        matches!(&reply, Reply::Invalid(t) if t.contains("0.5 to 5")),
+        "{reply:?}"
+    );
+    let reply = s
+        .handle(&me, rate("the godfahter", 5.0))
+        .await
+        .expect("reply");
+    let Reply::NotFound { suggestions, .. } = &reply else {
+        panic!("{reply:?}")
+    };
+    assert!(
+        suggestions.iter().any(|t| t == "The Godfather (1972)"),
+        "{suggestions:?}"
+    );
+    let reply = s.handle(&me, rate("dune", 4.0)).await.expect("reply");
+    assert!(
+        matches!(&reply, Reply::Ambiguous { candidates, .. } if candidates.len() >= 2),
+        "{reply:?}"
+    );
+    let reply = s.handle(&me, rate("heat 1995", 4.5)).await.expect("reply");
+    assert_eq!(
+        reply,
+        Reply::Rated {
+            title: "Heat (1995)".into(),
+            stars: 4.5
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_review_says_how_it_was_read_and_empty_or_huge_reviews_are_refused() {
+    let (_dir, s, me) = session().await;
+    let review = |text: &str| Command::Review {
+        title: "Heat".to_owned(),
+        text: text.to_owned(),
+    };
+    let reply = s
+        .handle(&me, review("Absolutely loved it!!!"))
+        .await
+        .expect("reply");
+    let Reply::Reviewed { mood, stars, .. } = reply else {
+        panic!("{reply:?}")
+    };
+    assert!(matches!(mood, Mood::Loved | Mood::Liked), "{mood:?}");
+    assert!(stars >= 3.5, "{stars}");
+    for text in ["", "   ", &"a".repeat(4_001)] {
+        let reply = s.handle(&me, review(text)).await.expect("reply");
+        assert!(matches!(reply, Reply::Invalid(_)), "{reply:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_user_gets_a_friendly_profile_and_then_counts_after_feedback() {
+    let (_dir, s, me) = session().await;
+    assert_eq!(
+        s.handle(&me, Command::Profile).await.expect("reply"),
+        Reply::Text(NO_HISTORY.to_owned())
+    );
+    assert!(matches!(
+        s.handle(&me, Command::Taste).await.expect("reply"),
+        Reply::Text(_)
+    ));
+    s.handle(
+        &me,
+        Command::Rate {
+            title: "Alien".into(),
+            stars: 5.0,
+        },
+    )
+    .await
+    .expect("rate");
+    s.handle(
+        &me,
+        Command::Seen {
+            title: "Heat".into(),
+        },
+    )
+    .await
+    .expect("seen");
+    let Reply::Profile(p) = s.handle(&me, Command::Profile).await.expect("reply") else {
+        panic!("a profile")
+    };
+    assert_eq!((p.films, p.ratings, p.seen), (2, 1, 2));
+    assert_eq!(p.favourites, ["Alien (1979)"]);
+    assert!(!p.top_genres.is_empty());
+}
+
+#[tokio::test]
+async fn bad_filters_are_explained_and_similar_lists_are_numbered() {
+    let (_dir, s, me) = session().await;
+    let bad = [
+        (Some("cowboy opera"), Some(5), None, None),
+        (None, Some(0), None, None),
+        (None, Some(500), None, None),
+        (None, None, Some(2000), Some(1990)),
+    ];
+    for (genre, count, min_year, max_year) in bad {
+        let reply = s
+            .handle(
+                &me,
+                Command::Recommend {
+                    filters: Filters {
+                        genre: genre.map(str::to_owned),
+                        count,
+                        min_year,
+                        max_year,
+                    },
+                    instead_of: None,
+                },
+            )
+            .await
+            .expect("reply");
+        assert!(matches!(reply, Reply::Invalid(_)), "{reply:?}");
+    }
+    let similar = picks(
+        &s.handle(
+            &me,
+            Command::Similar {
+                title: "Heat".into(),
+                count: None,
+            },
+        )
+        .await
+        .expect("reply"),
+    );
+    assert!(!similar.is_empty());
+    assert_eq!(similar[0].position, 1);
+    assert_eq!(
+        s.handle(&me, Command::Help).await.expect("help"),
+        Reply::Help(COMMANDS.to_vec())
+    );
+}
