@@ -3,7 +3,11 @@
 //! turns ([`wish::apply_critique`]), and [`rank::rank_for_wish`] turns it into explained picks.
 //! Pure: no I/O, no clock (the caller passes the current year).
 
+mod critique;
+mod lexicon;
+mod parse;
 pub mod rank;
+mod tokens;
 pub mod wish;
 
 pub use rank::{WishPick, rank_for_wish};
