@@ -1,0 +1,447 @@
+//! A fake Discord for end-to-end tests of the real `marquee` binary: the REST API and the gateway
+//! WebSocket on one `127.0.0.1` port, the bot as a child process, and builders for the payloads
+//! Discord sends.
+//!
+//! The bot reaches the fake through `DISCORD_API_BASE` (serenity keeps the `/api/v10` prefix and
+//! takes the gateway URL from `GET /api/v10/gateway`, so the fake must listen before the bot
+//! starts). On the gateway the fake sends HELLO, the bot IDENTIFYs, and READY (no guilds) is
+//! enough for interactions and reactions; heartbeats are ACKed. REST answers are full objects
+//! (an empty body makes the bot's call fail); interaction callbacks answer 204. Serenity drops a
+//! payload it cannot parse silently (as `Event::Unknown`), so `discord_payloads.rs` checks every
+//! payload built here against serenity's own types and fails there with the exact missing field.
+//!
+//! This module holds the handle the tests drive ([`FakeDiscord`]) and the state it shares with
+//! the server; `rest` answers the REST API (with `multipart` for bodies with files), `gateway`
+//! serves the WebSocket, `bot` runs the child process, and `payloads` builds what Discord sends.
+
+mod bot;
+mod gateway;
+mod multipart;
+mod payloads;
+mod rest;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+
+pub use bot::Bot;
+use bot::{Output, read_lines, wait_for};
+use gateway::gateway_upgrade;
+pub use payloads::{
+    autocomplete, command, command_echo, command_in_dm, component, custom_ids, in_dm, member,
+    message, modal_submit, reaction, reaction_removed, ready, scheduled_event, select,
+    shown_message, user, user_name, voice_state,
+};
+pub use rest::Call;
+use rest::{rest_handler, shorten};
+
+/// The application id, which is also the bot user's id.
+pub const APP_ID: &str = "900000000000000001";
+/// The one guild the fake knows.
+pub const GUILD_ID: &str = "100000000000000001";
+/// The guild text channel interactions and reactions come from.
+pub const CHANNEL_ID: &str = "200000000000000001";
+/// The DM channel of interactions made with [`in_dm`].
+pub const DM_CHANNEL_ID: &str = "200000000000000002";
+/// The command id in the `data` of [`command`] and [`autocomplete`].
+pub const COMMAND_ID: &str = "700000000000000001";
+/// The bot token handed to the bot. It has the shape of a real one (three base64url parts),
+/// because the bot's configuration rejects anything else; IDENTIFY carries `"Bot " + TOKEN`.
+pub const TOKEN: &str = "ZmFrZS1kaXNjb3JkLXRlc3Q.ZmFrZQ.fake-token-for-tests-0123456789abcdef";
+/// The bot user's name (READY, and the author of every message the bot makes).
+pub const BOT_NAME: &str = "Marquee";
+
+const TIMESTAMP: &str = "2024-01-01T00:00:00.000000+00:00";
+const PERMISSIONS: &str = "2248473465835073";
+const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
+const ATTACHMENT_SIZE_LIMIT: u32 = 10_485_760;
+const FIRST_SNOWFLAKE: u64 = 6_000_000_000_000_000_001; // 19 digits, below i64::MAX
+/// The message a component interaction is attached to when the caller gives none.
+const DEFAULT_COMPONENT_MESSAGE_ID: &str = "500000000000000001";
+
+/// How long a scenario step may take before the harness gives up (with the bot's log).
+pub const SCENARIO_WAIT: Duration = Duration::from_secs(60);
+
+/// A handle on a running fake Discord; clones share it.
+#[derive(Clone, Debug)]
+pub struct FakeDiscord {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    port: u16,
+    calls: Mutex<Vec<Call>>,
+    calls_changed: Notify,
+    /// Gateway frames the bot sent, heartbeats excepted (IDENTIFY, RESUME, ...).
+    frames: Mutex<Vec<Value>>,
+    frames_changed: Notify,
+    /// Frames before this index were handed out by `wait_gateway_op`.
+    frames_taken: AtomicUsize,
+    /// The sender of the current gateway connection.
+    outgoing: Mutex<Option<mpsc::Sender<Outgoing>>>,
+    /// Held while a frame gets its sequence number and is queued, so numbers go out in order.
+    send_lock: tokio::sync::Mutex<()>,
+    seq: AtomicU64,
+    next_id: AtomicU64,
+    rest: Mutex<RestState>,
+}
+
+#[derive(Debug, Default)]
+struct RestState {
+    /// Interaction token → the `d` of its INTERACTION_CREATE.
+    interactions: HashMap<String, Value>,
+    /// Interaction token → id of its original response message.
+    originals: HashMap<String, String>,
+    /// Message id → message, for every message the fake made or saw.
+    messages: HashMap<String, Value>,
+    /// Command name (and guild) → id, so re-registration keeps ids.
+    command_ids: HashMap<(Option<String>, String), String>,
+    /// Recipient id → DM channel id.
+    dm_channels: HashMap<String, String>,
+}
+
+#[derive(Debug)]
+enum Outgoing {
+    Text(String),
+    Close(u16),
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FakeDiscord {
+    /// Binds `127.0.0.1:0` and serves the REST API (any path) and the gateway WebSocket (`/`).
+    pub async fn start() -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake Discord on 127.0.0.1");
+        let port = listener.local_addr().expect("local address").port();
+        let shared = Arc::new(Shared {
+            port,
+            calls: Mutex::new(Vec::new()),
+            calls_changed: Notify::new(),
+            frames: Mutex::new(Vec::new()),
+            frames_changed: Notify::new(),
+            frames_taken: AtomicUsize::new(0),
+            outgoing: Mutex::new(None),
+            send_lock: tokio::sync::Mutex::new(()),
+            seq: AtomicU64::new(0),
+            next_id: AtomicU64::new(FIRST_SNOWFLAKE),
+            rest: Mutex::new(RestState::default()),
+        });
+        let app = Router::new()
+            .route("/", get(gateway_upgrade))
+            .fallback(rest_handler)
+            .layer(DefaultBodyLimit::max(64 << 20))
+            .with_state(Arc::clone(&shared));
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("the fake Discord server stopped");
+        });
+        FakeDiscord { shared }
+    }
+
+    /// `http://127.0.0.1:PORT`, the value of `DISCORD_API_BASE`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.shared.port)
+    }
+
+    /// `ws://127.0.0.1:PORT`, what `GET /api/v10/gateway` answers.
+    pub fn gateway_url(&self) -> String {
+        self.shared.gateway_url()
+    }
+
+    /// Starts `marquee serve` against this fake. The token is [`TOKEN`]; `extra_env` comes last, so
+    /// it can override anything. The bot runs in a fresh empty folder, so no `.env` file of the
+    /// developer's is read.
+    #[allow(clippy::unused_async)] // async like the rest of the API; callers need not care
+    pub async fn spawn_bot(&self, database_url: &str, extra_env: &[(&str, &str)]) -> Bot {
+        let cwd = tempfile::tempdir().expect("a folder for the bot");
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_marquee"));
+        cmd.arg("serve")
+            .current_dir(cwd.path())
+            .env("DISCORD_TOKEN", TOKEN)
+            .env("DISCORD_API_BASE", self.base_url())
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "info,serenity::client::dispatch=debug")
+            .env("NO_COLOR", "1")
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("no_proxy", "127.0.0.1,localhost");
+        for proxy in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            cmd.env_remove(proxy);
+        }
+        if !extra_env.iter().any(|(k, _)| *k == "DISCORD_DEV_GUILD_ID") {
+            cmd.env_remove("DISCORD_DEV_GUILD_ID");
+        }
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().expect("start the marquee binary");
+        let output = Arc::new(Output {
+            lines: Mutex::new(Vec::new()),
+            changed: Notify::new(),
+            open_pipes: AtomicUsize::new(2),
+        });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        tokio::spawn(read_lines(stdout, Arc::clone(&output)));
+        tokio::spawn(read_lines(stderr, Arc::clone(&output)));
+        Bot {
+            child,
+            output,
+            _cwd: cwd,
+        }
+    }
+
+    /// Waits for the bot's IDENTIFY (op 2) and returns its `d`.
+    pub async fn wait_identify(&self, bot: &Bot, timeout: Duration) -> Value {
+        self.wait_gateway_op(Some(bot), 2, timeout).await["d"].take()
+    }
+
+    /// Waits for the next gateway frame with opcode `op` that no earlier wait handed out (frames
+    /// before it are skipped), and returns the whole frame. `bot` only adds its log to a failure.
+    pub async fn wait_gateway_op(&self, bot: Option<&Bot>, op: u64, timeout: Duration) -> Value {
+        let shared = &self.shared;
+        let found = wait_for(
+            &shared.frames_changed,
+            bot.map(|b| &*b.output),
+            timeout,
+            || {
+                let frames = lock(&shared.frames);
+                let from = shared.frames_taken.load(Ordering::SeqCst);
+                let (i, frame) = frames
+                    .iter()
+                    .enumerate()
+                    .skip(from)
+                    .find(|(_, f)| f["op"] == op)?;
+                shared.frames_taken.store(i + 1, Ordering::SeqCst);
+                Some(frame.clone())
+            },
+        )
+        .await;
+        found.unwrap_or_else(|missed| {
+            panic!(
+                "no gateway frame with op {op} ({missed}).\n{}",
+                self.report(bot)
+            )
+        })
+    }
+
+    /// Every gateway frame the bot sent so far, heartbeats excepted.
+    pub fn gateway_frames(&self) -> Vec<Value> {
+        lock(&self.shared.frames).clone()
+    }
+
+    /// Sends READY (no guilds, so no GUILD_CREATE is needed) with sequence number 1.
+    pub async fn send_ready(&self) {
+        let _order = self.shared.send_lock.lock().await;
+        self.shared.seq.store(1, Ordering::SeqCst);
+        let frame = json!({"op": 0, "s": 1, "t": "READY", "d": ready(&self.gateway_url())});
+        self.queue(Outgoing::Text(frame.to_string())).await;
+    }
+
+    /// Sends the dispatch `{op: 0, s: next, t, d}`. Interactions and messages in it are
+    /// remembered, so later REST calls about them (an update of a component's message, say) answer
+    /// with the right ids.
+    pub async fn dispatch(&self, t: &str, d: Value) {
+        self.remember(t, &d);
+        let _order = self.shared.send_lock.lock().await;
+        let s = self.shared.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let frame = json!({"op": 0, "s": s, "t": t, "d": d});
+        self.queue(Outgoing::Text(frame.to_string())).await;
+    }
+
+    /// Sends any frame as it is (op 7 RECONNECT, op 9 INVALID_SESSION, ...).
+    pub async fn send_raw(&self, frame: Value) {
+        let _order = self.shared.send_lock.lock().await;
+        self.queue(Outgoing::Text(frame.to_string())).await;
+    }
+
+    /// Closes the current gateway connection with `code` (4000 makes serenity RESUME).
+    pub async fn close_gateway(&self, code: u16) {
+        let _order = self.shared.send_lock.lock().await;
+        self.queue(Outgoing::Close(code)).await;
+    }
+
+    /// The sequence number of the last dispatch sent.
+    pub fn seq(&self) -> u64 {
+        self.shared.seq.load(Ordering::SeqCst)
+    }
+
+    async fn queue(&self, out: Outgoing) {
+        let sender = lock(&self.shared.outgoing).clone();
+        let Some(sender) = sender else {
+            panic!(
+                "the bot has not opened a gateway connection, so {out:?} cannot be sent.\n{}",
+                self.report(None)
+            );
+        };
+        assert!(
+            sender.send(out).await.is_ok(),
+            "the gateway connection is closed, so the frame cannot be sent.\n{}",
+            self.report(None)
+        );
+    }
+
+    /// Remembers a dispatch's `d` as [`FakeDiscord::dispatch`] does, without sending it (for REST
+    /// calls about an interaction that never went through the gateway).
+    pub fn remember(&self, t: &str, d: &Value) {
+        let mut rest = lock(&self.shared.rest);
+        if t == "INTERACTION_CREATE" {
+            if let Some(token) = d["token"].as_str() {
+                rest.interactions.insert(token.to_owned(), d.clone());
+            }
+            if let Some(id) = d["message"]["id"].as_str() {
+                rest.messages.insert(id.to_owned(), d["message"].clone());
+            }
+        } else if t == "MESSAGE_CREATE" {
+            if let Some(id) = d["id"].as_str() {
+                rest.messages.insert(id.to_owned(), d.clone());
+            }
+        }
+    }
+
+    /// Every REST call so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// Waits until a call at index `from` or later matches `pred`, and returns it.
+    pub async fn wait_call(
+        &self,
+        bot: &Bot,
+        from: usize,
+        timeout: Duration,
+        pred: impl Fn(&Call) -> bool,
+    ) -> Call {
+        let shared = &self.shared;
+        let found = wait_for(&shared.calls_changed, Some(&bot.output), timeout, || {
+            lock(&shared.calls)
+                .iter()
+                .skip(from)
+                .find(|c| pred(c))
+                .cloned()
+        })
+        .await;
+        found.unwrap_or_else(|missed| {
+            panic!(
+                "no matching REST call from #{from} on ({missed}).\n{}",
+                self.report(Some(bot))
+            )
+        })
+    }
+
+    /// Spawns the bot (see [`FakeDiscord::spawn_bot`]), waits for its IDENTIFY, sends READY and
+    /// waits for its command registration: the bot, IDENTIFY's `d`, and the registration call.
+    pub async fn connect(
+        &self,
+        database_url: &str,
+        extra_env: &[(&str, &str)],
+    ) -> (Bot, Value, Call) {
+        let bot = self.spawn_bot(database_url, extra_env).await;
+        let identify = self.wait_identify(&bot, SCENARIO_WAIT).await;
+        let from = self.calls().len();
+        self.send_ready().await;
+        let registration = self
+            .wait_call(&bot, from, SCENARIO_WAIT, |c| {
+                c.method == "PUT" && c.path.ends_with("/commands")
+            })
+            .await;
+        (bot, identify, registration)
+    }
+
+    /// Dispatches INTERACTION_CREATE `d` and waits for its callback: the callback, and the index
+    /// of the calls to look for the rest of the answer from.
+    pub async fn interact(&self, bot: &Bot, d: Value) -> (Call, usize) {
+        let id = d["id"].as_str().expect("interaction id").to_owned();
+        let token = d["token"].as_str().expect("interaction token").to_owned();
+        let from = self.calls().len();
+        self.dispatch("INTERACTION_CREATE", d).await;
+        let callback = self
+            .wait_call(bot, from, SCENARIO_WAIT, |c| {
+                c.method == "POST"
+                    && c.path == format!("/api/v10/interactions/{id}/{token}/callback")
+            })
+            .await;
+        (callback, from)
+    }
+
+    /// The edit of interaction `token`'s original message, at or after call `from`.
+    pub async fn edit_of(&self, bot: &Bot, token: &str, from: usize) -> Call {
+        self.wait_call(bot, from, SCENARIO_WAIT, |c| {
+            c.method == "PATCH"
+                && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
+        })
+        .await
+    }
+
+    /// The next snowflake (19 digits, increasing from 6000000000000000001). The fake takes its
+    /// message, attachment and command ids from here too.
+    pub fn snowflake(&self) -> String {
+        self.shared.snowflake()
+    }
+
+    /// The REST calls, the gateway frames and (given a bot) the bot's log, for failure messages.
+    pub fn report(&self, bot: Option<&Bot>) -> String {
+        let mut out = String::new();
+        let calls = self.calls();
+        let _ = writeln!(out, "--- REST calls seen ({}):", calls.len());
+        for (i, c) in calls.iter().enumerate() {
+            let query = if c.query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", c.query)
+            };
+            let files = if c.files.is_empty() {
+                String::new()
+            } else {
+                format!(" files {:?}", c.files)
+            };
+            let _ = writeln!(
+                out,
+                "  #{i} {} {}{query} -> {} | body {}{files} | answer {}",
+                c.method,
+                c.decoded_path(),
+                c.status,
+                shorten(&c.body.to_string(), 400),
+                shorten(&c.response.to_string(), 200),
+            );
+        }
+        let frames = self.gateway_frames();
+        let _ = writeln!(
+            out,
+            "--- gateway frames from the bot ({}), heartbeats excepted:",
+            frames.len()
+        );
+        for f in &frames {
+            let _ = writeln!(out, "  {}", shorten(&f.to_string(), 300));
+        }
+        if let Some(bot) = bot {
+            let _ = writeln!(out, "{}", bot.log_report());
+        }
+        out
+    }
+}
