@@ -11,7 +11,7 @@ use crate::domain::feedback::combine;
 use crate::domain::group_signal::personal_picks;
 use crate::domain::ids::MovieId;
 use crate::domain::ports::{ExperimentRepo as _, ImpressionRepo as _, Surface};
-use crate::domain::recommend::hybrid::Pick;
+use crate::domain::recommend::Pick;
 use crate::domain::recommend::snapshot::RecRequest;
 use std::collections::{HashMap, HashSet};
 

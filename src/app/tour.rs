@@ -7,7 +7,7 @@ use crate::domain::catalog::Movie;
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::ids::{EventId, UserId};
 use crate::domain::ports::{CatalogRepo as _, FeedbackRepo as _};
-use crate::domain::recommend::hybrid::Pick;
+use crate::domain::recommend::Pick;
 use crate::domain::recommend::snapshot::{RecRequest, TrainParams, train};
 use anyhow::Context as _;
 

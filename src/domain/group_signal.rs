@@ -5,8 +5,8 @@
 use crate::domain::catalog::{Movie, MovieInfo};
 use crate::domain::events::FeedbackEvent;
 use crate::domain::ids::{MovieId, UserId};
-use crate::domain::recommend::hybrid::{Pick, Reason};
 use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest};
+use crate::domain::recommend::{Pick, Reason};
 use crate::domain::taste::TasteGroups;
 use std::collections::HashSet;
 

@@ -12,6 +12,7 @@ pub mod group_signal;
 pub mod ids;
 pub mod ports;
 pub mod recommend;
+pub mod rng;
 pub mod sentiment;
 pub mod taste;
 pub mod time;

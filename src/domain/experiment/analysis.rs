@@ -507,7 +507,7 @@ mod tests {
     use super::*;
     use crate::domain::experiment::bandit::std_normal;
     use crate::domain::experiment::tests::{ab, arm, close};
-    use crate::domain::recommend::rng::SplitMix64;
+    use crate::domain::rng::SplitMix64;
 
     #[test]
     fn analysis_verdicts_and_sentences() {

@@ -7,7 +7,7 @@
 //! documents the same caveat).
 
 use super::analysis::{ArmCounts, liked};
-use crate::domain::recommend::rng::{SplitMix64, mix64};
+use crate::domain::rng::{SplitMix64, mix64};
 
 /// A uniform float in (0, 1).
 pub(super) fn open_unit(rng: &mut SplitMix64) -> f64 {

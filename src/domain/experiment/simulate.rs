@@ -13,7 +13,7 @@ use super::bandit::open_unit;
 use super::bucket::{bucket, pick};
 use super::stats::two_proportion_z_test;
 use super::{Experiment, Variant, VariantConfig};
-use crate::domain::recommend::rng::{SplitMix64, mix64};
+use crate::domain::rng::{SplitMix64, mix64};
 
 /// One seeded simulated experiment (see [`simulate`]).
 #[derive(Debug, Clone, PartialEq)]

@@ -527,7 +527,7 @@ pub fn tally(shortlist_len: usize, votes: &[(UserId, usize)]) -> Option<Tally> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::recommend::rng::SplitMix64;
+    use crate::domain::rng::SplitMix64;
 
     fn member(user: i64, enjoyment: &[f64]) -> Member {
         Member {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::domain::catalog::Movie;
-use crate::domain::ids::{MovieId, UserId};
+use crate::domain::ids::MovieId;
 
 use super::data::{Csr, IdMap};
 use super::{Checked, ParamError, Params, ensure};
@@ -291,12 +291,6 @@ impl ContentIndex {
             .take(n)
             .map(|(_, f)| self.features[f as usize].as_str())
             .collect()
-    }
-
-    /// A content-only score list for a user with these likes (the profile's cosine).
-    pub fn recommend_for(&self, _user: UserId, liked: &[(MovieId, f32)], out: &mut [f32]) {
-        let prof = self.profile(liked);
-        self.score_profile(&prof, out);
     }
 }
 

@@ -198,16 +198,6 @@ impl Ratings {
             idx.iter().zip(val).map(move |(&i, &v)| (u as u32, i, v))
         })
     }
-
-    /// The same users and films with every value replaced by 1 (binary implicit feedback).
-    #[must_use]
-    pub fn binarized(&self) -> Self {
-        let mut out = self.clone();
-        out.by_user.val.iter_mut().for_each(|v| *v = 1.0);
-        out.by_item.val.iter_mut().for_each(|v| *v = 1.0);
-        out.global_mean = if out.nnz() == 0 { 0.0 } else { 1.0 };
-        out
-    }
 }
 
 /// What a user's event log says, folded: explicit stars, implicit confidence, and exclusions.

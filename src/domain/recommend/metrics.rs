@@ -1,4 +1,4 @@
-//! The evaluation protocol's metrics (`shared/notes/eval-protocol.md`): RMSE/MAE for ratings and
+//! The offline evaluation's metrics, computed on held-out test rows: RMSE/MAE for ratings and
 //! P/R/NDCG/MAP/HR@k and catalogue coverage for top-N lists.
 
 use std::collections::{HashMap, HashSet};

@@ -1,25 +1,21 @@
 //! Recommenders: pure, seeded models that learn a server's taste from its feedback events.
 //!
+//! **What serves users**: [`snapshot`], the trained serving model (popularity, implicit ALS,
+//! content and every user's history) with fold-in, MMR re-ranking, explanations ([`Pick`],
+//! [`Reason`]) and a versioned byte format. It is built from [`als`] (implicit-feedback ALS with
+//! a conjugate-gradient solver, Hu/Koren/Volinsky 2008, Takács/Pilászy/Tikk 2011), [`content`]
+//! (TF-IDF film profiles) and [`baseline::decayed_counts`] (recency-weighted popularity).
+//!
+//! **Offline comparisons only** (run by `marquee eval`, never served): [`ease`] (EASE, a
+//! closed-form item-item model, Steck 2019), the star-rating models in [`rating`] (kNN, MF,
+//! their blend) and the rest of [`baseline`] (ALS biases, damped-mean popularity), scored by
+//! [`metrics`].
+//!
 //! Every model is built the same way (linfa style): a `…Params` builder with defaults →
 //! [`Params::check`] gives [`Checked`] parameters or a [`ParamError`] → `Checked::fit(&Ratings)`
 //! gives the model or a [`FitError`]. Fitted models implement [`Recommender`] (top-N over their
-//! films) and, for star ratings, [`RatingModel`].
-//!
-//! - [`baseline`]: user/film biases by ALS (Koren 2010) and the damped-mean popularity fallback.
-//! - [`knn`]: item-kNN on baseline residuals with shrunk Pearson similarity (KNNBaseline,
-//!   Koren 2008).
-//! - [`user_knn`]: user-kNN on baseline residuals, the user-based twin of [`knn`].
-//! - [`mf`]: biased matrix factorisation / SVD++ by SGD (Koren 2008, Koren/Bell/Volinsky 2009).
-//! - [`als`]: implicit-feedback ALS with a conjugate-gradient solver (Hu/Koren/Volinsky 2008,
-//!   Takács/Pilászy/Tikk 2011), with a sub-millisecond fold-in.
-//! - [`ease`]: EASE, a closed-form item-item model (Steck 2019).
-//! - [`content`]: TF-IDF film profiles and user profiles from liked films.
-//! - [`ensemble`]: the rating blend fitted on a validation split carved from train.
-//! - [`hybrid`]: the serving recommender: per-user blend, filtering, MMR re-ranking
-//!   (Carbonell & Goldstein 1998) and explanations.
-//! - [`metrics`]: the evaluation protocol's RMSE/MAE and top-N metrics.
-//! - [`snapshot`]: the trained serving model (popularity + implicit ALS + content + histories)
-//!   with fold-in and a versioned byte format.
+//! films) and, for star ratings, [`RatingModel`]. [`data`] holds the sparse training matrices
+//! and [`linalg`] the small dense solvers.
 //!
 //! No I/O, no clock, no global randomness: every random choice comes from a seed in the params.
 
@@ -28,15 +24,11 @@ pub mod baseline;
 pub mod content;
 pub mod data;
 pub mod ease;
-pub mod ensemble;
-pub mod hybrid;
-pub mod knn;
 pub mod linalg;
 pub mod metrics;
-pub mod mf;
-pub mod rng;
+mod pick;
+pub mod rating;
 pub mod snapshot;
-pub mod user_knn;
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
@@ -44,6 +36,7 @@ use std::collections::{BinaryHeap, HashSet};
 use crate::domain::ids::{MovieId, UserId};
 
 pub use data::{IdMap, Ratings, Signals};
+pub use pick::{Pick, Reason};
 
 /// A hyper-parameter outside its valid range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

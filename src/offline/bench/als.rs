@@ -11,8 +11,8 @@ use std::time::Instant;
 use crate::domain::ids::{MovieId, UserId};
 use crate::domain::recommend::als::AlsParams;
 use crate::domain::recommend::data::{Csr, IdMap};
-use crate::domain::recommend::rng::SplitMix64;
 use crate::domain::recommend::{Params as _, Ratings};
+use crate::domain::rng::SplitMix64;
 
 /// ML-20M's shape.
 const USERS: usize = 138_493;

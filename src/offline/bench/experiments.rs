@@ -20,7 +20,7 @@ use crate::domain::experiment::{
     AnalysisParams, ArmCounts, Simulation, SimulationOutcome, Verdict, bucket_with_weights,
     simulate, thompson_weights,
 };
-use crate::domain::recommend::rng::{SplitMix64, mix64};
+use crate::domain::rng::{SplitMix64, mix64};
 use serde::Serialize;
 use std::time::Instant;
 

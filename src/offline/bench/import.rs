@@ -2,7 +2,7 @@
 //! file of ML-25M shape (162,541 users, 59,047 films, 25M ratings by default), into a fresh
 //! SQLite database. The generator is seeded, so every run imports the same file.
 
-use crate::domain::recommend::rng::SplitMix64;
+use crate::domain::rng::SplitMix64;
 use crate::outbound::import::{Reporter, movielens};
 use crate::outbound::storage::Store;
 use anyhow::Context as _;

@@ -39,8 +39,8 @@ use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::group::{self, GroupParams, Member, Strategy};
 use crate::domain::ids::{EventId, MovieId, UserId};
 use crate::domain::recommend::metrics::topn_metrics;
-use crate::domain::recommend::rng::{SplitMix64, mix64, per_user_split};
 use crate::domain::recommend::snapshot::{ModelSnapshot, TrainParams, train};
+use crate::domain::rng::{SplitMix64, mix64, per_user_split};
 use crate::offline::eval::ratings::read_rows;
 
 /// Group sizes evaluated.

@@ -17,14 +17,14 @@ use crate::domain::recommend::als::{AlsParams, ImplicitAls};
 use crate::domain::recommend::baseline::BaselineParams;
 use crate::domain::recommend::baseline::{Popularity, PopularityParams};
 use crate::domain::recommend::ease::{Ease, EaseParams};
-use crate::domain::recommend::ensemble::EnsembleParams;
-use crate::domain::recommend::knn::KnnParams;
 use crate::domain::recommend::metrics::{TopNMetrics, rmse_mae, topn_metrics};
-use crate::domain::recommend::mf::MfParams;
-use crate::domain::recommend::rng::{SplitMix64, per_user_split};
+use crate::domain::recommend::rating::ensemble::EnsembleParams;
+use crate::domain::recommend::rating::knn::KnnParams;
+use crate::domain::recommend::rating::mf::MfParams;
+use crate::domain::recommend::rating::user_knn::UserKnnParams;
 use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest, TrainParams, train};
-use crate::domain::recommend::user_knn::UserKnnParams;
 use crate::domain::recommend::{Params as _, RatingModel, Ratings, Recommender, top_k};
+use crate::domain::rng::{SplitMix64, per_user_split};
 
 /// One rating row as read: user, item, rating.
 type Row = (i64, i64, f32);
@@ -805,7 +805,7 @@ mod tests {
     #[test]
     #[ignore = "reads /work/shared/data; run with --ignored in release"]
     fn rating_ensemble_candidates_on_validation() {
-        use crate::domain::recommend::ensemble::EnsembleParams;
+        use crate::domain::recommend::rating::ensemble::EnsembleParams;
         let sets = [
             folds("/work/shared/data/ml-100k", 5, |k| {
                 (format!("u{k}.base"), format!("u{k}.test"))

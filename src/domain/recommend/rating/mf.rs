@@ -6,13 +6,13 @@
 
 use crate::domain::ids::{MovieId, UserId};
 
-use super::data::{IdMap, Ratings};
-use super::linalg::cholesky_solve;
-use super::rng::SplitMix64;
-use super::{
+use crate::domain::recommend::data::{IdMap, Ratings};
+use crate::domain::recommend::linalg::{self, cholesky_solve};
+use crate::domain::recommend::{
     Checked, DataError, FitError, ParamError, Params, RatingModel, Recommender, dot, ensure,
     finite_or,
 };
+use crate::domain::rng::SplitMix64;
 
 /// Hyper-parameters of [`BiasedMf`].
 #[derive(Debug, Clone)]
@@ -123,7 +123,7 @@ pub struct BiasedMf {
 /// `z += norm · Σ_{j ∈ is} y_j`: the SVD++ implicit term of a user.
 fn add_implicit_sum(z: &mut [f32], yj: &[f32], is: &[u32], norm: f32, k: usize) {
     for &j in is {
-        super::linalg::axpy(z, norm, &yj[j as usize * k..(j as usize + 1) * k]);
+        linalg::axpy(z, norm, &yj[j as usize * k..(j as usize + 1) * k]);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Seeded randomness without a dependency: the SplitMix64 generator (Steele, Lea & Flood 2014)
-//! and the evaluation protocol's hash `draw(seed, user, item)` with the splits built on it
-//! (`shared/notes/eval-protocol.md` §0).
+//! and the evaluation protocol's hash `draw(seed, user, item)`, a pure function of its inputs so
+//! a train/test split is the same on every machine, with the per-user split built on it.
 
 /// The SplitMix64 finaliser: a bijective 64-bit mix.
 pub const fn mix64(mut z: u64) -> u64 {

@@ -6,14 +6,16 @@
 
 use crate::domain::ids::{MovieId, UserId};
 
-use super::baseline::{Baseline, BaselineParams};
-use super::data::Ratings;
 use super::knn::{ItemKnn, KnnParams};
-use super::linalg::cholesky_solve;
 use super::mf::{BiasedMf, MfParams};
-use super::rng::per_user_split;
 use super::user_knn::{UserKnn, UserKnnParams};
-use super::{Checked, DataError, FitError, ParamError, Params, RatingModel, ensure, finite_or};
+use crate::domain::recommend::baseline::{Baseline, BaselineParams};
+use crate::domain::recommend::data::Ratings;
+use crate::domain::recommend::linalg::cholesky_solve;
+use crate::domain::recommend::{
+    Checked, DataError, FitError, ParamError, Params, RatingModel, ensure, finite_or,
+};
+use crate::domain::rng::per_user_split;
 
 /// Hyper-parameters of [`RatingEnsemble`].
 #[derive(Debug, Clone)]
@@ -264,7 +266,7 @@ impl RatingModel for RatingEnsemble {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::recommend::mf::tests::two_tastes;
+    use crate::domain::recommend::rating::mf::tests::two_tastes;
 
     #[test]
     fn the_blend_predicts_finite_values_everywhere() {

@@ -7,9 +7,11 @@
 
 use crate::domain::ids::{MovieId, UserId};
 
-use super::baseline::{Baseline, BaselineParams};
-use super::data::{Csr, IdMap, Ratings};
-use super::{Checked, FitError, ParamError, Params, RatingModel, Recommender, ensure, finite_or};
+use crate::domain::recommend::baseline::{Baseline, BaselineParams};
+use crate::domain::recommend::data::{Csr, IdMap, Ratings};
+use crate::domain::recommend::{
+    Checked, FitError, ParamError, Params, RatingModel, Recommender, ensure, finite_or,
+};
 
 /// Hyper-parameters of [`UserKnn`] (defaults: Surprise's KNNBaseline, pearson_baseline,
 /// shrinkage 100, k 40).
@@ -75,7 +77,7 @@ impl Checked<UserKnnParams> {
     /// `max_neighbours` most similar positive ones.
     ///
     /// # Errors
-    /// [`super::DataError::Empty`] when `data` has no ratings.
+    /// [`crate::domain::recommend::DataError::Empty`] when `data` has no ratings.
     pub fn fit(&self, data: &Ratings) -> Result<UserKnn, FitError> {
         let p = &self.0;
         let baseline = Checked(p.baseline.clone()).fit(data)?;
@@ -150,8 +152,8 @@ impl Recommender for UserKnn {
 mod tests {
     use super::*;
     use crate::domain::recommend::DataError;
-    use crate::domain::recommend::mf::tests::two_tastes;
-    use crate::domain::recommend::rng::SplitMix64;
+    use crate::domain::recommend::rating::mf::tests::two_tastes;
+    use crate::domain::rng::SplitMix64;
 
     fn fitted(rows: &[(UserId, MovieId, f32)]) -> UserKnn {
         let data = Ratings::from_triples(rows).expect("finite");

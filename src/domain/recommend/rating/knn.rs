@@ -5,9 +5,11 @@
 
 use crate::domain::ids::{MovieId, UserId};
 
-use super::baseline::{Baseline, BaselineParams};
-use super::data::{Csr, IdMap, Ratings};
-use super::{Checked, FitError, ParamError, Params, RatingModel, Recommender, ensure, finite_or};
+use crate::domain::recommend::baseline::{Baseline, BaselineParams};
+use crate::domain::recommend::data::{Csr, IdMap, Ratings};
+use crate::domain::recommend::{
+    Checked, FitError, ParamError, Params, RatingModel, Recommender, ensure, finite_or,
+};
 
 /// Hyper-parameters of [`ItemKnn`] (defaults: Surprise's KNNBaseline with pearson_baseline).
 #[derive(Debug, Clone)]
@@ -72,7 +74,7 @@ impl Checked<KnnParams> {
     /// `max_neighbours` most similar positive ones.
     ///
     /// # Errors
-    /// [`super::DataError::Empty`] when `data` has no ratings.
+    /// [`crate::domain::recommend::DataError::Empty`] when `data` has no ratings.
     pub fn fit(&self, data: &Ratings) -> Result<ItemKnn, FitError> {
         let p = &self.0;
         let baseline = Checked(p.baseline.clone()).fit(data)?;
@@ -241,7 +243,7 @@ impl Recommender for ItemKnn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::recommend::mf::tests::two_tastes;
+    use crate::domain::recommend::rating::mf::tests::two_tastes;
 
     #[test]
     fn knn_predicts_held_out_tastes() {
