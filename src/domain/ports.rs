@@ -2,9 +2,9 @@
 //! Marquee need from a database and a clock?".
 //!
 //! Dispatch: the traits use return-position `impl Future + Send`, so they are not object-safe.
-//! Services are generic over one bundle (`S: Storage`) and the app passes the concrete
-//! `adapters::storage::Store` (an enum over SQLite and PostgreSQL). Static dispatch, one type
-//! parameter, and the contract test suite runs the same code against both backends.
+//! Use cases take the repositories they need as `impl Trait` bounds (static dispatch); the app
+//! passes the concrete storage adapter (`Store`, an enum over SQLite and PostgreSQL), and the
+//! storage contract tests run the same code against both backends.
 
 use crate::domain::catalog::{CatalogStats, Movie, MovieInfo};
 use crate::domain::error::StoreError;
@@ -650,9 +650,6 @@ pub trait ConversationRepo: Send + Sync {
         expires_ms: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 }
-
-pub trait Storage: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo {}
-impl<T: CatalogRepo + UserRepo + FeedbackRepo + ModelRepo> Storage for T {}
 
 /// The time, handed to the domain rather than read by it.
 pub trait Clock: Send + Sync + std::fmt::Debug {

@@ -1,5 +1,6 @@
 //! The catalog: films, genres and people, and title search over them. No I/O here.
 
+pub mod merge;
 mod normalize;
 pub mod search;
 

@@ -1,4 +1,4 @@
-//! Conversational recommendations (issue 10): free text such as "something like Alien but
+//! Conversational recommendations: free text such as "something like Alien but
 //! funnier, from the 90s" becomes a structured [`wish::Wish`], critiques refine it over a few
 //! turns ([`wish::apply_critique`]), and [`rank::rank_for_wish`] turns it into explained picks.
 //! Pure: no I/O, no clock (the caller passes the current year).

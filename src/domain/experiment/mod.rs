@@ -1,6 +1,6 @@
 //! A/B experiments on the recommender: definitions, deterministic bucketing, mutually exclusive
 //! layers, the analysis behind a verdict, a Thompson-sampling bandit, and seeded simulations
-//! that check the analysis keeps its promises (issue 9).
+//! that check the analysis keeps its promises.
 
 mod analysis;
 mod bandit;

@@ -1,4 +1,4 @@
-//! Seeded simulations that check the analysis keeps its promises (issue 9).
+//! Seeded simulations that check the analysis keeps its promises.
 //!
 //! [`simulate`] runs one seeded experiment end to end (hash bucketing, Bernoulli likes, an
 //! analysis after every `look_every` exposures). `marquee bench experiments` runs the issue's

@@ -1,4 +1,4 @@
-//! Taste groups (issue 6): users clustered by what they like, with stable keys and readable names.
+//! Taste groups: users clustered by what they like, with stable keys and readable names.
 //!
 //! **Vectors.** A user with at least [`TasteParams::mf_min_likes`] liked films and a finite,
 //! non-zero matrix-factorisation vector ([`ModelSnapshot::user_vector`]) is placed in the

@@ -1,4 +1,4 @@
-//! `marquee bench experiments`: the A/B analysis's seeded simulation checks (issue 9) at full
+//! `marquee bench experiments`: the A/B analysis's seeded simulation checks at full
 //! size, plus a Thompson-sampling bandit run.
 //!
 //! Every simulated experiment buckets `"user:0"`, `"user:1"`, … with the real GrowthBook-v2

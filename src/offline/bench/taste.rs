@@ -175,7 +175,7 @@ pub fn run(mut out: impl std::io::Write, data_dir: &Path) -> anyhow::Result<()> 
 
 #[cfg(test)]
 mod tests {
-    /// The benchmark itself: `cargo test --release --lib app::bench_taste -- --ignored --nocapture`.
+    /// The benchmark itself: `cargo test --release --lib offline::bench::taste -- --ignored --nocapture`.
     #[test]
     #[ignore = "a benchmark: minutes in debug builds"]
     fn bench_taste_runs() {

@@ -1,5 +1,5 @@
 //! `marquee eval conversation --dialogues FILE`: the ReDial offline protocol of
-//! `shared/notes/redial-protocol.md` (strict rule: targets are movies new to the dialogue).
+//! `docs/PROTOCOLS.md` (strict rule: targets are movies new to the dialogue).
 //!
 //! The catalog is MovieLens `ml-latest-small` (read from `../ml-latest-small/` next to the
 //! dialogues' folder), the model is trained on its ratings, and ReDial movies are mapped onto it

@@ -1,5 +1,5 @@
 //! `marquee eval rating` / `marquee eval topn` (the offline protocol of
-//! `shared/notes/eval-protocol.md`) and `marquee bench serving` (recommendation latency on a
+//! `docs/PROTOCOLS.md`) and `marquee bench serving` (recommendation latency on a
 //! synthetic 60,000-film model).
 
 use std::collections::{HashMap, HashSet};

@@ -1,6 +1,7 @@
 //! The catalog port on both backends.
 
 use super::{Store, join_list, retry, split_list, with_pool};
+use crate::domain::catalog::merge::{Match, choose_match, merge};
 use crate::domain::catalog::search::normalize_title;
 use crate::domain::catalog::{CatalogStats, ExternalIds, Genre, Movie, MovieInfo};
 use crate::domain::error::StoreError;
@@ -53,123 +54,6 @@ impl From<MovieRow> for Movie {
                 vote_average: r.vote_average,
             },
         }
-    }
-}
-
-/// Incoming values win where they are present; stored values stay where the incoming are empty.
-fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
-    fn pick<T: Clone>(new: &[T], old: &[T]) -> Vec<T> {
-        if new.is_empty() {
-            old.to_vec()
-        } else {
-            new.to_vec()
-        }
-    }
-    MovieInfo {
-        title: if incoming.title.trim().is_empty() {
-            stored.title.clone()
-        } else {
-            incoming.title.clone()
-        },
-        year: incoming.year.or(stored.year),
-        genres: pick(&incoming.genres, &stored.genres),
-        overview: if incoming.overview.is_empty() {
-            stored.overview.clone()
-        } else {
-            incoming.overview.clone()
-        },
-        keywords: pick(&incoming.keywords, &stored.keywords),
-        directors: pick(&incoming.directors, &stored.directors),
-        cast: pick(&incoming.cast, &stored.cast),
-        countries: pick(&incoming.countries, &stored.countries),
-        runtime_min: incoming.runtime_min.or(stored.runtime_min),
-        external: ExternalIds {
-            movielens: incoming.external.movielens.or(stored.external.movielens),
-            tmdb: incoming.external.tmdb.or(stored.external.tmdb),
-            imdb: incoming
-                .external
-                .imdb
-                .clone()
-                .or_else(|| stored.external.imdb.clone()),
-        },
-        vote_count: if incoming.vote_count > 0 {
-            incoming.vote_count
-        } else {
-            stored.vote_count
-        },
-        vote_average: incoming.vote_average.or(stored.vote_average),
-    }
-}
-
-/// Where an incoming film goes: onto a stored film, or into a new row.
-#[derive(Debug)]
-enum Match<'a> {
-    /// The stored film, and the incoming one with ids held by other films cleared.
-    Existing(Box<Movie>, std::borrow::Cow<'a, MovieInfo>),
-    /// A new row; ids already held by a different stored film are cleared so they stay unique.
-    New(std::borrow::Cow<'a, MovieInfo>),
-}
-
-/// Picks the stored film an incoming one is, among `candidates` that share an external id or
-/// the normalised title and year. Ids are stronger than titles: a MovieLens id match wins, then
-/// TMDB, then IMDb, then title and year; a candidate whose ids contradict the incoming ones
-/// (both known and different) is another film, even with the same title and year (MovieLens
-/// lists a few films twice under different ids).
-fn choose_match<'a>(incoming: &'a MovieInfo, norm: &str, candidates: Vec<Movie>) -> Match<'a> {
-    let a = &incoming.external;
-    let conflicts = |b: &ExternalIds| {
-        fn differ<T: PartialEq>(x: Option<&T>, y: Option<&T>) -> bool {
-            matches!((x, y), (Some(x), Some(y)) if x != y)
-        }
-        differ(a.movielens.as_ref(), b.movielens.as_ref())
-            || differ(a.tmdb.as_ref(), b.tmdb.as_ref())
-            || differ(a.imdb.as_ref(), b.imdb.as_ref())
-    };
-    let rank = |m: &Movie| -> Option<u8> {
-        let b = &m.info.external;
-        if a.movielens.is_some() && a.movielens == b.movielens {
-            Some(0)
-        } else if conflicts(b) {
-            None
-        } else if a.tmdb.is_some() && a.tmdb == b.tmdb {
-            Some(1)
-        } else if a.imdb.is_some() && a.imdb == b.imdb {
-            Some(2)
-        } else if normalize_title(&m.info.title) == norm && m.info.year == incoming.year {
-            Some(3)
-        } else {
-            None
-        }
-    };
-    let best = candidates
-        .iter()
-        .filter_map(|m| rank(m).map(|r| (r, m.id)))
-        .min()
-        .map(|(_, id)| id);
-    // Ids the incoming film shares with a stored film that is not the one it merges into stay
-    // with that film: ids are unique.
-    let mut cleared = std::borrow::Cow::Borrowed(incoming);
-    for m in candidates.iter().filter(|m| Some(m.id) != best) {
-        let b = &m.info.external;
-        if a.movielens.is_some() && a.movielens == b.movielens {
-            cleared.to_mut().external.movielens = None;
-        }
-        if a.tmdb.is_some() && a.tmdb == b.tmdb {
-            cleared.to_mut().external.tmdb = None;
-        }
-        if a.imdb.is_some() && a.imdb == b.imdb {
-            cleared.to_mut().external.imdb = None;
-        }
-    }
-    match best {
-        Some(id) => {
-            let chosen = candidates
-                .into_iter()
-                .find(|m| m.id == id)
-                .expect("the best candidate is among them");
-            Match::Existing(Box::new(chosen), cleared)
-        }
-        None => Match::New(cleared),
     }
 }
 

@@ -272,6 +272,64 @@ fn split_list(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Every migration file ever released, with the SHA-384 sqlx stores for it. An applied
+    /// migration whose file changed makes every existing database refuse to start, so a
+    /// released file is never edited: a change is a new migration (and a new line here).
+    const RELEASED: [(&str, i64, &str); 6] = [
+        (
+            "sqlite",
+            1,
+            "7d5ca1831192b7de62d79e33841a3974a173ae32dcd7dbab57fdc9bc3615ff7daff2916ad0ff474c4ae233a73bd6d96b",
+        ),
+        (
+            "sqlite",
+            2,
+            "fc4cbfb2874635d6b850d0e8518006705c25a325a3720ef0e131dde6b40e126ee580f1ea1f052571cc5114bcd1af1524",
+        ),
+        (
+            "sqlite",
+            3,
+            "252c4b25276707dac90c387ab99b45581b74c67e763fb550b92451be55781e20239ae5cfe4e771f416e422b9ba2c9aec",
+        ),
+        (
+            "postgres",
+            1,
+            "6a0c7cef12af9524ea7cb8253b5a53659d722c7dd9958a8a8b39fd2e37982890a14657d90d79f8b3ad6815db21b74a06",
+        ),
+        (
+            "postgres",
+            2,
+            "fc4cbfb2874635d6b850d0e8518006705c25a325a3720ef0e131dde6b40e126ee580f1ea1f052571cc5114bcd1af1524",
+        ),
+        (
+            "postgres",
+            3,
+            "252c4b25276707dac90c387ab99b45581b74c67e763fb550b92451be55781e20239ae5cfe4e771f416e422b9ba2c9aec",
+        ),
+    ];
+
+    #[test]
+    fn released_migrations_are_never_edited() {
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let mut found = Vec::new();
+        for (dialect, migrator) in [
+            ("sqlite", sqlx::migrate!("migrations/sqlite")),
+            ("postgres", sqlx::migrate!("migrations/postgres")),
+        ] {
+            for m in migrator.iter() {
+                found.push((dialect, m.version, hex(&m.checksum)));
+            }
+        }
+        let expected: Vec<(&str, i64, String)> = RELEASED
+            .iter()
+            .map(|(d, v, h)| (*d, *v, (*h).to_owned()))
+            .collect();
+        assert_eq!(
+            found, expected,
+            "a released migration changed, or a new one is not pinned here yet"
+        );
+    }
+
     #[test]
     fn urls_pick_their_backend_by_scheme() {
         assert_eq!(
