@@ -39,7 +39,7 @@ pub struct Arm {
 impl Arm {
     /// Whether this variant serves the popularity baseline instead of personal picks.
     pub fn popularity_only(&self) -> bool {
-        self.config.model.as_deref() == Some("popularity")
+        self.config.recommender() == experiment::Model::Popularity
     }
 }
 

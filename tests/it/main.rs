@@ -10,6 +10,7 @@ mod discord_payloads;
 mod experiments;
 mod fake_discord;
 mod feedback;
+mod front_doors;
 mod helpers;
 mod import;
 mod impressions;

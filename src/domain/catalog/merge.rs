@@ -110,14 +110,9 @@ pub fn choose_match<'a>(incoming: &'a MovieInfo, norm: &str, candidates: Vec<Mov
             cleared.to_mut().external.imdb = None;
         }
     }
-    match best {
-        Some(id) => {
-            let chosen = candidates
-                .into_iter()
-                .find(|m| m.id == id)
-                .expect("the best candidate is among them");
-            Match::Existing(Box::new(chosen), cleared)
-        }
+    let mut candidates = candidates;
+    match best.and_then(|id| candidates.iter().position(|m| m.id == id)) {
+        Some(i) => Match::Existing(Box::new(candidates.swap_remove(i)), cleared),
         None => Match::New(cleared),
     }
 }

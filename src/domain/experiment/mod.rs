@@ -60,6 +60,26 @@ pub struct VariantConfig {
     pub group_strategy: Option<String>,
 }
 
+/// The recommender a variant serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Model {
+    /// Personal picks (the default).
+    Hybrid,
+    /// The cold-start popularity ranking for everyone: the baseline.
+    Popularity,
+}
+
+impl VariantConfig {
+    /// The recommender this configuration serves ([`Model::Hybrid`] unless it names
+    /// `"popularity"`; other names are refused by [`ExperimentFile::validate`]).
+    pub fn recommender(&self) -> Model {
+        match self.model.as_deref() {
+            Some(name) if name == MODELS[1] => Model::Popularity,
+            _ => Model::Hybrid,
+        }
+    }
+}
+
 /// One arm of an experiment: a name, a traffic weight and a configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
@@ -620,6 +640,8 @@ mod tests {
         assert_eq!(e.min_exposures_per_variant, DEFAULT_MIN_EXPOSURES);
         assert_eq!(e.min_days, DEFAULT_MIN_DAYS);
         assert_eq!(e.variants[1].config.model.as_deref(), Some("popularity"));
+        assert_eq!(e.variants[1].config.recommender(), Model::Popularity);
+        assert_eq!(e.variants[0].config.recommender(), Model::Hybrid);
         file.validate().unwrap();
         let unit: Unit = serde_json::from_str("\"guild\"").unwrap();
         assert_eq!(unit, Unit::Guild);

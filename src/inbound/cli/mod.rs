@@ -5,6 +5,7 @@
 pub mod args;
 mod catalog;
 mod experiment;
+mod feedback;
 mod offline;
 mod picks;
 mod serve;
@@ -82,13 +83,13 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Rate { who, title, stars } => {
             with_app(&config, async |app| {
-                picks::rate(app, &caller(&who), &title, &stars).await
+                feedback::rate(app, &caller(&who), &title, &stars).await
             })
             .await
         }
         Command::Review { who, title, text } => {
             with_app(&config, async |app| {
-                picks::review(app, &caller(&who), &title, &text).await
+                feedback::review(app, &caller(&who), &title, &text).await
             })
             .await
         }

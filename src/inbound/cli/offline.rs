@@ -129,7 +129,7 @@ pub(super) async fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Serving => {
-            eval::ratings::run_bench_serving(std::io::stdout().lock())?;
+            bench::serving::run_bench_serving(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         BenchCommand::Import { rows, dir } => {

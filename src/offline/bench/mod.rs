@@ -4,4 +4,5 @@ pub mod als;
 pub mod experiments;
 pub mod import;
 pub mod search;
+pub mod serving;
 pub mod taste;

@@ -310,7 +310,13 @@ mod tests {
 
     #[test]
     fn released_migrations_are_never_edited() {
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = |bytes: &[u8]| {
+            use std::fmt::Write as _;
+            bytes.iter().fold(String::new(), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+        };
         let mut found = Vec::new();
         for (dialect, migrator) in [
             ("sqlite", sqlx::migrate!("migrations/sqlite")),
