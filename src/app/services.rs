@@ -26,6 +26,23 @@ use tokio::sync::OnceCell;
 /// The longest user name accepted.
 pub const MAX_NAME_CHARS: usize = 64;
 
+/// A name a person on this machine goes by (`--user`), trimmed, or why it cannot be one.
+///
+/// # Errors
+/// The sentence to show: empty, longer than [`MAX_NAME_CHARS`], or with control characters.
+pub fn check_local_name(name: &str) -> Result<&str, String> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "A user name has 1 to {MAX_NAME_CHARS} characters, none of them control characters."
+        ));
+    }
+    Ok(name)
+}
+
 /// A resolved caller: who they are in storage, and where they called from.
 #[derive(Debug, Clone, Copy)]
 pub struct Who<'a> {
@@ -201,18 +218,10 @@ impl Services {
                     .collect();
                 (UserKind::Discord, id.to_string(), name)
             }
-            Person::Local(name) => {
-                let name = name.trim();
-                if name.is_empty()
-                    || name.chars().count() > MAX_NAME_CHARS
-                    || name.chars().any(char::is_control)
-                {
-                    return Ok(Err(Reply::Invalid(format!(
-                        "A user name has 1 to {MAX_NAME_CHARS} characters, none of them control characters."
-                    ))));
-                }
-                (UserKind::Console, name.to_owned(), name.to_owned())
-            }
+            Person::Local(name) => match check_local_name(name) {
+                Ok(name) => (UserKind::Console, name.to_owned(), name.to_owned()),
+                Err(text) => return Ok(Err(Reply::Invalid(text))),
+            },
             Person::MovieLens(id) => (UserKind::MovieLens, id.to_string(), String::new()),
         };
         let id = self.store.ensure_user(kind, &external, &name).await?;

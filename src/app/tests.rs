@@ -222,3 +222,116 @@ async fn bad_filters_are_explained_and_similar_lists_are_numbered() {
         Reply::Help(COMMANDS.to_vec())
     );
 }
+
+#[tokio::test]
+async fn a_local_name_is_checked_before_anything_is_stored() {
+    use crate::domain::ports::CatalogRepo as _;
+    let (_dir, s, _) = session().await;
+    let long = "x".repeat(65);
+    for bad in ["", "   ", "a\u{7}b", long.as_str()] {
+        let reply = s
+            .handle(&Caller::console(bad), Command::Profile)
+            .await
+            .expect("reply");
+        assert!(
+            matches!(&reply, Reply::Invalid(t) if t.contains("1 to 64")),
+            "{bad:?}: {reply:?}"
+        );
+    }
+    let stats = s.services().store.catalog_stats().await.expect("stats");
+    assert_eq!(stats.users, 0, "no user was created for a bad name");
+}
+
+#[tokio::test]
+async fn only_the_host_closes_a_vote_and_experiments_need_the_manage_server_right() {
+    let (_dir, s, host) = session().await;
+    let start = PartyStart {
+        members: vec![Person::Local("lee".into())],
+        ..PartyStart::default()
+    };
+    let Reply::Lobby(lobby) = s
+        .handle(&host, Command::Party(PartyCommand::Start(start)))
+        .await
+        .expect("start")
+    else {
+        panic!("a lobby")
+    };
+    let Reply::Vote(_) = s
+        .handle(&host, Command::Party(PartyCommand::Pick(lobby.party)))
+        .await
+        .expect("pick")
+    else {
+        panic!("a vote")
+    };
+    let lee = host.as_person(Person::Local("lee".into()));
+    let refused = s
+        .handle(&lee, Command::Party(PartyCommand::Close(lobby.party)))
+        .await
+        .expect("close");
+    assert!(
+        matches!(&refused, Reply::Invalid(t) if t.contains("Only the host")),
+        "{refused:?}"
+    );
+    let closed = s
+        .handle(&host, Command::Party(PartyCommand::Close(lobby.party)))
+        .await
+        .expect("close");
+    assert!(matches!(closed, Reply::Closed(_)), "{closed:?}");
+
+    let mut member = Caller::console("kim");
+    member.manages_server = false;
+    let refused = s
+        .handle(&member, Command::Lab(LabCommand::List))
+        .await
+        .expect("lab");
+    assert!(
+        matches!(&refused, Reply::Invalid(t) if t.contains("Manage Server")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        App::refusal(&member, &Command::Lab(LabCommand::List)),
+        Some(refused)
+    );
+    assert!(matches!(
+        s.handle(&host, Command::Lab(LabCommand::List))
+            .await
+            .expect("lab"),
+        Reply::Experiments(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_critique_by_position_finds_the_film_of_the_latest_answer() {
+    let (_dir, s, me) = session().await;
+    let Reply::Asked { items, .. } = s
+        .handle(
+            &me,
+            Command::Ask {
+                text: "a funny movie from the 90s".into(),
+                fresh: true,
+            },
+        )
+        .await
+        .expect("ask")
+    else {
+        panic!("an answer")
+    };
+    let Reply::Asked { intro, .. } = s
+        .handle(
+            &me,
+            Command::Steer {
+                list: None,
+                steer: Steer::MoreLike(2),
+            },
+        )
+        .await
+        .expect("steer")
+    else {
+        panic!("an answer")
+    };
+    assert!(
+        intro.contains(&items[1].title),
+        "\"more like #2\" is about {}: {intro}",
+        items[1].title
+    );
+}

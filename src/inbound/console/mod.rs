@@ -620,11 +620,11 @@ pub async fn run(
     mut out: impl Write,
     interactive: bool,
 ) -> anyhow::Result<()> {
+    let name = crate::app::services::check_local_name(name).map_err(anyhow::Error::msg)?;
     let caller = Caller::console(name);
     writeln!(
         out,
-        "Marquee console — you are \"{}\". Type help for the commands, quit to leave.",
-        clean(name.trim())
+        "Marquee console — you are \"{name}\". Type help for the commands, quit to leave."
     )?;
     let mut buffer = Vec::new();
     let mut current_party = None;
