@@ -32,6 +32,20 @@ pub struct PickLine {
     pub reason: String,
 }
 
+impl std::fmt::Display for PickLine {
+    /// The plain-text line of a list: `  1. Heat (1995)  [Action, Crime]  — because …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>3}. {}  [{}]  — {}",
+            self.position,
+            self.title_with_year,
+            self.genres.join(", "),
+            self.reason
+        )
+    }
+}
+
 /// How a review was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mood {

@@ -1,16 +1,11 @@
 //! The real binary, run as a new user would: no token, a fresh folder, bad settings.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn marquee(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_marquee"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("DATABASE_URL")
-        .env_remove("DISCORD_DEV_GUILD_ID")
-        .env("RUST_LOG", "warn");
+    let mut cmd = crate::helpers::marquee_binary(dir);
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -2,16 +2,11 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 fn console(dir: &Path, user: &str, input: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_marquee"))
+    let mut child = crate::helpers::marquee_binary(dir)
         .args(["console", "--user", user])
-        .current_dir(dir)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("DATABASE_URL")
-        .env_remove("DISCORD_DEV_GUILD_ID")
-        .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

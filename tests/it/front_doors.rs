@@ -7,19 +7,14 @@ use marquee::app::{App, Caller, Command, Filters, Options, Person, Reply};
 use marquee::outbound::storage::Store;
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command as Process, Output, Stdio};
+use std::process::{Output, Stdio};
 
 /// What each front end is asked, in order.
 const TYPO: &str = "the godfahter";
 
 fn marquee(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Process::new(env!("CARGO_BIN_EXE_marquee"))
+    let mut child = crate::helpers::marquee_binary(dir)
         .args(args)
-        .current_dir(dir)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("DATABASE_URL")
-        .env_remove("DISCORD_DEV_GUILD_ID")
-        .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -40,13 +35,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// A list line exactly as the command line and the console print it.
 fn line(p: &PickLine) -> String {
-    format!(
-        "{:>3}. {}  [{}]  — {}",
-        p.position,
-        p.title_with_year,
-        p.genres.join(", "),
-        p.reason
-    )
+    p.to_string()
 }
 
 /// The numbered lines of a printed list.

@@ -113,3 +113,15 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// The real `marquee` binary, run in `dir` as a new user would: no token, no database setting,
+/// quiet logs.
+pub fn marquee_binary(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_marquee"));
+    cmd.current_dir(dir)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("DISCORD_DEV_GUILD_ID")
+        .env("RUST_LOG", "warn");
+    cmd
+}

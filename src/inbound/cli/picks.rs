@@ -15,14 +15,7 @@ pub(super) fn write_picks(out: &mut impl std::io::Write, picks: &[PickLine]) -> 
         )?;
     }
     for p in picks {
-        writeln!(
-            out,
-            "{:>3}. {}  [{}]  — {}",
-            p.position,
-            p.title_with_year,
-            p.genres.join(", "),
-            p.reason
-        )?;
+        writeln!(out, "{p}")?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ pub mod party;
 
 use crate::app::help::COMMANDS;
 use crate::app::picks::MAX_COUNT;
-use crate::app::reply::{PickLine, Profile};
+use crate::app::reply::Profile;
 use crate::app::{App, Caller, Command, Filters, Reply, Steer};
 use crate::domain::feedback::{Meaning, ReactionMap, Stars};
 use std::io::{BufRead, Write};
@@ -399,17 +399,6 @@ pub fn help_text(reactions: &ReactionMap) -> String {
     out
 }
 
-fn write_pick(out: &mut impl Write, p: &PickLine) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{:>3}. {}  [{}]  — {}",
-        p.position,
-        p.title_with_year,
-        p.genres.join(", "),
-        p.reason
-    )
-}
-
 fn write_profile(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
     writeln!(out, "Your profile:")?;
     if !p.top_genres.is_empty() {
@@ -499,7 +488,7 @@ pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> s
         Reply::Picks { intro, items, .. } => {
             writeln!(out, "{intro}")?;
             for p in items {
-                write_pick(out, p)?;
+                writeln!(out, "{p}")?;
             }
             if !items.is_empty() {
                 writeln!(
@@ -521,7 +510,7 @@ pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> s
             }
             writeln!(out, "{intro}")?;
             for p in items {
-                write_pick(out, p)?;
+                writeln!(out, "{p}")?;
             }
             writeln!(
                 out,
