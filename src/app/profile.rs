@@ -1,7 +1,7 @@
 //! What Marquee learned about people: a person's profile (`/profile`), their taste group
 //! (`/taste`), the server's taste groups and the taste map (`/tastemap`).
 
-use crate::app::reply::{Profile, Reply, TasteMap};
+use crate::app::reply::{GenreCount, Profile, Reply, TasteMap};
 use crate::app::services::{Services, Who};
 use crate::app::training;
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
@@ -53,9 +53,14 @@ pub async fn profile(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
             liked.push((value, m.info.display_title()));
         }
     }
-    let mut top_genres: Vec<(String, usize)> =
-        genres.into_iter().map(|(g, n)| (g.to_owned(), n)).collect();
-    top_genres.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut top_genres: Vec<GenreCount> = genres
+        .into_iter()
+        .map(|(genre, films)| GenreCount {
+            genre: genre.to_owned(),
+            films,
+        })
+        .collect();
+    top_genres.sort_by(|a, b| b.films.cmp(&a.films).then_with(|| a.genre.cmp(&b.genre)));
     top_genres.truncate(3);
     liked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let count = |kind: FeedbackKind| events.iter().filter(|e| e.event.kind == kind).count();

@@ -81,11 +81,18 @@ impl Mood {
     }
 }
 
+/// A genre and how many of the films someone liked have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenreCount {
+    pub genre: String,
+    pub films: usize,
+}
+
 /// The caller's profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
-    /// Genres of the films they liked, most first, with how many films.
-    pub top_genres: Vec<(String, usize)>,
+    /// Genres of the films they liked, most first.
+    pub top_genres: Vec<GenreCount>,
     /// Their taste group's name, when the last training placed them.
     pub taste_group: Option<String>,
     /// Their best-rated films, best first (at most three).
@@ -256,6 +263,14 @@ pub struct TourSearch {
     pub hits: Vec<CatalogHit>,
 }
 
+/// "More like this" in the tour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TourSimilar {
+    /// "Heat (1995)".
+    pub title: String,
+    pub picks: Vec<PickLine>,
+}
+
 /// A tour of Marquee on this catalog, computed without storing anything.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tour {
@@ -266,7 +281,7 @@ pub struct Tour {
     /// Picks for that fan.
     pub fan_picks: Vec<PickLine>,
     /// A film and the films like it.
-    pub similar: Option<(String, Vec<PickLine>)>,
+    pub similar: Option<TourSimilar>,
 }
 
 /// What a command answers.

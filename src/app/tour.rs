@@ -1,7 +1,7 @@
 //! `marquee demo`: a tour of Marquee on this catalog. Searches, and picks for an imaginary fan
 //! of three space films from a model trained in memory: nothing is stored.
 
-use crate::app::reply::{PickLine, Reply, Tour, TourSearch};
+use crate::app::reply::{PickLine, Reply, Tour, TourSearch, TourSimilar};
 use crate::app::services::Services;
 use crate::domain::catalog::Movie;
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
@@ -81,6 +81,9 @@ pub async fn tour(s: &Services) -> anyhow::Result<Reply> {
         searches,
         fan_loves: loved.iter().map(|m| m.info.display_title()).collect(),
         fan_picks: lines(&picks),
-        similar: similar.map(|(h, picks)| (s.films.title(h), lines(&picks))),
+        similar: similar.map(|(h, picks)| TourSimilar {
+            title: s.films.title(h),
+            picks: lines(&picks),
+        }),
     })))
 }

@@ -117,10 +117,11 @@ pub(super) async fn demo(app: &App, config: &Config) -> anyhow::Result<ExitCode>
         tour.fan_loves.join(", ")
     )?;
     write_picks(&mut out, &tour.fan_picks)?;
-    if let Some((title, picks)) = &tour.similar {
+    if let Some(similar) = &tour.similar {
+        let title = &similar.title;
         let short = title.rsplit_once(" (").map_or(title.as_str(), |(t, _)| t);
         writeln!(out, "\n$ marquee similar \"{short}\"")?;
-        write_picks(&mut out, picks)?;
+        write_picks(&mut out, &similar.picks)?;
     }
     writeln!(
         out,

@@ -98,7 +98,7 @@ fn option<'a>(token: &'a Token, keys: &[&str]) -> Option<(String, &'a str)> {
 }
 
 /// The stars in a word: `4`, `4.5`, `4,5`, `4½`, `4.5★`, `4/5`. A number outside the scale is
-/// still returned (the command layer explains the scale); `None` when it is not a number.
+/// still returned (the app explains the scale); `None` when it is not a number.
 fn stars(word: &str) -> Option<f64> {
     let w = word.trim().trim_end_matches(['★', '*']);
     let w = w.strip_suffix("/5").unwrap_or(w);
@@ -405,7 +405,7 @@ fn write_profile(out: &mut impl Write, p: &Profile) -> std::io::Result<()> {
         let genres: Vec<String> = p
             .top_genres
             .iter()
-            .map(|(g, n)| format!("{g} ({n})"))
+            .map(|g| format!("{} ({})", g.genre, g.films))
             .collect();
         writeln!(out, "  Top genres:  {}", genres.join(", "))?;
     }
@@ -725,7 +725,7 @@ mod tests {
         assert_eq!(
             command("rate Alien 9"),
             rate("Alien", 9.0),
-            "the command layer explains the scale"
+            "the app explains the scale"
         );
         for bad in ["rate", "rate 4", "rate \"Heat\"", "rate Heat great"] {
             assert!(matches!(parse_line(bad), Line::Error(_)), "{bad}");
@@ -747,7 +747,7 @@ mod tests {
                 title: "Heat".into(),
                 text: String::new(),
             },
-            "an empty review reaches the command layer, which explains"
+            "an empty review reaches the app, which explains"
         );
         assert!(
             matches!(parse_line("review Heat loved it"), Line::Error(e) if e.contains("quotes"))

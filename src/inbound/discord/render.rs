@@ -356,7 +356,7 @@ fn profile(p: &Profile) -> Out {
         let genres: Vec<String> = p
             .top_genres
             .iter()
-            .map(|(g, n)| format!("{g} ({n})"))
+            .map(|g| format!("{} ({})", g.genre, g.films))
             .collect();
         fields.push(("Top genres".to_owned(), genres.join(", "), false));
     }
