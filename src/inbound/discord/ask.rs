@@ -34,15 +34,8 @@ pub fn options(command: CreateCommand) -> CreateCommand {
 
 /// The command an `/ask` invocation stands for.
 pub fn command(options: &[CommandDataOption]) -> Command {
-    let text = options
-        .iter()
-        .find(|o| o.name == "request")
-        .and_then(|o| o.value.as_str())
-        .unwrap_or_default()
-        .to_owned();
-    let fresh = options
-        .iter()
-        .any(|o| o.name == "new" && o.value == CommandDataOptionValue::Boolean(true));
+    let text = super::spec::string(options, "request").unwrap_or_default();
+    let fresh = super::spec::find(options, "new") == Some(&CommandDataOptionValue::Boolean(true));
     Command::Ask { text, fresh }
 }
 

@@ -89,10 +89,7 @@ pub fn command(options: &[CommandDataOption]) -> Command {
         return Command::Lab(LabCommand::List);
     };
     let key = match &sub.value {
-        CommandDataOptionValue::SubCommand(options) => options
-            .iter()
-            .find(|o| o.name == "key")
-            .and_then(|o| o.value.as_str())
+        CommandDataOptionValue::SubCommand(options) => super::spec::string(options, "key")
             .unwrap_or_default()
             .trim()
             .to_owned(),

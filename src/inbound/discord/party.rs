@@ -8,6 +8,7 @@ use super::Handler;
 use super::custom_id::{ComponentId, PartyAction};
 use super::interaction::{Acked, Ix, snowflake};
 use super::render::{EmbedSpec, Out, clip, escape};
+use super::spec::{integer, string};
 use crate::app::reply::{Lobby, PartyOptions, PastNight, ShortFilm, VoteState, Winner};
 use crate::app::{App, Command, PartyCommand, PartyStart, Person, Reply};
 use crate::domain::group::Strategy;
@@ -343,26 +344,6 @@ fn announcement(w: &Winner, legend: &str) -> CreateMessage {
         .allowed_mentions(CreateAllowedMentions::new().empty_users().empty_roles())
 }
 
-fn string_opt(options: &[CommandDataOption], name: &str) -> Option<String> {
-    options
-        .iter()
-        .find(|o| o.name == name)
-        .and_then(|o| match &o.value {
-            CommandDataOptionValue::String(s) => Some(s.clone()),
-            _ => None,
-        })
-}
-
-fn int_opt(options: &[CommandDataOption], name: &str) -> Option<i64> {
-    options
-        .iter()
-        .find(|o| o.name == name)
-        .and_then(|o| match &o.value {
-            CommandDataOptionValue::Integer(n) => Some(*n),
-            _ => None,
-        })
-}
-
 impl Handler {
     /// `/watchparty start|history`.
     pub(super) async fn watchparty(
@@ -390,14 +371,13 @@ impl Handler {
         ix.defer(ctx, false, acked).await?;
         let start = PartyStart {
             members: self.invited(cmd, options),
-            strategy: string_opt(options, "strategy"),
-            max_runtime: int_opt(options, "max_runtime").map(|n| i32::try_from(n).unwrap_or(0)),
-            genre: string_opt(options, "genre"),
-            when: string_opt(options, "when"),
-            vote_minutes: int_opt(options, "minutes").map(|n| u32::try_from(n).unwrap_or(0)),
-            anonymous: options
-                .iter()
-                .any(|o| o.name == "anonymous" && o.value == CommandDataOptionValue::Boolean(true)),
+            strategy: string(options, "strategy"),
+            max_runtime: integer(options, "max_runtime").map(|n| i32::try_from(n).unwrap_or(0)),
+            genre: string(options, "genre"),
+            when: string(options, "when"),
+            vote_minutes: integer(options, "minutes").map(|n| u32::try_from(n).unwrap_or(0)),
+            anonymous: super::spec::find(options, "anonymous")
+                == Some(&CommandDataOptionValue::Boolean(true)),
         };
         let reply = self
             .app
@@ -410,7 +390,7 @@ impl Handler {
     /// voice channel, else everyone in the caller's voice channel; never bots or the caller.
     fn invited(&self, cmd: &CommandInteraction, options: &[CommandDataOption]) -> Vec<Person> {
         let guild = cmd.guild_id.map_or(0, GuildId::get);
-        let mut invited: Vec<u64> = string_opt(options, "members")
+        let mut invited: Vec<u64> = string(options, "members")
             .map(|t| mentioned(&t))
             .unwrap_or_default();
         if let Some(channel) = options.iter().find_map(|o| match o.value {

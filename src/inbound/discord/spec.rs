@@ -86,12 +86,16 @@ pub fn commands() -> Vec<CreateCommand> {
     COMMANDS.iter().map(build).collect()
 }
 
-/// A string, integer or number option's value by name.
-fn find<'a>(options: &'a [CommandDataOption], name: &str) -> Option<&'a CommandDataOptionValue> {
+/// An option's value by name.
+pub fn find<'a>(
+    options: &'a [CommandDataOption],
+    name: &str,
+) -> Option<&'a CommandDataOptionValue> {
     options.iter().find(|o| o.name == name).map(|o| &o.value)
 }
 
-fn string(options: &[CommandDataOption], name: &str) -> Option<String> {
+/// A string option's value (or an autocompleted one's) by name.
+pub fn string(options: &[CommandDataOption], name: &str) -> Option<String> {
     match find(options, name)? {
         CommandDataOptionValue::String(s) => Some(s.clone()),
         CommandDataOptionValue::Autocomplete { value, .. } => Some(value.clone()),
@@ -99,14 +103,16 @@ fn string(options: &[CommandDataOption], name: &str) -> Option<String> {
     }
 }
 
-fn integer(options: &[CommandDataOption], name: &str) -> Option<i64> {
+/// An integer option's value by name.
+pub fn integer(options: &[CommandDataOption], name: &str) -> Option<i64> {
     match find(options, name)? {
         CommandDataOptionValue::Integer(n) => Some(*n),
         _ => None,
     }
 }
 
-fn number(options: &[CommandDataOption], name: &str) -> Option<f64> {
+/// A number option's value by name (an integer is read as a number).
+pub fn number(options: &[CommandDataOption], name: &str) -> Option<f64> {
     match find(options, name)? {
         CommandDataOptionValue::Number(n) => Some(*n),
         CommandDataOptionValue::Integer(n) => Some(*n as f64),
