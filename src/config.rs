@@ -27,6 +27,9 @@ pub struct Config {
     pub prompts_dir: Option<PathBuf>,
     /// `MODEL_REFRESH_MINUTES`: how often the bot retrains its models (default 60).
     pub model_refresh_minutes: u64,
+    /// `MARQUEE_OPERATORS`: Discord user ids of the people who run the bot; they may start
+    /// experiments in every server.
+    pub operators: Vec<u64>,
     /// Another experiments file than the shipped `experiments.toml` (`MARQUEE_EXPERIMENTS`).
     pub experiments_file: Option<PathBuf>,
 }
@@ -120,7 +123,22 @@ impl Config {
                 fix: "Write comma-separated emoji=value pairs; a value is 0.5-5, seen or not_interested (e.g. 🍿=4.5,👀=seen).",
             })?,
         };
+        let operators = match get("MARQUEE_OPERATORS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(|id| id.parse::<u64>().ok().filter(|&n| n > 0))
+                .collect::<Option<Vec<u64>>>()
+                .ok_or_else(|| ConfigError {
+                    variable: "MARQUEE_OPERATORS",
+                    problem: format!("{list:?} is not a list of Discord user ids"),
+                    fix: "Use comma-separated numeric ids (Discord: Developer Mode on, right-click a user, Copy User ID).",
+                })?,
+        };
         Ok(Config {
+            operators,
             reactions,
             discord_token,
             dev_guild_id,

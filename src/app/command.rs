@@ -10,6 +10,25 @@ use std::path::PathBuf;
 /// front end knows that id, the provisional one the app gave it ([`crate::app::Reply::Picks`]).
 pub type ListId = i64;
 
+/// The server of people on this machine when no `--server` is given (also where people known
+/// before servers were kept apart went).
+pub const LOCAL_SERVER: GuildId = GuildId(0);
+
+/// The server a name given to `--server` stands for on this machine: `local` (or nothing) is
+/// [`LOCAL_SERVER`]; any other name a stable negative id of its own (Discord's ids are positive,
+/// so the two never meet).
+pub fn local_server(name: &str) -> GuildId {
+    let name = name.trim().to_lowercase();
+    if name.is_empty() || name == "local" {
+        return LOCAL_SERVER;
+    }
+    // FNV-1a: stable across builds and platforms.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    GuildId(-1 - i64::try_from(hash >> 2).unwrap_or(0))
+}
+
 /// Which front end a command came through; kept on every stored event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -45,7 +64,8 @@ pub enum Person {
 pub struct Caller {
     pub person: Person,
     pub source: Source,
-    /// The Discord server (`None` on the console and the command line).
+    /// The server: a Discord server, or one on this machine ([`local_server`]). Everything
+    /// about a person is kept per server. `None` only for a Discord direct message.
     pub server: Option<GuildId>,
     pub channel: Option<i64>,
     /// A key naming this delivery (a Discord interaction id): delivered twice, stored once.
@@ -53,6 +73,9 @@ pub struct Caller {
     /// Whether the caller may run the server's experiments (Discord: the Manage Server
     /// permission; a person at this machine: yes).
     pub manages_server: bool,
+    /// Whether the caller runs the bot (may start experiments in every server): the person at
+    /// this machine, or a Discord user named in `MARQUEE_OPERATORS`.
+    pub operator: bool,
 }
 
 impl Caller {
@@ -70,10 +93,20 @@ impl Caller {
         Caller {
             person,
             source,
-            server: None,
+            server: Some(LOCAL_SERVER),
             channel: None,
             delivery_key: None,
             manages_server: true,
+            operator: true,
+        }
+    }
+
+    /// The same person in server `server` (`--server NAME` on this machine).
+    #[must_use]
+    pub fn in_server(self, server: GuildId) -> Self {
+        Caller {
+            server: Some(server),
+            ..self
         }
     }
 
@@ -169,14 +202,24 @@ pub enum PartyCommand {
     },
 }
 
-/// An experiment action (server admins only).
+/// An experiment action (server admins only). `everywhere` acts on the run in every server,
+/// which only the bot's operator may start or stop (and see pooled).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LabCommand {
     List,
-    Start(String),
-    Stop(String),
+    Start {
+        key: String,
+        everywhere: bool,
+    },
+    Stop {
+        key: String,
+        everywhere: bool,
+    },
     /// The analysis so far, with a chart.
-    Status(String),
+    Status {
+        key: String,
+        everywhere: bool,
+    },
 }
 
 /// A public data set to import.

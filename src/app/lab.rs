@@ -4,24 +4,26 @@
 //! the cache of running experiments and keeps it fresh itself. The statistics are the pure
 //! [`crate::domain::experiment`].
 
-use crate::app::command::{Caller, LabCommand};
+use crate::app::command::{Caller, LOCAL_SERVER, LabCommand};
 use crate::app::reply::{ExperimentRow, ExperimentStatus, Reply};
 use crate::app::services::Services;
 use crate::domain::experiment::{
     self, AnalysisParams, ArmCounts, Experiment, ExperimentFile, Unit, VariantConfig,
 };
 use crate::domain::ids::{GuildId, UserId};
-use crate::domain::ports::{ExperimentRepo as _, VariantOutcomes};
+use crate::domain::ports::{ExperimentRepo as _, ExperimentRun, RunScope, VariantOutcomes};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{PoisonError, RwLock};
 
 /// The experiments file shipped with Marquee.
 pub const SHIPPED: &str = include_str!("../../experiments.toml");
 
-/// A running experiment.
+/// A running experiment, in one scope.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Running {
     pub experiment: Experiment,
+    pub scope: RunScope,
     pub started_at_ms: i64,
     /// Bandit mode: traffic weights from Thompson sampling on the outcomes so far (new units
     /// follow them; assigned units keep their variant). `None` = the configured weights.
@@ -104,7 +106,7 @@ impl Lab {
         self.running.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Stores the file's definitions (new ones as drafts) and loads the running experiments.
+    /// Stores the file's definitions and loads the running experiments.
     ///
     /// # Errors
     /// Storage fails.
@@ -127,28 +129,41 @@ impl Lab {
         self.reload(s).await
     }
 
-    /// Re-reads which experiments run (another process may have started or stopped one).
+    /// Re-reads which experiments run where (another process may have started or stopped one).
     ///
     /// # Errors
     /// Storage fails.
     pub async fn reload(&self, s: &Services) -> anyhow::Result<()> {
-        let mut running: Vec<Running> = s
+        let definitions: HashMap<String, Experiment> = s
             .store
             .experiments()
             .await?
             .into_iter()
-            .filter(|s| s.status == "running")
-            .filter_map(|s| {
-                let experiment: Experiment = serde_json::from_str(&s.definition).ok()?;
+            .filter_map(|e| {
+                let parsed = serde_json::from_str(&e.definition).ok()?;
+                Some((e.key, parsed))
+            })
+            .collect();
+        let mut running: Vec<Running> = s
+            .store
+            .experiment_runs()
+            .await?
+            .into_iter()
+            .filter(|r| r.running)
+            .filter_map(|r| {
                 Some(Running {
-                    experiment,
-                    started_at_ms: s.started_at_ms.unwrap_or_default(),
+                    experiment: definitions.get(&r.key)?.clone(),
+                    scope: r.scope,
+                    started_at_ms: r.started_at_ms,
                     bandit_weights: None,
                 })
             })
             .collect();
         for r in running.iter_mut().filter(|r| r.experiment.bandit) {
-            let outcomes = s.store.variant_outcomes(&r.experiment.key, None).await?;
+            let outcomes = s
+                .store
+                .variant_outcomes(&r.experiment.key, server_of(r.scope), None)
+                .await?;
             // Seeded by the data, so every process computes the same weights.
             let seed = outcomes
                 .iter()
@@ -165,13 +180,19 @@ impl Lab {
         Ok(())
     }
 
-    /// The variant `user` sees in the running user experiment of their layer, if any; the
-    /// assignment is stored on first sight and sticks.
+    /// The variant `user` (of `server`) sees in the running user experiment of their layer, if
+    /// any; the assignment is stored on first sight and sticks.
     ///
     /// # Errors
     /// Storage fails.
-    pub async fn arm_for(&self, s: &Services, user: UserId) -> anyhow::Result<Option<Arm>> {
-        self.arm_of(s, Unit::User, &format!("user:{user}")).await
+    pub async fn arm_for(
+        &self,
+        s: &Services,
+        user: UserId,
+        server: Option<GuildId>,
+    ) -> anyhow::Result<Option<Arm>> {
+        self.arm_of(s, (Unit::User, server), &format!("user:{user}"))
+            .await
     }
 
     /// The variant a server's watch parties use in the running server experiment of its
@@ -180,64 +201,72 @@ impl Lab {
     /// # Errors
     /// Storage fails.
     pub async fn server_arm(&self, s: &Services, guild: GuildId) -> anyhow::Result<Option<Arm>> {
-        self.arm_of(s, Unit::Guild, &format!("guild:{guild}")).await
+        self.arm_of(s, (Unit::Guild, Some(guild)), &format!("guild:{guild}"))
+            .await
     }
 
-    async fn arm_of(&self, s: &Services, kind: Unit, unit: &str) -> anyhow::Result<Option<Arm>> {
-        // The common case on the hot path (/recommend): nothing runs for this kind of unit, so
-        // no storage is touched.
-        let any = self.running().iter().any(|r| r.experiment.unit == kind);
-        if !any {
+    /// The experiments of `kind` running in `server` (one per key: a server's own run and
+    /// one everywhere are the same experiment).
+    fn running_in(&self, kind: Unit, server: Option<GuildId>) -> Vec<Running> {
+        let mut here: Vec<Running> = self
+            .running()
+            .iter()
+            .filter(|r| r.experiment.unit == kind && r.scope.covers(server))
+            .cloned()
+            .collect();
+        here.sort_by(|a, b| a.experiment.key.cmp(&b.experiment.key));
+        here.dedup_by(|a, b| a.experiment.key == b.experiment.key);
+        here
+    }
+
+    async fn arm_of(
+        &self,
+        s: &Services,
+        (kind, server): (Unit, Option<GuildId>),
+        unit: &str,
+    ) -> anyhow::Result<Option<Arm>> {
+        // The common case on the hot path (/recommend): nothing runs here for this kind of
+        // unit, so no storage is touched.
+        let here = self.running_in(kind, server);
+        if here.is_empty() {
             return Ok(None);
         }
         // A unit already in a running experiment stays there, even when another experiment of
         // its layer starts later (which would move the layer's split).
         let stored = s.store.assignments_of(unit).await?;
-        let kept = {
-            let lab = self.running();
-            stored.iter().find_map(|(key, variant)| {
-                let r = lab
-                    .iter()
-                    .find(|r| r.experiment.key == *key && r.experiment.unit == kind)?;
-                let i = r.experiment.variant_index(variant)?;
-                Some(Arm {
-                    key: key.clone(),
-                    variant: variant.clone(),
-                    config: r.experiment.variants[i].config.clone(),
-                })
+        let kept = stored.iter().find_map(|(key, variant)| {
+            let r = here.iter().find(|r| r.experiment.key == *key)?;
+            let i = r.experiment.variant_index(variant)?;
+            Some(Arm {
+                key: key.clone(),
+                variant: variant.clone(),
+                config: r.experiment.variants[i].config.clone(),
             })
-        };
+        });
         if kept.is_some() {
             return Ok(kept);
         }
-        let chosen = {
-            let lab = self.running();
-            let mut layers: Vec<&str> = lab
+        let mut layers: Vec<&str> = here.iter().map(|r| r.experiment.layer.as_str()).collect();
+        layers.sort_unstable();
+        layers.dedup();
+        // One experiment at most per unit: the first layer (by name) that has one.
+        let chosen = layers.into_iter().find_map(|layer| {
+            let members: Vec<&Experiment> = here
                 .iter()
-                .filter(|r| r.experiment.unit == kind)
-                .map(|r| r.experiment.layer.as_str())
+                .map(|r| &r.experiment)
+                .filter(|e| e.layer == layer)
                 .collect();
-            layers.sort_unstable();
-            layers.dedup();
-            // One experiment at most per person: the first layer (by name) that has one.
-            layers.into_iter().find_map(|layer| {
-                let members: Vec<&Experiment> = lab
-                    .iter()
-                    .map(|r| &r.experiment)
-                    .filter(|e| e.unit == kind && e.layer == layer)
-                    .collect();
-                let owner = experiment::layer_owner(layer, &members, unit)?;
-                let bandit = lab
-                    .iter()
-                    .find(|r| r.experiment.key == owner.key)
-                    .and_then(|r| r.bandit_weights.as_deref());
-                let index = match bandit {
-                    Some(w) => experiment::bucket_with_weights(&owner.key, w, unit)?,
-                    None => experiment::bucket(owner, unit)?,
-                };
-                Some((owner.clone(), index))
-            })
-        };
+            let owner = experiment::layer_owner(layer, &members, unit)?;
+            let bandit = here
+                .iter()
+                .find(|r| r.experiment.key == owner.key)
+                .and_then(|r| r.bandit_weights.as_deref());
+            let index = match bandit {
+                Some(w) => experiment::bucket_with_weights(&owner.key, w, unit)?,
+                None => experiment::bucket(owner, unit)?,
+            };
+            Some((owner.clone(), index))
+        });
         let Some((exp, index)) = chosen else {
             return Ok(None);
         };
@@ -258,7 +287,22 @@ impl Lab {
 
     /// The refusal for a caller who may not run experiments (decided from the caller alone, so
     /// a front end can answer it at once).
-    pub fn refuse(caller: &Caller) -> Option<Reply> {
+    pub fn refuse(caller: &Caller, command: &LabCommand) -> Option<Reply> {
+        let everywhere = matches!(
+            command,
+            LabCommand::Start {
+                everywhere: true,
+                ..
+            } | LabCommand::Stop {
+                everywhere: true,
+                ..
+            }
+        );
+        if everywhere && !caller.operator {
+            return Some(Reply::Invalid(
+                "Only the bot's operator can run an experiment in every server; start it in this server instead.".to_owned(),
+            ));
+        }
         (!caller.manages_server).then(|| {
             Reply::Invalid(
                 "Only people with the Manage Server permission can run experiments.".to_owned(),
@@ -266,9 +310,10 @@ impl Lab {
         })
     }
 
-    /// An admin action on the caller's experiments; refused for people who may not manage the
-    /// server. The cache of running experiments is fresh before any action (another process
-    /// may have started or stopped one).
+    /// An admin action on the caller's server's experiments (or, for the operator, on those
+    /// that run everywhere); refused for people who may not manage the server. The cache of
+    /// running experiments is fresh before any action (another process may have started or
+    /// stopped one).
     ///
     /// # Errors
     /// Storage or drawing fails.
@@ -278,23 +323,40 @@ impl Lab {
         caller: &Caller,
         command: LabCommand,
     ) -> anyhow::Result<Reply> {
-        if let Some(refusal) = Self::refuse(caller) {
+        if let Some(refusal) = Self::refuse(caller, &command) {
             return Ok(refusal);
         }
         self.reload(s).await?;
+        let server = caller.server.unwrap_or(LOCAL_SERVER);
+        let scope = |everywhere: bool| {
+            if everywhere {
+                RunScope::Everywhere
+            } else {
+                RunScope::Server(server)
+            }
+        };
         match command {
-            LabCommand::List => Self::list(s).await,
-            LabCommand::Start(key) => self.switch(s, key.trim(), true).await,
-            LabCommand::Stop(key) => self.switch(s, key.trim(), false).await,
-            LabCommand::Status(key) => Self::status(s, key.trim()).await,
+            LabCommand::List => Self::list(s, server).await,
+            LabCommand::Start { key, everywhere } => {
+                self.switch(s, key.trim(), scope(everywhere), true).await
+            }
+            LabCommand::Stop { key, everywhere } => {
+                self.switch(s, key.trim(), scope(everywhere), false).await
+            }
+            LabCommand::Status { key, everywhere } => {
+                let view = if everywhere && caller.operator {
+                    None
+                } else {
+                    Some(server)
+                };
+                Self::status(s, key.trim(), view).await
+            }
         }
     }
 
-    /// Every experiment with its status.
-    ///
-    /// # Errors
-    /// Storage fails.
-    async fn list(s: &Services) -> anyhow::Result<Reply> {
+    /// Every experiment with its status in `server`.
+    async fn list(s: &Services, server: GuildId) -> anyhow::Result<Reply> {
+        let runs = s.store.experiment_runs().await?;
         let rows = s
             .store
             .experiments()
@@ -317,9 +379,10 @@ impl Lab {
                         )
                     })
                     .unwrap_or_default();
+                let status = status_in(&runs, &stored.key, server);
                 ExperimentRow {
                     key: stored.key,
-                    status: stored.status,
+                    status,
                     split,
                     layer,
                     unit,
@@ -340,57 +403,80 @@ impl Lab {
         })
     }
 
-    /// Starts (`run = true`) or stops an experiment.
-    ///
-    /// # Errors
-    /// Storage fails.
-    async fn switch(&self, s: &Services, key: &str, run: bool) -> anyhow::Result<Reply> {
+    /// Starts (`run = true`) or stops an experiment in `scope`.
+    async fn switch(
+        &self,
+        s: &Services,
+        key: &str,
+        scope: RunScope,
+        run: bool,
+    ) -> anyhow::Result<Reply> {
         let all = s.store.experiments().await?;
-        let known: Vec<String> = all.iter().map(|s| s.key.clone()).collect();
-        let Some(current) = all.iter().find(|s| s.key == key) else {
+        let known: Vec<String> = all.iter().map(|e| e.key.clone()).collect();
+        let Some(current) = all.iter().find(|e| e.key == key) else {
             return Ok(Self::unknown(key, &known));
         };
-        let (target, verb) = if run {
-            ("running", "started")
-        } else {
-            ("stopped", "stopped")
+        let runs = s.store.experiment_runs().await?;
+        let run_of = |sc: RunScope| runs.iter().find(|r| r.key == key && r.scope == sc);
+        let everywhere = run_of(RunScope::Everywhere).is_some_and(|r| r.running);
+        let mine = run_of(scope);
+        let where_ = match scope {
+            RunScope::Everywhere => "in every server",
+            RunScope::Server(_) => "in this server",
         };
-        if current.status == target {
-            return Ok(Reply::Invalid(format!(
-                "\"{key}\" is already {target}; nothing changed."
-            )));
-        }
         if run {
-            // Starting must not put a second experiment of the same unit into a layer person
-            // by person: layers split people between their experiments, so that is fine; but a
-            // definition that no longer parses must not start.
+            if mine.is_some_and(|r| r.running) {
+                return Ok(Reply::Invalid(format!(
+                    "\"{key}\" is already running {where_}; nothing changed."
+                )));
+            }
+            if everywhere {
+                return Ok(Reply::Invalid(format!(
+                    "\"{key}\" is already running in every server; nothing changed."
+                )));
+            }
+            // A definition that no longer parses must not start.
             if serde_json::from_str::<Experiment>(&current.definition).is_err() {
                 return Ok(Reply::Invalid(format!(
                     "\"{key}\" has a stored definition I cannot read; fix experiments.toml and restart."
                 )));
             }
-        } else if current.status == "draft" {
-            return Ok(Reply::Invalid(format!(
-                "\"{key}\" never ran; nothing to stop."
-            )));
+        } else {
+            match mine {
+                Some(r) if r.running => {}
+                _ if everywhere && scope != RunScope::Everywhere => {
+                    return Ok(Reply::Invalid(format!(
+                        "\"{key}\" runs in every server; only the bot's operator can stop it."
+                    )));
+                }
+                Some(_) => {
+                    return Ok(Reply::Invalid(format!(
+                        "\"{key}\" is already stopped {where_}; nothing changed."
+                    )));
+                }
+                None => {
+                    return Ok(Reply::Invalid(format!(
+                        "\"{key}\" never ran {where_}; nothing to stop."
+                    )));
+                }
+            }
         }
         s.store
-            .set_experiment_status(key, target, s.now_ms())
+            .set_experiment_run(key, scope, run, s.now_ms())
             .await?;
         self.reload(s).await?;
+        let verb = if run { "started" } else { "stopped" };
         Ok(Reply::ExperimentChanged(format!(
-            "Experiment \"{key}\" {verb}."
+            "Experiment \"{key}\" {verb} {where_}."
         )))
     }
 
-    /// The analysis of one experiment, with a chart of the like rate over time.
-    ///
-    /// # Errors
-    /// Storage or drawing fails.
-    async fn status(s: &Services, key: &str) -> anyhow::Result<Reply> {
+    /// The analysis of one experiment as seen from `server` (`None`: pooled over every
+    /// server, for the operator), with a chart of the like rate over time.
+    async fn status(s: &Services, key: &str, server: Option<GuildId>) -> anyhow::Result<Reply> {
         let all = s.store.experiments().await?;
-        let known: Vec<String> = all.iter().map(|s| s.key.clone()).collect();
-        let Some(stored) = all.into_iter().find(|s| s.key == key) else {
+        let known: Vec<String> = all.iter().map(|e| e.key.clone()).collect();
+        let Some(stored) = all.into_iter().find(|e| e.key == key) else {
             return Ok(Self::unknown(key, &known));
         };
         let Ok(exp) = serde_json::from_str::<Experiment>(&stored.definition) else {
@@ -398,22 +484,30 @@ impl Lab {
                 "\"{key}\" has a stored definition I cannot read."
             )));
         };
-        let Some(started) = stored.started_at_ms else {
+        let runs = s.store.experiment_runs().await?;
+        // The run that applies here: the server's own, else the one everywhere.
+        let run = runs
+            .iter()
+            .filter(|r| r.key == key)
+            .filter(|r| server.is_none() || r.scope.covers(server))
+            .min_by_key(|r| matches!(r.scope, RunScope::Everywhere));
+        let Some(run) = run else {
             return Ok(Reply::Invalid(format!(
                 "\"{key}\" has not started yet: /experiment start {key}"
             )));
         };
-        let end = stored
-            .stopped_at_ms
-            .filter(|_| stored.status == "stopped")
-            .unwrap_or_else(|| s.now_ms());
+        let started = run.started_at_ms;
+        let end = match (run.running, run.stopped_at_ms) {
+            (false, Some(stopped)) => stopped,
+            _ => s.now_ms(),
+        };
         let days = (end - started).max(0) as f64 / 86_400_000.0;
         let params = AnalysisParams {
             min_exposures_per_variant: exp.min_exposures_per_variant,
             min_days: exp.min_days,
             ..AnalysisParams::default()
         };
-        let outcomes = s.store.variant_outcomes(key, None).await?;
+        let outcomes = s.store.variant_outcomes(key, server, None).await?;
         let report = experiment::analyze(&exp, &arms(&exp, &outcomes), days, &params);
         // The chart: the like rate and its interval at up to 12 points in time.
         let steps = 12;
@@ -424,12 +518,14 @@ impl Lab {
             .collect();
         for step in 1..=steps {
             let at = started + (end - started) * step / steps;
-            let outcomes = s.store.variant_outcomes(key, Some(at)).await?;
+            let outcomes = s.store.variant_outcomes(key, server, Some(at)).await?;
             let day = (at - started).max(0) as f64 / 86_400_000.0;
             let r = experiment::analyze(&exp, &arms(&exp, &outcomes), day, &params);
-            for (s, arm) in series.iter_mut().zip(&r.arms) {
+            for (series, arm) in series.iter_mut().zip(&r.arms) {
                 if arm.exposures > 0 {
-                    s.1.push((day, arm.like_rate, arm.like_ci.0, arm.like_ci.1));
+                    series
+                        .1
+                        .push((day, arm.like_rate, arm.like_ci.0, arm.like_ci.1));
                 }
             }
         }
@@ -445,6 +541,26 @@ impl Lab {
             days,
             chart,
         })))
+    }
+}
+
+/// A run scope's server filter for outcomes (`None`: everywhere).
+fn server_of(scope: RunScope) -> Option<GuildId> {
+    match scope {
+        RunScope::Everywhere => None,
+        RunScope::Server(g) => Some(g),
+    }
+}
+
+/// How an experiment stands in `server`: "running" (here), "running everywhere", "stopped"
+/// or "draft".
+fn status_in(runs: &[ExperimentRun], key: &str, server: GuildId) -> String {
+    let of = |scope| runs.iter().find(|r| r.key == key && r.scope == scope);
+    match (of(RunScope::Server(server)), of(RunScope::Everywhere)) {
+        (_, Some(r)) if r.running => "running everywhere".to_owned(),
+        (Some(r), _) if r.running => "running".to_owned(),
+        (Some(_), _) | (_, Some(_)) => "stopped".to_owned(),
+        (None, None) => "draft".to_owned(),
     }
 }
 

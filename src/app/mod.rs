@@ -30,8 +30,8 @@ pub mod tour;
 pub mod training;
 
 pub use command::{
-    Caller, Command, Filters, ImportSource, LabCommand, ListId, PartyCommand, PartyStart, Person,
-    Source, Steer,
+    Caller, Command, Filters, ImportSource, LOCAL_SERVER, LabCommand, ListId, PartyCommand,
+    PartyStart, Person, Source, Steer, local_server,
 };
 pub use reply::Reply;
 pub use services::Who;
@@ -163,7 +163,7 @@ impl App {
     /// [`App::handle`] refuses the same commands the same way.
     pub fn refusal(caller: &Caller, command: &Command) -> Option<Reply> {
         match command {
-            Command::Lab(_) => lab::Lab::refuse(caller),
+            Command::Lab(lab) => lab::Lab::refuse(caller, lab),
             _ => None,
         }
     }

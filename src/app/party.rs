@@ -8,7 +8,7 @@
 //! press again to withdraw) → closed when every member has voted, at the deadline, or by the
 //! host → the winner is announced, stored as watched together, and fairness debts updated.
 
-use crate::app::command::{Caller, PartyCommand, PartyStart};
+use crate::app::command::{Caller, LOCAL_SERVER, PartyCommand, PartyStart};
 use crate::app::lab::Lab;
 use crate::app::reply::{
     Guess, Lobby, PartyOptions, PastNight, PickLine, Reply, ShortFilm, VoteState, Winner,
@@ -32,8 +32,6 @@ pub const DEFAULT_VOTE_MINUTES: u32 = 15;
 pub const MAX_MEMBERS: usize = 25;
 /// How long a movie night lasts when the winner's runtime is unknown, in minutes.
 pub const USUAL_NIGHT_MINUTES: i64 = 150;
-/// The "server" of watch parties started outside Discord (the console).
-pub const LOCAL_SERVER: GuildId = GuildId(0);
 
 /// What the details JSON of a stored candidate holds.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -88,7 +88,7 @@ pub async fn recommend(
             .collect(),
         None => Vec::new(),
     };
-    let arm = lab.arm_for(s, user).await?;
+    let arm = lab.arm_for(s, user, who.caller.server).await?;
     let mut request = RecRequest {
         count,
         genre,

@@ -4,7 +4,7 @@
 //! wording) is owned by its feature module, not here.
 
 use crate::app::catalog::Films;
-use crate::app::command::{Caller, ListId, Person};
+use crate::app::command::{Caller, LOCAL_SERVER, ListId, Person};
 use crate::app::reply::{PickLine, Reply};
 use crate::app::training;
 use crate::domain::events::FeedbackEvent;
@@ -135,7 +135,7 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     models: OnceCell<Models>,
     next_list: AtomicI64,
-    users: Mutex<HashMap<Person, UserId>>,
+    users: Mutex<HashMap<(Person, Option<GuildId>), UserId>>,
 }
 
 impl Services {
@@ -201,11 +201,17 @@ impl Services {
     /// # Errors
     /// Storage fails.
     pub async fn user(&self, caller: &Caller) -> anyhow::Result<Result<UserId, Reply>> {
+        // Imported raters live in the shared base; everyone else in the caller's server.
+        let server = match caller.person {
+            Person::MovieLens(_) => None,
+            _ => Some(caller.server.unwrap_or(LOCAL_SERVER)),
+        };
+        let key = (caller.person.clone(), server);
         if let Some(id) = self
             .users
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(&caller.person)
+            .get(&key)
         {
             return Ok(Ok(*id));
         }
@@ -224,11 +230,14 @@ impl Services {
             },
             Person::MovieLens(id) => (UserKind::MovieLens, id.to_string(), String::new()),
         };
-        let id = self.store.ensure_user(kind, &external, &name).await?;
+        let id = self
+            .store
+            .ensure_user(kind, &external, &name, server)
+            .await?;
         self.users
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(caller.person.clone(), id);
+            .insert(key, id);
         Ok(Ok(id))
     }
 

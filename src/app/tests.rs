@@ -335,3 +335,43 @@ async fn a_critique_by_position_finds_the_film_of_the_latest_answer() {
         items[1].title
     );
 }
+
+#[tokio::test]
+async fn what_a_person_does_in_one_server_never_shows_in_another() {
+    use crate::domain::ids::GuildId;
+    let (_dir, s, kim) = session().await;
+    let (here, there) = (kim.clone().in_server(GuildId(1)), kim.in_server(GuildId(2)));
+    s.handle(
+        &here,
+        Command::Rate {
+            title: "Alien".into(),
+            stars: 5.0,
+        },
+    )
+    .await
+    .expect("rate");
+    let Reply::Profile(p) = s.handle(&here, Command::Profile).await.expect("profile") else {
+        panic!("a profile here")
+    };
+    assert_eq!(p.ratings, 1);
+    assert_eq!(
+        s.handle(&there, Command::Profile).await.expect("profile"),
+        Reply::Text(NO_HISTORY.to_owned()),
+        "nothing of server 1 in server 2"
+    );
+    let cold = picks(&s.handle(&there, recommend(10)).await.expect("picks"));
+    assert!(
+        cold.iter().all(|p| !p.reason.contains("Alien")),
+        "no reason in server 2 names a film rated in server 1: {cold:?}"
+    );
+    let warm = picks(&s.handle(&here, recommend(10)).await.expect("picks"));
+    assert!(
+        warm.iter().all(|p| p.title != "Alien"),
+        "rated, so not suggested"
+    );
+    assert_ne!(
+        cold.iter().map(|p| p.movie).collect::<Vec<_>>(),
+        warm.iter().map(|p| p.movie).collect::<Vec<_>>(),
+        "the rating changes picks where it was given"
+    );
+}

@@ -73,16 +73,38 @@ impl UserKind {
     }
 }
 
-/// People.
+/// People. What Marquee knows about a person belongs to (server, person): the same Discord user
+/// in two servers is two users, and nothing one of them does reaches the other. Imported raters
+/// live in the shared base (no server).
 pub trait UserRepo: Send + Sync {
-    /// The id of the user with this kind and external id, created on first sight.
-    /// `display_name` is stored on creation and refreshed when it changes.
+    /// The id of `person` (a Discord snowflake, a console name, a MovieLens id) in `server`
+    /// (`None`: the shared base), created on first sight. `display_name` is stored on creation
+    /// and refreshed when it changes.
     fn ensure_user(
         &self,
         kind: UserKind,
-        external_id: &str,
+        person: &str,
         display_name: &str,
+        server: Option<GuildId>,
     ) -> impl Future<Output = StoreResult<UserId>> + Send;
+
+    /// Every user of `person`, with the server each belongs to.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn users_of_person(
+        &self,
+        kind: UserKind,
+        person: &str,
+    ) -> impl Future<Output = StoreResult<Vec<(UserId, Option<GuildId>)>>> + Send;
+
+    /// The server of every user (`None`: the shared base), by user id.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn user_servers(
+        &self,
+    ) -> impl Future<Output = StoreResult<Vec<(UserId, Option<GuildId>)>>> + Send;
 }
 
 /// The append-only feedback log.
@@ -507,17 +529,41 @@ pub trait PartyRepo: Send + Sync {
     ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
-/// An experiment as stored: its definition (JSON of [`crate::domain::experiment::Experiment`])
-/// and where it stands.
+/// An experiment as stored: its definition (JSON of [`crate::domain::experiment::Experiment`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredExperiment {
     pub key: String,
-    /// `draft`, `running` or `stopped`.
-    pub status: String,
     pub definition: String,
     /// The definition file's version it came from.
     pub version: i64,
-    pub started_at_ms: Option<i64>,
+}
+
+/// Where an experiment runs: in one server (its admins start it), or in every server (only the
+/// bot's operator starts those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunScope {
+    Everywhere,
+    Server(GuildId),
+}
+
+impl RunScope {
+    /// Whether a run of this scope applies in `server`.
+    pub fn covers(self, server: Option<GuildId>) -> bool {
+        match self {
+            RunScope::Everywhere => true,
+            RunScope::Server(s) => server == Some(s),
+        }
+    }
+}
+
+/// One experiment's run in one scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExperimentRun {
+    pub key: String,
+    pub scope: RunScope,
+    /// Running now (else stopped).
+    pub running: bool,
+    pub started_at_ms: i64,
     pub stopped_at_ms: Option<i64>,
 }
 
@@ -561,17 +607,24 @@ pub trait ExperimentRepo: Send + Sync {
     /// `Unavailable` after retries.
     fn experiments(&self) -> impl Future<Output = StoreResult<Vec<StoredExperiment>>> + Send;
 
-    /// Sets an experiment's status (stamping the start or stop time); returns the status it had,
-    /// `None` for an unknown key.
+    /// Every run of every experiment, in every scope.
     ///
     /// # Errors
     /// `Unavailable` after retries.
-    fn set_experiment_status(
+    fn experiment_runs(&self) -> impl Future<Output = StoreResult<Vec<ExperimentRun>>> + Send;
+
+    /// Starts (`running`) or stops an experiment in one scope, stamping the time: a restart
+    /// keeps the first start time; a stop keeps the stop time.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown key; `Unavailable` after retries.
+    fn set_experiment_run(
         &self,
         key: &str,
-        status: &str,
+        scope: RunScope,
+        running: bool,
         now_ms: i64,
-    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Assigns `unit` to `variant` unless it has a variant already; returns the stored one
     /// (assignments are sticky).
@@ -612,14 +665,16 @@ pub trait ExperimentRepo: Send + Sync {
     /// `Unavailable` after retries.
     fn mark_refreshed(&self, message_id: i64) -> impl Future<Output = StoreResult<u64>> + Send;
 
-    /// Outcomes per variant of an experiment, by variant name; with `until_ms`, only what was
-    /// shown before then (for a chart over time).
+    /// Outcomes per variant of an experiment, by variant name: of what was shown in `server`
+    /// (`None`: everywhere); with `until_ms`, only what was shown before then (for a chart over
+    /// time).
     ///
     /// # Errors
     /// `Unavailable` after retries.
     fn variant_outcomes(
         &self,
         key: &str,
+        server: Option<GuildId>,
         until_ms: Option<i64>,
     ) -> impl Future<Output = StoreResult<Vec<VariantOutcomes>>> + Send;
 }

@@ -110,9 +110,14 @@ fn content(call: &Call) -> String {
     call.body["content"].as_str().unwrap_or_default().to_owned()
 }
 
+/// The test server, as the app stores it.
+fn guild() -> marquee::domain::ids::GuildId {
+    marquee::domain::ids::GuildId(GUILD_ID.parse().expect("a snowflake"))
+}
+
 async fn discord_user(store: &Store, snowflake: &str) -> marquee::domain::ids::UserId {
     store
-        .ensure_user(UserKind::Discord, snowflake, "")
+        .ensure_user(UserKind::Discord, snowflake, "", Some(guild()))
         .await
         .expect("user")
 }
@@ -883,13 +888,19 @@ async fn seed_three_tastes(store: &Store) -> Vec<String> {
     for i in 0..30_usize {
         let snowflake = format!("3100000000000000{i:02}");
         let user = store
-            .ensure_user(UserKind::Discord, &snowflake, &format!("fan{i}"))
+            .ensure_user(
+                UserKind::Discord,
+                &snowflake,
+                &format!("fan{i}"),
+                Some(guild()),
+            )
             .await
             .expect("user");
         let caller = Caller::cli(Person::Discord {
             id: snowflake.parse().expect("a snowflake"),
             name: format!("fan{i}"),
-        });
+        })
+        .in_server(guild());
         let who = Who {
             user,
             caller: &caller,

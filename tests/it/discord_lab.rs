@@ -90,8 +90,8 @@ async fn an_experiment_buckets_people_attributes_reactions_and_reports_a_verdict
         assert_eq!(refusal.body["type"], 4);
         assert_eq!(refusal.body["data"]["flags"], 64);
         assert!(refusal.body["data"]["content"].as_str().expect("text").contains("Manage Server"));
-        let stored = store.experiments().await.expect("experiments");
-        assert_eq!(stored[0].status, "draft");
+        let runs = store.experiment_runs().await.expect("runs");
+        assert!(runs.is_empty(), "nothing started: {runs:?}");
 
         let (_, list) = run(&fake, &bot, ADMIN, true, "experiment", sub("list", None)).await;
         let list = list.expect("edit");
@@ -113,7 +113,7 @@ async fn an_experiment_buckets_people_attributes_reactions_and_reports_a_verdict
         }
         let deadline = tokio::time::Instant::now() + WAIT;
         let outcomes = loop {
-            let o = store.variant_outcomes("variety", None).await.expect("outcomes");
+            let o = store.variant_outcomes("variety", None, None).await.expect("outcomes");
             if o.iter().map(|v| v.likes).sum::<u64>() >= 12 {
                 break o;
             }

@@ -79,7 +79,14 @@ fn button_ids(call: &Call) -> Vec<String> {
 
 async fn user_id(store: &Store, snowflake: &str, name: &str) -> marquee::domain::ids::UserId {
     store
-        .ensure_user(UserKind::Discord, snowflake, name)
+        .ensure_user(
+            UserKind::Discord,
+            snowflake,
+            name,
+            Some(marquee::domain::ids::GuildId(
+                GUILD_ID.parse().expect("a snowflake"),
+            )),
+        )
         .await
         .expect("user")
 }

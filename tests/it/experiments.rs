@@ -5,7 +5,8 @@
 use crate::helpers::on_both_backends;
 use marquee::app::lab::Arm;
 use marquee::app::{
-    App, Caller, Command, Filters, LabCommand, Options, PartyCommand, PartyStart, Person, Reply,
+    App, Caller, Command, Filters, LOCAL_SERVER, LabCommand, Options, PartyCommand, PartyStart,
+    Person, Reply,
 };
 use marquee::domain::experiment::ExperimentFile;
 use marquee::domain::ids::{GuildId, UserId};
@@ -74,10 +75,17 @@ async fn session(store: &Store) -> App {
 
 /// Starts (`run`) or stops an experiment, as the person at this machine.
 async fn switch(app: &App, key: &str, run: bool) -> Reply {
+    let key = key.to_owned();
     let command = if run {
-        LabCommand::Start(key.to_owned())
+        LabCommand::Start {
+            key,
+            everywhere: false,
+        }
     } else {
-        LabCommand::Stop(key.to_owned())
+        LabCommand::Stop {
+            key,
+            everywhere: false,
+        }
     };
     app.handle(&Caller::console("admin"), Command::Lab(command))
         .await
@@ -85,12 +93,15 @@ async fn switch(app: &App, key: &str, run: bool) -> Reply {
 }
 
 async fn arm_for(app: &App, user: UserId) -> Option<Arm> {
-    app.lab().arm_for(app.services(), user).await.expect("arm")
+    app.lab()
+        .arm_for(app.services(), user, Some(LOCAL_SERVER))
+        .await
+        .expect("arm")
 }
 
 async fn user(store: &Store, n: usize) -> marquee::domain::ids::UserId {
     store
-        .ensure_user(UserKind::Console, &format!("p{n}"), "")
+        .ensure_user(UserKind::Console, &format!("p{n}"), "", Some(LOCAL_SERVER))
         .await
         .expect("user")
 }
@@ -143,8 +154,13 @@ async fn layers_are_exclusive_and_assignments_sticky(store: Store) {
 
 async fn a_server_experiment_picks_the_watch_party_strategy(store: Store) {
     let s = session(&store).await;
-    switch(&s, "parties", true).await;
     let guild = GuildId(4242);
+    let admin = Caller::console("admin").in_server(guild);
+    let start = LabCommand::Start {
+        key: "parties".into(),
+        everywhere: false,
+    };
+    s.handle(&admin, Command::Lab(start)).await.expect("start");
     let arm = s
         .lab()
         .server_arm(s.services(), guild)
@@ -225,8 +241,88 @@ async fn the_bandit_sends_new_people_to_the_variant_that_gets_liked(store: Store
     );
 }
 
+async fn an_experiment_started_in_one_server_runs_only_there(store: Store) {
+    let s = session(&store).await;
+    let (one, two) = (GuildId(1), GuildId(2));
+    let admin = |server| {
+        let mut caller = Caller::console("admin").in_server(server);
+        caller.operator = false;
+        caller
+    };
+    let lab = async |caller: &Caller, command| {
+        s.handle(caller, Command::Lab(command)).await.expect("lab")
+    };
+    let start = |everywhere| LabCommand::Start {
+        key: "alpha".into(),
+        everywhere,
+    };
+    assert!(matches!(
+        lab(&admin(one), start(false)).await,
+        Reply::ExperimentChanged(t) if t.contains("in this server")
+    ));
+    let person = |server| store.ensure_user(UserKind::Console, "p1", "", Some(server));
+    let (here, there) = (
+        person(one).await.expect("user"),
+        person(two).await.expect("user"),
+    );
+    let s = &s;
+    let arm = |user, server| async move {
+        s.lab()
+            .arm_for(s.services(), user, Some(server))
+            .await
+            .expect("arm")
+    };
+    assert_eq!(
+        arm(here, one).await.map(|a| a.key),
+        Some("alpha".to_owned())
+    );
+    assert_eq!(
+        arm(there, two).await,
+        None,
+        "server 2 is not in the experiment"
+    );
+    let status = |rows: Reply| match rows {
+        Reply::Experiments(rows) => {
+            rows.into_iter()
+                .find(|r| r.key == "alpha")
+                .expect("alpha")
+                .status
+        }
+        other => panic!("a list: {other:?}"),
+    };
+    assert_eq!(status(lab(&admin(one), LabCommand::List).await), "running");
+    assert_eq!(status(lab(&admin(two), LabCommand::List).await), "draft");
+    // Every server: the operator's decision only.
+    assert!(matches!(
+        lab(&admin(two), start(true)).await,
+        Reply::Invalid(t) if t.contains("operator")
+    ));
+    let operator = Caller::console("owner").in_server(two);
+    assert!(matches!(
+        lab(&operator, start(true)).await,
+        Reply::ExperimentChanged(t) if t.contains("every server")
+    ));
+    assert_eq!(
+        arm(there, two).await.map(|a| a.key),
+        Some("alpha".to_owned())
+    );
+    assert_eq!(
+        status(lab(&admin(two), LabCommand::List).await),
+        "running everywhere"
+    );
+    let stop_here = LabCommand::Stop {
+        key: "alpha".into(),
+        everywhere: false,
+    };
+    assert!(matches!(
+        lab(&admin(two), stop_here).await,
+        Reply::Invalid(t) if t.contains("only the bot's operator")
+    ));
+}
+
 on_both_backends!(
     layers_are_exclusive_and_assignments_sticky,
     a_server_experiment_picks_the_watch_party_strategy,
     the_bandit_sends_new_people_to_the_variant_that_gets_liked,
+    an_experiment_started_in_one_server_runs_only_there,
 );

@@ -7,7 +7,7 @@ use marquee::app::{Caller, Person, Source, Who};
 use marquee::domain::catalog::MovieInfo;
 use marquee::domain::events::{Appended, FeedbackKind};
 use marquee::domain::feedback::{ReactionMap, Signal, Stars};
-use marquee::domain::ids::{MovieId, UserId};
+use marquee::domain::ids::{GuildId, MovieId, UserId};
 use marquee::domain::ports::{CatalogRepo, Clock, FeedbackRepo, UserKind, UserRepo};
 use marquee::domain::sentiment::{ReviewError, Vader};
 use marquee::outbound::storage::Store;
@@ -32,7 +32,7 @@ async fn setup(store: &Store) -> (UserId, MovieId) {
     store.upsert_movies(&[film]).await.expect("film");
     let movie = store.all_movies().await.expect("movies")[0].id;
     let user = store
-        .ensure_user(UserKind::Discord, "1001", "ana")
+        .ensure_user(UserKind::Discord, "1001", "ana", Some(GuildId(1)))
         .await
         .expect("user");
     (user, movie)

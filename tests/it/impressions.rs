@@ -27,7 +27,7 @@ async fn setup(store: &Store) -> (UserId, Vec<MovieId>) {
         .map(|m| m.id)
         .collect();
     let user = store
-        .ensure_user(UserKind::Console, "kim", "kim")
+        .ensure_user(UserKind::Console, "kim", "kim", Some(GuildId(0)))
         .await
         .expect("user");
     (user, ids)
@@ -102,7 +102,7 @@ async fn the_latest_list_of_a_user_and_the_largest_message_id_are_known(store: S
     assert_eq!(store.latest_message_for(user).await.expect("latest"), None);
     assert_eq!(store.max_message_id().await.expect("max"), None);
     let other = store
-        .ensure_user(UserKind::Console, "ana", "ana")
+        .ensure_user(UserKind::Console, "ana", "ana", Some(GuildId(0)))
         .await
         .expect("user");
     store

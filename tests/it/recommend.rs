@@ -40,7 +40,7 @@ async fn train_then_recommend_for_a_movielens_user(store: Store) {
         .await
         .expect("load");
     let user = store
-        .ensure_user(UserKind::MovieLens, "1", "")
+        .ensure_user(UserKind::MovieLens, "1", "", None)
         .await
         .expect("user 1");
     let picks = model.recommend(

@@ -4,7 +4,7 @@ use crate::helpers::on_both_backends;
 use marquee::domain::catalog::{ExternalIds, Genre, MovieInfo};
 use marquee::domain::error::StoreError;
 use marquee::domain::events::{Appended, FeedbackKind, NewFeedbackEvent};
-use marquee::domain::ids::{MovieId, UserId};
+use marquee::domain::ids::{GuildId, MovieId, UserId};
 use marquee::domain::ports::{CatalogRepo, FeedbackRepo, UserKind, UserRepo};
 use marquee::outbound::storage::Store;
 
@@ -149,21 +149,39 @@ async fn an_unknown_film_is_not_found(store: Store) {
     assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
 }
 
-async fn users_are_created_once_per_kind_and_external_id(store: Store) {
+async fn users_are_created_once_per_kind_person_and_server(store: Store) {
+    let (one, two) = (Some(GuildId(1)), Some(GuildId(2)));
     let a = store
-        .ensure_user(UserKind::Discord, "42", "alice")
+        .ensure_user(UserKind::Discord, "42", "alice", one)
         .await
         .expect("a");
     let again = store
-        .ensure_user(UserKind::Discord, "42", "")
+        .ensure_user(UserKind::Discord, "42", "", one)
         .await
         .expect("again");
+    let elsewhere = store
+        .ensure_user(UserKind::Discord, "42", "alice", two)
+        .await
+        .expect("in server 2");
     let ml = store
-        .ensure_user(UserKind::MovieLens, "42", "")
+        .ensure_user(UserKind::MovieLens, "42", "", None)
         .await
         .expect("ml");
     assert_eq!(a, again);
+    assert_ne!(
+        a, elsewhere,
+        "the same person in another server is another user"
+    );
     assert_ne!(a, ml, "historical raters stay apart from Discord users");
+    let mut mine = store
+        .users_of_person(UserKind::Discord, "42")
+        .await
+        .expect("the person's users");
+    mine.sort();
+    assert_eq!(mine, [(a, one), (elsewhere, two)]);
+    let servers = store.user_servers().await.expect("servers");
+    assert!(servers.contains(&(ml, None)), "the base has no server");
+    assert!(servers.contains(&(elsewhere, two)));
 }
 
 async fn an_event_delivered_twice_is_stored_once(store: Store) {
@@ -173,7 +191,7 @@ async fn an_event_delivered_twice_is_stored_once(store: Store) {
         .expect("film");
     let movie = store.all_movies().await.expect("all")[0].id;
     let user = store
-        .ensure_user(UserKind::Discord, "7", "bob")
+        .ensure_user(UserKind::Discord, "7", "bob", Some(GuildId(1)))
         .await
         .expect("user");
     let e = event(user, movie, 1_000, Some("reaction:msg1:7:👍"));
@@ -209,7 +227,7 @@ async fn an_event_delivered_twice_is_stored_once(store: Store) {
 
 async fn an_event_for_an_unknown_film_is_refused(store: Store) {
     let user = store
-        .ensure_user(UserKind::Console, "me", "me")
+        .ensure_user(UserKind::Console, "me", "me", Some(GuildId(0)))
         .await
         .expect("user");
     let err = store
@@ -242,7 +260,7 @@ on_both_backends!(
     same_named_films_of_different_years_stay_apart_and_ids_merge,
     a_film_without_a_title_is_refused_and_nothing_is_stored,
     an_unknown_film_is_not_found,
-    users_are_created_once_per_kind_and_external_id,
+    users_are_created_once_per_kind_person_and_server,
     an_event_delivered_twice_is_stored_once,
     an_event_for_an_unknown_film_is_refused,
     catalog_stats_count_films_decades_and_genres,

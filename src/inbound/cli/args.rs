@@ -14,6 +14,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
+    /// The server to act in on this machine: everything about a person is kept per server
+    /// (`local` unless named).
+    #[arg(long, global = true, value_name = "NAME", default_value = "local")]
+    pub server: String,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -158,10 +163,21 @@ pub enum CatalogCommand {
 pub enum ExperimentCommand {
     /// Every experiment with its status and split.
     List,
-    /// Start an experiment: people are bucketed into its variants from now on.
-    Start { key: String },
+    /// Start an experiment in this server (`--server`): its people are bucketed into the
+    /// variants from now on.
+    Start {
+        key: String,
+        /// In every server instead (the operator's decision).
+        #[arg(long)]
+        all_servers: bool,
+    },
     /// Stop an experiment: everyone gets the default recommender again.
-    Stop { key: String },
+    Stop {
+        key: String,
+        /// The run in every server.
+        #[arg(long)]
+        all_servers: bool,
+    },
     /// Per-variant figures and the verdict in plain words, for one experiment or all that ran.
     Report {
         /// Only this experiment.
@@ -172,6 +188,9 @@ pub enum ExperimentCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Figures pooled over every server (else this server's).
+        #[arg(long)]
+        all_servers: bool,
     },
 }
 

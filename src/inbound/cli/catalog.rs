@@ -4,22 +4,22 @@ use super::args::{CatalogCommand, ImportCommand};
 use super::picks::write_picks;
 use super::serve::HOW_TO_CONNECT;
 use crate::app::reply::CatalogHit;
-use crate::app::{App, Caller, Command, ImportSource, Person, Reply};
+use crate::app::{App, Caller, Command, ImportSource, Reply};
 use crate::config::Config;
 use crate::domain::catalog::CatalogStats;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-fn local() -> Caller {
-    Caller::cli(Person::Local("me".into()))
-}
-
 /// `marquee catalog stats|search`.
-pub(super) async fn catalog(app: &App, command: CatalogCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn catalog(
+    app: &App,
+    me: &Caller,
+    command: CatalogCommand,
+) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match command {
         CatalogCommand::Stats { json } => {
-            let Reply::Stats(stats) = app.handle(&local(), Command::CatalogStats).await? else {
+            let Reply::Stats(stats) = app.handle(me, Command::CatalogStats).await? else {
                 anyhow::bail!("the app answered catalog stats with something else");
             };
             if json {
@@ -34,7 +34,7 @@ pub(super) async fn catalog(app: &App, command: CatalogCommand) -> anyhow::Resul
                 query: query.clone(),
                 limit: usize::from(limit),
             };
-            let Reply::Hits(hits) = app.handle(&local(), command).await? else {
+            let Reply::Hits(hits) = app.handle(me, command).await? else {
                 anyhow::bail!("the app answered a search with something else");
             };
             if json {
@@ -60,7 +60,11 @@ pub(super) async fn catalog(app: &App, command: CatalogCommand) -> anyhow::Resul
 }
 
 /// `marquee import movielens|tmdb`.
-pub(super) async fn import(app: &App, command: ImportCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn import(
+    app: &App,
+    me: &Caller,
+    command: ImportCommand,
+) -> anyhow::Result<ExitCode> {
     let (source, quiet, json) = match command {
         ImportCommand::Movielens { dir, quiet, json } => {
             (ImportSource::MovieLens(dir), quiet, json)
@@ -68,9 +72,7 @@ pub(super) async fn import(app: &App, command: ImportCommand) -> anyhow::Result<
         ImportCommand::Tmdb { file, quiet, json } => (ImportSource::Tmdb(file), quiet, json),
     };
     let started = std::time::Instant::now();
-    let reply = app
-        .handle(&local(), Command::Import { source, quiet })
-        .await?;
+    let reply = app.handle(me, Command::Import { source, quiet }).await?;
     let Reply::Imported(summary) = reply else {
         anyhow::bail!("the app answered an import with something else");
     };
@@ -92,8 +94,8 @@ pub(super) async fn import(app: &App, command: ImportCommand) -> anyhow::Result<
 }
 
 /// `marquee demo`: a tour on this catalog, and how to connect a bot.
-pub(super) async fn demo(app: &App, config: &Config) -> anyhow::Result<ExitCode> {
-    let Reply::Tour(tour) = app.handle(&local(), Command::Tour).await? else {
+pub(super) async fn demo(app: &App, me: &Caller, config: &Config) -> anyhow::Result<ExitCode> {
+    let Reply::Tour(tour) = app.handle(me, Command::Tour).await? else {
         anyhow::bail!("the app answered the tour with something else");
     };
     let mut out = std::io::stdout().lock();

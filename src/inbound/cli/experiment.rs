@@ -3,13 +3,16 @@
 
 use super::args::ExperimentCommand;
 use crate::app::reply::ExperimentStatus;
-use crate::app::{App, Caller, Command, LabCommand, Person, Reply};
+use crate::app::{App, Caller, Command, LabCommand, Reply};
 use std::process::ExitCode;
 
 /// Runs one experiment command.
-pub(super) async fn experiment(app: &App, command: ExperimentCommand) -> anyhow::Result<ExitCode> {
-    let admin = Caller::cli(Person::Local("me".into()));
-    let lab = async |command: LabCommand| app.handle(&admin, Command::Lab(command)).await;
+pub(super) async fn experiment(
+    app: &App,
+    admin: &Caller,
+    command: ExperimentCommand,
+) -> anyhow::Result<ExitCode> {
+    let lab = async |command: LabCommand| app.handle(admin, Command::Lab(command)).await;
     match command {
         ExperimentCommand::List => {
             let Reply::Experiments(rows) = lab(LabCommand::List).await? else {
@@ -26,9 +29,26 @@ pub(super) async fn experiment(app: &App, command: ExperimentCommand) -> anyhow:
             }
             Ok(ExitCode::SUCCESS)
         }
-        ExperimentCommand::Start { key } => changed(lab(LabCommand::Start(key)).await?),
-        ExperimentCommand::Stop { key } => changed(lab(LabCommand::Stop(key)).await?),
-        ExperimentCommand::Report { key, charts, json } => {
+        ExperimentCommand::Start { key, all_servers } => changed(
+            lab(LabCommand::Start {
+                key,
+                everywhere: all_servers,
+            })
+            .await?,
+        ),
+        ExperimentCommand::Stop { key, all_servers } => changed(
+            lab(LabCommand::Stop {
+                key,
+                everywhere: all_servers,
+            })
+            .await?,
+        ),
+        ExperimentCommand::Report {
+            key,
+            charts,
+            json,
+            all_servers,
+        } => {
             let keys: Vec<String> = match key {
                 Some(k) => vec![k],
                 None => match lab(LabCommand::List).await? {
@@ -38,7 +58,11 @@ pub(super) async fn experiment(app: &App, command: ExperimentCommand) -> anyhow:
             };
             let mut reports = Vec::new();
             for k in keys {
-                match lab(LabCommand::Status(k)).await? {
+                let status = LabCommand::Status {
+                    key: k,
+                    everywhere: all_servers,
+                };
+                match lab(status).await? {
                     Reply::ExperimentStatus(status) => {
                         if let Some(dir) = &charts {
                             std::fs::create_dir_all(dir)?;

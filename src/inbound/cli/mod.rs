@@ -24,6 +24,9 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
     if let Some(url) = args.database_url {
         config.set_database_url(url)?;
     }
+    let server = crate::app::local_server(&args.server);
+    let me = || Caller::cli(Person::Local("me".into())).in_server(server);
+    let caller = |who: &Who| caller(who).in_server(server);
     let command = args.command.unwrap_or(if config.discord_token.is_some() {
         Command::Serve
     } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
@@ -36,25 +39,36 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Eval { command } => offline::evaluate(command),
         Command::Bench { command } => offline::bench(command).await,
         Command::Sentiment => offline::sentiment(),
-        Command::Demo => with_app(&config, async |app| catalog::demo(app, &config).await).await,
+        Command::Demo => {
+            with_app(&config, async |app| {
+                catalog::demo(app, &me(), &config).await
+            })
+            .await
+        }
         Command::Console { user } => {
             with_app(&config, async |app| {
                 let input = std::io::BufReader::new(std::io::stdin());
                 let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
-                crate::inbound::console::run(app, &user, input, std::io::stdout(), interactive)
-                    .await?;
+                let out = std::io::stdout();
+                crate::inbound::console::run(app, (&user, server), input, out, interactive).await?;
                 Ok(ExitCode::SUCCESS)
             })
             .await
         }
         Command::Catalog { command } => {
-            with_app(&config, async |app| catalog::catalog(app, command).await).await
+            with_app(&config, async |app| {
+                catalog::catalog(app, &me(), command).await
+            })
+            .await
         }
         Command::Import { command } => {
-            with_app(&config, async |app| catalog::import(app, command).await).await
+            with_app(&config, async |app| {
+                catalog::import(app, &me(), command).await
+            })
+            .await
         }
         Command::Train { json } => {
-            with_app(&config, async |app| taste::train(app, json).await).await
+            with_app(&config, async |app| taste::train(app, &me(), json).await).await
         }
         Command::Recommend {
             who,
@@ -94,11 +108,11 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::Taste { command } => {
-            with_app(&config, async |app| taste::taste(app, command).await).await
+            with_app(&config, async |app| taste::taste(app, &me(), command).await).await
         }
         Command::Experiment { command } => {
             with_app(&config, async |app| {
-                experiment::experiment(app, command).await
+                experiment::experiment(app, &me(), command).await
             })
             .await
         }

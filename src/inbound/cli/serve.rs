@@ -43,6 +43,7 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         token,
         api_base: config.discord_api_base.clone(),
         dev_guild: config.dev_guild_id,
+        operators: config.operators.clone(),
     };
     let served = crate::inbound::discord::run(settings, app.clone()).await;
     background.abort();

@@ -2,14 +2,13 @@
 
 use super::args::TasteCommand;
 use super::{caller, refused};
-use crate::app::{App, Caller, Command, Person, Reply};
+use crate::app::{App, Caller, Command, Reply};
 use std::io::Write as _;
 use std::process::ExitCode;
 
 /// `marquee train`: retrain the recommender and the taste groups now.
-pub(super) async fn train(app: &App, json: bool) -> anyhow::Result<ExitCode> {
-    let caller = Caller::cli(Person::Local("me".into()));
-    let Reply::Trained(report) = app.handle(&caller, Command::Train).await? else {
+pub(super) async fn train(app: &App, me: &Caller, json: bool) -> anyhow::Result<ExitCode> {
+    let Reply::Trained(report) = app.handle(me, Command::Train).await? else {
         anyhow::bail!("the app answered train with something else");
     };
     let mut out = std::io::stdout().lock();
@@ -36,9 +35,13 @@ pub(super) async fn train(app: &App, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// `marquee taste groups|map`.
-pub(super) async fn taste(app: &App, command: TasteCommand) -> anyhow::Result<ExitCode> {
+pub(super) async fn taste(
+    app: &App,
+    me: &Caller,
+    command: TasteCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
-        TasteCommand::Groups { json } => groups(app, json).await,
+        TasteCommand::Groups { json } => groups(app, me, json).await,
         TasteCommand::Map {
             out,
             user,
@@ -48,7 +51,8 @@ pub(super) async fn taste(app: &App, command: TasteCommand) -> anyhow::Result<Ex
                 user: user.unwrap_or_else(|| "me".to_owned()),
                 movielens_user,
             };
-            let reply = app.handle(&caller(&who), Command::TasteMap).await?;
+            let caller = caller(&who).in_server(me.server.unwrap_or(crate::app::LOCAL_SERVER));
+            let reply = app.handle(&caller, Command::TasteMap).await?;
             if let Some(code) = refused(&reply) {
                 return Ok(code);
             }
@@ -63,9 +67,8 @@ pub(super) async fn taste(app: &App, command: TasteCommand) -> anyhow::Result<Ex
     }
 }
 
-async fn groups(app: &App, json: bool) -> anyhow::Result<ExitCode> {
-    let caller = Caller::cli(Person::Local("me".into()));
-    let Reply::TasteGroups(groups) = app.handle(&caller, Command::TasteGroups).await? else {
+async fn groups(app: &App, me: &Caller, json: bool) -> anyhow::Result<ExitCode> {
+    let Reply::TasteGroups(groups) = app.handle(me, Command::TasteGroups).await? else {
         anyhow::bail!("the app answered taste groups with something else");
     };
     let mut out = std::io::stdout().lock();

@@ -596,21 +596,21 @@ fn other_reply(reply: &Reply) -> String {
     }
 }
 
-/// Runs the session until `quit` or the end of the input, as `name`. `interactive` shows a
-/// prompt (a terminal); otherwise each line read is echoed after `> `, so a piped transcript
-/// reads well. Failures of storage are printed and the session goes on.
+/// Runs the session until `quit` or the end of the input, as `name` in `server`.
+/// `interactive` shows a prompt (a terminal); otherwise each line read is echoed after `> `, so
+/// a piped transcript reads well. Failures of storage are printed and the session goes on.
 ///
 /// # Errors
-/// Reading the input or writing the output fails.
+/// The name cannot be used, or reading the input or writing the output fails.
 pub async fn run(
     app: &App,
-    name: &str,
+    (name, server): (&str, crate::domain::ids::GuildId),
     mut input: impl BufRead,
     mut out: impl Write,
     interactive: bool,
 ) -> anyhow::Result<()> {
     let name = crate::app::services::check_local_name(name).map_err(anyhow::Error::msg)?;
-    let caller = Caller::console(name);
+    let caller = Caller::console(name).in_server(server);
     writeln!(
         out,
         "Marquee console — you are \"{name}\". Type help for the commands, quit to leave."

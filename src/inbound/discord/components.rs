@@ -47,7 +47,7 @@ impl Handler {
             ComponentId::MoreLike => {
                 ix.defer(ctx, false, acked).await?;
                 let command = Command::MoreLike { list, position: 1 };
-                let reply = self.app.handle(&ix.caller(), command).await?;
+                let reply = self.app.handle(&self.caller(ix), command).await?;
                 self.show(ctx, ix, *acked, &reply, None).await?;
             }
             ComponentId::Refresh(filters) => {
@@ -56,7 +56,7 @@ impl Handler {
                     filters: filters.clone(),
                     instead_of: Some(list),
                 };
-                let reply = self.app.handle(&ix.caller(), command).await?;
+                let reply = self.app.handle(&self.caller(ix), command).await?;
                 self.show(ctx, ix, *acked, &reply, Some(&filters)).await?;
             }
             ComponentId::NotInterested => {
@@ -66,7 +66,7 @@ impl Handler {
                     position: 1,
                     button: Button::NotInterested,
                 };
-                let reply = self.app.handle(&ix.caller(), command).await?;
+                let reply = self.app.handle(&self.caller(ix), command).await?;
                 ix.edit(ctx, &render::reply(&reply)).await?;
             }
             ComponentId::Pick => {
@@ -74,7 +74,7 @@ impl Handler {
                 let reply = match first_choice(c).and_then(|v| v.parse::<u32>().ok()) {
                     Some(position) => {
                         let command = Command::FeedbackFor { list, position };
-                        self.app.handle(&ix.caller(), command).await?
+                        self.app.handle(&self.caller(ix), command).await?
                     }
                     None => Reply::Invalid("Pick a film from the menu.".to_owned()),
                 };
@@ -93,7 +93,7 @@ impl Handler {
                     position,
                     button,
                 };
-                let reply = self.app.handle(&ix.caller(), command).await?;
+                let reply = self.app.handle(&self.caller(ix), command).await?;
                 let mut out = render::reply(&reply);
                 if let Reply::Noted {
                     list,
@@ -115,7 +115,7 @@ impl Handler {
                     title: film_token(movie),
                     stars,
                 };
-                let reply = self.app.handle(&ix.caller(), command).await?;
+                let reply = self.app.handle(&self.caller(ix), command).await?;
                 ix.edit(ctx, &render::reply(&reply)).await?;
             }
             ComponentId::Party(party, action) => {
@@ -127,7 +127,7 @@ impl Handler {
                     list: Some(list),
                     steer,
                 };
-                let reply = self.app.handle(&ix.caller(), command).await?;
+                let reply = self.app.handle(&self.caller(ix), command).await?;
                 self.show(ctx, ix, *acked, &reply, None).await?;
             }
             ComponentId::ReviewForm(_) => {
@@ -175,7 +175,7 @@ impl Handler {
             title: film_token(movie),
             text,
         };
-        let reply = self.app.handle(&ix.caller(), command).await?;
+        let reply = self.app.handle(&self.caller(ix), command).await?;
         ix.edit(ctx, &render::reply(&reply)).await?;
         Ok(())
     }

@@ -41,6 +41,7 @@ pub fn caller(
         manages_server: member
             .and_then(|m| m.permissions)
             .is_some_and(|p| p.manage_guild() || p.administrator()),
+        operator: false,
     }
 }
 
@@ -57,6 +58,7 @@ pub fn system_caller(server: DomainGuild) -> Caller {
         channel: None,
         delivery_key: None,
         manages_server: false,
+        operator: false,
     }
 }
 

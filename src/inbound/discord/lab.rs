@@ -19,6 +19,13 @@ pub fn options(command: CreateCommand) -> CreateCommand {
             .required(true)
             .max_length(64)
     };
+    let everywhere = || {
+        CreateCommandOption::new(
+            CommandOptionType::Boolean,
+            "everywhere",
+            "in every server (the bot's operator only)",
+        )
+    };
     command
         .default_member_permissions(Permissions::MANAGE_GUILD)
         .add_option(CreateCommandOption::new(
@@ -28,11 +35,13 @@ pub fn options(command: CreateCommand) -> CreateCommand {
         ))
         .add_option(
             CreateCommandOption::new(CommandOptionType::SubCommand, "start", "start one")
-                .add_sub_option(key()),
+                .add_sub_option(key())
+                .add_sub_option(everywhere()),
         )
         .add_option(
             CreateCommandOption::new(CommandOptionType::SubCommand, "stop", "stop one")
-                .add_sub_option(key()),
+                .add_sub_option(key())
+                .add_sub_option(everywhere()),
         )
         .add_option(
             CreateCommandOption::new(
@@ -40,7 +49,8 @@ pub fn options(command: CreateCommand) -> CreateCommand {
                 "status",
                 "the verdict so far, with a chart",
             )
-            .add_sub_option(key()),
+            .add_sub_option(key())
+            .add_sub_option(everywhere()),
         )
 }
 
@@ -95,10 +105,16 @@ pub fn command(options: &[CommandDataOption]) -> Command {
             .to_owned(),
         _ => String::new(),
     };
+    let everywhere = match &sub.value {
+        CommandDataOptionValue::SubCommand(options) => {
+            super::spec::find(options, "everywhere") == Some(&CommandDataOptionValue::Boolean(true))
+        }
+        _ => false,
+    };
     Command::Lab(match sub.name.as_str() {
-        "start" => LabCommand::Start(key),
-        "stop" => LabCommand::Stop(key),
-        "status" => LabCommand::Status(key),
+        "start" => LabCommand::Start { key, everywhere },
+        "stop" => LabCommand::Stop { key, everywhere },
+        "status" => LabCommand::Status { key, everywhere },
         _ => LabCommand::List,
     })
 }

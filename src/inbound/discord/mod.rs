@@ -59,6 +59,8 @@ pub struct Settings {
     pub api_base: Option<String>,
     /// Register commands in this server only (instant updates while developing).
     pub dev_guild: Option<u64>,
+    /// The Discord users who run the bot (may start experiments in every server).
+    pub operators: Vec<u64>,
 }
 
 /// Connects to Discord and serves until Ctrl-C (or the connection ends for good).
@@ -77,6 +79,7 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
     let handler = Handler {
         app,
         dev_guild: settings.dev_guild,
+        operators: settings.operators,
         me: OnceLock::new(),
         voice: voice::VoiceRoster::default(),
         watcher: OnceLock::new(),
@@ -101,6 +104,7 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
 struct Handler {
     app: Arc<App>,
     dev_guild: Option<u64>,
+    operators: Vec<u64>,
     /// The bot's own user id, from READY.
     me: OnceLock<serenity::all::UserId>,
     voice: voice::VoiceRoster,
@@ -109,6 +113,16 @@ struct Handler {
 }
 
 impl Handler {
+    /// The caller of an interaction (an operator when named in `MARQUEE_OPERATORS`).
+    fn caller(&self, ix: Ix<'_>) -> crate::app::Caller {
+        let mut caller = ix.caller();
+        caller.operator = matches!(
+            caller.person,
+            crate::app::Person::Discord { id, .. } if self.operators.contains(&id)
+        );
+        caller
+    }
+
     /// Shows a reply in a deferred interaction. A list becomes the list message (its films are
     /// stored under the real message id, and the feedback reactions are added); a picture is
     /// attached; a lobby is remembered as the party's message; anything meant for the caller
@@ -140,7 +154,7 @@ impl Handler {
                 list,
                 message: snowflake(message.id.get()),
             };
-            self.app.handle(&ix.caller(), posted).await?;
+            self.app.handle(&self.caller(ix), posted).await?;
             self.add_reactions(ctx, message.channel_id, message.id);
             return Ok(());
         }
@@ -173,7 +187,7 @@ impl Handler {
                     message: snowflake(message.id.get()),
                 };
                 self.app
-                    .handle(&ix.caller(), Command::Party(posted))
+                    .handle(&self.caller(ix), Command::Party(posted))
                     .await?;
             }
             other => ix.show(ctx, acked, &render::reply(other)).await?,
@@ -224,7 +238,7 @@ impl Handler {
             public: false,
         };
         if invocation == help {
-            let reply = self.app.handle(&ix.caller(), Command::Help).await?;
+            let reply = self.app.handle(&self.caller(ix), Command::Help).await?;
             return Ok(ix.answer(ctx, &render::reply(&reply), acked).await?);
         }
         if cmd.guild_id.is_none() {
@@ -234,7 +248,7 @@ impl Handler {
             Invocation::ReviewForm { title } => {
                 match self
                     .app
-                    .handle(&ix.caller(), Command::FindFilm { title })
+                    .handle(&self.caller(ix), Command::FindFilm { title })
                     .await?
                 {
                     Reply::Film { movie, title } => {
@@ -257,7 +271,7 @@ impl Handler {
             }
             Invocation::WatchParty => self.watchparty(ctx, cmd, acked).await?,
             Invocation::Run { command, public } => {
-                if let Some(refusal) = App::refusal(&ix.caller(), &command) {
+                if let Some(refusal) = App::refusal(&self.caller(ix), &command) {
                     return Ok(ix.answer(ctx, &render::reply(&refusal), acked).await?);
                 }
                 let filters = match &command {
@@ -265,7 +279,7 @@ impl Handler {
                     _ => None,
                 };
                 ix.defer(ctx, !public, acked).await?;
-                let reply = self.app.handle(&ix.caller(), command).await?;
+                let reply = self.app.handle(&self.caller(ix), command).await?;
                 self.show(ctx, ix, *acked, &reply, filters.as_ref()).await?;
             }
         }
@@ -281,7 +295,11 @@ impl Handler {
                 partial: focused.value.to_owned(),
                 limit: 25,
             };
-            match self.app.handle(&Ix::Command(cmd).caller(), command).await {
+            match self
+                .app
+                .handle(&self.caller(Ix::Command(cmd)), command)
+                .await
+            {
                 Ok(Reply::Choices(choices)) => choices
                     .into_iter()
                     .map(|c| AutocompleteChoice::new(c.label, c.value))

@@ -359,7 +359,7 @@ impl Handler {
         let CommandDataOptionValue::SubCommand(options) = &sub.value else {
             return Ok(());
         };
-        let caller = ix.caller();
+        let caller = self.caller(ix);
         if sub.name == "history" {
             ix.defer(ctx, true, acked).await?;
             let reply = self
@@ -440,7 +440,7 @@ impl Handler {
         };
         let reply = self
             .app
-            .handle(&ix.caller(), Command::Party(command))
+            .handle(&self.caller(ix), Command::Party(command))
             .await?;
         match &reply {
             Reply::Closed(w) => {
@@ -459,7 +459,7 @@ impl Handler {
                         message: snowflake(c.message.id.get()),
                     };
                     self.app
-                        .handle(&ix.caller(), Command::Party(posted))
+                        .handle(&self.caller(ix), Command::Party(posted))
                         .await?;
                 }
                 if let PartyAction::Vote(_) = action {

@@ -31,6 +31,7 @@ fn caller(r: &Reaction, user: UserId) -> Caller {
         channel: Some(snowflake(r.channel_id.get())),
         delivery_key: None,
         manages_server: false,
+        operator: false,
     }
 }
 

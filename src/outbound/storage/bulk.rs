@@ -30,7 +30,8 @@ impl Store {
         Ok(rows.into_iter().map(|(ml, id)| (ml, MovieId(id))).collect())
     }
 
-    /// The ids of users of one kind by external id, creating those not seen before.
+    /// The ids of users of one kind in the shared base (imported raters) by external id,
+    /// creating those not seen before.
     pub async fn ensure_users_bulk(
         &self,
         kind: UserKind,
@@ -41,14 +42,14 @@ impl Store {
         for chunk in external_ids.chunks(2_000) {
             let rows: Vec<(i64, String)> = super::with_pool!(self, pool => retry("create users", || async move {
                 let mut tx = pool.begin().await?;
-                let mut insert = String::from("INSERT INTO users (kind, external_id, display_name, created_at) VALUES ");
+                let mut insert = String::from("INSERT INTO users (kind, external_id, person, display_name, created_at) VALUES ");
                 let mut select = String::from("SELECT id, external_id FROM users WHERE kind = $1 AND external_id IN (");
                 for i in 0..chunk.len() {
                     if i > 0 {
                         insert.push(',');
                         select.push(',');
                     }
-                    let _ = write!(insert, "($1, ${}, '', $2)", i + 3);
+                    let _ = write!(insert, "($1, ${0}, ${0}, '', $2)", i + 3);
                     let _ = write!(select, "${}", i + 2);
                 }
                 insert.push_str(" ON CONFLICT (kind, external_id) DO NOTHING");

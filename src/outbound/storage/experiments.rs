@@ -1,8 +1,30 @@
-//! The experiment port on both backends: definitions and status, sticky assignments, and the
-//! outcomes of what each variant showed, attributed from the feedback on those very suggestions.
+//! The experiment port on both backends: definitions, where each runs (a server, or everywhere),
+//! sticky assignments, and the outcomes of what each variant showed, attributed from the
+//! feedback on those very suggestions.
 
 use super::{Store, retry, with_pool};
-use crate::domain::ports::{ExperimentRepo, StoreResult, StoredExperiment, VariantOutcomes};
+use crate::domain::error::StoreError;
+use crate::domain::ids::GuildId;
+use crate::domain::ports::{
+    ExperimentRepo, ExperimentRun, RunScope, StoreResult, StoredExperiment, VariantOutcomes,
+};
+
+/// A run's scope as stored: `all`, or the server's id.
+fn scope_text(scope: RunScope) -> String {
+    match scope {
+        RunScope::Everywhere => "all".to_owned(),
+        RunScope::Server(g) => g.0.to_string(),
+    }
+}
+
+fn scope_of(text: &str) -> Option<RunScope> {
+    if text == "all" {
+        return Some(RunScope::Everywhere);
+    }
+    text.parse::<i64>()
+        .ok()
+        .map(|g| RunScope::Server(GuildId(g)))
+}
 
 /// A like: a standing reaction or button worth 3.5★ or more on the shown film, by the person it
 /// was shown to (a reaction taken back later does not count).
@@ -34,8 +56,8 @@ impl ExperimentRepo for Store {
     ) -> StoreResult<()> {
         with_pool!(self, pool => retry("store an experiment", || async move {
             sqlx::query(
-                "INSERT INTO experiments (key, layer, unit, status, definition, version) \
-                 VALUES ($1, $2, $3, 'draft', $4, $5) \
+                "INSERT INTO experiments (key, layer, unit, definition, version) \
+                 VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (key) DO UPDATE SET layer = excluded.layer, unit = excluded.unit, \
                  definition = excluded.definition, version = excluded.version",
             )
@@ -52,59 +74,85 @@ impl ExperimentRepo for Store {
 
     async fn experiments(&self) -> StoreResult<Vec<StoredExperiment>> {
         let rows = with_pool!(self, pool => retry("list experiments", || async move {
-            sqlx::query_as::<_, (String, String, String, i64, Option<i64>, Option<i64>)>(
-                "SELECT key, status, definition, version, started_at, stopped_at \
-                 FROM experiments ORDER BY key",
+            sqlx::query_as::<_, (String, String, i64)>(
+                "SELECT key, definition, version FROM experiments ORDER BY key",
             )
             .fetch_all(pool)
             .await
         }).await)?;
         Ok(rows
             .into_iter()
-            .map(
-                |(key, status, definition, version, started_at_ms, stopped_at_ms)| {
-                    StoredExperiment {
-                        key,
-                        status,
-                        definition,
-                        version,
-                        started_at_ms,
-                        stopped_at_ms,
-                    }
-                },
-            )
+            .map(|(key, definition, version)| StoredExperiment {
+                key,
+                definition,
+                version,
+            })
             .collect())
     }
 
-    async fn set_experiment_status(
+    async fn experiment_runs(&self) -> StoreResult<Vec<ExperimentRun>> {
+        let rows = with_pool!(self, pool => retry("list experiment runs", || async move {
+            sqlx::query_as::<_, (String, String, String, i64, Option<i64>)>(
+                "SELECT experiment_key, scope, status, started_at, stopped_at \
+                 FROM experiment_runs ORDER BY experiment_key, scope",
+            )
+            .fetch_all(pool)
+            .await
+        }).await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, scope, status, started_at_ms, stopped_at_ms)| {
+                Some(ExperimentRun {
+                    key,
+                    scope: scope_of(&scope)?,
+                    running: status == "running",
+                    started_at_ms,
+                    stopped_at_ms,
+                })
+            })
+            .collect())
+    }
+
+    async fn set_experiment_run(
         &self,
         key: &str,
-        status: &str,
+        scope: RunScope,
+        running: bool,
         now_ms: i64,
-    ) -> StoreResult<Option<String>> {
-        with_pool!(self, pool => retry("change an experiment's status", || async move {
+    ) -> StoreResult<()> {
+        let scope = &scope_text(scope);
+        let known = with_pool!(self, pool => retry("change where an experiment runs", || async move {
             let mut tx = pool.begin().await?;
-            let before: Option<String> =
-                sqlx::query_scalar("SELECT status FROM experiments WHERE key = $1")
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if before.is_some() {
-                let sql = match status {
-                    "running" => "UPDATE experiments SET status = $2, started_at = COALESCE(started_at, $3), stopped_at = NULL WHERE key = $1",
-                    "stopped" => "UPDATE experiments SET status = $2, stopped_at = $3 WHERE key = $1",
-                    _ => "UPDATE experiments SET status = $2 WHERE key = $1 AND $3 = $3",
+            let known: Option<String> = sqlx::query_scalar("SELECT key FROM experiments WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if known.is_some() {
+                let sql = if running {
+                    "INSERT INTO experiment_runs (experiment_key, scope, status, started_at, stopped_at) \
+                     VALUES ($1, $2, 'running', $3, NULL) ON CONFLICT (experiment_key, scope) \
+                     DO UPDATE SET status = 'running', stopped_at = NULL"
+                } else {
+                    "UPDATE experiment_runs SET status = 'stopped', stopped_at = $3 \
+                     WHERE experiment_key = $1 AND scope = $2"
                 };
                 sqlx::query(sql)
                     .bind(key)
-                    .bind(status)
+                    .bind(scope)
                     .bind(now_ms)
                     .execute(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
-            Ok(before)
-        }).await)
+            Ok(known.is_some())
+        }).await)?;
+        if known {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound {
+                what: format!("experiment {key}"),
+            })
+        }
     }
 
     async fn assign_variant(
@@ -174,6 +222,7 @@ impl ExperimentRepo for Store {
     async fn variant_outcomes(
         &self,
         key: &str,
+        server: Option<GuildId>,
         until_ms: Option<i64>,
     ) -> StoreResult<Vec<VariantOutcomes>> {
         let sql = format!(
@@ -183,13 +232,15 @@ impl ExperimentRepo for Store {
              COALESCE(CAST(SUM(i.refreshed) AS BIGINT), 0), \
              COALESCE(SUM(CASE WHEN {RATED_LATER} THEN 1 ELSE 0 END), 0) \
              FROM impressions i WHERE i.experiment_key = $1 AND i.variant IS NOT NULL \
-             AND i.created_at <= $2 GROUP BY i.variant ORDER BY i.variant"
+             AND i.created_at <= $2 AND ($3 IS NULL OR i.guild_id = $3) \
+             GROUP BY i.variant ORDER BY i.variant"
         );
         let until = until_ms.unwrap_or(i64::MAX);
         let rows = with_pool!(self, pool => retry("count experiment outcomes", || async {
             sqlx::query_as::<_, (String, i64, i64, i64, i64, i64, i64)>(&sql)
                 .bind(key)
                 .bind(until)
+                .bind(server.map(|g| g.0))
                 .fetch_all(pool)
                 .await
         }).await)?;

@@ -51,25 +51,65 @@ impl UserRepo for Store {
     async fn ensure_user(
         &self,
         kind: UserKind,
-        external_id: &str,
+        person: &str,
         display_name: &str,
+        server: Option<GuildId>,
     ) -> StoreResult<UserId> {
         let now = super::catalog::now_ms();
+        // The unique key: the person in their server, or the person alone in the shared base.
+        let external = match server {
+            Some(g) => format!("{person}@{g}"),
+            None => person.to_owned(),
+        };
+        let (external, guild) = (&external, server.map(|g| g.0));
         let id = with_pool!(self, pool => retry("ensure user", || async move {
             sqlx::query_scalar::<_, i64>(
-                "INSERT INTO users (kind, external_id, display_name, created_at) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO users (kind, external_id, person, guild_id, display_name, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (kind, external_id) DO UPDATE SET display_name = \
                  CASE WHEN excluded.display_name = '' THEN users.display_name ELSE excluded.display_name END \
                  RETURNING id",
             )
             .bind(kind.as_str())
-            .bind(external_id)
+            .bind(external)
+            .bind(person)
+            .bind(guild)
             .bind(display_name)
             .bind(now)
             .fetch_one(pool)
             .await
         }).await)?;
         Ok(UserId(id))
+    }
+
+    async fn users_of_person(
+        &self,
+        kind: UserKind,
+        person: &str,
+    ) -> StoreResult<Vec<(UserId, Option<GuildId>)>> {
+        let rows: Vec<(i64, Option<i64>)> = with_pool!(self, pool => retry("a person's users", || async move {
+            sqlx::query_as("SELECT id, guild_id FROM users WHERE kind = $1 AND person = $2 ORDER BY id")
+                .bind(kind.as_str())
+                .bind(person)
+                .fetch_all(pool)
+                .await
+        }).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, g)| (UserId(id), g.map(GuildId)))
+            .collect())
+    }
+
+    async fn user_servers(&self) -> StoreResult<Vec<(UserId, Option<GuildId>)>> {
+        let rows: Vec<(i64, Option<i64>)> = with_pool!(self, pool => retry("users' servers", || async move {
+            sqlx::query_as("SELECT id, guild_id FROM users ORDER BY id")
+                .fetch_all(pool)
+                .await
+        }).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, g)| (UserId(id), g.map(GuildId)))
+            .collect())
     }
 }
 
