@@ -297,8 +297,9 @@ pub enum Command {
     Taste,
     /// The server's taste map as a picture, with the caller on it.
     TasteMap,
-    /// Every taste group of the last training.
-    TasteGroups,
+    /// The taste groups of the caller's server at the last training (`imported`: those of the
+    /// imported raters, the shared base).
+    TasteGroups { imported: bool },
     /// A conversation turn: a new wish, or (unless `fresh`) a refinement of the open one.
     Ask {
         text: String,

@@ -230,8 +230,15 @@ impl App {
             }
             Command::Profile => profile::profile(s, who!()).await,
             Command::Taste => profile::taste(s, who!()).await,
-            Command::TasteMap => profile::taste_map(s, Some(who!().user)).await,
-            Command::TasteGroups => profile::groups(s).await,
+            Command::TasteMap => profile::taste_map(s, who!()).await,
+            Command::TasteGroups { imported } => {
+                let scope = if imported {
+                    None
+                } else {
+                    services::scope_of(caller)
+                };
+                profile::groups(s, scope).await
+            }
             Command::Ask { text, fresh } => self.conversations.ask(s, who!(), &text, fresh).await,
             Command::Steer { list, steer } => {
                 self.conversations.steer(s, who!(), list, steer).await

@@ -375,12 +375,13 @@ async fn shortlist_for(
         max_runtime: options.max_runtime,
     };
     let models = s.models().await?;
+    let taste = models.taste();
     let list = shortlist(
         &voters,
         strategy,
         asked,
         &models.snapshot(),
-        models.groups().as_ref(),
+        taste.as_deref().and_then(|t| t.of(Some(server))),
         |id| s.films.movie(id),
     )
     .map_err(|e| anyhow::anyhow!("ranking the shortlist: {e}"))?;

@@ -104,6 +104,7 @@ pub async fn recommend(
         .as_ref()
         .is_some_and(crate::app::lab::Arm::popularity_only);
     let models = s.models().await?;
+    let taste = models.taste();
     let picks = if popularity_only {
         // The popularity baseline: the model's cold-start ranking, minus the user's history.
         request.exclude.extend(events.iter().map(|e| e.event.movie));
@@ -111,7 +112,7 @@ pub async fn recommend(
     } else {
         personal_picks(
             &models.snapshot(),
-            models.groups().as_ref(),
+            taste.as_deref().and_then(|t| t.of(who.scope())),
             user,
             &events,
             &request,

@@ -6,7 +6,7 @@ use crate::app::services::{Services, Who};
 use crate::app::training;
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::feedback::{ImplicitRating, combine};
-use crate::domain::ids::{MovieId, UserId};
+use crate::domain::ids::{GuildId, MovieId, UserId};
 use crate::domain::ports::FeedbackRepo as _;
 use crate::domain::taste::{TasteGroups, TasteParams, cluster_taste, project, taste_vectors};
 use anyhow::Context as _;
@@ -66,11 +66,10 @@ pub async fn profile(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
     let count = |kind: FeedbackKind| events.iter().filter(|e| e.event.kind == kind).count();
     let reactions =
         count(FeedbackKind::Reaction).saturating_sub(count(FeedbackKind::ReactionRemoved));
-    let taste_group = s
-        .models()
-        .await?
-        .groups()
-        .as_ref()
+    let taste = s.models().await?.taste();
+    let taste_group = taste
+        .as_deref()
+        .and_then(|t| t.of(who.scope()))
         .and_then(|g| g.group_of(who.user))
         .map(|g| g.name.clone());
     Ok(Reply::Profile(Profile {
@@ -91,11 +90,10 @@ pub async fn profile(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
 /// # Errors
 /// Storage or the model fails.
 pub async fn taste(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
-    let known = s
-        .models()
-        .await?
-        .groups()
-        .as_ref()
+    let taste = s.models().await?.taste();
+    let known = taste
+        .as_deref()
+        .and_then(|t| t.of(who.scope()))
         .and_then(|g| g.group_of(who.user))
         .map(|group| Reply::Taste {
             group: group.name.clone(),
@@ -113,19 +111,21 @@ pub async fn taste(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
     }))
 }
 
-/// Every taste group of the last training (training once when none was ever stored).
+/// The taste groups of `scope` (a server, or the shared base) at the last training (training
+/// once when none was ever stored).
 ///
 /// # Errors
 /// Storage or training fails.
-pub async fn groups(s: &Services) -> anyhow::Result<Reply> {
-    let groups = if let Some(groups) = training::latest_taste(&s.store).await? {
-        groups
+pub async fn groups(s: &Services, scope: Option<GuildId>) -> anyhow::Result<Reply> {
+    let stored = if let Some(taste) = training::latest_taste(&s.store).await? {
+        Some(taste)
     } else {
         training::retrain(s).await?;
-        training::latest_taste(&s.store)
-            .await?
-            .unwrap_or_else(TasteGroups::empty)
+        training::latest_taste(&s.store).await?
     };
+    let groups = stored
+        .and_then(|t| t.of(scope).cloned())
+        .unwrap_or_else(TasteGroups::empty);
     Ok(Reply::TasteGroups(Box::new(groups)))
 }
 
@@ -134,11 +134,16 @@ pub async fn groups(s: &Services) -> anyhow::Result<Reply> {
 ///
 /// # Errors
 /// Storage, the model or drawing fails.
-pub async fn taste_map(s: &Services, highlight: Option<UserId>) -> anyhow::Result<Reply> {
+pub async fn taste_map(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
+    let (scope, highlight) = (who.scope(), Some(who.user));
     let models = s.models().await?;
-    let stored = models.groups().clone().filter(|g| !g.groups().is_empty());
+    let stored = models
+        .taste()
+        .and_then(|t| t.of(scope).cloned())
+        .filter(|g| !g.groups().is_empty());
     let model = models.snapshot().clone();
-    let events = s.store.all_events().await?;
+    // Only this server's members are on its map.
+    let events = s.store.events_of_server(scope).await?;
     let movies = s.films.all().to_vec();
     let map = tokio::task::spawn_blocking(move || {
         let params = TasteParams::default();

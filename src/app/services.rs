@@ -16,7 +16,7 @@ use crate::domain::ports::{
 };
 use crate::domain::recommend::snapshot::ModelSnapshot;
 use crate::domain::sentiment::Vader;
-use crate::domain::taste::TasteGroups;
+use crate::domain::taste::ServerTaste;
 use crate::outbound::storage::Store;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -25,6 +25,15 @@ use tokio::sync::OnceCell;
 
 /// The longest user name accepted.
 pub const MAX_NAME_CHARS: usize = 64;
+
+/// Where what is known about the caller lives: imported raters in the shared base (`None`),
+/// everyone else in their server.
+pub fn scope_of(caller: &Caller) -> Option<GuildId> {
+    match caller.person {
+        Person::MovieLens(_) => None,
+        _ => Some(caller.server.unwrap_or(LOCAL_SERVER)),
+    }
+}
 
 /// A name a person on this machine goes by (`--user`), trimmed, or why it cannot be one.
 ///
@@ -51,6 +60,12 @@ pub struct Who<'a> {
 }
 
 impl Who<'_> {
+    /// Where what is known about this person lives: their server, or the shared base for an
+    /// imported rater.
+    pub fn scope(&self) -> Option<GuildId> {
+        scope_of(self.caller)
+    }
+
     /// Where a signal on `movie` (given on list `list`, if any) came from, for the event log.
     pub fn context(
         &self,
@@ -76,7 +91,7 @@ impl Who<'_> {
 #[derive(Debug)]
 pub struct Models {
     snapshot: RwLock<ModelSnapshot>,
-    groups: RwLock<Option<TasteGroups>>,
+    groups: RwLock<Option<Arc<ServerTaste>>>,
     folded: Mutex<HashSet<UserId>>,
 }
 
@@ -94,15 +109,15 @@ impl Models {
         read(&self.snapshot)
     }
 
-    /// The taste groups of the last training (read-locked; never hold it across an await).
-    pub fn groups(&self) -> RwLockReadGuard<'_, Option<TasteGroups>> {
-        read(&self.groups)
+    /// The taste groups of every server at the last training (cheap to hold: shared).
+    pub fn taste(&self) -> Option<Arc<ServerTaste>> {
+        read(&self.groups).clone()
     }
 
     /// Swaps in a newly trained model and groups; every user is folded in again on first use.
-    pub fn replace(&self, snapshot: ModelSnapshot, groups: Option<TasteGroups>) {
+    pub fn replace(&self, snapshot: ModelSnapshot, groups: Option<ServerTaste>) {
         *write(&self.snapshot) = snapshot;
-        *write(&self.groups) = groups;
+        *write(&self.groups) = groups.map(Arc::new);
         self.folded
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -183,7 +198,7 @@ impl Services {
                 let groups = training::latest_taste(&self.store).await?;
                 Ok::<_, anyhow::Error>(Models {
                     snapshot: RwLock::new(snapshot),
-                    groups: RwLock::new(groups),
+                    groups: RwLock::new(groups.map(Arc::new)),
                     folded: Mutex::new(HashSet::new()),
                 })
             })
@@ -201,11 +216,7 @@ impl Services {
     /// # Errors
     /// Storage fails.
     pub async fn user(&self, caller: &Caller) -> anyhow::Result<Result<UserId, Reply>> {
-        // Imported raters live in the shared base; everyone else in the caller's server.
-        let server = match caller.person {
-            Person::MovieLens(_) => None,
-            _ => Some(caller.server.unwrap_or(LOCAL_SERVER)),
-        };
+        let server = scope_of(caller);
         let key = (caller.person.clone(), server);
         if let Some(id) = self
             .users

@@ -4,16 +4,19 @@
 //! meanwhile.
 
 use crate::app::services::Services;
-use crate::domain::ports::{CatalogRepo, FeedbackRepo, ModelRepo};
+use crate::domain::ids::{GuildId, UserId};
+use crate::domain::ports::{CatalogRepo, FeedbackRepo, ModelRepo, UserRepo};
 use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
-use crate::domain::taste::{self, TasteGroups, TasteParams};
+use crate::domain::taste::{self, ServerTaste, TasteParams};
 use anyhow::Context as _;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 /// The `kind` under which recommender snapshots are stored.
 pub const RECOMMENDER: &str = "recommender";
-/// The `kind` under which taste groups are stored, recomputed after each training.
-pub const TASTE: &str = "taste-groups";
+/// The `kind` under which the taste groups of every server are stored, recomputed after each
+/// training.
+pub const TASTE: &str = "taste-groups-by-server";
 
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -23,7 +26,7 @@ pub struct TrainReport {
     pub seconds: f64,
     pub bytes: usize,
     pub snapshot_id: i64,
-    /// Taste groups found, and users placed in one.
+    /// Taste groups found (in every server together), and users placed in one.
     pub taste_groups: usize,
     pub grouped_users: usize,
     /// What the clustering wants known (too few users, odd vectors, …).
@@ -35,31 +38,39 @@ pub struct TrainReport {
 /// # Errors
 /// Storage fails, or the catalog is empty.
 pub async fn train_and_save(
-    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo),
+    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo + UserRepo),
     now_ms: i64,
 ) -> anyhow::Result<(ModelSnapshot, TrainReport)> {
     let catalog = store.all_movies().await?;
     let events = store.all_events().await?;
+    let servers: HashMap<UserId, Option<GuildId>> =
+        store.user_servers().await?.into_iter().collect();
     let (films, n_events) = (catalog.len(), events.len());
     let started = Instant::now();
     let previous = latest_taste(store).await?;
     let (model, groups) = tokio::task::spawn_blocking(move || {
         let model = snapshot::train(&catalog, &events, &TrainParams::default())?;
-        let groups = taste::compute_groups(
-            &model,
-            &catalog,
-            &events,
-            previous.as_ref(),
-            &TasteParams::default(),
-        );
+        // Films are learned from everyone; people are grouped only with their own server.
+        let scope = |user: UserId| servers.get(&user).copied().flatten();
+        let scopes: BTreeSet<Option<GuildId>> =
+            events.iter().map(|e| scope(e.event.user)).collect();
+        let groups = ServerTaste::new(scopes.into_iter().map(|server| {
+            let of_server = events.iter().filter(|e| scope(e.event.user) == server);
+            let before = previous.as_ref().and_then(|p| p.of(server));
+            let found =
+                taste::compute_groups(&model, &catalog, of_server, before, &TasteParams::default());
+            (server, found)
+        }));
         Ok::<_, crate::domain::recommend::FitError>((model, groups))
     })
     .await
     .context("the training thread stopped")?
     .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
-    for w in groups.warnings() {
-        tracing::info!(warning = %w, "taste groups");
+    for scoped in groups.scopes() {
+        for w in scoped.groups.warnings() {
+            tracing::info!(server = ?scoped.server, warning = %w, "taste groups");
+        }
     }
     let bytes = model.to_bytes();
     let id = store
@@ -86,9 +97,13 @@ pub async fn train_and_save(
         seconds,
         bytes: bytes.len(),
         snapshot_id: id,
-        taste_groups: groups.groups().len(),
+        taste_groups: groups.group_count(),
         grouped_users: groups.user_count(),
-        warnings: groups.warnings().to_vec(),
+        warnings: groups
+            .scopes()
+            .iter()
+            .flat_map(|s| s.groups.warnings().iter().cloned())
+            .collect(),
     };
     Ok((model, report))
 }
@@ -97,8 +112,8 @@ pub async fn train_and_save(
 ///
 /// # Errors
 /// Storage fails.
-pub async fn latest_taste(store: &impl ModelRepo) -> anyhow::Result<Option<TasteGroups>> {
-    Ok(store.latest_model(TASTE).await?.and_then(|stored| match TasteGroups::from_bytes(&stored.data) {
+pub async fn latest_taste(store: &impl ModelRepo) -> anyhow::Result<Option<ServerTaste>> {
+    Ok(store.latest_model(TASTE).await?.and_then(|stored| match ServerTaste::from_bytes(&stored.data) {
         Ok(groups) => Some(groups),
         Err(e) => {
             tracing::warn!(error = %e, "the stored taste groups cannot be read; they will be recomputed");
@@ -113,7 +128,7 @@ pub async fn latest_taste(store: &impl ModelRepo) -> anyhow::Result<Option<Taste
 /// # Errors
 /// Storage fails, or training fails.
 pub async fn load_or_train(
-    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo),
+    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo + UserRepo),
     now_ms: i64,
 ) -> anyhow::Result<ModelSnapshot> {
     if let Some(stored) = store.latest_model(RECOMMENDER).await? {

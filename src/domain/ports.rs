@@ -131,6 +131,15 @@ pub trait FeedbackRepo: Send + Sync {
     /// Every event, oldest first: what training reads.
     fn all_events(&self) -> impl Future<Output = StoreResult<Vec<FeedbackEvent>>> + Send;
 
+    /// The events of the members of `server` (`None`: of the shared base), oldest first.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn events_of_server(
+        &self,
+        server: Option<GuildId>,
+    ) -> impl Future<Output = StoreResult<Vec<FeedbackEvent>>> + Send;
+
     /// Stores a review and its feedback event together (both or neither). A review whose
     /// event's idempotency key is already stored is not stored again.
     ///

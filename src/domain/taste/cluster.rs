@@ -548,10 +548,10 @@ pub fn cluster_taste(
 
 /// Computes taste groups from the model, the catalog and the event log: [`taste_vectors`]
 /// then [`cluster_taste`]. Call after each training and store the result with the snapshot.
-pub fn compute_groups(
+pub fn compute_groups<'e>(
     snapshot: &ModelSnapshot,
     catalog: &[Movie],
-    events: &[FeedbackEvent],
+    events: impl IntoIterator<Item = &'e FeedbackEvent>,
     previous: Option<&TasteGroups>,
     params: &TasteParams,
 ) -> TasteGroups {

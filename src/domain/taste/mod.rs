@@ -40,6 +40,7 @@ mod kmeans;
 mod naming;
 mod planted;
 mod projection;
+mod servers;
 mod vectors;
 
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,7 @@ pub use kmeans::{
 };
 pub use planted::{planted_users, planted_world};
 pub use projection::{TasteProjection, pca_2d, project};
+pub use servers::{ScopedGroups, ServerTaste};
 pub use vectors::{TasteSpace, TasteVectors, taste_vectors};
 
 /// A group's stable identifier: kept across reclusterings when the group is matched.
@@ -227,6 +229,18 @@ impl TasteGroups {
         self.group(group)
             .map(|g| g.favourites.iter().take(k).copied().collect())
             .unwrap_or_default()
+    }
+
+    /// The same groups without `user` (someone who asked to be forgotten): their assignment
+    /// goes and their group counts one member fewer.
+    pub fn forget(&mut self, user: UserId) {
+        if let Ok(i) = self.users.binary_search(&user) {
+            let group = self.assignments.remove(i) as usize;
+            self.users.remove(i);
+            if let Some(g) = self.groups.get_mut(group) {
+                g.size = g.size.saturating_sub(1);
+            }
+        }
     }
 
     /// Notes for the log: users left out, degenerate input, merged groups.

@@ -70,15 +70,16 @@ fn decade_of(year: Option<i32>) -> Option<usize> {
     Some(((y - 1920) / 10).clamp(0, DECADES as i32 - 1) as usize)
 }
 
-/// Builds every eligible user's vectors from the model, the catalog and the event log.
+/// Builds every eligible user's vectors from the model, the catalog and the events given (a
+/// server's members' events for that server's groups).
 #[allow(
     clippy::too_many_lines,
     reason = "each long function is one pipeline read top to bottom"
 )]
-pub fn taste_vectors(
+pub fn taste_vectors<'e>(
     snapshot: &ModelSnapshot,
     catalog: &[Movie],
-    events: &[FeedbackEvent],
+    events: impl IntoIterator<Item = &'e FeedbackEvent>,
     params: &TasteParams,
 ) -> TasteVectors {
     let mut film_index: HashMap<MovieId, u32> = HashMap::new();

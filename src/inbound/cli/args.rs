@@ -197,8 +197,12 @@ pub enum ExperimentCommand {
 /// `marquee taste …`
 #[derive(Debug, Subcommand)]
 pub enum TasteCommand {
-    /// The taste groups found at the last training, with names, sizes and what sets them apart.
+    /// This server's taste groups found at the last training, with names, sizes and what sets
+    /// them apart.
     Groups {
+        /// The groups of the imported raters (MovieLens) instead.
+        #[arg(long)]
+        imported: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -41,7 +41,7 @@ pub(super) async fn taste(
     command: TasteCommand,
 ) -> anyhow::Result<ExitCode> {
     match command {
-        TasteCommand::Groups { json } => groups(app, me, json).await,
+        TasteCommand::Groups { imported, json } => groups(app, me, imported, json).await,
         TasteCommand::Map {
             out,
             user,
@@ -67,8 +67,8 @@ pub(super) async fn taste(
     }
 }
 
-async fn groups(app: &App, me: &Caller, json: bool) -> anyhow::Result<ExitCode> {
-    let Reply::TasteGroups(groups) = app.handle(me, Command::TasteGroups).await? else {
+async fn groups(app: &App, me: &Caller, imported: bool, json: bool) -> anyhow::Result<ExitCode> {
+    let Reply::TasteGroups(groups) = app.handle(me, Command::TasteGroups { imported }).await? else {
         anyhow::bail!("the app answered taste groups with something else");
     };
     let mut out = std::io::stdout().lock();

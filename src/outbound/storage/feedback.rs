@@ -191,6 +191,25 @@ impl FeedbackRepo for Store {
             .collect()
     }
 
+    async fn events_of_server(&self, server: Option<GuildId>) -> StoreResult<Vec<FeedbackEvent>> {
+        let columns: String = EVENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM feedback_events e JOIN users u ON u.id = e.user_id \
+             WHERE ($1 IS NULL AND u.guild_id IS NULL) OR u.guild_id = $1 ORDER BY e.id"
+        );
+        let server = server.map(|g| g.0);
+        let rows = with_pool!(self, pool => retry("list a server's events", || async {
+            sqlx::query_as::<_, EventRow>(&sql).bind(server).fetch_all(pool).await
+        }).await)?;
+        rows.into_iter()
+            .map(|r| FeedbackEvent::try_from(r).map_err(crate::domain::error::StoreError::Invalid))
+            .collect()
+    }
+
     async fn record_review(&self, review: &NewReview) -> StoreResult<Appended> {
         let e = &review.event;
         let id = with_pool!(self, pool => retry("store review", || async move {
