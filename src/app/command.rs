@@ -59,6 +59,18 @@ pub enum Person {
     MovieLens(i64),
 }
 
+impl Person {
+    /// Whether both name the same person (display names aside).
+    pub fn same_as(&self, other: &Person) -> bool {
+        match (self, other) {
+            (Person::Discord { id: a, .. }, Person::Discord { id: b, .. }) => a == b,
+            (Person::Local(a), Person::Local(b)) => a.trim() == b.trim(),
+            (Person::MovieLens(a), Person::MovieLens(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// Who sent a command, and from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -150,11 +162,36 @@ pub enum Steer {
     Genre(String),
 }
 
+/// Someone the host names for a watch party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitee {
+    pub person: Person,
+    /// How to show them: a Discord mention (`<@123>`, shown as their name and never pinging),
+    /// or a name typed on the console.
+    pub label: String,
+    pub bot: bool,
+    /// Whether they are a member of the server (`None`: not known).
+    pub member: Option<bool>,
+}
+
+impl Invitee {
+    /// A friend named on the console (the person at the keyboard speaks for them).
+    pub fn local(name: &str) -> Self {
+        Invitee {
+            person: Person::Local(name.to_owned()),
+            label: name.to_owned(),
+            bot: false,
+            member: Some(true),
+        }
+    }
+}
+
 /// The options of a new watch party.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PartyStart {
-    /// The people invited besides the host (the caller).
-    pub members: Vec<Person>,
+    /// The people the host names. On Discord they are invited and count only once they press
+    /// Join; friends named on the console join at once.
+    pub invited: Vec<Invitee>,
     /// A strategy name ("approval", "least_misery"); the server's experiment or the default
     /// when `None`.
     pub strategy: Option<String>,
@@ -299,7 +336,9 @@ pub enum Command {
     TasteMap,
     /// The taste groups of the caller's server at the last training (`imported`: those of the
     /// imported raters, the shared base).
-    TasteGroups { imported: bool },
+    TasteGroups {
+        imported: bool,
+    },
     /// A conversation turn: a new wish, or (unless `fresh`) a refinement of the open one.
     Ask {
         text: String,

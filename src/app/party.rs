@@ -8,7 +8,7 @@
 //! press again to withdraw) → closed when every member has voted, at the deadline, or by the
 //! host → the winner is announced, stored as watched together, and fairness debts updated.
 
-use crate::app::command::{Caller, LOCAL_SERVER, PartyCommand, PartyStart};
+use crate::app::command::{Caller, LOCAL_SERVER, PartyCommand, PartyStart, Person};
 use crate::app::lab::Lab;
 use crate::app::reply::{
     Guess, Lobby, PartyOptions, PastNight, PickLine, Reply, ShortFilm, VoteState, Winner,
@@ -174,6 +174,7 @@ fn check_options(start: &PartyStart, now_ms: i64) -> Result<PartyOptions, Reply>
         when_ms,
         anonymous: start.anonymous,
         vote_minutes,
+        invited: Vec::new(),
     })
 }
 
@@ -203,18 +204,32 @@ async fn start(
             Err(e) => return Ok(Reply::Invalid(e)),
         },
     };
-    let options = match check_options(&start, s.now_ms()) {
+    let mut options = match check_options(&start, s.now_ms()) {
         Ok(o) => o,
         Err(reply) => return Ok(reply),
     };
+    // Consent: someone named on Discord is only invited, and counts once they press Join
+    // (which also proves they are in this server); nothing is stored about them before.
     let mut others = Vec::new();
-    for person in start.members {
-        match s.user(&host.caller.as_person(person)).await? {
-            Ok(u) if u != host.user && !others.contains(&u) => others.push(u),
-            Ok(_) => {}
-            Err(reply) => return Ok(reply),
+    let mut left_out = Vec::new();
+    for invitee in start.invited {
+        if invitee.person.same_as(&host.caller.person) {
+            left_out.push("you host, so you are in already".to_owned());
+        } else if invitee.bot {
+            left_out.push(format!("{} is a bot", invitee.label));
+        } else if invitee.member == Some(false) {
+            left_out.push(format!("{} is not in this server", invitee.label));
+        } else if let Person::Local(_) = invitee.person {
+            match s.user(&host.caller.as_person(invitee.person)).await? {
+                Ok(u) if u != host.user && !others.contains(&u) => others.push(u),
+                Ok(_) => {}
+                Err(reply) => return Ok(reply),
+            }
+        } else if !options.invited.contains(&invitee.label) {
+            options.invited.push(invitee.label);
         }
     }
+    options.invited.truncate(MAX_MEMBERS);
     let now = s.now_ms();
     let id = s
         .store
@@ -235,12 +250,12 @@ async fn start(
         .party(id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("watch party {id} vanished"))?;
-    lobby(
-        s,
-        &party,
-        "Press Join to come along; the host presses Pick when everyone is in.".to_owned(),
-    )
-    .await
+    let mut note =
+        "Press Join to come along; the host presses Pick when everyone is in.".to_owned();
+    if !left_out.is_empty() {
+        note = format!("Left out: {}. {note}", left_out.join("; "));
+    }
+    lobby(s, &party, note).await
 }
 
 async fn open_party(s: &Services, id: PartyId) -> anyhow::Result<Result<Party, Reply>> {

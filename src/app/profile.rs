@@ -6,7 +6,7 @@ use crate::app::services::{Services, Who};
 use crate::app::training;
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::feedback::{ImplicitRating, combine};
-use crate::domain::ids::{GuildId, MovieId, UserId};
+use crate::domain::ids::{GuildId, MovieId};
 use crate::domain::ports::FeedbackRepo as _;
 use crate::domain::taste::{TasteGroups, TasteParams, cluster_taste, project, taste_vectors};
 use anyhow::Context as _;

@@ -145,6 +145,9 @@ pub struct PartyOptions {
     pub anonymous: bool,
     /// How long the vote stays open.
     pub vote_minutes: u32,
+    /// The people the host invited (shown until the party starts; they count once they join).
+    #[serde(default)]
+    pub invited: Vec<String>,
 }
 
 /// One member's predicted stars for a shortlisted film.
@@ -174,6 +177,7 @@ pub struct ShortFilm {
 pub struct Lobby {
     pub party: PartyId,
     pub host: String,
+    /// Who is in (joined).
     pub members: Vec<String>,
     pub strategy: Strategy,
     pub options: PartyOptions,

@@ -246,7 +246,7 @@ async fn a_local_name_is_checked_before_anything_is_stored() {
 async fn only_the_host_closes_a_vote_and_experiments_need_the_manage_server_right() {
     let (_dir, s, host) = session().await;
     let start = PartyStart {
-        members: vec![Person::Local("lee".into())],
+        invited: vec![crate::app::command::Invitee::local("lee")],
         ..PartyStart::default()
     };
     let Reply::Lobby(lobby) = s

@@ -131,7 +131,16 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         assert_eq!(callback.body["type"], 5);
         let lobby = fake.edit_of(&bot, "tok-wp", from).await;
         let text = description(&lobby);
-        assert!(text.contains("In (3)"), "the bot is not a member: {text}");
+        assert!(text.contains("In (1)"), "only the host is in until others join: {text}");
+        assert!(
+            text.contains(&format!("<@{BOB}>")) && text.contains(&format!("<@{CARA}>")),
+            "the people in the voice channel are invited: {text}"
+        );
+        assert!(
+            !text.contains(&format!("<@{ALICE}>")) && !text.contains(MUSIC_BOT),
+            "neither the host nor the music bot is invited: {text}"
+        );
+        assert_eq!(lobby.body["allowed_mentions"]["parse"], json!([]), "invites never ping");
         let ids = button_ids(&lobby);
         let party = ids[0]
             .strip_prefix("mq:wp:")
@@ -147,10 +156,17 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
             ]
         );
 
-        // Dan joins late; Bob may not start the vote.
-        let (_, from, token) = click(&fake, &bot, DAN, &ids[0], &lobby).await;
-        let lobby = fake.edit_of(&bot, &token, from).await;
-        assert!(description(&lobby).contains("In (4)"), "{}", description(&lobby));
+        // Bob and Cara accept; Dan joins late; Bob may not start the vote.
+        let mut lobby = lobby;
+        for (user, count) in [(BOB, 2), (CARA, 3), (DAN, 4)] {
+            let (_, from, token) = click(&fake, &bot, user, &ids[0], &lobby).await;
+            lobby = fake.edit_of(&bot, &token, from).await;
+            assert!(
+                description(&lobby).contains(&format!("In ({count})")),
+                "{}",
+                description(&lobby)
+            );
+        }
         let (_, from, token) = click(&fake, &bot, BOB, &ids[2], &lobby).await;
         let refusal = followup(&fake, &bot, &token, from).await;
         assert_eq!(refusal.body["flags"], 64);
@@ -258,6 +274,7 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
 #[tokio::test]
 async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_comes_back() {
     crate::helpers::with_sqlite_url(|url, store| async move {
+        use marquee::app::command::Invitee;
         use marquee::app::{
             App, Caller, Command, Options, PartyCommand, PartyStart, Person, Reply, Source,
         };
@@ -278,7 +295,12 @@ async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_c
         };
         let (host, guest) = (on_discord(ALICE, "alice"), on_discord(BOB, "bob"));
         let start = PartyStart {
-            members: vec![guest.person.clone()],
+            invited: vec![Invitee {
+                person: guest.person.clone(),
+                label: format!("<@{BOB}>"),
+                bot: false,
+                member: Some(true),
+            }],
             ..PartyStart::default()
         };
         let Reply::Lobby(lobby) = session
@@ -288,7 +310,16 @@ async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_c
         else {
             panic!("a lobby")
         };
+        assert_eq!(
+            lobby.members.len(),
+            1,
+            "an invited person counts once they join"
+        );
         let party = lobby.party;
+        session
+            .handle(&guest, Command::Party(PartyCommand::Join(party)))
+            .await
+            .expect("join");
         let reply = session
             .handle(&host, Command::Party(PartyCommand::Pick(party)))
             .await
@@ -315,6 +346,55 @@ async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_c
         assert!(text.contains("the deadline passed"), "{text}");
         let closed = store.party(party).await.expect("party").expect("stored");
         assert_eq!(closed.status, marquee::domain::ports::PartyStatus::Closed);
+        bot.assert_no_unknown_events();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn naming_a_stranger_a_bot_or_oneself_gets_a_clear_answer_and_nobody_joins_unasked() {
+    crate::helpers::with_sqlite_url(|url, store| async move {
+        use marquee::domain::ports::UserRepo as _;
+        let fake = FakeDiscord::start().await;
+        let bot = connect(&fake, &url).await;
+        let stranger = "399999999999999999";
+        fake.add_stranger(stranger);
+        let (_, from) = fake
+            .interact(
+                &bot,
+                command(
+                    &fake.snowflake(),
+                    "tok-named",
+                    ALICE,
+                    "watchparty",
+                    json!([{"name": "start", "type": 1, "options": [
+                        {"name": "members", "type": 3,
+                         "value": format!("<@{ALICE}> <@{stranger}> <@{APP_ID}> <@{BOB}>")}
+                    ]}]),
+                ),
+            )
+            .await;
+        let lobby = fake.edit_of(&bot, "tok-named", from).await;
+        let text = description(&lobby);
+        assert!(text.contains("you host"), "{text}");
+        assert!(
+            text.contains(&format!("<@{stranger}> is not in this server")),
+            "{text}"
+        );
+        assert!(text.contains("is a bot"), "{text}");
+        assert!(text.contains("In (1)"), "{text}");
+        assert!(
+            text.contains(&format!("<@{BOB}>")),
+            "Bob is invited: {text}"
+        );
+        // Nothing is stored about the people named until they press Join.
+        for person in [stranger, BOB] {
+            let users = store
+                .users_of_person(UserKind::Discord, person)
+                .await
+                .expect("users");
+            assert!(users.is_empty(), "{person}: {users:?}");
+        }
         bot.assert_no_unknown_events();
     })
     .await;

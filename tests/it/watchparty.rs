@@ -3,7 +3,8 @@
 //! and what a closed vote stores.
 
 use crate::helpers::on_both_backends;
-use marquee::app::{App, Caller, Command, Options, PartyCommand, PartyStart, Reply};
+use marquee::app::command::Invitee;
+use marquee::app::{App, Caller, Command, Options, PartyCommand, PartyStart, Person, Reply};
 use marquee::domain::events::FeedbackKind;
 use marquee::domain::ids::{GuildId, PartyId, UserId};
 use marquee::domain::ports::{FeedbackRepo as _, PartyRepo as _, PartyStatus};
@@ -43,7 +44,13 @@ async fn party(app: &App, who: &Caller, command: PartyCommand) -> Reply {
 
 fn options(start: PartyStart, others: &[&Caller]) -> PartyCommand {
     PartyCommand::Start(PartyStart {
-        members: others.iter().map(|c| c.person.clone()).collect(),
+        invited: others
+            .iter()
+            .map(|c| match &c.person {
+                Person::Local(name) => Invitee::local(name),
+                other => panic!("console friends only: {other:?}"),
+            })
+            .collect(),
         ..start
     })
 }

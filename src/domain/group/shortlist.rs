@@ -43,7 +43,7 @@ pub struct PartyFilters {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shortlisted {
     pub movie: MovieId,
-    /// Why it is on the list ("Kim's pick: because you liked Alien (1979)").
+    /// Why it is on the list ("a pick for Kim"; never what Kim rated).
     pub reason: String,
     /// The group score of the strategy.
     pub group_score: f64,
@@ -131,7 +131,8 @@ fn pool<'m>(
                     .is_none_or(|limit| m.info.runtime_min.is_none_or(|r| r <= limit))
             });
             if fits && !excluded.contains(&p.movie) && seen.insert(p.movie) {
-                pool.push((p.movie, format!("{}'s pick: {}", v.name, p.reason)));
+                // Public: say whose pick it is, never what they rated to make it one.
+                pool.push((p.movie, format!("a pick for {}", v.name)));
             }
         }
     }

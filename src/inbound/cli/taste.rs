@@ -68,7 +68,8 @@ pub(super) async fn taste(
 }
 
 async fn groups(app: &App, me: &Caller, imported: bool, json: bool) -> anyhow::Result<ExitCode> {
-    let Reply::TasteGroups(groups) = app.handle(me, Command::TasteGroups { imported }).await? else {
+    let Reply::TasteGroups(groups) = app.handle(me, Command::TasteGroups { imported }).await?
+    else {
         anyhow::bail!("the app answered taste groups with something else");
     };
     let mut out = std::io::stdout().lock();

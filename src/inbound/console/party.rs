@@ -8,6 +8,7 @@
 //! party close              party history
 //! ```
 
+use crate::app::command::Invitee;
 use crate::app::reply::ShortFilm;
 use crate::app::{Caller, Command, PartyCommand, PartyStart, Person, Reply};
 use crate::domain::ids::PartyId;
@@ -122,7 +123,7 @@ pub fn command(
         } => (
             me.clone(),
             PartyCommand::Start(PartyStart {
-                members: names.into_iter().map(Person::Local).collect(),
+                invited: names.iter().map(|n| Invitee::local(n)).collect(),
                 strategy,
                 max_runtime,
                 genre,

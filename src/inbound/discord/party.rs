@@ -7,8 +7,9 @@
 use super::Handler;
 use super::custom_id::{ComponentId, PartyAction};
 use super::interaction::{Acked, Ix, snowflake};
-use super::render::{EmbedSpec, Out, clip, escape};
+use super::render::{EmbedSpec, Out, clip, escape, escape_keeping_mentions};
 use super::spec::{integer, string};
+use crate::app::command::Invitee;
 use crate::app::reply::{Lobby, PartyOptions, PastNight, ShortFilm, VoteState, Winner};
 use crate::app::{App, Command, PartyCommand, PartyStart, Person, Reply};
 use crate::domain::group::Strategy;
@@ -202,15 +203,24 @@ pub fn lobby(l: &Lobby) -> Out {
             EmbedSpec {
                 title: "🍿 Watch party".to_owned(),
                 description: format!(
-                    "Hosted by **{}**. {}\n\n**In ({}):** {}",
+                    "Hosted by **{}**. {}\n\n**In ({}):** {}{}",
                     escape(&l.host),
-                    escape(&l.note),
+                    escape_keeping_mentions(&l.note),
                     l.members.len(),
                     l.members
                         .iter()
                         .map(|m| escape(m))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    if l.options.invited.is_empty() {
+                        String::new()
+                    } else {
+                        // Mentions show as names and never ping (no allowed mentions).
+                        format!(
+                            "\n**Invited** (press Join to count): {}",
+                            l.options.invited.join(", ")
+                        )
+                    }
                 ),
                 footer: options_line(l.strategy, &l.options),
                 ..EmbedSpec::default()
@@ -370,7 +380,7 @@ impl Handler {
         }
         ix.defer(ctx, false, acked).await?;
         let start = PartyStart {
-            members: self.invited(cmd, options),
+            invited: self.invited(ctx, cmd, options).await,
             strategy: string(options, "strategy"),
             max_runtime: integer(options, "max_runtime").map(|n| i32::try_from(n).unwrap_or(0)),
             genre: string(options, "genre"),
@@ -386,39 +396,66 @@ impl Handler {
         self.show(ctx, ix, *acked, &reply, None).await
     }
 
-    /// The people a `/watchparty start` names: mentioned members, else everyone in the given
-    /// voice channel, else everyone in the caller's voice channel; never bots or the caller.
-    fn invited(&self, cmd: &CommandInteraction, options: &[CommandDataOption]) -> Vec<Person> {
+    /// The people a `/watchparty start` names: mentioned people, else everyone in the given
+    /// voice channel, else everyone in the caller's voice channel. Each is looked up in the
+    /// server, so the app can leave out bots and people who are not members (and say so).
+    async fn invited(
+        &self,
+        ctx: &Context,
+        cmd: &CommandInteraction,
+        options: &[CommandDataOption],
+    ) -> Vec<Invitee> {
         let guild = cmd.guild_id.map_or(0, GuildId::get);
-        let mut invited: Vec<u64> = string(options, "members")
+        let mut named: Vec<u64> = string(options, "members")
             .map(|t| mentioned(&t))
             .unwrap_or_default();
         if let Some(channel) = options.iter().find_map(|o| match o.value {
             CommandDataOptionValue::Channel(c) if o.name == "voice_channel" => Some(c),
             _ => None,
         }) {
-            invited.extend(self.voice.in_channel(guild, channel.get()));
-        } else if invited.is_empty() {
-            // Nobody named: whoever is in the caller's voice channel comes along.
+            named.extend(self.voice.in_channel(guild, channel.get()));
+        } else if named.is_empty() {
+            // Nobody named: whoever is in the caller's voice channel is invited.
             if let Some(channel) = self.voice.channel_of(guild, cmd.user.id.get()) {
-                invited.extend(self.voice.in_channel(guild, channel));
+                named.extend(self.voice.in_channel(guild, channel));
             }
         }
+        let mut seen = std::collections::HashSet::new();
+        named.retain(|id| seen.insert(*id));
         let me = self.me.get().map(|u| u.get());
+        let mut invited = Vec::with_capacity(named.len());
+        for id in named {
+            let user = serenity::all::UserId::new(id);
+            let (member, bot) = match cmd.guild_id {
+                Some(g) => match g.member(&ctx.http, user).await {
+                    Ok(m) => (Some(true), m.user.bot),
+                    Err(serenity::Error::Http(e))
+                        if e.status_code().is_some_and(|s| s.as_u16() == 404) =>
+                    {
+                        (Some(false), false)
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look a member up");
+                        (None, false)
+                    }
+                },
+                None => (None, false),
+            };
+            let name = cmd
+                .data
+                .resolved
+                .users
+                .get(&user)
+                .map(|u| u.global_name.clone().unwrap_or_else(|| u.name.clone()))
+                .unwrap_or_default();
+            invited.push(Invitee {
+                person: Person::Discord { id, name },
+                label: format!("<@{id}>"),
+                bot: bot || Some(id) == me || self.voice.is_bot(id),
+                member,
+            });
+        }
         invited
-            .into_iter()
-            .filter(|id| Some(*id) != me && !self.voice.is_bot(*id) && *id != cmd.user.id.get())
-            .filter_map(|id| {
-                let user = cmd.data.resolved.users.get(&serenity::all::UserId::new(id));
-                if user.is_some_and(|u| u.bot) {
-                    return None;
-                }
-                let name = user
-                    .map(|u| u.global_name.clone().unwrap_or_else(|| u.name.clone()))
-                    .unwrap_or_default();
-                Some(Person::Discord { id, name })
-            })
-            .collect()
     }
 
     /// A lobby or vote button.

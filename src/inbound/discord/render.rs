@@ -63,6 +63,30 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// [`escape`]d, except user mentions (`<@123>`), which show as names and never ping (every
+/// message carries an empty `allowed_mentions`).
+pub fn escape_keeping_mentions(text: &str) -> String {
+    let escaped = escape(text);
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped.as_str();
+    while let Some(i) = rest.find("<@") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 && after[digits..].starts_with("\\>") {
+            out.push_str("<@");
+            out.push_str(&after[..digits]);
+            out.push('>');
+            rest = &after[digits + 2..];
+        } else {
+            out.push_str("<@");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An embed's parts, fitted to Discord's limits before it is built.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmbedSpec {
@@ -628,6 +652,14 @@ mod tests {
         assert_eq!(clip("héllo", 5), "héllo");
         assert_eq!(clip("héllo wörld", 5), "héll…");
         assert_eq!(clip("🎬🎬🎬", 2), "🎬…");
+    }
+
+    #[test]
+    fn mentions_survive_escaping_as_mentions_and_nothing_else_does() {
+        assert_eq!(
+            escape_keeping_mentions("<@123> and *<@45>* <@x> <@"),
+            "<@123> and \\*<@45>\\* <@x\\> <@"
+        );
     }
 
     #[test]

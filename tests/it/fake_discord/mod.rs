@@ -108,6 +108,8 @@ struct RestState {
     command_ids: HashMap<(Option<String>, String), String>,
     /// Recipient id → DM channel id.
     dm_channels: HashMap<String, String>,
+    /// Users who are not members of the test server (`GET /guilds/{id}/members/{user}` 404s).
+    strangers: std::collections::HashSet<String>,
 }
 
 #[derive(Debug)]
@@ -400,6 +402,11 @@ impl FakeDiscord {
 
     /// The next snowflake (19 digits, increasing from 6000000000000000001). The fake takes its
     /// message, attachment and command ids from here too.
+    /// Makes `user` someone outside the test server: a member lookup answers 404.
+    pub fn add_stranger(&self, user: &str) {
+        lock(&self.shared.rest).strangers.insert(user.to_owned());
+    }
+
     pub fn snowflake(&self) -> String {
         self.shared.snowflake()
     }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::multipart::{Upload, parse_body};
-use super::payloads::{bot_message, command_echo, scheduled_event, user, user_name};
+use super::payloads::{bot_message, command_echo, member, scheduled_event, user, user_name};
 use super::{APP_ID, BOT_NAME, CHANNEL_ID, RestState, Shared, TIMESTAMP, lock};
 
 /// One REST request the bot made, with what the fake answered.
@@ -105,6 +105,13 @@ impl Shared {
             ("POST", ["applications", _, "commands"]) => (200, self.command(rest, body, None)),
             ("POST", ["applications", _, "guilds", guild, "commands"]) => {
                 (200, self.command(rest, body, Some(guild)))
+            }
+            ("GET", ["guilds", _, "members", user]) => {
+                if rest.strangers.contains(*user) {
+                    (404, json!({"code": 10007, "message": "Unknown Member"}))
+                } else {
+                    (200, member(user, &user_name(user)))
+                }
             }
             ("POST", ["guilds", guild, "scheduled-events"]) => {
                 (200, scheduled_event(&self.snowflake(), guild, body))
