@@ -259,6 +259,18 @@ pub enum LabCommand {
     },
 }
 
+/// A privacy request about the caller in their server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivacyCommand {
+    /// What is kept, with counts.
+    Show,
+    /// Everything, as JSON a person can read.
+    Export,
+    /// Delete everything (in every server with `everywhere`); without `confirmed` the answer
+    /// asks to confirm.
+    Forget { everywhere: bool, confirmed: bool },
+}
+
 /// A public data set to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportSource {
@@ -351,6 +363,7 @@ pub enum Command {
     },
     Party(PartyCommand),
     Lab(LabCommand),
+    Privacy(PrivacyCommand),
     /// The front end showed list `list` in message `message`: reactions on it now find its
     /// films.
     Posted {

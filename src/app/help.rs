@@ -21,7 +21,7 @@ const fn command(name: &'static str, args: &'static str, summary: &'static str) 
 }
 
 /// Every command, in the order `/help` lists them and Discord registers them.
-pub const COMMANDS: [CommandHelp; 12] = [
+pub const COMMANDS: [CommandHelp; 13] = [
     command(
         "recommend",
         "[genre] [count] [min_year] [max_year]",
@@ -72,6 +72,11 @@ pub const COMMANDS: [CommandHelp; 12] = [
         "experiment",
         "list | start key | stop key | status key",
         "Recommendation experiments: which variant do people like more? (admins)",
+    ),
+    command(
+        "privacy",
+        "show | export | forget [everywhere]",
+        "See, download or delete what Marquee keeps about you here (only you see it; PRIVACY.md)",
     ),
     command("help", "", "Every Marquee command, one line each"),
 ];

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod lab;
 pub mod party;
 pub mod picks;
+pub mod privacy;
 pub mod profile;
 pub mod prompts;
 pub mod reply;
@@ -31,7 +32,7 @@ pub mod training;
 
 pub use command::{
     Caller, Command, Filters, ImportSource, LOCAL_SERVER, LabCommand, ListId, PartyCommand,
-    PartyStart, Person, Source, Steer, local_server,
+    PartyStart, Person, PrivacyCommand, Source, Steer, local_server,
 };
 pub use reply::Reply;
 pub use services::Who;
@@ -208,9 +209,14 @@ impl App {
                 // feedback: nothing is stored, not even the person.
                 if let Some(list) = list {
                     use crate::domain::ports::ImpressionRepo as _;
-                    if s.reactions.get(&emoji).is_none()
-                        || s.store.impression(list, 1).await?.is_none()
-                    {
+                    if s.reactions.get(&emoji).is_none() {
+                        return Ok(Reply::Ignored);
+                    }
+                    let Some(shown) = s.store.impression(list, 1).await? else {
+                        return Ok(Reply::Ignored);
+                    };
+                    // An old reaction of someone who asked to be forgotten, delivered again.
+                    if privacy::predates_forgetting(s, caller, shown.shown.created_at_ms).await? {
                         return Ok(Reply::Ignored);
                     }
                 }
@@ -245,6 +251,7 @@ impl App {
             }
             Command::Party(party) => party::handle(s, &self.lab, caller, party).await,
             Command::Lab(lab) => self.lab.handle(s, caller, lab).await,
+            Command::Privacy(privacy) => privacy::handle(s, caller, privacy).await,
             Command::Posted { list, message } => {
                 use crate::domain::ports::ImpressionRepo as _;
                 s.store.move_impressions(list, message).await?;

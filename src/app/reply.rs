@@ -288,6 +288,23 @@ pub struct Tour {
     pub similar: Option<TourSimilar>,
 }
 
+/// What `/privacy show` counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PrivacySummary {
+    pub ratings: usize,
+    pub reviews: usize,
+    /// Reactions added and taken back.
+    pub reactions: usize,
+    /// Seen, not interested, feedback buttons, watched together.
+    pub marks: usize,
+    pub films_shown: u64,
+    pub watch_parties: usize,
+    pub conversations: usize,
+    pub experiments: usize,
+    /// Other servers that keep something about the same person.
+    pub other_servers: usize,
+}
+
 /// What a command answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
@@ -382,6 +399,20 @@ pub enum Reply {
     /// An experiment started or stopped: the sentence saying so.
     ExperimentChanged(String),
     ExperimentStatus(Box<ExperimentStatus>),
+    /// What is kept about the caller in this server.
+    PrivacySummary(Box<PrivacySummary>),
+    /// Everything about the caller in this server, as a JSON file.
+    PrivacyExport {
+        file_name: String,
+        json: String,
+    },
+    /// "Delete all this?" (a button, or `privacy forget yes`).
+    ConfirmForget {
+        everywhere: bool,
+        summary: String,
+    },
+    /// The caller was forgotten; the sentence saying so.
+    Forgotten(String),
     /// Catalog search results, best first.
     Hits(Vec<CatalogHit>),
     Stats(Box<CatalogStats>),

@@ -124,6 +124,27 @@ impl Models {
             .clear();
     }
 
+    /// Takes `users` out of the running model and taste groups (they asked to be forgotten).
+    pub fn forget(&self, users: &[UserId]) {
+        let mut snapshot = write(&self.snapshot);
+        for u in users {
+            snapshot.forget_user(*u);
+        }
+        drop(snapshot);
+        let mut groups = write(&self.groups);
+        if let Some(taste) = groups.as_mut() {
+            let taste = Arc::make_mut(taste);
+            for u in users {
+                taste.forget(*u);
+            }
+        }
+        drop(groups);
+        let mut folded = self.folded.lock().unwrap_or_else(PoisonError::into_inner);
+        for u in users {
+            folded.remove(u);
+        }
+    }
+
     fn fold_in(&self, user: UserId, events: &[FeedbackEvent]) {
         write(&self.snapshot).fold_in(user, events);
         self.folded
@@ -250,6 +271,14 @@ impl Services {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key, id);
         Ok(Ok(id))
+    }
+
+    /// Forgets the cached ids of `person` (their users were deleted).
+    pub fn forget_cached(&self, person: &Person) {
+        self.users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(p, _), _| !p.same_as(person));
     }
 
     /// Display names of `users`, in order ("member 12" for a person without one).

@@ -189,6 +189,101 @@ pub trait ModelRepo: Send + Sync {
         &self,
         kind: &str,
     ) -> impl Future<Output = StoreResult<Option<StoredModel>>> + Send;
+
+    /// Stores `data` as the only snapshot of `kind`: every older one is deleted with it (after
+    /// someone was forgotten, no older snapshot may still hold them).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn replace_models(
+        &self,
+        kind: &str,
+        format: i64,
+        data: &[u8],
+        events_seen: i64,
+        created_at_ms: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+}
+
+/// A watch party someone was part of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyTrace {
+    pub party: PartyId,
+    pub created_at_ms: i64,
+    pub status: PartyStatus,
+    pub hosted: bool,
+    pub winner: Option<MovieId>,
+    /// The films they voted for.
+    pub votes: Vec<MovieId>,
+}
+
+/// Everything stored about one user (one person in one server).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PersonalData {
+    pub display_name: String,
+    /// Ratings, reactions, buttons, seen and not-interested marks, reviews' readings.
+    pub events: Vec<FeedbackEvent>,
+    /// Reviews with their text.
+    pub reviews: Vec<StoredReview>,
+    /// How many films were shown to them in lists.
+    pub films_shown: u64,
+    pub parties: Vec<PartyTrace>,
+    /// Open `/ask` conversations (their state, JSON).
+    pub conversations: Vec<String>,
+    /// (experiment, variant) they were assigned.
+    pub experiments: Vec<(String, String)>,
+}
+
+/// Personal data: what is kept about a person, its removal, and remembering who asked to be
+/// forgotten (by a keyed hash, never the id).
+pub trait PrivacyRepo: Send + Sync {
+    /// Everything stored about `user`.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn personal_data(&self, user: UserId)
+    -> impl Future<Output = StoreResult<PersonalData>> + Send;
+
+    /// Deletes everything about `users` in one transaction: the users, their events, reviews,
+    /// lists, conversations, fairness debts, watch parties they hosted, their membership and
+    /// votes in others (and their predicted enjoyment there), their experiment assignments.
+    /// Returns how many rows went.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn forget_users(&self, users: &[UserId]) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Remembers that the person with this hash asked to be forgotten in `server` (`None`:
+    /// everywhere) at `at_ms`.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn remember_forgotten(
+        &self,
+        person_hash: &str,
+        server: Option<GuildId>,
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// When the person with this hash last asked to be forgotten in `server` (or everywhere).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn forgotten_at(
+        &self,
+        person_hash: &str,
+        server: GuildId,
+    ) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+
+    /// The secret named `name`, stored as `candidate` when there is none yet.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn secret(
+        &self,
+        name: &str,
+        candidate: &[u8],
+    ) -> impl Future<Output = StoreResult<Vec<u8>>> + Send;
 }
 
 /// Where a list of films was shown.

@@ -14,6 +14,7 @@ mod front_doors;
 mod helpers;
 mod import;
 mod impressions;
+mod privacy;
 mod recommend;
 mod storage_contract;
 mod watchparty;

@@ -35,6 +35,16 @@ impl<T: Copy + Eq + std::hash::Hash> IdMap<T> {
         self.ids[idx as usize]
     }
 
+    /// Removes `id`; the last id takes over its dense index. Returns the index `id` had.
+    pub fn swap_remove(&mut self, id: T) -> Option<u32> {
+        let i = self.index.remove(&id)?;
+        self.ids.swap_remove(i as usize);
+        if let Some(&moved) = self.ids.get(i as usize) {
+            self.index.insert(moved, i);
+        }
+        Some(i)
+    }
+
     /// Every id, in index order.
     pub fn ids(&self) -> &[T] {
         &self.ids

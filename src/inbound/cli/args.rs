@@ -106,6 +106,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TasteCommand,
     },
+    /// What Marquee keeps about a person in a server: see it, export it, or delete it.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Recommendation experiments (A/B tests) defined in experiments.toml.
     Experiment {
         #[command(subcommand)]
@@ -155,6 +160,32 @@ pub enum CatalogCommand {
         /// Print JSON instead of lines.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `marquee privacy …` (in the server `--server` names).
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// What is kept, with counts.
+    Show {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Everything, as JSON on standard output.
+    Export {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Delete everything about the person (asks for --yes).
+    Forget {
+        #[command(flatten)]
+        who: Who,
+        /// In every server, not just this one.
+        #[arg(long)]
+        everywhere: bool,
+        /// Yes, delete it (without it, only says what would go).
+        #[arg(long)]
+        yes: bool,
     },
 }
 

@@ -8,6 +8,7 @@ mod experiment;
 mod feedback;
 mod offline;
 mod picks;
+mod privacy;
 mod serve;
 mod taste;
 
@@ -46,14 +47,7 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::Console { user } => {
-            with_app(&config, async |app| {
-                let input = std::io::BufReader::new(std::io::stdin());
-                let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
-                let out = std::io::stdout();
-                crate::inbound::console::run(app, (&user, server), input, out, interactive).await?;
-                Ok(ExitCode::SUCCESS)
-            })
-            .await
+            with_app(&config, async |app| console(app, &user, server).await).await
         }
         Command::Catalog { command } => {
             with_app(&config, async |app| {
@@ -110,6 +104,13 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Taste { command } => {
             with_app(&config, async |app| taste::taste(app, &me(), command).await).await
         }
+        Command::Privacy { command } => {
+            let (who, command) = privacy::parse(command);
+            with_app(&config, async |app| {
+                privacy::privacy(app, &caller(&who), command).await
+            })
+            .await
+        }
         Command::Experiment { command } => {
             with_app(&config, async |app| {
                 experiment::experiment(app, &me(), command).await
@@ -117,6 +118,19 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             .await
         }
     }
+}
+
+/// `marquee console`: a terminal session on standard input and output.
+async fn console(
+    app: &App,
+    user: &str,
+    server: crate::domain::ids::GuildId,
+) -> anyhow::Result<ExitCode> {
+    let input = std::io::BufReader::new(std::io::stdin());
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let out = std::io::stdout();
+    crate::inbound::console::run(app, (user, server), input, out, interactive).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens the app, runs `body` and closes the app, also when `body` fails.

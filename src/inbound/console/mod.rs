@@ -13,7 +13,7 @@ pub mod party;
 use crate::app::help::COMMANDS;
 use crate::app::picks::MAX_COUNT;
 use crate::app::reply::Profile;
-use crate::app::{App, Caller, Command, Filters, Reply, Steer};
+use crate::app::{App, Caller, Command, Filters, PrivacyCommand, Reply, Steer};
 use crate::domain::feedback::{Meaning, ReactionMap, Stars};
 use std::io::{BufRead, Write};
 
@@ -179,6 +179,7 @@ pub fn parse_line(line: &str) -> Line {
                 Err(e) => Line::Error(e),
             }
         }
+        "privacy" => parse_privacy(args),
         "react" => parse_react(args, false),
         "unreact" => parse_react(args, true),
         _ => Line::Error(format!(
@@ -186,6 +187,25 @@ pub fn parse_line(line: &str) -> Line {
             head.text.chars().take(40).collect::<String>()
         )),
     }
+}
+
+fn parse_privacy(args: &[Token]) -> Line {
+    let words: Vec<String> = args.iter().map(|t| t.text.to_lowercase()).collect();
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let command = match words.first().map(String::as_str) {
+        None | Some("show") => PrivacyCommand::Show,
+        Some("export") => PrivacyCommand::Export,
+        Some("forget") => PrivacyCommand::Forget {
+            everywhere: has("everywhere"),
+            confirmed: has("yes"),
+        },
+        Some(_) => {
+            return Line::Error(
+                "privacy show, privacy export, or privacy forget [everywhere] [yes]".to_owned(),
+            );
+        }
+    };
+    Line::Command(Command::Privacy(command))
 }
 
 fn parse_steer(args: &[Token]) -> Line {
@@ -361,6 +381,7 @@ fn usage(name: &str) -> &'static str {
             "party start NAME NAME… / party join NAME / party pick / party vote N [as:NAME] / party close / party history   (/watchparty on Discord)"
         }
         "experiment" => "experiment   (on this machine: marquee experiment list|start|stop|report)",
+        "privacy" => "privacy show | privacy export | privacy forget [everywhere] [yes]",
         _ => "help",
     }
 }
@@ -551,9 +572,37 @@ pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> s
         Reply::Lobby(_) | Reply::Vote(_) | Reply::Closed(_) | Reply::History(_) => {
             party::render(out, reply)
         }
-        Reply::Invalid(text) | Reply::Text(text) | Reply::ExperimentChanged(text) => {
-            writeln!(out, "{text}")
-        }
+        Reply::Invalid(text)
+        | Reply::Text(text)
+        | Reply::ExperimentChanged(text)
+        | Reply::Forgotten(text) => writeln!(out, "{text}"),
+        Reply::PrivacySummary(p) => writeln!(
+            out,
+            "Kept about you here: {} ratings, {} reviews, {} reactions, {} other marks, {} films shown in lists, {} watch parties, {} conversations, {} experiment groups.{}\n\
+             privacy export shows it all; privacy forget deletes it (see PRIVACY.md).",
+            p.ratings,
+            p.reviews,
+            p.reactions,
+            p.marks,
+            p.films_shown,
+            p.watch_parties,
+            p.conversations,
+            p.experiments,
+            if p.other_servers > 0 {
+                format!(" Other servers keep their own: {}.", p.other_servers)
+            } else {
+                String::new()
+            }
+        ),
+        Reply::PrivacyExport { json, .. } => writeln!(out, "{json}"),
+        Reply::ConfirmForget {
+            everywhere,
+            summary,
+        } => writeln!(
+            out,
+            "{summary}\nTo go ahead: privacy forget{} yes (on the command line: --yes).",
+            if *everywhere { " everywhere" } else { "" }
+        ),
         other => writeln!(out, "{}", other_reply(other)),
     }
 }

@@ -85,26 +85,8 @@ impl Handler {
                 position,
                 button,
             } => {
-                // The buttons stay under the private message, so a second thought is one
-                // click away.
-                ix.acknowledge(ctx, acked).await?;
-                let command = Command::Feedback {
-                    list: message,
-                    position,
-                    button,
-                };
-                let reply = self.app.handle(&self.caller(ix), command).await?;
-                let mut out = render::reply(&reply);
-                if let Reply::Noted {
-                    list,
-                    position,
-                    title,
-                    ..
-                } = &reply
-                {
-                    out.components = render::feedback_buttons(*list, *position, title).components;
-                }
-                ix.edit(ctx, &out).await?;
+                self.feedback(ctx, ix, acked, (message, position, button))
+                    .await?;
             }
             ComponentId::FixStars(movie) => {
                 ix.acknowledge(ctx, acked).await?;
@@ -130,11 +112,52 @@ impl Handler {
                 let reply = self.app.handle(&self.caller(ix), command).await?;
                 self.show(ctx, ix, *acked, &reply, None).await?;
             }
+            ComponentId::Forget { everywhere } => {
+                ix.acknowledge(ctx, acked).await?;
+                let command = Command::Privacy(crate::app::PrivacyCommand::Forget {
+                    everywhere,
+                    confirmed: true,
+                });
+                let reply = self.app.handle(&self.caller(ix), command).await?;
+                let mut out = render::reply(&reply);
+                out.components = Vec::new();
+                ix.edit(ctx, &out).await?;
+            }
             ComponentId::ReviewForm(_) => {
                 let out = Out::text("Use /review to write a review.", true);
                 ix.answer(ctx, &out, acked).await?;
             }
         }
+        Ok(())
+    }
+
+    /// A feedback button on the private message a list's menu opened: the buttons stay under
+    /// it, so a second thought is one click away.
+    async fn feedback(
+        &self,
+        ctx: &Context,
+        ix: Ix<'_>,
+        acked: &mut Acked,
+        (list, position, button): (i64, u32, Button),
+    ) -> anyhow::Result<()> {
+        ix.acknowledge(ctx, acked).await?;
+        let command = Command::Feedback {
+            list,
+            position,
+            button,
+        };
+        let reply = self.app.handle(&self.caller(ix), command).await?;
+        let mut out = render::reply(&reply);
+        if let Reply::Noted {
+            list,
+            position,
+            title,
+            ..
+        } = &reply
+        {
+            out.components = render::feedback_buttons(*list, *position, title).components;
+        }
+        ix.edit(ctx, &out).await?;
         Ok(())
     }
 

@@ -37,6 +37,8 @@ pub enum ComponentId {
     Party(PartyId, PartyAction),
     /// A critique or clarifying button under an `/ask` answer.
     Ask(Steer),
+    /// "Delete everything" under `/privacy forget` (in every server with `everywhere`).
+    Forget { everywhere: bool },
 }
 
 /// What a watch-party button does.
@@ -96,6 +98,9 @@ impl ComponentId {
                 Steer::SomethingElse => "mq:ask:else".to_owned(),
                 Steer::Genre(g) => format!("mq:ask:genre:{g}"),
             },
+            ComponentId::Forget { everywhere } => {
+                format!("mq:forget:{}", if *everywhere { "all" } else { "here" })
+            }
             ComponentId::Party(party, action) => match action {
                 PartyAction::Join => format!("mq:wp:{party}:join"),
                 PartyAction::Leave => format!("mq:wp:{party}:leave"),
@@ -142,6 +147,8 @@ impl ComponentId {
                 ["genre", g] if !g.is_empty() && g.len() <= 40 => Steer::Genre((*g).to_owned()),
                 _ => return None,
             })),
+            ["forget", "here"] => Some(ComponentId::Forget { everywhere: false }),
+            ["forget", "all"] => Some(ComponentId::Forget { everywhere: true }),
             ["wp", party, rest @ ..] => {
                 let party = PartyId(party.parse().ok()?);
                 let action = match rest {
@@ -193,6 +200,8 @@ mod tests {
             ComponentId::Ask(Steer::Funnier),
             ComponentId::Ask(Steer::SomethingElse),
             ComponentId::Ask(Steer::Genre("Sci-Fi".into())),
+            ComponentId::Forget { everywhere: false },
+            ComponentId::Forget { everywhere: true },
         ];
         for id in all {
             let text = id.encode();

@@ -179,6 +179,16 @@ impl Handler {
             Reply::ExperimentStatus(status) => {
                 ix.edit_with(ctx, lab::status(status)).await?;
             }
+            Reply::PrivacyExport { file_name, json } => {
+                let edit = serenity::all::EditInteractionResponse::new()
+                    .content("Everything Marquee keeps about you in this server:")
+                    .new_attachment(CreateAttachment::bytes(
+                        json.clone().into_bytes(),
+                        file_name.clone(),
+                    ))
+                    .allowed_mentions(serenity::all::CreateAllowedMentions::new());
+                ix.edit_with(ctx, edit).await?;
+            }
             Reply::Lobby(lobby) => {
                 let message = ix.edit(ctx, &party::lobby(lobby)).await?;
                 let posted = crate::app::PartyCommand::Posted {

@@ -457,6 +457,62 @@ fn reviewed(title: &str, movie: MovieId, mood: Mood, stars: f64) -> Out {
     }
 }
 
+/// What `/privacy show` answers.
+fn privacy(p: &crate::app::reply::PrivacySummary) -> Out {
+    let mut lines = vec![
+        format!(
+            "{} ratings · {} reviews (with their text) · {} reactions",
+            p.ratings, p.reviews, p.reactions
+        ),
+        format!(
+            "{} other marks (seen, not interested, buttons, watched together)",
+            p.marks
+        ),
+        format!("{} films shown to you in lists", p.films_shown),
+        format!(
+            "{} watch parties · {} open conversations · {} experiment groups",
+            p.watch_parties, p.conversations, p.experiments
+        ),
+    ];
+    if p.other_servers > 0 {
+        lines.push(format!(
+            "Other servers keep their own, separate data about you ({}); nothing there reaches here.",
+            p.other_servers
+        ));
+    }
+    Out {
+        embed: Some(
+            EmbedSpec {
+                title: "What Marquee keeps about you in this server".to_owned(),
+                description: lines.join("\n"),
+                footer: "/privacy export downloads it all · /privacy forget deletes it · PRIVACY.md says why and for how long".to_owned(),
+                ..EmbedSpec::default()
+            }
+            .fit(),
+        ),
+        ephemeral: true,
+        ..Out::default()
+    }
+}
+
+/// "Delete everything?" with the one button that does it.
+fn confirm_forget(everywhere: bool, summary: &str) -> Out {
+    Out {
+        content: clip(summary, limits::CONTENT),
+        components: vec![CreateActionRow::Buttons(vec![
+            CreateButton::new(ComponentId::Forget { everywhere }.encode())
+                .label(if everywhere {
+                    "Delete everything, in every server"
+                } else {
+                    "Delete everything here"
+                })
+                .style(ButtonStyle::Danger),
+        ])],
+        ephemeral: true,
+        ..Out::default()
+    }
+}
+
 /// The `/help` list.
 pub fn help(commands: &[CommandHelp]) -> Out {
     let lines: Vec<String> = commands
@@ -561,6 +617,13 @@ pub fn reply(reply: &Reply) -> Out {
             title,
         } => feedback_buttons(*list, *position, title),
         Reply::Film { title, .. } => Out::text(format!("**{}**", escape(title)), true),
+        Reply::PrivacySummary(p) => privacy(p),
+        Reply::ConfirmForget {
+            everywhere,
+            summary,
+        } => confirm_forget(*everywhere, summary),
+        Reply::Forgotten(text) => Out::text(text.clone(), true),
+        Reply::PrivacyExport { .. } => Out::text("Here is your data.", true),
         Reply::TasteMap(_) => Out::text(NO_MAP, true),
         Reply::ExperimentStatus(status) => Out::text(status.report.summary.clone(), true),
         Reply::Rated { .. }

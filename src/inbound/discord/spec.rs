@@ -3,7 +3,7 @@
 //! invocation's options become a [`Command`].
 
 use crate::app::help::{COMMANDS, CommandHelp};
-use crate::app::{Command, Filters};
+use crate::app::{Command, Filters, PrivacyCommand};
 use crate::domain::catalog::Genre;
 use serenity::all::{
     CommandDataOption, CommandDataOptionValue, CommandOptionType, CreateCommand,
@@ -77,8 +77,51 @@ fn build(c: &CommandHelp) -> CreateCommand {
         "ask" => super::ask::options(command(c)),
         "watchparty" => super::party::options(command(c)),
         "experiment" => super::lab::options(command(c)),
+        "privacy" => privacy_options(command(c)),
         _ => command(c),
     }
+}
+
+fn privacy_options(command: CreateCommand) -> CreateCommand {
+    let sub = |name: &str, description: &str| {
+        CreateCommandOption::new(CommandOptionType::SubCommand, name, description)
+    };
+    command
+        .add_option(sub("show", "what Marquee keeps about you in this server"))
+        .add_option(sub(
+            "export",
+            "everything about you in this server, as a file",
+        ))
+        .add_option(
+            sub(
+                "forget",
+                "delete everything about you in this server (asks first)",
+            )
+            .add_sub_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "everywhere",
+                "in every server Marquee is in",
+            )),
+        )
+}
+
+fn privacy_command(options: &[CommandDataOption]) -> Command {
+    let Some(sub) = options.first() else {
+        return Command::Privacy(PrivacyCommand::Show);
+    };
+    Command::Privacy(match sub.name.as_str() {
+        "export" => PrivacyCommand::Export,
+        "forget" => PrivacyCommand::Forget {
+            everywhere: match &sub.value {
+                CommandDataOptionValue::SubCommand(o) => {
+                    find(o, "everywhere") == Some(&CommandDataOptionValue::Boolean(true))
+                }
+                _ => false,
+            },
+            confirmed: false,
+        },
+        _ => PrivacyCommand::Show,
+    })
 }
 
 /// The commands to register (guild or global), in `/help`'s order.
@@ -179,6 +222,7 @@ pub fn invocation(name: &str, options: &[CommandDataOption]) -> Invocation {
             public: true,
         },
         "experiment" => private(super::lab::command(options)),
+        "privacy" => private(privacy_command(options)),
         "watchparty" => Invocation::WatchParty,
         "help" => private(Command::Help),
         other => Invocation::Unknown(other.to_owned()),

@@ -139,7 +139,7 @@ macro_rules! bind_event {
 }
 
 #[derive(Debug, sqlx::FromRow)]
-struct ReviewRow {
+pub(super) struct ReviewRow {
     id: i64,
     event_id: Option<i64>,
     user_id: i64,

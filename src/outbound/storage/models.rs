@@ -51,6 +51,37 @@ impl ModelRepo for Store {
         }).await)
     }
 
+    async fn replace_models(
+        &self,
+        kind: &str,
+        format: i64,
+        data: &[u8],
+        events_seen: i64,
+        created_at_ms: i64,
+    ) -> StoreResult<i64> {
+        with_pool!(self, pool => retry("replace models", || async move {
+            let mut tx = pool.begin().await?;
+            let id = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO model_snapshots (kind, format, data, events_seen, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(kind)
+            .bind(format)
+            .bind(data)
+            .bind(events_seen)
+            .bind(created_at_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM model_snapshots WHERE kind = $1 AND id <> $2")
+                .bind(kind)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(id)
+        }).await)
+    }
+
     async fn latest_model(&self, kind: &str) -> StoreResult<Option<StoredModel>> {
         let row = with_pool!(self, pool => retry("load model", || async move {
             sqlx::query_as::<_, ModelRow>(

@@ -298,6 +298,23 @@ impl ModelSnapshot {
         Some(&self.user_factors[u * self.k..(u + 1) * self.k])
     }
 
+    /// The same model without `user`: their vector and history go (someone who asked to be
+    /// forgotten); what was learned about films stays. Returns whether they were in it.
+    pub fn forget_user(&mut self, user: UserId) -> bool {
+        let Some(u) = self.users.swap_remove(user) else {
+            return false;
+        };
+        let (u, k) = (u as usize, self.k);
+        let last = self.histories.len() - 1;
+        if u != last {
+            self.user_factors
+                .copy_within(last * k..(last + 1) * k, u * k);
+        }
+        self.user_factors.truncate(last * k);
+        self.histories.swap_remove(u);
+        true
+    }
+
     /// Every film's vector, row-major (films × [`Self::factors`]) in [`Self::movies`] order;
     /// all-zero rows are films nobody has interacted with.
     pub fn item_vectors(&self) -> &[f32] {

@@ -558,6 +558,39 @@ mod tests {
     }
 
     #[test]
+    fn a_forgotten_user_leaves_no_vector_and_the_others_keep_theirs() {
+        let (movies, events) = world();
+        let mut s = train(&movies, &events, &params()).expect("trains");
+        let req = RecRequest {
+            count: 5,
+            ..RecRequest::default()
+        };
+        let kept: Vec<f32> = s.user_vector(UserId(35)).expect("user 35").to_vec();
+        let picks_of_35 = ids(&s.recommend(UserId(35), &req));
+        assert!(s.user_vector(UserId(3)).is_some());
+        assert!(s.forget_user(UserId(3)));
+        assert!(!s.forget_user(UserId(3)), "once");
+        assert!(s.user_vector(UserId(3)).is_none());
+        assert_eq!(
+            s.user_vector(UserId(35)),
+            Some(kept.as_slice()),
+            "the last user moved intact"
+        );
+        assert_eq!(ids(&s.recommend(UserId(35), &req)), picks_of_35);
+        let s = ModelSnapshot::from_bytes(&s.to_bytes()).expect("reads back");
+        assert!(
+            s.user_vector(UserId(3)).is_none(),
+            "gone from the stored bytes too"
+        );
+        assert!(
+            s.recommend(UserId(3), &req)
+                .iter()
+                .all(|p| p.reason == Reason::Popular),
+            "a forgotten user is a stranger"
+        );
+    }
+
+    #[test]
     fn fold_in_changes_the_next_recommendation() {
         let (movies, events) = world();
         let mut s = train(&movies, &events, &params()).expect("trains");
