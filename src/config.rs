@@ -27,6 +27,9 @@ pub struct Config {
     pub prompts_dir: Option<PathBuf>,
     /// `MODEL_REFRESH_MINUTES`: how often the bot retrains its models (default 60).
     pub model_refresh_minutes: u64,
+    /// `MARQUEE_SERVER_GRACE_DAYS` (30), `MARQUEE_LIST_DAYS` (90): how long a removed server's
+    /// data and shown lists are kept.
+    pub retention: crate::app::retention::Retention,
     /// `MARQUEE_OPERATORS`: Discord user ids of the people who run the bot; they may start
     /// experiments in every server.
     pub operators: Vec<u64>,
@@ -123,6 +126,23 @@ impl Config {
                 fix: "Write comma-separated emoji=value pairs; a value is 0.5-5, seen or not_interested (e.g. 🍿=4.5,👀=seen).",
             })?,
         };
+        let days = |variable: &'static str, default: u32| match get(variable) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|&d| (1..=3650).contains(&d))
+                .ok_or_else(|| ConfigError {
+                    variable,
+                    problem: format!("{v:?} is not a number of days from 1 to 3650"),
+                    fix: "Use a whole number of days, such as 30.",
+                }),
+        };
+        let retention = crate::app::retention::Retention {
+            server_grace_days: days("MARQUEE_SERVER_GRACE_DAYS", 30)?,
+            list_days: days("MARQUEE_LIST_DAYS", 90)?,
+            ..crate::app::retention::Retention::default()
+        };
         let operators = match get("MARQUEE_OPERATORS") {
             None => Vec::new(),
             Some(list) => list
@@ -138,6 +158,7 @@ impl Config {
                 })?,
         };
         Ok(Config {
+            retention,
             operators,
             reactions,
             discord_token,

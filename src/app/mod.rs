@@ -26,6 +26,7 @@ pub mod privacy;
 pub mod profile;
 pub mod prompts;
 pub mod reply;
+pub mod retention;
 pub mod services;
 pub mod tour;
 pub mod training;
@@ -40,6 +41,7 @@ pub use services::Who;
 use crate::config::Config;
 use crate::domain::experiment::ExperimentFile;
 use crate::domain::feedback::ReactionMap;
+use crate::domain::ids::GuildId;
 use crate::domain::ports::{CatalogRepo as _, Clock};
 use crate::outbound::clock::SystemClock;
 use crate::outbound::starter_catalog::starter_movies;
@@ -60,6 +62,8 @@ pub struct Options {
     pub experiments: ExperimentFile,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// How long data is kept.
+    pub retention: retention::Retention,
 }
 
 impl Options {
@@ -75,6 +79,7 @@ impl Options {
             prompts: prompts::Prompts::load(config.prompts_dir.as_deref())?,
             experiments: lab::load_file(config.experiments_file.as_deref())?,
             clock: Arc::new(SystemClock),
+            retention: config.retention,
         })
     }
 }
@@ -89,6 +94,7 @@ impl Default for Options {
             experiments: lab::load_file(None)
                 .expect("the shipped experiments.toml is valid (a unit test checks it)"),
             clock: Arc::new(SystemClock),
+            retention: retention::Retention::default(),
         }
     }
 }
@@ -99,6 +105,7 @@ pub struct App {
     services: Services,
     lab: lab::Lab,
     conversations: ask::Conversations,
+    retention: retention::Retention,
 }
 
 impl App {
@@ -135,6 +142,7 @@ impl App {
             services,
             lab,
             conversations: ask::Conversations::new(options.prompts),
+            retention: options.retention,
         })
     }
 
@@ -283,6 +291,31 @@ impl App {
     /// Storage fails.
     pub async fn close_due_parties(&self) -> anyhow::Result<Vec<Winner>> {
         party::close_due(&self.services).await
+    }
+
+    /// Marquee is in `server` (again): a pending deletion of its data is called off.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn server_joined(&self, server: GuildId, name: &str) -> anyhow::Result<()> {
+        retention::joined(&self.services, server, name).await
+    }
+
+    /// Marquee was removed from `server`: its data is deleted after the grace period.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn server_left(&self, server: GuildId) -> anyhow::Result<()> {
+        retention::left(&self.services, server).await
+    }
+
+    /// Deletes the servers whose grace period ended and purges what is kept only for a while
+    /// (see [`jobs`]).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn sweep(&self) -> anyhow::Result<retention::Swept> {
+        retention::sweep(&self.services, &self.retention).await
     }
 
     /// Re-reads which experiments run (another process may have started or stopped one).

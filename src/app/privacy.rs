@@ -297,7 +297,7 @@ async fn forget(
 
 /// Takes `users` out of the running model and out of every stored snapshot (the newest is
 /// rewritten without them; older ones are deleted).
-async fn scrub_models(s: &Services, users: &[UserId]) -> anyhow::Result<()> {
+pub(crate) async fn scrub_models(s: &Services, users: &[UserId]) -> anyhow::Result<()> {
     if let Some(models) = s.loaded_models() {
         models.forget(users);
     }

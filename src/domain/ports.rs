@@ -234,6 +234,79 @@ pub struct PersonalData {
     pub experiments: Vec<(String, String)>,
 }
 
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Purged {
+    /// Expired `/ask` conversations.
+    pub conversations: u64,
+    /// Lists shown before the impression cut-off.
+    pub impressions: u64,
+    /// Lobbies that never started, called off.
+    pub lobbies: u64,
+}
+
+/// The servers Marquee is in, and what it keeps only for a while.
+pub trait RetentionRepo: Send + Sync {
+    /// Marquee is in `server` (again): a removal pending deletion is called off.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn server_joined(
+        &self,
+        server: GuildId,
+        name: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Marquee was removed from `server` at `at_ms`.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn server_left(
+        &self,
+        server: GuildId,
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The servers Marquee left before `cutoff_ms` (their data is due for deletion).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn servers_left_before(
+        &self,
+        cutoff_ms: i64,
+    ) -> impl Future<Output = StoreResult<Vec<GuildId>>> + Send;
+
+    /// Deletes what is kept about `server` itself (its watch parties, fairness debts,
+    /// experiment runs and assignments, lists shown there, and the server's row); its people
+    /// are forgotten with [`PrivacyRepo::forget_users`] first.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn delete_server(&self, server: GuildId) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The users of `server`.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn users_of_server(
+        &self,
+        server: GuildId,
+    ) -> impl Future<Output = StoreResult<Vec<UserId>>> + Send;
+
+    /// Deletes conversations expired at `now_ms` and lists shown before `impressions_before_ms`,
+    /// and calls off lobbies opened before `lobbies_before_ms` that never started.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn purge(
+        &self,
+        now_ms: i64,
+        impressions_before_ms: i64,
+        lobbies_before_ms: i64,
+    ) -> impl Future<Output = StoreResult<Purged>> + Send;
+}
+
 /// Personal data: what is kept about a person, its removal, and remembering who asked to be
 /// forgotten (by a keyed hash, never the id).
 pub trait PrivacyRepo: Send + Sync {

@@ -16,5 +16,6 @@ mod import;
 mod impressions;
 mod privacy;
 mod recommend;
+mod retention;
 mod storage_contract;
 mod watchparty;

@@ -394,6 +394,10 @@ impl EventHandler for Handler {
     }
 
     async fn guild_create(&self, _ctx: Context, guild: serenity::all::Guild, _new: Option<bool>) {
+        let server = crate::domain::ids::GuildId(snowflake(guild.id.get()));
+        if let Err(e) = self.app.server_joined(server, &guild.name).await {
+            tracing::warn!(error = %format!("{e:#}"), "could not note a server");
+        }
         for m in guild.members.values() {
             if m.user.bot {
                 self.voice.set(guild.id.get(), m.user.id.get(), None, true);
@@ -407,6 +411,23 @@ impl EventHandler for Handler {
                 v.channel_id.map(ChannelId::get),
                 bot,
             );
+        }
+    }
+
+    async fn guild_delete(
+        &self,
+        _ctx: Context,
+        incomplete: serenity::all::UnavailableGuild,
+        _full: Option<serenity::all::Guild>,
+    ) {
+        // `unavailable` is an outage, not a removal: the data stays.
+        if incomplete.unavailable {
+            return;
+        }
+        let server = crate::domain::ids::GuildId(snowflake(incomplete.id.get()));
+        tracing::info!(server = %server, "removed from a server; its data goes after the grace period");
+        if let Err(e) = self.app.server_left(server).await {
+            tracing::error!(error = %format!("{e:#}"), "could not note that a server left");
         }
     }
 

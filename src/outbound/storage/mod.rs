@@ -15,6 +15,7 @@ mod impressions;
 mod models;
 mod parties;
 mod privacy;
+mod retention;
 
 pub use crate::config::redact_url;
 use crate::domain::error::StoreError;
@@ -277,14 +278,46 @@ mod tests {
     /// migration whose file changed makes every existing database refuse to start, so a
     /// released file is never edited: a change is a new migration (and a new line here).
     const RELEASED: [(&str, i64, &str); 8] = [
-        ("sqlite", 1, "7d5ca1831192b7de62d79e33841a3974a173ae32dcd7dbab57fdc9bc3615ff7daff2916ad0ff474c4ae233a73bd6d96b"),
-        ("sqlite", 2, "fc4cbfb2874635d6b850d0e8518006705c25a325a3720ef0e131dde6b40e126ee580f1ea1f052571cc5114bcd1af1524"),
-        ("sqlite", 3, "252c4b25276707dac90c387ab99b45581b74c67e763fb550b92451be55781e20239ae5cfe4e771f416e422b9ba2c9aec"),
-        ("sqlite", 4, "6cf3e1c15d36113300ae76796e87d5c3e70dc0bdcd8dfbde02298efe3a90bcb2d3b79209ef908615ce1fdc633acf202c"),
-        ("postgres", 1, "6a0c7cef12af9524ea7cb8253b5a53659d722c7dd9958a8a8b39fd2e37982890a14657d90d79f8b3ad6815db21b74a06"),
-        ("postgres", 2, "fc4cbfb2874635d6b850d0e8518006705c25a325a3720ef0e131dde6b40e126ee580f1ea1f052571cc5114bcd1af1524"),
-        ("postgres", 3, "252c4b25276707dac90c387ab99b45581b74c67e763fb550b92451be55781e20239ae5cfe4e771f416e422b9ba2c9aec"),
-        ("postgres", 4, "27cf7b11dcc32cd30d9580132f3d1edf5805be05d52fdb5cdd080841a23838a57381a19d9798892337fb8d4a133a7fa0"),
+        (
+            "sqlite",
+            1,
+            "7d5ca1831192b7de62d79e33841a3974a173ae32dcd7dbab57fdc9bc3615ff7daff2916ad0ff474c4ae233a73bd6d96b",
+        ),
+        (
+            "sqlite",
+            2,
+            "fc4cbfb2874635d6b850d0e8518006705c25a325a3720ef0e131dde6b40e126ee580f1ea1f052571cc5114bcd1af1524",
+        ),
+        (
+            "sqlite",
+            3,
+            "252c4b25276707dac90c387ab99b45581b74c67e763fb550b92451be55781e20239ae5cfe4e771f416e422b9ba2c9aec",
+        ),
+        (
+            "sqlite",
+            4,
+            "6cf3e1c15d36113300ae76796e87d5c3e70dc0bdcd8dfbde02298efe3a90bcb2d3b79209ef908615ce1fdc633acf202c",
+        ),
+        (
+            "postgres",
+            1,
+            "6a0c7cef12af9524ea7cb8253b5a53659d722c7dd9958a8a8b39fd2e37982890a14657d90d79f8b3ad6815db21b74a06",
+        ),
+        (
+            "postgres",
+            2,
+            "fc4cbfb2874635d6b850d0e8518006705c25a325a3720ef0e131dde6b40e126ee580f1ea1f052571cc5114bcd1af1524",
+        ),
+        (
+            "postgres",
+            3,
+            "252c4b25276707dac90c387ab99b45581b74c67e763fb550b92451be55781e20239ae5cfe4e771f416e422b9ba2c9aec",
+        ),
+        (
+            "postgres",
+            4,
+            "27cf7b11dcc32cd30d9580132f3d1edf5805be05d52fdb5cdd080841a23838a57381a19d9798892337fb8d4a133a7fa0",
+        ),
     ];
 
     #[test]
