@@ -5,7 +5,10 @@ use marquee::domain::catalog::{ExternalIds, Genre, MovieInfo};
 use marquee::domain::error::StoreError;
 use marquee::domain::events::{Appended, FeedbackKind, NewFeedbackEvent};
 use marquee::domain::ids::{GuildId, MovieId, UserId};
-use marquee::domain::ports::{CatalogRepo, FeedbackRepo, UserKind, UserRepo};
+use marquee::domain::ports::{
+    CatalogRepo, ExperimentRepo, FeedbackRepo, ImpressionRepo, NewImpression, RunScope, Surface,
+    UserKind, UserRepo,
+};
 use marquee::outbound::storage::Store;
 
 fn film(title: &str, year: i32) -> MovieInfo {
@@ -253,6 +256,105 @@ async fn catalog_stats_count_films_decades_and_genres(store: Store) {
     );
 }
 
+/// What people do is read back per server: a server's events are its members' only, the base
+/// (imported raters) is apart, an experiment run in one server covers only that server, and its
+/// figures count only what was shown there.
+async fn events_experiment_runs_and_outcomes_are_scoped_by_server(store: Store) {
+    let (one, two) = (GuildId(1), GuildId(2));
+    store
+        .upsert_movies(&[film("Alien", 1979), film("Dune", 2021)])
+        .await
+        .expect("films");
+    let movies = store.all_movies().await.expect("all");
+    let (alien, dune) = (movies[0].id, movies[1].id);
+    let here = store
+        .ensure_user(UserKind::Discord, "42", "ana", Some(one))
+        .await
+        .expect("here");
+    let there = store
+        .ensure_user(UserKind::Discord, "42", "ana", Some(two))
+        .await
+        .expect("there");
+    let base = store
+        .ensure_user(UserKind::MovieLens, "9", "", None)
+        .await
+        .expect("base");
+    for (user, movie, at) in [(here, alien, 1), (there, dune, 2), (base, dune, 3)] {
+        store
+            .append_event(&event(user, movie, at, None))
+            .await
+            .expect("event");
+    }
+    let of = |server| {
+        let store = store.clone();
+        async move {
+            store
+                .events_of_server(server)
+                .await
+                .expect("events")
+                .into_iter()
+                .map(|e| (e.event.user, e.event.movie))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(of(Some(one)).await, [(here, alien)]);
+    assert_eq!(of(Some(two)).await, [(there, dune)]);
+    assert_eq!(of(None).await, [(base, dune)], "the base stands apart");
+    assert!(of(Some(GuildId(3))).await.is_empty());
+
+    store
+        .sync_experiment("variety", "recommend", "user", "{}", 1)
+        .await
+        .expect("experiment");
+    store
+        .set_experiment_run("variety", RunScope::Server(one), true, 10)
+        .await
+        .expect("run");
+    let runs = store.experiment_runs().await.expect("runs");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].scope, RunScope::Server(one));
+    assert!(runs[0].scope.covers(Some(one)) && !runs[0].scope.covers(Some(two)));
+    for (message, user, server) in [(100, here, one), (200, there, two)] {
+        let shown = [alien, dune].map(|movie| NewImpression {
+            message_id: message,
+            channel: Some(5),
+            guild: Some(server),
+            user,
+            movie,
+            position: if movie == alien { 1 } else { 2 },
+            surface: Surface::Recommend,
+            created_at_ms: 20,
+        });
+        store.record_impressions(&shown).await.expect("shown");
+        store
+            .tag_impressions(message, "variety", "control")
+            .await
+            .expect("tagged");
+    }
+    let exposures = |server| {
+        let store = store.clone();
+        async move {
+            store
+                .variant_outcomes("variety", server, None)
+                .await
+                .expect("outcomes")
+                .iter()
+                .fold((0, 0), |(u, e), v| (u + v.units, e + v.exposures))
+        }
+    };
+    assert_eq!(
+        exposures(Some(one)).await,
+        (1, 2),
+        "server 1's figures only"
+    );
+    assert_eq!(exposures(Some(two)).await, (1, 2));
+    assert_eq!(
+        exposures(None).await,
+        (2, 4),
+        "everywhere, for the operator"
+    );
+}
+
 on_both_backends!(
     the_starter_catalog_fills_an_empty_database_once,
     a_stored_film_reads_back_field_for_field,
@@ -264,4 +366,5 @@ on_both_backends!(
     an_event_delivered_twice_is_stored_once,
     an_event_for_an_unknown_film_is_refused,
     catalog_stats_count_films_decades_and_genres,
+    events_experiment_runs_and_outcomes_are_scoped_by_server,
 );
