@@ -115,6 +115,7 @@ pub async fn handle(
             Ok(Reply::PrivacyExport {
                 file_name: "marquee-my-data.json".to_owned(),
                 json,
+                empty: summary(&data, 0) == PrivacySummary::default(),
             })
         }
         PrivacyCommand::Forget {

@@ -405,6 +405,8 @@ pub enum Reply {
     PrivacyExport {
         file_name: String,
         json: String,
+        /// Nothing is kept about the caller here (the file has only empty lists).
+        empty: bool,
     },
     /// "Delete all this?" (a button, or `privacy forget yes`).
     ConfirmForget {

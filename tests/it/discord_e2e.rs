@@ -860,7 +860,7 @@ async fn a_malformed_token_stops_the_bot_with_a_clear_message_that_does_not_echo
 
 /// Ratings of 30 Discord users in three clear tastes (8 films of "their" genre loved, 4 of
 /// another disliked), so training finds taste groups.
-async fn seed_three_tastes(store: &Store) -> Vec<String> {
+pub(crate) async fn seed_three_tastes(store: &Store) -> Vec<String> {
     use marquee::app::feedback::rate;
     use marquee::app::{Caller, Person, Who};
     use marquee::domain::catalog::Genre;

@@ -19,7 +19,7 @@ const HERE: GuildId = GuildId(11);
 const THERE: GuildId = GuildId(12);
 
 /// Every table of the schema. A new table must be added here, with how it refers to people.
-const TABLES: [&str; 19] = [
+pub(crate) const TABLES: [&str; 19] = [
     "_sqlx_migrations",
     "conversations",
     "experiment_assignments",
@@ -127,7 +127,7 @@ fn summary(reply: Reply) -> PrivacySummary {
 }
 
 /// Rows in `table` that still name `user`.
-async fn traces(pool: &Pool, table: &str, user: UserId) -> i64 {
+pub(crate) async fn traces(pool: &Pool, table: &str, user: UserId) -> i64 {
     let id = user.0;
     let sql = match table {
         "users" => "SELECT COUNT(*) FROM users WHERE id = $1".to_owned(),
@@ -157,13 +157,13 @@ async fn traces(pool: &Pool, table: &str, user: UserId) -> i64 {
 }
 
 /// The two backends' pools, for reading the schema and counting rows.
-enum Pool {
+pub(crate) enum Pool {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
 impl Pool {
-    async fn open(url: &str) -> Self {
+    pub(crate) async fn open(url: &str) -> Self {
         if url.starts_with("sqlite") {
             Pool::Sqlite(sqlx::SqlitePool::connect(url).await.expect("sqlite"))
         } else {
@@ -171,7 +171,7 @@ impl Pool {
         }
     }
 
-    async fn tables(&self) -> Vec<String> {
+    pub(crate) async fn tables(&self) -> Vec<String> {
         let mut names: Vec<String> = match self {
             Pool::Sqlite(p) => sqlx::query_scalar(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
@@ -198,7 +198,7 @@ impl Pool {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         match self {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,

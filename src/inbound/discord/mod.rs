@@ -179,9 +179,17 @@ impl Handler {
             Reply::ExperimentStatus(status) => {
                 ix.edit_with(ctx, lab::status(status)).await?;
             }
-            Reply::PrivacyExport { file_name, json } => {
+            Reply::PrivacyExport {
+                file_name,
+                json,
+                empty,
+            } => {
                 let edit = serenity::all::EditInteractionResponse::new()
-                    .content("Everything Marquee keeps about you in this server:")
+                    .content(if *empty {
+                        "Marquee keeps nothing about you in this server: the file has only empty lists."
+                    } else {
+                        "Everything Marquee keeps about you in this server:"
+                    })
                     .new_attachment(CreateAttachment::bytes(
                         json.clone().into_bytes(),
                         file_name.clone(),

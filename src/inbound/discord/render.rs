@@ -459,21 +459,47 @@ fn reviewed(title: &str, movie: MovieId, mood: Mood, stars: f64) -> Out {
 
 /// What `/privacy show` answers.
 fn privacy(p: &crate::app::reply::PrivacySummary) -> Out {
-    let mut lines = vec![
-        format!(
-            "{} ratings · {} reviews (with their text) · {} reactions",
-            p.ratings, p.reviews, p.reactions
-        ),
-        format!(
-            "{} other marks (seen, not interested, buttons, watched together)",
-            p.marks
-        ),
-        format!("{} films shown to you in lists", p.films_shown),
-        format!(
-            "{} watch parties · {} open conversations · {} experiment groups",
-            p.watch_parties, p.conversations, p.experiments
-        ),
-    ];
+    let nothing = crate::app::reply::PrivacySummary {
+        other_servers: p.other_servers,
+        ..crate::app::reply::PrivacySummary::default()
+    };
+    let mut lines = if *p == nothing {
+        vec!["Nothing: Marquee keeps no data about you in this server.".to_owned()]
+    } else {
+        let n = |count: u64, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
+        vec![
+            format!(
+                "{} · {} (with their text) · {}",
+                n(p.ratings as u64, "rating", "ratings"),
+                n(p.reviews as u64, "review", "reviews"),
+                n(p.reactions as u64, "reaction", "reactions")
+            ),
+            format!(
+                "{} (seen, not interested, buttons, watched together)",
+                n(p.marks as u64, "other mark", "other marks")
+            ),
+            format!(
+                "{} shown to you in lists",
+                n(p.films_shown, "film", "films")
+            ),
+            format!(
+                "{} · {} · {}",
+                n(p.watch_parties as u64, "watch party", "watch parties"),
+                n(
+                    p.conversations as u64,
+                    "open conversation",
+                    "open conversations"
+                ),
+                n(
+                    p.experiments as u64,
+                    "experiment group",
+                    "experiment groups"
+                )
+            ),
+        ]
+    };
     if p.other_servers > 0 {
         lines.push(format!(
             "Other servers keep their own, separate data about you ({}); nothing there reaches here.",

@@ -27,6 +27,8 @@ pub struct Call {
     pub body: Value,
     /// `(field name, filename, bytes)` of each file of a multipart body, e.g. `("files[0]", "chart.png", 1234)`.
     pub files: Vec<(String, String, usize)>,
+    /// The content of each file, in the order of `files`.
+    pub file_data: Vec<Vec<u8>>,
     /// The HTTP status the fake answered.
     pub status: u16,
     /// The JSON the fake answered; `Null` for 204.
@@ -360,6 +362,7 @@ pub(super) async fn rest_handler(
             .iter()
             .map(|u| (u.field.clone(), u.filename.clone(), u.data.len()))
             .collect(),
+        file_data: uploads.iter().map(|u| u.data.clone()).collect(),
         status,
         response: response.clone(),
     };
