@@ -243,6 +243,9 @@ pub struct Purged {
     pub impressions: u64,
     /// Lobbies that never started, called off.
     pub lobbies: u64,
+    /// Records of forgotten people older than the impression cut-off: every list they could
+    /// react to again is gone by then.
+    pub tombstones: u64,
 }
 
 /// The servers Marquee is in, and what it keeps only for a while.
@@ -294,8 +297,8 @@ pub trait RetentionRepo: Send + Sync {
         server: GuildId,
     ) -> impl Future<Output = StoreResult<Vec<UserId>>> + Send;
 
-    /// Deletes conversations expired at `now_ms` and lists shown before `impressions_before_ms`,
-    /// and calls off lobbies opened before `lobbies_before_ms` that never started.
+    /// Deletes conversations expired at `now_ms`, and lists shown and records of forgotten
+    /// people from before `impressions_before_ms`, and calls off lobbies opened before `lobbies_before_ms` that never started.
     ///
     /// # Errors
     /// `Unavailable` after retries.

@@ -85,6 +85,22 @@ async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swep
         panic!("a lobby")
     };
 
+    // Cy asks to be forgotten: the record that keeps a re-delivered reaction of Cy's out is
+    // kept as long as the lists Cy could react to.
+    let cy = Caller::console("cy").in_server(STAYS);
+    let rate = Command::Rate {
+        title: "Heat".into(),
+        stars: 4.0,
+    };
+    app.handle(&cy, rate).await.expect("rate");
+    let forget = PrivacyCommand::Forget {
+        everywhere: false,
+        confirmed: true,
+    };
+    app.handle(&cy, Command::Privacy(forget))
+        .await
+        .expect("forget");
+
     app.server_joined(GONE, "gone").await.expect("joined");
     app.server_left(GONE).await.expect("left");
     clock.advance(29 * DAY);
@@ -125,6 +141,10 @@ async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swep
     clock.advance(30 * DAY);
     let swept = app.sweep().await.expect("sweep");
     assert!(swept.purged.impressions >= 1, "{swept:?}");
+    assert_eq!(
+        swept.purged.tombstones, 1,
+        "Cy's record goes with the lists"
+    );
     assert!(store.impression(list, 1).await.expect("db").is_none());
     app.close().await;
 }

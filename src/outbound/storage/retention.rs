@@ -106,10 +106,16 @@ impl RetentionRepo for Store {
             .execute(pool)
             .await?
             .rows_affected();
+            let tombstones = sqlx::query("DELETE FROM forgotten WHERE forgotten_at < $1")
+                .bind(impressions_before_ms)
+                .execute(pool)
+                .await?
+                .rows_affected();
             Ok(Purged {
                 conversations,
                 impressions,
                 lobbies,
+                tombstones,
             })
         }).await)
     }
