@@ -312,6 +312,36 @@ mod tests {
     }
 
     #[test]
+    fn retention_and_operators_are_read_and_bad_values_named() {
+        let c = load(&[
+            ("MARQUEE_SERVER_GRACE_DAYS", "7"),
+            ("MARQUEE_LIST_DAYS", "30"),
+            ("MARQUEE_OPERATORS", "123, 456"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            (c.retention.server_grace_days, c.retention.list_days),
+            (7, 30)
+        );
+        assert_eq!(c.operators, [123, 456]);
+        let d = load(&[]).expect("defaults");
+        assert_eq!(
+            (d.retention.server_grace_days, d.retention.list_days),
+            (30, 90)
+        );
+        assert!(d.operators.is_empty());
+        for (variable, bad) in [
+            ("MARQUEE_SERVER_GRACE_DAYS", "0"),
+            ("MARQUEE_SERVER_GRACE_DAYS", "a month"),
+            ("MARQUEE_LIST_DAYS", "-1"),
+            ("MARQUEE_LIST_DAYS", "99999"),
+            ("MARQUEE_OPERATORS", "me"),
+        ] {
+            assert_eq!(load(&[(variable, bad)]).unwrap_err().variable, variable);
+        }
+    }
+
+    #[test]
     fn reaction_overrides_add_to_the_default_map_and_bad_ones_are_named() {
         let c = load(&[("MARQUEE_REACTIONS", "🍿=4.5")]).expect("valid");
         assert!(c.reactions.get("🍿").is_some());

@@ -15,12 +15,19 @@ pub type ListId = i64;
 pub const LOCAL_SERVER: GuildId = GuildId(0);
 
 /// The server a name given to `--server` stands for on this machine: `local` (or nothing) is
-/// [`LOCAL_SERVER`]; any other name a stable negative id of its own (Discord's ids are positive,
-/// so the two never meet).
+/// [`LOCAL_SERVER`]; a positive number is the Discord server of that id (so the operator can act
+/// on a Discord server's data); any other name a stable negative id of its own (Discord's ids
+/// are positive, so the two never meet).
 pub fn local_server(name: &str) -> GuildId {
     let name = name.trim().to_lowercase();
     if name.is_empty() || name == "local" {
         return LOCAL_SERVER;
+    }
+    // A Discord server, by its id (what the operator sees in Discord).
+    if let Ok(id) = name.parse::<i64>()
+        && id > 0
+    {
+        return GuildId(id);
     }
     // FNV-1a: stable across builds and platforms.
     let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {

@@ -266,16 +266,19 @@ async fn forget(
             let data = s.store.personal_data(*u).await?;
             what.push(summary(&data, 0));
         }
-        let total = |f: fn(&PrivacySummary) -> usize| what.iter().map(f).sum::<usize>();
+        let total = |f: fn(&PrivacySummary) -> usize, one: &str, many: &str| {
+            let n = what.iter().map(f).sum::<usize>();
+            format!("{n} {}", if n == 1 { one } else { many })
+        };
         return Ok(Reply::ConfirmForget {
             everywhere,
             summary: format!(
-                "This deletes, {where_}: {} ratings, {} reviews, {} reactions, {} other marks, {} watch parties, your conversations and experiment groups. It cannot be undone.",
-                total(|w| w.ratings),
-                total(|w| w.reviews),
-                total(|w| w.reactions),
-                total(|w| w.marks),
-                total(|w| w.watch_parties),
+                "This deletes, {where_}: {}, {}, {}, {}, {}, your conversations and experiment groups. It cannot be undone.",
+                total(|w| w.ratings, "rating", "ratings"),
+                total(|w| w.reviews, "review", "reviews"),
+                total(|w| w.reactions, "reaction", "reactions"),
+                total(|w| w.marks, "other mark", "other marks"),
+                total(|w| w.watch_parties, "watch party", "watch parties"),
             ),
         });
     }

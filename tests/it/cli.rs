@@ -294,3 +294,134 @@ fn experiments_are_listed_started_once_reported_and_a_bad_file_is_refused() {
         text(&out.stderr)
     );
 }
+
+/// `marquee privacy …` as the operator would run it: per server (`--server` a name, or a
+/// Discord server's id), for a person on this machine (`--user`) or a Discord user
+/// (`--discord-user`); `forget` says what would go and needs `--yes`.
+#[tokio::test]
+#[allow(clippy::too_many_lines)] // one operator's session, as a story
+async fn privacy_on_the_command_line_sees_exports_and_forgets_one_server_at_a_time() {
+    use marquee::app::{App, Caller, Command, Options, Person};
+    use marquee::domain::ids::GuildId;
+    crate::helpers::with_sqlite_url(|url, store| async move {
+        let dir = tempfile::tempdir().expect("dir");
+        let run = |args: &[&str]| {
+            let mut all = vec!["--database-url", url.as_str()];
+            all.extend_from_slice(args);
+            marquee(dir.path(), &all, &[])
+        };
+        for (server, film, stars) in [("club", "Alien", "5"), ("other", "Heat", "4")] {
+            let out = run(&["--server", server, "rate", "--user", "kim", film, stars]);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+        }
+        let out = run(&["--server", "club", "privacy", "show", "--user", "kim"]);
+        let shown = text(&out.stdout);
+        assert!(
+            shown.contains("1 rating,") && shown.contains("Other servers keep their own: 1"),
+            "{shown}"
+        );
+
+        let out = run(&["--server", "club", "privacy", "export", "--user", "kim"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+        let films: Vec<&str> = doc["feedback"]
+            .as_array()
+            .expect("feedback")
+            .iter()
+            .filter_map(|e| e["film"].as_str())
+            .collect();
+        assert_eq!(films, ["Alien (1979)"], "{doc}");
+
+        // Without --yes: what would go, exit code 2, nothing deleted.
+        let out = run(&["--server", "club", "privacy", "forget", "--user", "kim"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stdout).contains("--yes"), "{}", text(&out.stdout));
+        assert!(
+            text(&run(&["--server", "club", "privacy", "show", "--user", "kim"]).stdout)
+                .contains("1 rating,")
+        );
+        let out = run(&[
+            "--server", "club", "privacy", "forget", "--user", "kim", "--yes",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("is deleted"),
+            "{}",
+            text(&out.stdout)
+        );
+        let gone = text(&run(&["--server", "club", "privacy", "show", "--user", "kim"]).stdout);
+        assert!(gone.contains("Kept about you here: nothing."), "{gone}");
+        let kept = text(&run(&["--server", "other", "privacy", "show", "--user", "kim"]).stdout);
+        assert!(
+            kept.contains("1 rating,"),
+            "the other server keeps its own: {kept}"
+        );
+        let again = run(&[
+            "--server", "club", "privacy", "forget", "--user", "kim", "--yes",
+        ]);
+        assert!(
+            text(&again.stdout).contains("nothing to delete"),
+            "{}",
+            text(&again.stdout)
+        );
+
+        // A Discord user's request that reached the operator by mail.
+        let app = App::on_store(store.clone(), Options::default())
+            .await
+            .expect("app");
+        let zoe = Caller::cli(Person::Discord {
+            id: 42,
+            name: "zoe".into(),
+        })
+        .in_server(GuildId(4242));
+        app.handle(
+            &zoe,
+            Command::Rate {
+                title: "Alien".into(),
+                stars: 4.5,
+            },
+        )
+        .await
+        .expect("rate");
+        app.close().await;
+        let out = run(&[
+            "--server",
+            "4242",
+            "privacy",
+            "show",
+            "--discord-user",
+            "42",
+        ]);
+        assert!(
+            text(&out.stdout).contains("1 rating,"),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let out = run(&[
+            "--server",
+            "4242",
+            "privacy",
+            "forget",
+            "--discord-user",
+            "42",
+            "--yes",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let gone = text(
+            &run(&[
+                "--server",
+                "4242",
+                "privacy",
+                "show",
+                "--discord-user",
+                "42",
+            ])
+            .stdout,
+        );
+        assert!(gone.contains("nothing"), "{gone}");
+        let both = run(&["privacy", "show", "--user", "kim", "--discord-user", "42"]);
+        assert!(!both.status.success(), "one person at a time");
+    })
+    .await;
+}

@@ -14,8 +14,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// The server to act in on this machine: everything about a person is kept per server
-    /// (`local` unless named).
+    /// The server to act in: everything about a person is kept per server (`local` unless
+    /// named). A number is a Discord server's id.
     #[arg(long, global = true, value_name = "NAME", default_value = "local")]
     pub server: String,
 
@@ -163,23 +163,35 @@ pub enum CatalogCommand {
     },
 }
 
+/// Whose data a `marquee privacy …` is about.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PrivacyWho {
+    /// A person on this machine, by name.
+    #[arg(long, default_value = "me", conflicts_with = "discord_user")]
+    pub user: String,
+    /// A Discord user, by id (for a request that reached the operator another way; with
+    /// `--server` set to the Discord server's id).
+    #[arg(long, value_name = "ID")]
+    pub discord_user: Option<u64>,
+}
+
 /// `marquee privacy …` (in the server `--server` names).
 #[derive(Debug, Subcommand)]
 pub enum PrivacyCommand {
     /// What is kept, with counts.
     Show {
         #[command(flatten)]
-        who: Who,
+        who: PrivacyWho,
     },
     /// Everything, as JSON on standard output.
     Export {
         #[command(flatten)]
-        who: Who,
+        who: PrivacyWho,
     },
     /// Delete everything about the person (asks for --yes).
     Forget {
         #[command(flatten)]
-        who: Who,
+        who: PrivacyWho,
         /// In every server, not just this one.
         #[arg(long)]
         everywhere: bool,

@@ -107,7 +107,8 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Privacy { command } => {
             let (who, command) = privacy::parse(command);
             with_app(&config, async |app| {
-                privacy::privacy(app, &caller(&who), command).await
+                let caller = Caller::cli(privacy::person(&who)).in_server(server);
+                privacy::privacy(app, &caller, command).await
             })
             .await
         }

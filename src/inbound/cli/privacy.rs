@@ -1,12 +1,12 @@
 //! `marquee privacy show|export|forget`: the console's answers, on standard output.
 
-use super::args::{self, Who};
+use super::args::{self, PrivacyWho};
 use super::refused;
-use crate::app::{App, Caller, Command, PrivacyCommand, Reply};
+use crate::app::{App, Caller, Command, Person, PrivacyCommand, Reply};
 use std::process::ExitCode;
 
 /// The person and the request a `marquee privacy …` names.
-pub(super) fn parse(command: args::PrivacyCommand) -> (Who, PrivacyCommand) {
+pub(super) fn parse(command: args::PrivacyCommand) -> (PrivacyWho, PrivacyCommand) {
     match command {
         args::PrivacyCommand::Show { who } => (who, PrivacyCommand::Show),
         args::PrivacyCommand::Export { who } => (who, PrivacyCommand::Export),
@@ -21,6 +21,17 @@ pub(super) fn parse(command: args::PrivacyCommand) -> (Who, PrivacyCommand) {
                 confirmed: yes,
             },
         ),
+    }
+}
+
+/// The person a privacy request is about.
+pub(super) fn person(who: &PrivacyWho) -> Person {
+    match who.discord_user {
+        Some(id) => Person::Discord {
+            id,
+            name: String::new(),
+        },
+        None => Person::Local(who.user.clone()),
     }
 }
 

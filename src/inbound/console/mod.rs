@@ -399,6 +399,45 @@ fn reaction_legend(reactions: &ReactionMap) -> String {
         .join(", ")
 }
 
+/// What `privacy show` prints.
+fn privacy_summary(p: &crate::app::reply::PrivacySummary) -> String {
+    let n = |count: u64, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    let nothing = crate::app::reply::PrivacySummary {
+        other_servers: p.other_servers,
+        ..crate::app::reply::PrivacySummary::default()
+    };
+    let kept = if *p == nothing {
+        "nothing".to_owned()
+    } else {
+        [
+            n(p.ratings as u64, "rating", "ratings"),
+            n(p.reviews as u64, "review", "reviews"),
+            n(p.reactions as u64, "reaction", "reactions"),
+            n(p.marks as u64, "other mark", "other marks"),
+            n(p.films_shown, "film shown in lists", "films shown in lists"),
+            n(p.watch_parties as u64, "watch party", "watch parties"),
+            n(p.conversations as u64, "conversation", "conversations"),
+            n(
+                p.experiments as u64,
+                "experiment group",
+                "experiment groups",
+            ),
+        ]
+        .join(", ")
+    };
+    let elsewhere = if p.other_servers > 0 {
+        format!(" Other servers keep their own: {}.", p.other_servers)
+    } else {
+        String::new()
+    };
+    format!(
+        "Kept about you here: {kept}.{elsewhere}\n\
+         privacy export shows it all; privacy forget deletes it (see PRIVACY.md)."
+    )
+}
+
 /// The console's help: every command (from the same list Discord registers) with its syntax
 /// here, the console's own lines, and the quoting rules.
 pub fn help_text(reactions: &ReactionMap) -> String {
@@ -576,24 +615,7 @@ pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> s
         | Reply::Text(text)
         | Reply::ExperimentChanged(text)
         | Reply::Forgotten(text) => writeln!(out, "{text}"),
-        Reply::PrivacySummary(p) => writeln!(
-            out,
-            "Kept about you here: {} ratings, {} reviews, {} reactions, {} other marks, {} films shown in lists, {} watch parties, {} conversations, {} experiment groups.{}\n\
-             privacy export shows it all; privacy forget deletes it (see PRIVACY.md).",
-            p.ratings,
-            p.reviews,
-            p.reactions,
-            p.marks,
-            p.films_shown,
-            p.watch_parties,
-            p.conversations,
-            p.experiments,
-            if p.other_servers > 0 {
-                format!(" Other servers keep their own: {}.", p.other_servers)
-            } else {
-                String::new()
-            }
-        ),
+        Reply::PrivacySummary(p) => writeln!(out, "{}", privacy_summary(p)),
         Reply::PrivacyExport { json, .. } => writeln!(out, "{json}"),
         Reply::ConfirmForget {
             everywhere,

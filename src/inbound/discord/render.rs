@@ -511,7 +511,7 @@ fn privacy(p: &crate::app::reply::PrivacySummary) -> Out {
             EmbedSpec {
                 title: "What Marquee keeps about you in this server".to_owned(),
                 description: lines.join("\n"),
-                footer: "/privacy export downloads it all · /privacy forget deletes it · PRIVACY.md says why and for how long".to_owned(),
+                footer: "/privacy export downloads it all · /privacy forget deletes it · the privacy policy on my profile (PRIVACY.md) says why and for how long".to_owned(),
                 ..EmbedSpec::default()
             }
             .fit(),
@@ -556,7 +556,7 @@ pub fn help(commands: &[CommandHelp]) -> Out {
             EmbedSpec {
                 title: "Marquee commands".to_owned(),
                 description: lines.join("\n"),
-                footer: "React to a list to teach me; I never read your messages.".to_owned(),
+                footer: "React to a list to teach me; I never read your messages. What I keep about you stays in this server: /privacy shows, exports or deletes it; the privacy policy (PRIVACY.md) is linked on my profile.".to_owned(),
                 ..EmbedSpec::default()
             }
             .fit(),
