@@ -1,7 +1,8 @@
 //! Background work of a serving process: retraining on a schedule, noticing experiments
-//! another process started or stopped, and sweeping away data past its retention. Serving never waits for either: a retrain swaps the new
-//! model in when it is done. (Overdue watch-party votes are closed by the front end's own tick,
-//! through [`crate::app::App::close_due_parties`], since it announces the winners.)
+//! another process started or stopped, and sweeping away data past its retention. Serving
+//! never waits for any of them: a retrain swaps the new model in when it is done. (Overdue
+//! watch-party votes are closed by the front end's own tick, through
+//! [`crate::app::App::close_due_parties`], since it announces the winners.)
 
 use crate::app::App;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ pub fn spawn(app: Arc<App>, retrain_every: Duration) -> tokio::task::JoinHandle<
                     Err(e) => tracing::error!(error = %format!("{e:#}"), "retraining failed; the old model stays"),
                 },
                 _ = sweep.tick() => match app.sweep().await {
-                    Ok(swept) => tracing::info!(servers = swept.servers.len(), lists = swept.purged.impressions, conversations = swept.purged.conversations, lobbies = swept.purged.lobbies, "old data swept"),
+                    Ok(swept) => tracing::info!(servers = swept.servers.len(), lists = swept.purged.impressions, conversations = swept.purged.conversations, lobbies = swept.purged.lobbies, forgotten = swept.purged.tombstones, stray = swept.purged.stray_assignments, "old data swept"),
                     Err(e) => tracing::error!(error = %format!("{e:#}"), "sweeping old data failed"),
                 },
                 _ = experiments.tick() => {

@@ -66,6 +66,7 @@ pub async fn sweep(s: &Services, keep: &Retention) -> anyhow::Result<Swept> {
         let users = s.store.users_of_server(*server).await?;
         s.store.forget_users(&users).await?;
         privacy::scrub_models(s, &users).await?;
+        s.forget_cached_users(&users);
         s.store.delete_server(*server).await?;
         tracing::info!(server = %server, people = users.len(), "deleted a server Marquee left");
     }

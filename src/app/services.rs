@@ -171,8 +171,17 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     models: OnceCell<Models>,
     next_list: AtomicI64,
-    users: Mutex<HashMap<(Person, Option<GuildId>), UserId>>,
+    /// Stored ids of people seen lately, with when they were looked up (see [`USER_CACHE_MS`]).
+    users: Mutex<UserCache>,
 }
+
+/// (person, server) → (stored id, when it was looked up).
+type UserCache = HashMap<(Person, Option<GuildId>), (UserId, i64)>;
+
+/// How long a person's stored id is reused without asking storage again: another process may
+/// have deleted it (`/privacy forget`, a server's deletion), and a write with a deleted id is
+/// refused by the database, so it must not be kept for long.
+pub const USER_CACHE_MS: i64 = 60_000;
 
 impl Services {
     /// Services over `store`, with the films loaded.
@@ -239,11 +248,13 @@ impl Services {
     pub async fn user(&self, caller: &Caller) -> anyhow::Result<Result<UserId, Reply>> {
         let server = scope_of(caller);
         let key = (caller.person.clone(), server);
-        if let Some(id) = self
+        let now = self.now_ms();
+        if let Some((id, at)) = self
             .users
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&key)
+            && (0..USER_CACHE_MS).contains(&(now - at))
         {
             return Ok(Ok(*id));
         }
@@ -269,7 +280,7 @@ impl Services {
         self.users
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, id);
+            .insert(key, (id, now));
         Ok(Ok(id))
     }
 
@@ -279,6 +290,15 @@ impl Services {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|(p, _), _| !p.same_as(person));
+    }
+
+    /// Forgets the cached ids that are among `users` (deleted with their server).
+    pub fn forget_cached_users(&self, users: &[UserId]) {
+        let gone: HashSet<UserId> = users.iter().copied().collect();
+        self.users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, (id, _)| !gone.contains(id));
     }
 
     /// Display names of `users`, in order ("member 12" for a person without one).

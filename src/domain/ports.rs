@@ -246,6 +246,9 @@ pub struct Purged {
     /// Records of forgotten people older than the impression cut-off: every list they could
     /// react to again is gone by then.
     pub tombstones: u64,
+    /// Experiment assignments of people no longer stored (written by another process in the
+    /// moment its memory of a forgotten person's id lasted).
+    pub stray_assignments: u64,
 }
 
 /// The servers Marquee is in, and what it keeps only for a while.
@@ -297,8 +300,9 @@ pub trait RetentionRepo: Send + Sync {
         server: GuildId,
     ) -> impl Future<Output = StoreResult<Vec<UserId>>> + Send;
 
-    /// Deletes conversations expired at `now_ms`, and lists shown and records of forgotten
-    /// people from before `impressions_before_ms`, and calls off lobbies opened before `lobbies_before_ms` that never started.
+    /// Deletes conversations expired at `now_ms`, lists shown and records of forgotten people
+    /// from before `impressions_before_ms`, and experiment assignments of people no longer
+    /// stored, and calls off lobbies opened before `lobbies_before_ms` that never started.
     ///
     /// # Errors
     /// `Unavailable` after retries.

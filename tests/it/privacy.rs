@@ -443,7 +443,70 @@ async fn a_reaction_from_before_the_forget_delivered_again_is_not_stored(store: 
     app.close().await;
 }
 
+/// Two processes on one database: one forgets Ana; the other, which knew her stored id, keeps
+/// nothing more under it, and once its memory of her id lapses (a minute) she starts anew there.
+async fn another_process_that_knew_a_forgotten_person_keeps_nothing_under_the_old_id(store: Store) {
+    use crate::retention::TestClock;
+    use marquee::app::services::USER_CACHE_MS;
+    use std::sync::Arc;
+    let clock = Arc::new(TestClock::at(1_800_000_000_000));
+    let options = || Options {
+        clock: clock.clone(),
+        ..Options::default()
+    };
+    let one = App::on_store(store.clone(), options()).await.expect("one");
+    let two = App::on_store(store.clone(), options()).await.expect("two");
+    let ana = person("ana", HERE);
+    let rate = |title: &str| Command::Rate {
+        title: title.into(),
+        stars: 4.0,
+    };
+    assert!(matches!(
+        run(&two, &ana, rate("Alien")).await,
+        Reply::Rated { .. }
+    ));
+    let forget = PrivacyCommand::Forget {
+        everywhere: false,
+        confirmed: true,
+    };
+    assert!(matches!(
+        run(&one, &ana, privacy(forget)).await,
+        Reply::Forgotten(_)
+    ));
+    // Within the minute, the second process still has the old id: the rating is refused.
+    let soon = two.handle(&ana, rate("Heat")).await;
+    assert!(
+        soon.is_err() || matches!(soon, Ok(Reply::Invalid(_))),
+        "{soon:?}"
+    );
+    assert_eq!(
+        summary(run(&one, &ana, privacy(PrivacyCommand::Show)).await),
+        PrivacySummary::default(),
+        "nothing stored under the old id"
+    );
+    clock.advance(USER_CACHE_MS);
+    assert!(matches!(
+        run(&two, &ana, rate("Heat")).await,
+        Reply::Rated { .. }
+    ));
+    let Reply::PrivacyExport { json, .. } = run(&one, &ana, privacy(PrivacyCommand::Export)).await
+    else {
+        panic!("an export")
+    };
+    assert!(json.contains("Heat") && !json.contains("Alien"), "{json}");
+    one.close().await;
+    two.close().await;
+}
+
 mod sqlite {
+    #[tokio::test]
+    async fn another_process_that_knew_a_forgotten_person_keeps_nothing_under_the_old_id() {
+        crate::helpers::with_sqlite(
+            super::another_process_that_knew_a_forgotten_person_keeps_nothing_under_the_old_id,
+        )
+        .await;
+    }
+
     #[tokio::test]
     async fn forgetting_leaves_no_trace_in_any_table_or_model_and_keeps_the_others() {
         super::with_sqlite_url(
@@ -462,6 +525,14 @@ mod sqlite {
 }
 
 mod postgres {
+    #[tokio::test]
+    async fn another_process_that_knew_a_forgotten_person_keeps_nothing_under_the_old_id() {
+        crate::helpers::with_postgres(
+            super::another_process_that_knew_a_forgotten_person_keeps_nothing_under_the_old_id,
+        )
+        .await;
+    }
+
     #[tokio::test]
     async fn forgetting_leaves_no_trace_in_any_table_or_model_and_keeps_the_others() {
         super::with_postgres_url(

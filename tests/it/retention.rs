@@ -8,7 +8,10 @@ use marquee::app::{
     App, Caller, Command, Filters, Options, PartyCommand, PartyStart, PrivacyCommand, Reply,
 };
 use marquee::domain::ids::GuildId;
-use marquee::domain::ports::{Clock, ImpressionRepo as _, PartyRepo as _, PartyStatus};
+use marquee::domain::ports::{
+    Clock, ExperimentRepo as _, ImpressionRepo as _, PartyRepo as _, PartyStatus, UserKind,
+    UserRepo as _,
+};
 use marquee::outbound::storage::Store;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -19,10 +22,14 @@ const STAYS: GuildId = GuildId(22);
 
 /// A clock the test moves by hand.
 #[derive(Debug)]
-struct TestClock(AtomicI64);
+pub(crate) struct TestClock(AtomicI64);
 
 impl TestClock {
-    fn advance(&self, ms: i64) {
+    pub(crate) fn at(ms: i64) -> Self {
+        TestClock(AtomicI64::new(ms))
+    }
+
+    pub(crate) fn advance(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }
 }
@@ -44,8 +51,9 @@ async fn shown(app: &App, who: &Caller) -> PrivacySummary {
     }
 }
 
+#[allow(clippy::too_many_lines)] // one story over 95 days
 async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swept(store: Store) {
-    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000_000)));
+    let clock = Arc::new(TestClock::at(1_800_000_000_000));
     let options = Options {
         clock: clock.clone(),
         ..Options::default()
@@ -101,6 +109,23 @@ async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swep
         .await
         .expect("forget");
 
+    // An assignment of a person no longer stored (another process's moment of stale memory)
+    // goes; a stored person's stays.
+    let key = store.experiments().await.expect("experiments")[0]
+        .key
+        .clone();
+    let ben_id = store
+        .users_of_person(UserKind::Console, "ben")
+        .await
+        .expect("ben")[0]
+        .0;
+    for unit in ["user:999999999".to_owned(), format!("user:{}", ben_id.0)] {
+        store
+            .assign_variant(&key, &unit, "control", 1)
+            .await
+            .expect("assigned");
+    }
+
     app.server_joined(GONE, "gone").await.expect("joined");
     app.server_left(GONE).await.expect("left");
     clock.advance(29 * DAY);
@@ -110,6 +135,15 @@ async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swep
     // days) stays.
     assert!(swept.purged.conversations >= 1, "{swept:?}");
     assert_eq!(swept.purged.lobbies, 1);
+    assert_eq!(swept.purged.stray_assignments, 1, "{swept:?}");
+    assert_eq!(
+        store
+            .assignments_of(&format!("user:{}", ben_id.0))
+            .await
+            .expect("ben's")
+            .len(),
+        1
+    );
     assert_eq!(
         store
             .party(lobby.party)

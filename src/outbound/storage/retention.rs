@@ -111,11 +111,19 @@ impl RetentionRepo for Store {
                 .execute(pool)
                 .await?
                 .rows_affected();
+            let stray_assignments = sqlx::query(
+                "DELETE FROM experiment_assignments WHERE unit_id LIKE 'user:%' AND NOT EXISTS \
+                 (SELECT 1 FROM users WHERE users.id = CAST(SUBSTR(experiment_assignments.unit_id, 6) AS BIGINT))",
+            )
+            .execute(pool)
+            .await?
+            .rows_affected();
             Ok(Purged {
                 conversations,
                 impressions,
                 lobbies,
                 tombstones,
+                stray_assignments,
             })
         }).await)
     }
