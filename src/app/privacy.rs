@@ -11,11 +11,7 @@ use crate::app::services::{Services, scope_of};
 use crate::app::training;
 use crate::domain::events::FeedbackKind;
 use crate::domain::ids::UserId;
-use crate::domain::ports::{
-    ModelRepo as _, PersonalData, PrivacyRepo as _, StoreResult, UserKind, UserRepo as _,
-};
-use crate::domain::recommend::snapshot::{self, ModelSnapshot};
-use crate::domain::taste::ServerTaste;
+use crate::domain::ports::{PersonalData, PrivacyRepo as _, StoreResult, UserKind, UserRepo as _};
 use crate::domain::time::format_utc;
 use hmac::{Hmac, Mac as _};
 use serde_json::json;
@@ -305,37 +301,5 @@ pub(crate) async fn scrub_models(s: &Services, users: &[UserId]) -> anyhow::Resu
     if let Some(models) = s.loaded_models() {
         models.forget(users);
     }
-    if let Some(stored) = s.store.latest_model(training::RECOMMENDER).await? {
-        if let Ok(mut model) = ModelSnapshot::from_bytes(&stored.data) {
-            for u in users {
-                model.forget_user(*u);
-            }
-            s.store
-                .replace_models(
-                    training::RECOMMENDER,
-                    i64::from(snapshot::VERSION),
-                    &model.to_bytes(),
-                    stored.events_seen,
-                    s.now_ms(),
-                )
-                .await?;
-        }
-    }
-    if let Some(stored) = s.store.latest_model(training::TASTE).await? {
-        if let Ok(mut taste) = ServerTaste::from_bytes(&stored.data) {
-            for u in users {
-                taste.forget(*u);
-            }
-            s.store
-                .replace_models(
-                    training::TASTE,
-                    1,
-                    &taste.to_bytes(),
-                    stored.events_seen,
-                    s.now_ms(),
-                )
-                .await?;
-        }
-    }
-    Ok(())
+    training::scrub_stored(&s.store, users, s.now_ms()).await
 }

@@ -375,3 +375,67 @@ async fn what_a_person_does_in_one_server_never_shows_in_another() {
         "the rating changes picks where it was given"
     );
 }
+
+/// Someone forgotten while a training ran is in what that training saved (the training read
+/// their events first); the check after saving takes them out of the stored snapshots and of
+/// the model about to be served.
+#[tokio::test]
+async fn a_person_forgotten_during_a_training_is_taken_out_of_what_it_saved() {
+    use crate::domain::ports::{ModelRepo as _, PrivacyRepo as _, UserKind, UserRepo as _};
+    use crate::domain::recommend::snapshot::ModelSnapshot;
+    use crate::domain::taste::ServerTaste;
+    use std::collections::HashSet;
+    let (_dir, app, kim) = session().await;
+    for title in ["Alien", "Heat", "Jaws"] {
+        let rate = Command::Rate {
+            title: title.into(),
+            stars: 5.0,
+        };
+        app.handle(&kim, rate).await.expect("rate");
+    }
+    let store = &app.services().store;
+    let known: HashSet<_> = store
+        .user_servers()
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    let (mut model, _) = training::train_and_save(store, 1).await.expect("trained");
+    let users = store
+        .users_of_person(UserKind::Console, "kim")
+        .await
+        .expect("kim");
+    let kim_id = users[0].0;
+    assert!(
+        model.user_vector(kim_id).is_some(),
+        "Kim is in the new model"
+    );
+    // The forget's first step (the rows) lands while the training runs.
+    store.forget_users(&[kim_id]).await.expect("deleted");
+    let gone = training::drop_deleted(store, &known, &mut model, 2)
+        .await
+        .expect("checked");
+    assert_eq!(gone, [kim_id]);
+    assert!(model.user_vector(kim_id).is_none(), "not served");
+    let stored = store
+        .latest_model(training::RECOMMENDER)
+        .await
+        .expect("db")
+        .expect("a model");
+    let stored = ModelSnapshot::from_bytes(&stored.data).expect("readable");
+    assert!(stored.user_vector(kim_id).is_none(), "not stored");
+    let taste = store
+        .latest_model(training::TASTE)
+        .await
+        .expect("db")
+        .expect("groups");
+    let taste = ServerTaste::from_bytes(&taste.data).expect("readable");
+    assert!(
+        taste
+            .scopes()
+            .iter()
+            .all(|s| s.groups.group_of(kim_id).is_none()),
+        "in no taste group"
+    );
+}

@@ -9,7 +9,7 @@ use crate::domain::ports::{CatalogRepo, FeedbackRepo, ModelRepo, UserRepo};
 use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
 use crate::domain::taste::{self, ServerTaste, TasteParams};
 use anyhow::Context as _;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 /// The `kind` under which recommender snapshots are stored.
@@ -45,6 +45,7 @@ pub async fn train_and_save(
     let events = store.all_events().await?;
     let servers: HashMap<UserId, Option<GuildId>> =
         store.user_servers().await?.into_iter().collect();
+    let known: HashSet<UserId> = servers.keys().copied().collect();
     let (films, n_events) = (catalog.len(), events.len());
     let started = Instant::now();
     let previous = latest_taste(store).await?;
@@ -91,6 +92,10 @@ pub async fn train_and_save(
             now_ms,
         )
         .await?;
+    // Someone forgotten (or a server deleted) while this ran is in what was just saved: their
+    // deletion came first, so they are missing now; take them out again.
+    let mut model = model;
+    drop_deleted(store, &known, &mut model, now_ms).await?;
     let report = TrainReport {
         films,
         events: n_events,
@@ -148,10 +153,105 @@ pub async fn load_or_train(
 /// # Errors
 /// Storage or training fails (the old model stays).
 pub async fn retrain(s: &Services) -> anyhow::Result<TrainReport> {
+    let known: HashSet<UserId> = s
+        .store
+        .user_servers()
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
     let (model, report) = train_and_save(&s.store, s.now_ms()).await?;
     let groups = latest_taste(&s.store).await?;
     if let Some(models) = s.loaded_models() {
         models.replace(model, groups);
+        // A forget between the last check and the swap scrubbed the old model: again.
+        let gone = deleted_since(&s.store, &known).await?;
+        if !gone.is_empty() {
+            models.forget(&gone);
+        }
     }
     Ok(report)
+}
+
+/// Takes the users of `known` that are no longer stored out of the saved snapshots and out of
+/// `model`; returns them.
+///
+/// # Errors
+/// Storage fails.
+pub(crate) async fn drop_deleted(
+    store: &(impl ModelRepo + UserRepo),
+    known: &HashSet<UserId>,
+    model: &mut ModelSnapshot,
+    now_ms: i64,
+) -> anyhow::Result<Vec<UserId>> {
+    let gone = deleted_since(store, known).await?;
+    if !gone.is_empty() {
+        scrub_stored(store, &gone, now_ms).await?;
+        for u in &gone {
+            model.forget_user(*u);
+        }
+    }
+    Ok(gone)
+}
+
+/// Which of `known` users are no longer stored.
+async fn deleted_since(
+    store: &impl UserRepo,
+    known: &HashSet<UserId>,
+) -> anyhow::Result<Vec<UserId>> {
+    let now: HashSet<UserId> = store
+        .user_servers()
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    let mut gone: Vec<UserId> = known.difference(&now).copied().collect();
+    gone.sort_unstable();
+    Ok(gone)
+}
+
+/// Takes `users` out of every stored snapshot: the newest of each kind is rewritten without
+/// them and the older ones are deleted. A snapshot that cannot be read is deleted too (it
+/// cannot be cleaned; the next training replaces it).
+///
+/// # Errors
+/// Storage fails.
+pub(crate) async fn scrub_stored(
+    store: &impl ModelRepo,
+    users: &[UserId],
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    if let Some(stored) = store.latest_model(RECOMMENDER).await? {
+        match ModelSnapshot::from_bytes(&stored.data) {
+            Ok(mut model) => {
+                for u in users {
+                    model.forget_user(*u);
+                }
+                store
+                    .replace_models(
+                        RECOMMENDER,
+                        i64::from(snapshot::VERSION),
+                        &model.to_bytes(),
+                        stored.events_seen,
+                        now_ms,
+                    )
+                    .await?;
+            }
+            Err(_) => store.delete_models(RECOMMENDER).await?,
+        }
+    }
+    if let Some(stored) = store.latest_model(TASTE).await? {
+        match ServerTaste::from_bytes(&stored.data) {
+            Ok(mut taste) => {
+                for u in users {
+                    taste.forget(*u);
+                }
+                store
+                    .replace_models(TASTE, 1, &taste.to_bytes(), stored.events_seen, now_ms)
+                    .await?;
+            }
+            Err(_) => store.delete_models(TASTE).await?,
+        }
+    }
+    Ok(())
 }

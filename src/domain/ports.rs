@@ -203,6 +203,12 @@ pub trait ModelRepo: Send + Sync {
         events_seen: i64,
         created_at_ms: i64,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Deletes every snapshot of `kind`.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn delete_models(&self, kind: &str) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// A watch party someone was part of.

@@ -369,7 +369,7 @@ async fn naming_a_stranger_a_bot_or_oneself_gets_a_clear_answer_and_nobody_joins
                     "watchparty",
                     json!([{"name": "start", "type": 1, "options": [
                         {"name": "members", "type": 3,
-                         "value": format!("<@{ALICE}> <@{stranger}> <@{APP_ID}> <@{BOB}>")}
+                         "value": format!("<@{ALICE}> <@{stranger}> <@{APP_ID}> <@{BOB}> <@{CARA}>")}
                     ]}]),
                 ),
             )
@@ -395,6 +395,27 @@ async fn naming_a_stranger_a_bot_or_oneself_gets_a_clear_answer_and_nobody_joins
                 .expect("users");
             assert!(users.is_empty(), "{person}: {users:?}");
         }
+        // Bob accepts, Cara does not; once the vote opens, the invitation of Cara goes.
+        let ids = button_ids(&lobby);
+        let party = marquee::domain::ids::PartyId(
+            ids[0]
+                .strip_prefix("mq:wp:")
+                .and_then(|r| r.split(':').next())
+                .and_then(|p| p.parse().ok())
+                .expect("party id"),
+        );
+        let stored = |store: Store| async move {
+            use marquee::domain::ports::PartyRepo as _;
+            store.party(party).await.expect("db").expect("party").params
+        };
+        assert!(stored(store.clone()).await.contains(CARA), "invited while the lobby waits");
+        let (_, from, token) = click(&fake, &bot, BOB, &ids[0], &lobby).await;
+        let joined = fake.edit_of(&bot, &token, from).await;
+        let (_, from, token) = click(&fake, &bot, ALICE, &ids[2], &joined).await;
+        let vote = fake.edit_of(&bot, &token, from).await;
+        assert!(description(&vote).contains("**1. "), "the vote is open: {}", description(&vote));
+        let params = stored(store.clone()).await;
+        assert!(!params.contains(CARA), "no trace of Cara: {params}");
         bot.assert_no_unknown_events();
     })
     .await;

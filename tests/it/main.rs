@@ -19,4 +19,5 @@ mod privacy;
 mod recommend;
 mod retention;
 mod storage_contract;
+mod upgrade;
 mod watchparty;

@@ -270,6 +270,11 @@ async fn forgetting_leaves_no_trace_in_any_table_or_model_and_keeps_the_others(
     assert!(model.user_vector(ana_id).is_some(), "trained with Ana");
 
     what_is_kept_is_shown_and_exported(&app, &ana).await;
+    // Shortlist films picked for Ana say so, in her party and in Ben's.
+    let named = "SELECT COUNT(*) FROM watch_party_candidates WHERE details LIKE '%a pick for ana\"%' AND $1 = $1";
+    let before = Pool::open(&url).await;
+    assert!(before.count(named, 0).await > 0, "Ana's picks are named");
+    before.close().await;
 
     // Forget asks first; then it happens, here only.
     let ask = PrivacyCommand::Forget {
@@ -295,6 +300,11 @@ async fn forgetting_leaves_no_trace_in_any_table_or_model_and_keeps_the_others(
     );
 
     let pool = Pool::open(&url).await;
+    assert_eq!(
+        pool.count(named, 0).await,
+        0,
+        "her name went from the shortlists"
+    );
     assert_eq!(pool.tables().await, TABLES, "every table is checked below");
     for table in TABLES {
         assert_eq!(

@@ -296,7 +296,7 @@ mod tests {
         (
             "sqlite",
             4,
-            "6cf3e1c15d36113300ae76796e87d5c3e70dc0bdcd8dfbde02298efe3a90bcb2d3b79209ef908615ce1fdc633acf202c",
+            "0f351e3667334f09af6a15715470c1ae0c465e33f8a10b86ee270a75b9c32a306cc01bf9ba5cb35587b8cf42414ee8ef",
         ),
         (
             "postgres",
@@ -316,7 +316,7 @@ mod tests {
         (
             "postgres",
             4,
-            "27cf7b11dcc32cd30d9580132f3d1edf5805be05d52fdb5cdd080841a23838a57381a19d9798892337fb8d4a133a7fa0",
+            "33e6cffbe0f8d7b9900c2fe5a8dee92b43d5c6f452df496fb87d3ee1d48bb65f1120c2372083b8faa7f84d048ac4239d",
         ),
     ];
 

@@ -82,6 +82,16 @@ impl ModelRepo for Store {
         }).await)
     }
 
+    async fn delete_models(&self, kind: &str) -> StoreResult<()> {
+        with_pool!(self, pool => retry("delete models", || async move {
+            sqlx::query("DELETE FROM model_snapshots WHERE kind = $1")
+                .bind(kind)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        }).await)
+    }
+
     async fn latest_model(&self, kind: &str) -> StoreResult<Option<StoredModel>> {
         let row = with_pool!(self, pool => retry("load model", || async move {
             sqlx::query_as::<_, ModelRow>(

@@ -57,6 +57,20 @@ impl TryFrom<PartyRow> for Party {
     }
 }
 
+/// A lobby's options (JSON) without the mentions of the people invited (`only`: without that
+/// one mention), or `None` when nothing changes. Invitations are kept only while a lobby waits:
+/// someone named by the host has not agreed to anything yet.
+pub(super) fn without_invitations(params: &str, only: Option<&str>) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(params).ok()?;
+    let invited = value.get_mut("invited")?.as_array_mut()?;
+    let before = invited.len();
+    match only {
+        None => invited.clear(),
+        Some(label) => invited.retain(|v| v.as_str() != Some(label)),
+    }
+    (invited.len() != before).then(|| value.to_string())
+}
+
 impl PartyRepo for Store {
     async fn create_party(&self, p: &NewParty) -> StoreResult<PartyId> {
         let id = with_pool!(self, pool => retry("create watch party", || async move {
@@ -195,6 +209,18 @@ impl PartyRepo for Store {
                 .bind(&c.details)
                 .execute(&mut *tx)
                 .await?;
+            }
+            // The invitations are over: the mentions of whoever did not join go.
+            let params: String = sqlx::query_scalar("SELECT params FROM watch_parties WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some(params) = without_invitations(&params, None) {
+                sqlx::query("UPDATE watch_parties SET params = $2 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(params)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok(true)
@@ -382,5 +408,29 @@ impl PartyRepo for Store {
             tx.commit().await?;
             Ok(())
         }).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_invitations;
+
+    #[test]
+    fn invitations_go_all_at_once_or_one_by_one_and_nothing_else_changes() {
+        let params = r#"{"vote_minutes":15,"invited":["<@1>","<@2>"]}"#;
+        let one: serde_json::Value =
+            serde_json::from_str(&without_invitations(params, Some("<@1>")).expect("changed"))
+                .expect("json");
+        assert_eq!(
+            one,
+            serde_json::json!({"vote_minutes": 15, "invited": ["<@2>"]})
+        );
+        let all: serde_json::Value =
+            serde_json::from_str(&without_invitations(params, None).expect("changed"))
+                .expect("json");
+        assert_eq!(all, serde_json::json!({"vote_minutes": 15, "invited": []}));
+        assert_eq!(without_invitations(params, Some("<@3>")), None);
+        assert_eq!(without_invitations(r#"{"vote_minutes":15}"#, None), None);
+        assert_eq!(without_invitations("not json", None), None);
     }
 }

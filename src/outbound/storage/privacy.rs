@@ -3,6 +3,7 @@
 //! forgotten.
 
 use super::feedback::ReviewRow;
+use super::parties::without_invitations;
 use super::{Store, retry, with_pool};
 use crate::domain::events::StoredReview;
 use crate::domain::ids::{GuildId, MovieId, PartyId, UserId};
@@ -14,25 +15,34 @@ use serde_json::Value;
 /// A watch party as read for a person: id, created, status, host, winner.
 type PartyRow = (i64, i64, String, i64, Option<i64>);
 
-/// `value` without any trace of user `id`: object keys equal to the id, and the id as an array
-/// element (a watch party's per-member predictions hold both).
-fn scrub(value: &mut Value, id: i64) {
+/// `value` without any trace of user `id` called `name`: object keys equal to the id, the id as
+/// an array element (a watch party's per-member predictions hold both), and the name in a
+/// shortlist film's reason ("a pick for Kim").
+fn scrub(value: &mut Value, id: i64, name: &str) {
     match value {
         Value::Object(map) => {
             map.remove(&id.to_string());
+            if !name.is_empty()
+                && map.get("reason").and_then(Value::as_str) == Some(&format!("a pick for {name}"))
+            {
+                map.insert("reason".to_owned(), Value::from(FORMER_MEMBER));
+            }
             for v in map.values_mut() {
-                scrub(v, id);
+                scrub(v, id, name);
             }
         }
         Value::Array(items) => {
             items.retain(|v| v.as_i64() != Some(id));
             for v in items.iter_mut() {
-                scrub(v, id);
+                scrub(v, id, name);
             }
         }
         _ => {}
     }
 }
+
+/// The reason a shortlist film keeps when the member it was picked for is forgotten.
+const FORMER_MEMBER: &str = "a pick for a member who has left";
 
 impl PrivacyRepo for Store {
     async fn personal_data(&self, user: UserId) -> StoreResult<PersonalData> {
@@ -117,6 +127,35 @@ impl PrivacyRepo for Store {
             let mut tx = pool.begin().await?;
             let mut gone = 0;
             for &id in ids {
+                let (kind, person, guild, name): (String, String, Option<i64>, String) = match sqlx::query_as(
+                    "SELECT kind, person, guild_id, display_name FROM users WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                {
+                    Some(row) => row,
+                    None => continue,
+                };
+                // An invitation to a lobby in their server (a mention of their Discord id).
+                if kind == "discord" {
+                    let label = format!("<@{person}>");
+                    let lobbies: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT id, params FROM watch_parties WHERE guild_id = $1 AND status = 'lobby'",
+                    )
+                    .bind(guild)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    for (party, params) in lobbies {
+                        if let Some(params) = without_invitations(&params, Some(&label)) {
+                            sqlx::query("UPDATE watch_parties SET params = $2 WHERE id = $1")
+                                .bind(party)
+                                .bind(params)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                }
                 // Their predicted enjoyment in parties they were part of (others' parties stay).
                 let details: Vec<(i64, i64, String)> = sqlx::query_as(
                     "SELECT c.party_id, c.movie_id, c.details FROM watch_party_candidates c \
@@ -129,7 +168,7 @@ impl PrivacyRepo for Store {
                     let Ok(mut value) = serde_json::from_str::<Value>(&json) else {
                         continue;
                     };
-                    scrub(&mut value, id);
+                    scrub(&mut value, id, &name);
                     sqlx::query(
                         "UPDATE watch_party_candidates SET details = $3 WHERE party_id = $1 AND movie_id = $2",
                     )
@@ -217,10 +256,16 @@ mod tests {
             "enjoyment": {"7": 0.9, "8": 0.4},
             "new": [7, 9]
         });
-        scrub(&mut v, 7);
+        scrub(&mut v, 8, "Lee");
         assert_eq!(
             v,
-            serde_json::json!({"reason": "a pick for Kim", "enjoyment": {"8": 0.4}, "new": [9]})
+            serde_json::json!({"reason": "a pick for Kim", "enjoyment": {"7": 0.9}, "new": [7, 9]}),
+            "Kim's pick stays Kim's"
+        );
+        scrub(&mut v, 7, "Kim");
+        assert_eq!(
+            v,
+            serde_json::json!({"reason": FORMER_MEMBER, "enjoyment": {}, "new": [9]})
         );
     }
 }

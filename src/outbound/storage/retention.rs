@@ -1,6 +1,7 @@
 //! The retention port on both backends: the servers Marquee is in (and when it was removed), a
 //! server's deletion, and purging what is kept only for a while.
 
+use super::parties::without_invitations;
 use super::{Store, retry, with_pool};
 use crate::domain::ids::{GuildId, UserId};
 use crate::domain::ports::{Purged, RetentionRepo, StoreResult};
@@ -97,15 +98,26 @@ impl RetentionRepo for Store {
                 .execute(pool)
                 .await?
                 .rows_affected();
-            let lobbies = sqlx::query(
-                "UPDATE watch_parties SET status = 'cancelled', closed_at = $2 \
-                 WHERE status = 'lobby' AND created_at < $1",
+            let stale: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT id, params FROM watch_parties WHERE status = 'lobby' AND created_at < $1",
             )
             .bind(lobbies_before_ms)
-            .bind(now_ms)
-            .execute(pool)
-            .await?
-            .rows_affected();
+            .fetch_all(pool)
+            .await?;
+            let mut lobbies = 0;
+            for (id, params) in stale {
+                let params = without_invitations(&params, None).unwrap_or(params);
+                lobbies += sqlx::query(
+                    "UPDATE watch_parties SET status = 'cancelled', closed_at = $2, params = $3 \
+                     WHERE id = $1 AND status = 'lobby'",
+                )
+                .bind(id)
+                .bind(now_ms)
+                .bind(params)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            }
             let tombstones = sqlx::query("DELETE FROM forgotten WHERE forgotten_at < $1")
                 .bind(impressions_before_ms)
                 .execute(pool)
