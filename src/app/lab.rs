@@ -14,7 +14,7 @@ use crate::domain::ids::{GuildId, UserId};
 use crate::domain::ports::{ExperimentRepo as _, ExperimentRun, RunScope, VariantOutcomes};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 /// The experiments file shipped with Marquee.
 pub const SHIPPED: &str = include_str!("../../experiments.toml");
@@ -99,6 +99,33 @@ fn arms(exp: &Experiment, outcomes: &[VariantOutcomes]) -> Vec<ArmCounts> {
 #[derive(Debug, Default)]
 pub struct Lab {
     running: RwLock<Vec<Running>>,
+    /// Bandit weights of experiments that run everywhere, per server (each server's traffic
+    /// follows only its own outcomes); emptied at every reload.
+    bandit_by_server: Mutex<BanditWeights>,
+}
+
+/// (experiment, server) → traffic weights.
+type BanditWeights = HashMap<(String, Option<GuildId>), Vec<f64>>;
+
+/// Thompson-sampling traffic weights from the outcomes of what `exp` showed in `server`
+/// (`None`: everywhere).
+async fn bandit_weights(
+    s: &Services,
+    exp: &Experiment,
+    server: Option<GuildId>,
+) -> anyhow::Result<Vec<f64>> {
+    let outcomes = s.store.variant_outcomes(&exp.key, server, None).await?;
+    // Seeded by the data, so every process computes the same weights.
+    let seed = outcomes
+        .iter()
+        .map(|o| o.exposures + 31 * o.likes)
+        .sum::<u64>();
+    Ok(experiment::thompson_weights(
+        &arms(exp, &outcomes),
+        2_000,
+        0.05,
+        seed,
+    ))
 }
 
 impl Lab {
@@ -159,24 +186,18 @@ impl Lab {
                 })
             })
             .collect();
+        // A server's own run follows that server's outcomes; a run everywhere gets its weights
+        // per server when a new unit needs them (see `arm_of`).
         for r in running.iter_mut().filter(|r| r.experiment.bandit) {
-            let outcomes = s
-                .store
-                .variant_outcomes(&r.experiment.key, server_of(r.scope), None)
-                .await?;
-            // Seeded by the data, so every process computes the same weights.
-            let seed = outcomes
-                .iter()
-                .map(|o| o.exposures + 31 * o.likes)
-                .sum::<u64>();
-            r.bandit_weights = Some(experiment::thompson_weights(
-                &arms(&r.experiment, &outcomes),
-                2_000,
-                0.05,
-                seed,
-            ));
+            if let RunScope::Server(server) = r.scope {
+                r.bandit_weights = Some(bandit_weights(s, &r.experiment, Some(server)).await?);
+            }
         }
         *self.running.write().unwrap_or_else(PoisonError::into_inner) = running;
+        self.bandit_by_server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         Ok(())
     }
 
@@ -245,6 +266,30 @@ impl Lab {
         });
         if kept.is_some() {
             return Ok(kept);
+        }
+        let mut here = here;
+        for r in here
+            .iter_mut()
+            .filter(|r| r.experiment.bandit && r.scope == RunScope::Everywhere)
+        {
+            let key = (r.experiment.key.clone(), server);
+            let cached = self
+                .bandit_by_server
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .cloned();
+            let weights = if let Some(w) = cached {
+                w
+            } else {
+                let w = bandit_weights(s, &r.experiment, server).await?;
+                self.bandit_by_server
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(key, w.clone());
+                w
+            };
+            r.bandit_weights = Some(weights);
         }
         let mut layers: Vec<&str> = here.iter().map(|r| r.experiment.layer.as_str()).collect();
         layers.sort_unstable();
@@ -485,12 +530,16 @@ impl Lab {
             )));
         };
         let runs = s.store.experiment_runs().await?;
-        // The run that applies here: the server's own, else the one everywhere.
+        // The run that applies: in a server, its own, else the one everywhere; for the
+        // operator's pooled view, the one everywhere, else the earliest server's.
         let run = runs
             .iter()
             .filter(|r| r.key == key)
             .filter(|r| server.is_none() || r.scope.covers(server))
-            .min_by_key(|r| matches!(r.scope, RunScope::Everywhere));
+            .min_by_key(|r| {
+                let everywhere = matches!(r.scope, RunScope::Everywhere);
+                (everywhere == server.is_some(), r.started_at_ms)
+            });
         let Some(run) = run else {
             return Ok(Reply::Invalid(format!(
                 "\"{key}\" has not started yet: /experiment start {key}"
@@ -541,14 +590,6 @@ impl Lab {
             days,
             chart,
         })))
-    }
-}
-
-/// A run scope's server filter for outcomes (`None`: everywhere).
-fn server_of(scope: RunScope) -> Option<GuildId> {
-    match scope {
-        RunScope::Everywhere => None,
-        RunScope::Server(g) => Some(g),
     }
 }
 

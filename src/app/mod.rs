@@ -309,6 +309,19 @@ impl App {
         retention::left(&self.services, server).await
     }
 
+    /// Notes the servers Marquee was removed from while it was not running: those `mine` covers
+    /// that are missing from `present` (Discord's list at connection).
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn servers_present(
+        &self,
+        present: &[GuildId],
+        mine: impl Fn(GuildId) -> bool,
+    ) -> anyhow::Result<Vec<GuildId>> {
+        retention::reconcile(&self.services, present, mine).await
+    }
+
     /// Deletes the servers whose grace period ended and purges what is kept only for a while
     /// (see [`jobs`]).
     ///

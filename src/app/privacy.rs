@@ -107,7 +107,15 @@ pub async fn handle(
                 Some(u) => s.store.personal_data(u).await?,
                 None => PersonalData::default(),
             };
-            let json = export(s, caller, &data)?;
+            let taste_group = match user {
+                Some(u) => training::latest_taste(&s.store).await?.and_then(|t| {
+                    t.of(scope_of(caller))
+                        .and_then(|g| g.group_of(u))
+                        .map(|g| g.name.clone())
+                }),
+                None => None,
+            };
+            let json = export(s, caller, &data, taste_group.as_deref())?;
             Ok(Reply::PrivacyExport {
                 file_name: "marquee-my-data.json".to_owned(),
                 json,
@@ -159,7 +167,12 @@ fn summary(data: &PersonalData, other_servers: usize) -> PrivacySummary {
 }
 
 /// Everything about the caller in this server, as JSON a person can read.
-fn export(s: &Services, caller: &Caller, data: &PersonalData) -> anyhow::Result<String> {
+fn export(
+    s: &Services,
+    caller: &Caller,
+    data: &PersonalData,
+    taste_group: Option<&str>,
+) -> anyhow::Result<String> {
     let title = |movie| s.films.title(movie);
     let events: Vec<serde_json::Value> = data
         .events
@@ -223,6 +236,8 @@ fn export(s: &Services, caller: &Caller, data: &PersonalData) -> anyhow::Result<
         "watch_parties": parties,
         "conversations": conversations,
         "experiments": experiments,
+        "watch_party_fairness_debt": data.fairness_debt,
+        "taste_group": taste_group,
     });
     Ok(serde_json::to_string_pretty(&doc)?)
 }

@@ -54,6 +54,27 @@ pub async fn left(s: &Services, server: GuildId) -> anyhow::Result<()> {
     Ok(s.store.server_left(server, s.now_ms()).await?)
 }
 
+/// Discord's list of the servers Marquee is in, at connection (`present`, for the servers
+/// `mine` says this connection serves: one shard sees only its own): a server Marquee was
+/// removed from while it was not running is noted as left now. Returns those servers.
+///
+/// # Errors
+/// Storage fails.
+pub async fn reconcile(
+    s: &Services,
+    present: &[GuildId],
+    mine: impl Fn(GuildId) -> bool,
+) -> anyhow::Result<Vec<GuildId>> {
+    let mut gone = Vec::new();
+    for server in s.store.servers_present().await? {
+        if server.0 > 0 && mine(server) && !present.contains(&server) {
+            s.store.server_left(server, s.now_ms()).await?;
+            gone.push(server);
+        }
+    }
+    Ok(gone)
+}
+
 /// Deletes the servers whose grace period ended and purges what is kept only for a while.
 ///
 /// # Errors

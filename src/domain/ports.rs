@@ -238,6 +238,9 @@ pub struct PersonalData {
     pub conversations: Vec<String>,
     /// (experiment, variant) they were assigned.
     pub experiments: Vec<(String, String)>,
+    /// Their watch-party fairness debt in their server (how much weight their wishes get at
+    /// the next movie night), if they have one.
+    pub fairness_debt: Option<f64>,
 }
 
 /// What a purge removed.
@@ -288,6 +291,12 @@ pub trait RetentionRepo: Send + Sync {
         &self,
         cutoff_ms: i64,
     ) -> impl Future<Output = StoreResult<Vec<GuildId>>> + Send;
+
+    /// The servers Marquee is in (joined, not removed since).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn servers_present(&self) -> impl Future<Output = StoreResult<Vec<GuildId>>> + Send;
 
     /// Deletes what is kept about `server` itself (its watch parties, fairness debts,
     /// experiment runs and assignments, lists shown there, and the server's row); its people

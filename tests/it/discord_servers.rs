@@ -338,6 +338,7 @@ async fn two_servers_sharing_members_never_see_each_others_data_and_forgetting_i
             "nothing of B: {doc}"
         );
         assert_eq!(doc["server"], json!(guild_a().0));
+        assert!(doc["taste_group"].is_string(), "the fan's group in A: {doc}");
         let empty = s.run(Server::A, NEW_1, "privacy", json!([{"name": "export", "type": 1, "options": []}]), false).await;
         assert!(text(&empty).contains("keeps nothing about you"), "{}", text(&empty));
 

@@ -195,10 +195,69 @@ async fn a_server_experiment_picks_the_watch_party_strategy(store: Store) {
 async fn the_bandit_sends_new_people_to_the_variant_that_gets_liked(store: Store) {
     let s = session(&store).await;
     switch(&s, "bandit", true).await;
-    // 40 people get a list; only those on "smart" like their first pick.
+    forty_lists_liked_on_smart(&s, &store).await;
+    s.reload_experiments().await.expect("reload");
+    let smart = smart_of_200(&s, &store, LOCAL_SERVER).await;
+    assert!(
+        smart > 150,
+        "the bandit favours the liked variant: {smart}/200"
+    );
+}
+
+/// The operator's bandit in every server: each server's newcomers follow what was liked in
+/// that server only.
+async fn a_bandit_everywhere_follows_each_servers_own_outcomes(store: Store) {
+    let s = session(&store).await;
+    let start = LabCommand::Start {
+        key: "bandit".into(),
+        everywhere: true,
+    };
+    let started = s
+        .handle(&Caller::console("admin"), Command::Lab(start))
+        .await
+        .expect("lab");
+    assert!(
+        matches!(started, Reply::ExperimentChanged(_)),
+        "{started:?}"
+    );
+    forty_lists_liked_on_smart(&s, &store).await;
+    s.reload_experiments().await.expect("reload");
+    let here = smart_of_200(&s, &store, LOCAL_SERVER).await;
+    assert!(here > 150, "where smart was liked: {here}/200");
+    let elsewhere = smart_of_200(&s, &store, GuildId(5)).await;
+    assert!(
+        (60..=140).contains(&elsewhere),
+        "a server with no outcomes keeps the even split: {elsewhere}/200"
+    );
+}
+
+/// How many of 200 newcomers of `server` the bandit sends to "smart".
+async fn smart_of_200(s: &App, store: &Store, server: GuildId) -> usize {
+    let mut smart = 0;
+    for n in 1000..1200 {
+        let person = format!("p{n}");
+        let user = store
+            .ensure_user(UserKind::Console, &person, "", Some(server))
+            .await
+            .expect("user");
+        let arm = s
+            .lab()
+            .arm_for(s.services(), user, Some(server))
+            .await
+            .expect("arm")
+            .expect("in the experiment");
+        if arm.variant == "smart" {
+            smart += 1;
+        }
+    }
+    smart
+}
+
+/// 40 people of the local server get a list; only those on "smart" like their first pick.
+async fn forty_lists_liked_on_smart(s: &App, store: &Store) {
     for n in 0..40 {
         let me = Caller::cli(Person::Local(format!("p{n}")));
-        let arm = arm_for(&s, user(&store, n).await).await.expect("arm");
+        let arm = arm_for(s, user(store, n).await).await.expect("arm");
         let reply = s
             .handle(
                 &me,
@@ -227,18 +286,6 @@ async fn the_bandit_sends_new_people_to_the_variant_that_gets_liked(store: Store
             .expect("react");
         }
     }
-    s.reload_experiments().await.expect("reload");
-    let mut smart = 0;
-    for n in 1000..1200 {
-        let arm = arm_for(&s, user(&store, n).await).await.expect("arm");
-        if arm.variant == "smart" {
-            smart += 1;
-        }
-    }
-    assert!(
-        smart > 150,
-        "the bandit favours the liked variant: {smart}/200"
-    );
 }
 
 async fn an_experiment_started_in_one_server_runs_only_there(store: Store) {
@@ -324,5 +371,6 @@ on_both_backends!(
     layers_are_exclusive_and_assignments_sticky,
     a_server_experiment_picks_the_watch_party_strategy,
     the_bandit_sends_new_people_to_the_variant_that_gets_liked,
+    a_bandit_everywhere_follows_each_servers_own_outcomes,
     an_experiment_started_in_one_server_runs_only_there,
 );

@@ -235,6 +235,10 @@ async fn what_is_kept_is_shown_and_exported(app: &App, ana: &Caller) {
     );
     assert_eq!(export["watch_parties"].as_array().map(Vec::len), Some(2));
     assert!(
+        export["watch_party_fairness_debt"].is_number(),
+        "the debt from her movie nights: {json}"
+    );
+    assert!(
         export["feedback"]
             .as_array()
             .expect("feedback")

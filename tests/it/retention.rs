@@ -119,7 +119,11 @@ async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swep
         .await
         .expect("ben")[0]
         .0;
-    for unit in ["user:999999999".to_owned(), format!("user:{}", ben_id.0)] {
+    for unit in [
+        "user:999999999".to_owned(),
+        format!("user:{}", ben_id.0),
+        format!("guild:{}", STAYS.0),
+    ] {
         store
             .assign_variant(&key, &unit, "control", 1)
             .await
@@ -141,6 +145,14 @@ async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swep
             .assignments_of(&format!("user:{}", ben_id.0))
             .await
             .expect("ben's")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .assignments_of(&format!("guild:{}", STAYS.0))
+            .await
+            .expect("the server's")
             .len(),
         1
     );
@@ -183,4 +195,43 @@ async fn a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swep
     app.close().await;
 }
 
-on_both_backends!(a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swept);
+/// Marquee removed from a server while it was not running: at the next connection Discord's
+/// list lacks that server, and its grace period starts then. A server another shard serves is
+/// not this connection's to judge.
+async fn a_server_that_removed_marquee_while_it_was_down_is_noticed_at_connection(store: Store) {
+    let clock = Arc::new(TestClock::at(1_800_000_000_000));
+    let options = Options {
+        clock: clock.clone(),
+        ..Options::default()
+    };
+    let app = App::on_store(store.clone(), options).await.expect("app");
+    let ana = Caller::console("ana").in_server(GONE);
+    let rate = Command::Rate {
+        title: "Alien".into(),
+        stars: 5.0,
+    };
+    app.handle(&ana, rate).await.expect("rate");
+    let other_shard = GuildId(23);
+    for (server, name) in [(GONE, "gone"), (STAYS, "stays"), (other_shard, "elsewhere")] {
+        app.server_joined(server, name).await.expect("joined");
+    }
+    let gone = app
+        .servers_present(&[STAYS], |g| g != other_shard)
+        .await
+        .expect("compared");
+    assert_eq!(gone, [GONE]);
+    clock.advance(31 * DAY);
+    let swept = app.sweep().await.expect("sweep");
+    assert_eq!(
+        swept.servers,
+        [GONE],
+        "only the server that removed Marquee"
+    );
+    assert_eq!(shown(&app, &ana).await, PrivacySummary::default());
+    app.close().await;
+}
+
+on_both_backends!(
+    a_removed_server_is_deleted_after_the_grace_period_and_old_data_is_swept,
+    a_server_that_removed_marquee_while_it_was_down_is_noticed_at_connection,
+);

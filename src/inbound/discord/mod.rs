@@ -381,6 +381,27 @@ impl EventHandler for Handler {
                 }
             });
         }
+        // Servers that removed Marquee while it was not running: their grace period starts now.
+        let present: Vec<crate::domain::ids::GuildId> = ready
+            .guilds
+            .iter()
+            .map(|g| crate::domain::ids::GuildId(snowflake(g.id.get())))
+            .collect();
+        let shard = ready.shard.map(|s| (u64::from(s.id.0), u64::from(s.total)));
+        let mine = move |g: crate::domain::ids::GuildId| match (shard, u64::try_from(g.0)) {
+            (Some((id, total)), Ok(g)) if total > 1 => (g >> 22) % total == id,
+            _ => true,
+        };
+        match self.app.servers_present(&present, mine).await {
+            Ok(gone) if !gone.is_empty() => {
+                tracing::info!(
+                    servers = gone.len(),
+                    "removed from servers while offline; their data goes after the grace period"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not compare the servers"),
+        }
         match registered {
             Ok((n, where_)) => tracing::info!(
                 bot = %ready.user.name,

@@ -49,7 +49,7 @@ impl PrivacyRepo for Store {
         let events = self.events_for_user(user).await?;
         let unit = format!("user:{user}");
         let (id, unit) = (user.0, &unit);
-        let (name, reviews, shown, parties, votes, conversations, experiments) = with_pool!(self, pool => retry("read a person's data", || async move {
+        let (name, reviews, shown, parties, votes, conversations, experiments, debt) = with_pool!(self, pool => retry("read a person's data", || async move {
             let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -92,7 +92,11 @@ impl PrivacyRepo for Store {
             .bind(unit)
             .fetch_all(pool)
             .await?;
-            Ok((name, reviews, shown, parties, votes, conversations, experiments))
+            let debt: Option<f64> = sqlx::query_scalar("SELECT debt FROM guild_fairness WHERE user_id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            Ok((name, reviews, shown, parties, votes, conversations, experiments, debt))
         }).await)?;
         let parties = parties
             .into_iter()
@@ -117,6 +121,7 @@ impl PrivacyRepo for Store {
             parties,
             conversations,
             experiments,
+            fairness_debt: debt,
         })
     }
 

@@ -46,6 +46,15 @@ impl RetentionRepo for Store {
         Ok(ids.into_iter().map(GuildId).collect())
     }
 
+    async fn servers_present(&self) -> StoreResult<Vec<GuildId>> {
+        let ids: Vec<i64> = with_pool!(self, pool => retry("servers present", || async move {
+            sqlx::query_scalar("SELECT id FROM servers WHERE left_at IS NULL ORDER BY id")
+                .fetch_all(pool)
+                .await
+        }).await)?;
+        Ok(ids.into_iter().map(GuildId).collect())
+    }
+
     async fn delete_server(&self, server: GuildId) -> StoreResult<()> {
         let id = server.0;
         with_pool!(self, pool => retry("delete a server", || async move {
@@ -124,8 +133,10 @@ impl RetentionRepo for Store {
                 .await?
                 .rows_affected();
             let stray_assignments = sqlx::query(
+                // CASE: the cast must never see another kind of unit ('guild:…').
                 "DELETE FROM experiment_assignments WHERE unit_id LIKE 'user:%' AND NOT EXISTS \
-                 (SELECT 1 FROM users WHERE users.id = CAST(SUBSTR(experiment_assignments.unit_id, 6) AS BIGINT))",
+                 (SELECT 1 FROM users WHERE users.id = CASE WHEN experiment_assignments.unit_id LIKE 'user:%' \
+                 THEN CAST(SUBSTR(experiment_assignments.unit_id, 6) AS BIGINT) END)",
             )
             .execute(pool)
             .await?
