@@ -55,8 +55,10 @@ impl Config {
     /// # Errors
     /// The first variable whose value cannot be used, with the fix.
     pub fn load() -> Result<Self, ConfigError> {
-        // A missing .env is normal; a malformed one is worth saying.
-        if let Err(e) = dotenvy::dotenv() {
+        // Only the .env of the working folder counts: `dotenvy::dotenv()` would also search the
+        // parent folders and could pick up another project's settings. A missing .env is
+        // normal; a malformed one is worth saying.
+        if let Err(e) = dotenvy::from_path(".env") {
             if !e.not_found() {
                 return Err(ConfigError {
                     variable: ".env",
@@ -197,18 +199,79 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
         })
 }
 
-/// `url` with the password (if any) replaced by `***`, so it can be shown or logged.
+/// `url` with every password replaced by `***`, so it can be shown or logged: the one after
+/// the user name (`postgres://kim:***@db/m`) and any `password=` or `sslpassword=` in the query
+/// string, in any case (`?password=***`). When in doubt it hides more, never less.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return redact_query(url);
     };
-    match rest.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    // The user part ends at the last `@` before the path, query or fragment that follows the
+    // first `@`, so an unescaped `@`, `/` or `?` in the password is still hidden, and an `@` in
+    // the query string is not taken for the end of a user name.
+    let rest = match rest.find('@') {
+        Some(first_at) => {
+            let path = rest[first_at..]
+                .find(['/', '?', '#'])
+                .map_or(rest.len(), |p| first_at + p);
+            let last_at = rest[..path].rfind('@').unwrap_or(first_at);
+            let (userinfo, host) = (&rest[..last_at], &rest[last_at..]);
+            match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{user}:***{host}"),
+                None => rest.to_owned(),
+            }
+        }
+        None => rest.to_owned(),
+    };
+    format!("{scheme}://{}", redact_query(&rest))
+}
+
+/// `text` with the value of every `password=` or `sslpassword=` parameter (any case, also
+/// percent-encoded) replaced by `***`. A parameter starts after a `?` or `&` and its value runs
+/// to the next `&`.
+fn redact_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['?', '&']) {
+        out.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        let end = rest.find('&').unwrap_or(rest.len());
+        if let Some((key, _value)) = rest[..end].split_once('=')
+            && is_password_key(key)
+        {
+            out.push_str(key);
+            out.push_str("=***");
+            rest = &rest[end..];
+        }
     }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a query parameter's name is a password's: `password`, `sslpassword` or anything
+/// else ending in "password", in any case and after percent-decoding (`pass%77ord`).
+fn is_password_key(key: &str) -> bool {
+    let bytes = key.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                decoded.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    decoded.to_ascii_lowercase().ends_with(b"password")
 }
 
 /// A Discord bot token is three dot-separated base64url parts (id, timestamp, HMAC).

@@ -19,6 +19,10 @@ pub async fn import(s: &Services, source: &ImportSource, quiet: bool) -> anyhow:
         }
         ImportSource::Tmdb(file) => import::tmdb::import(&s.store, file, &mut reporter).await,
     };
-    reporter.finish();
-    Ok(Reply::Imported(Box::new(result?)))
+    let errors = reporter.finish();
+    let mut summary = result?;
+    // The first skipped rows travel with the summary, so a front end can name them even when
+    // the progress display was quiet.
+    summary.errors = errors;
+    Ok(Reply::Imported(Box::new(summary)))
 }

@@ -425,3 +425,107 @@ async fn privacy_on_the_command_line_sees_exports_and_forgets_one_server_at_a_ti
     })
     .await;
 }
+
+/// An import whose every row is malformed is a failure, not an empty success: the exit code is
+/// non-zero and the message names a skipped line, also with `--quiet`. A partly broken import
+/// still succeeds (see `import_movielens_then_catalog_search_tells_the_dunes_apart`, whose
+/// fixture has a broken row, and the last step here).
+#[test]
+fn an_import_where_every_row_was_skipped_fails_and_names_a_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let broken = dir.path().join("broken");
+    std::fs::create_dir(&broken).expect("folder");
+    std::fs::write(
+        broken.join("movies.csv"),
+        "movieId,title,genres\nx,Heat (1995),Crime\n-3,Alien (1979),Horror\n",
+    )
+    .expect("movies.csv");
+    std::fs::write(
+        broken.join("ratings.csv"),
+        "userId,movieId,rating,timestamp\n1,1,9,964982703\nnot,a,rating,row\n",
+    )
+    .expect("ratings.csv");
+    let path = broken.to_str().expect("utf-8 path");
+    for quiet in [false, true] {
+        let mut args = vec!["import", "movielens", path];
+        if quiet {
+            args.push("--quiet");
+        }
+        let out = marquee(dir.path(), &args, &[]);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "quiet={quiet}: {stderr}");
+        assert!(
+            stderr.contains("nothing was imported") && stderr.contains("all 4 rows"),
+            "quiet={quiet}: {stderr}"
+        );
+        assert!(stderr.contains("movies.csv:2:"), "quiet={quiet}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+
+    let tmdb = dir.path().join("tmdb.csv");
+    std::fs::write(
+        &tmdb,
+        "id,title,genres,keywords,overview,production_countries,release_date,runtime,vote_average,vote_count\n\
+         abc,Heat,[],[],,[],1995-12-15,170,7.9,100\n\
+         7,,[],[],,[],1995-12-15,170,7.9,100\n",
+    )
+    .expect("tmdb.csv");
+    let out = marquee(
+        dir.path(),
+        &[
+            "import",
+            "tmdb",
+            "--quiet",
+            tmdb.to_str().expect("utf-8 path"),
+        ],
+        &[],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("tmdb.csv:2:"), "{stderr}");
+
+    // One good film among the broken rows: imported, and a success.
+    std::fs::write(
+        broken.join("movies.csv"),
+        "movieId,title,genres\nx,Heat (1995),Crime\n5,Alien (1979),Horror\n",
+    )
+    .expect("movies.csv");
+    let out = marquee(dir.path(), &["import", "movielens", "--quiet", path], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// `.env` is read from the working folder only: one in a parent folder (another project's, say)
+/// is ignored, and one in the working folder still counts.
+#[test]
+fn only_the_working_folders_env_file_is_read() {
+    let root = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        root.path().join(".env"),
+        "DATABASE_URL=sqlite:///nonexistent/x.db\n",
+    )
+    .expect("parent .env");
+    let child = root.path().join("child");
+    std::fs::create_dir(&child).expect("child folder");
+
+    let out = marquee(&child, &["catalog", "search", "godfather"], &[]);
+    assert!(
+        out.status.success(),
+        "the parent's .env is not read: {}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("The Godfather (1972)"));
+    assert!(child.join("marquee.db").exists(), "the default database");
+
+    std::fs::write(child.join(".env"), "DATABASE_URL=sqlite://from-env.db\n").expect("child .env");
+    let out = marquee(&child, &["catalog", "stats"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        child.join("from-env.db").exists(),
+        "the working folder's .env is read"
+    );
+
+    std::fs::write(child.join(".env"), "DATABASE_URL='unclosed\n").expect("broken .env");
+    let out = marquee(&child, &["catalog", "stats"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains(".env"), "{}", text(&out.stderr));
+}

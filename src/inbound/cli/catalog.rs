@@ -71,6 +71,10 @@ pub(super) async fn import(
         }
         ImportCommand::Tmdb { file, quiet, json } => (ImportSource::Tmdb(file), quiet, json),
     };
+    let what = match &source {
+        ImportSource::MovieLens(dir) => dir.display().to_string(),
+        ImportSource::Tmdb(file) => file.display().to_string(),
+    };
     let started = std::time::Instant::now();
     let reply = app.handle(me, Command::Import { source, quiet }).await?;
     let Reply::Imported(summary) = reply else {
@@ -89,6 +93,22 @@ pub(super) async fn import(
             out,
             "  in {seconds:.2} s. Skipped rows were malformed; the lines above say why."
         )?;
+    }
+    out.flush()?;
+    // Rows were read but every one of them was skipped: that is a failed import, not a
+    // success with nothing in it (an empty file, with nothing to skip, is still fine).
+    let skipped = summary.skipped();
+    let read: u64 = summary.files.iter().map(|f| f.rows_read).sum();
+    if skipped > 0 && skipped >= read {
+        let first = summary
+            .errors
+            .first()
+            .map(|e| format!(" The first was {e}."))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "nothing was imported from {what}: all {skipped} rows were skipped as malformed.{first} \
+             Check that it is an unchanged MovieLens or TMDB download."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
