@@ -355,14 +355,17 @@ pub async fn seed_starter_catalog(store: &Store) -> anyhow::Result<()> {
             errors[0]
         )
     })?;
-    let summary = store
-        .upsert_movies(&movies)
+    // Another process starting at the same time may have loaded it: then nothing happens.
+    if let Some(summary) = store
+        .seed_movies(&movies)
         .await
-        .context("loading the starter catalog")?;
-    tracing::info!(
-        films = summary.inserted,
-        "loaded the starter catalog into an empty database"
-    );
+        .context("loading the starter catalog")?
+    {
+        tracing::info!(
+            films = summary.inserted,
+            "loaded the starter catalog into an empty database"
+        );
+    }
     Ok(())
 }
 

@@ -175,6 +175,22 @@ pub struct Services {
     users: Mutex<UserCache>,
 }
 
+/// Where this process's provisional list ids start: a random 24-bit tag of the process in the
+/// high bits and a counter below (2^38 lists per process), all negative. Processes sharing a
+/// database (shards, a console beside the bot) never hand out the same id.
+fn provisional_lists() -> ListId {
+    let mut tag = [0_u8; 4];
+    // Without randomness, the clock tells processes apart nearly as well.
+    if getrandom::fill(&mut tag).is_err() {
+        tag = (std::process::id() ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos()))
+        .to_le_bytes();
+    }
+    let tag = i64::from(u32::from_le_bytes(tag) & 0x00ff_ffff);
+    -((tag << 38) | 1)
+}
+
 /// (person, server) → (stored id, when it was looked up).
 type UserCache = HashMap<(Person, Option<GuildId>), (UserId, i64)>;
 
@@ -195,11 +211,7 @@ impl Services {
     ) -> anyhow::Result<Self> {
         use crate::domain::ports::CatalogRepo as _;
         let films = Films::new(store.all_movies().await?);
-        let first_list = store
-            .max_message_id()
-            .await?
-            .map_or(1, |m| m.saturating_add(1))
-            .max(clock.now_ms());
+        let first_list = provisional_lists();
         Ok(Services {
             store,
             films,
@@ -353,10 +365,11 @@ impl Services {
         Ok(())
     }
 
-    /// A fresh id for a list, until the front end knows the message it is shown in: a counter
-    /// that starts after every stored one.
+    /// A fresh id for a list, until the front end knows the message it is shown in (a console
+    /// list keeps it): negative, so it never meets a Discord message id, and unique across
+    /// processes (see [`provisional_lists`]).
     pub fn new_list_id(&self) -> ListId {
-        self.next_list.fetch_add(1, Ordering::Relaxed)
+        self.next_list.fetch_sub(1, Ordering::Relaxed)
     }
 
     /// Numbered list lines (from 1) for (film, reason) pairs; films not in the catalog are

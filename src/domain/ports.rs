@@ -29,10 +29,21 @@ pub trait CatalogRepo: Send + Sync {
     /// Number of films.
     fn movie_count(&self) -> impl Future<Output = StoreResult<i64>> + Send;
 
+    /// Stores `movies` only if the catalog is empty, atomically: of several processes starting
+    /// together on a new database, exactly one loads them. `None` when films were there.
+    ///
+    /// # Errors
+    /// `Invalid` for a film with an empty title; `Unavailable` after retries.
+    fn seed_movies(
+        &self,
+        movies: &[MovieInfo],
+    ) -> impl Future<Output = StoreResult<Option<UpsertSummary>>> + Send;
+
     /// Inserts new films and merges known ones. A film is "known" when it shares a MovieLens,
     /// TMDB or IMDb id with a stored film, or else its normalised title and year. Merging keeps
     /// stored values where the incoming ones are empty. Running the same upsert twice changes
-    /// nothing the second time.
+    /// nothing the second time. Catalog writes of concurrent processes are serialised, so two
+    /// of them never both insert the same new film.
     ///
     /// # Errors
     /// `Invalid` for a film with an empty title; `Unavailable` after retries.
@@ -479,9 +490,6 @@ pub trait ImpressionRepo: Send + Sync {
     /// `Unavailable` after retries.
     fn move_impressions(&self, from: i64, to: i64)
     -> impl Future<Output = StoreResult<u64>> + Send;
-
-    /// The largest stored message id, if any (where a local counter of message ids starts).
-    fn max_message_id(&self) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
 }
 
 /// Everything the app needs from storage, as one bound.

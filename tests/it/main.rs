@@ -16,6 +16,7 @@ mod helpers;
 mod import;
 mod impressions;
 mod privacy;
+mod processes;
 mod recommend;
 mod retention;
 mod storage_contract;

@@ -1,6 +1,6 @@
 //! The catalog port on both backends.
 
-use super::{Store, join_list, retry, split_list, with_pool};
+use super::{CatalogLock as _, Store, join_list, retry, split_list, with_pool};
 use crate::domain::catalog::merge::{Match, choose_match, merge};
 use crate::domain::catalog::search::normalize_title;
 use crate::domain::catalog::{CatalogStats, ExternalIds, Genre, Movie, MovieInfo};
@@ -183,12 +183,38 @@ impl CatalogRepo for Store {
         let now = now_ms();
         with_pool!(self, pool => retry("upsert movies", || async move {
             let mut summary = UpsertSummary::default();
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_catalog_write().await?;
             for m in movies {
                 upsert_one!(&mut *tx, m, now, summary);
             }
             tx.commit().await?;
             Ok(summary)
+        }).await)
+    }
+
+    async fn seed_movies(&self, movies: &[MovieInfo]) -> StoreResult<Option<UpsertSummary>> {
+        if let Some(bad) = movies.iter().position(|m| m.title.trim().is_empty()) {
+            return Err(StoreError::Invalid(format!(
+                "film #{} has an empty title",
+                bad + 1
+            )));
+        }
+        let now = now_ms();
+        with_pool!(self, pool => retry("load the starter catalog", || async move {
+            let mut tx = pool.begin_catalog_write().await?;
+            let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM movies")
+                .fetch_one(&mut *tx)
+                .await?;
+            if stored > 0 {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            let mut summary = UpsertSummary::default();
+            for m in movies {
+                upsert_one!(&mut *tx, m, now, summary);
+            }
+            tx.commit().await?;
+            Ok(Some(summary))
         }).await)
     }
 

@@ -140,12 +140,4 @@ impl ImpressionRepo for Store {
             Ok(moved)
         }).await)
     }
-
-    async fn max_message_id(&self) -> StoreResult<Option<i64>> {
-        with_pool!(self, pool => retry("largest message id", || async move {
-            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(message_id) FROM impressions")
-                .fetch_one(pool)
-                .await
-        }).await)
-    }
 }

@@ -76,6 +76,41 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// A transaction that holds the catalog's write lock: SQLite's write lock from the start
+/// (`BEGIN IMMEDIATE`), or a PostgreSQL advisory lock until commit. Writers that read before
+/// they insert (the film upsert) see each other's rows this way.
+pub(crate) trait CatalogLock {
+    type Db: sqlx::Database;
+
+    fn begin_catalog_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+/// The advisory lock key of catalog writes on PostgreSQL ("MQcat").
+const CATALOG_LOCK_KEY: i64 = 0x004d_5163_6174;
+
+impl CatalogLock for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+
+    async fn begin_catalog_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl CatalogLock for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+
+    async fn begin_catalog_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CATALOG_LOCK_KEY)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
+
 /// Why the store could not be opened; each says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -164,11 +199,31 @@ impl Store {
     /// # Errors
     /// `ConnectError::Migrate` when a migration fails or an applied one was edited.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
-        let result = match &self.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await,
-            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await,
-        };
-        result.map_err(|e| ConnectError::Migrate(e.to_string()))
+        match &self.pool {
+            // sqlx takes an advisory lock on PostgreSQL, so processes starting together apply
+            // each migration once.
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres")
+                .run(pool)
+                .await
+                .map_err(|e| ConnectError::Migrate(e.to_string())),
+            // On SQLite it does not: a process that lost the race finds the migration applied
+            // by another ("table … already exists") with its own transaction rolled back. It
+            // tries again, and then sees it applied.
+            Pool::Sqlite(pool) => {
+                let mut attempt = 0_u64;
+                loop {
+                    match sqlx::migrate!("migrations/sqlite").run(pool).await {
+                        Ok(()) => return Ok(()),
+                        Err(e) if attempt < 20 && lost_a_migration_race(&e) => {
+                            attempt += 1;
+                            tracing::debug!(attempt, error = %e, "another process is migrating; trying again");
+                            tokio::time::sleep(Duration::from_millis(25 * attempt)).await;
+                        }
+                        Err(e) => return Err(ConnectError::Migrate(e.to_string())),
+                    }
+                }
+            }
+        }
     }
 
     /// The backend this store talks to.
@@ -183,6 +238,18 @@ impl Store {
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await);
     }
+}
+
+/// Whether a SQLite migration failed in a way another process's concurrent migration explains
+/// (its statements met tables already made or already dropped, or the write lock was held):
+/// trying again is safe, since each migration runs in its own transaction. A changed or
+/// missing migration is not retried.
+fn lost_a_migration_race(e: &sqlx::migrate::MigrateError) -> bool {
+    use sqlx::migrate::MigrateError;
+    matches!(
+        e,
+        MigrateError::Execute(_) | MigrateError::ExecuteMigration(..)
+    )
 }
 
 /// A short description of a sqlx error, without the query text.
@@ -378,6 +445,50 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://bob@db/x"), "postgres://bob@db/x");
         assert_eq!(redact_url("sqlite://marquee.db"), "sqlite://marquee.db");
+
+        // A password in the query string, in any case, also percent-encoded or as sslpassword.
+        assert_eq!(
+            redact_url("postgres://u@h:1/x?password=s3cret"),
+            "postgres://u@h:1/x?password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u@h/x?sslmode=require&PassWord=s3cret&sslpassword=k3y&port=5"),
+            "postgres://u@h/x?sslmode=require&PassWord=***&sslpassword=***&port=5"
+        );
+        assert_eq!(
+            redact_url("postgres://h/x?user=u&pass%77ord=s3cret"),
+            "postgres://h/x?user=u&pass%77ord=***"
+        );
+        assert_eq!(
+            redact_url("postgres://bob:hunter2@db/x?SSLPASSWORD=s3cret"),
+            "postgres://bob:***@db/x?SSLPASSWORD=***"
+        );
+        // An `@` in the query string is not the end of a user name, and odd characters in a
+        // password do not let any of it through.
+        assert_eq!(
+            redact_url("postgres://u@h/x?application_name=me@home&password=s3@cret"),
+            "postgres://u@h/x?application_name=me@home&password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://bob:s3/c?r@t@db/x"),
+            "postgres://bob:***@db/x"
+        );
+        assert_eq!(
+            redact_url("postgres://h/x?passwordless=yes&user=u"),
+            "postgres://h/x?passwordless=yes&user=u",
+            "only a password's value is hidden"
+        );
+        for url in [
+            "postgres://u@h:1/x?password=s3cret",
+            "postgres://u:s3cret@h:1/x",
+            "postgresql://h/x?Password=s3cret#frag",
+            "postgres:///x?host=/run/pg&password=s3cret",
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains("s3cret"), "{url} became {shown}");
+            let err = Backend::from_url(&url.replacen("postgres", "pg", 1)).unwrap_err();
+            assert!(!err.contains("s3cret"), "{err}");
+        }
     }
 
     #[test]
