@@ -936,4 +936,107 @@ mod tests {
         assert_eq!(r.value, Some(MAX_RATING));
         assert!(r.explicit);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::BTreeMap;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// An emoji as people write it in `MARQUEE_REACTIONS`: a known one or any few
+        /// characters (no comma, no spaces inside), maybe with a variation selector or a skin
+        /// tone.
+        fn emoji() -> impl Strategy<Value = String> {
+            let base = prop_oneof![
+                proptest::sample::select(vec!["👍", "❤", "🍿", "🎉", "😂", "⭐", "ok", "x=y"])
+                    .prop_map(str::to_owned),
+                "[^,\\s]{1,3}",
+            ];
+            let modifier = proptest::sample::select(vec!["", "\u{FE0F}", "\u{FE0E}", "\u{1F3FD}"]);
+            (base, modifier)
+                .prop_map(|(b, m)| format!("{b}{m}"))
+                .prop_filter("an emoji that is not only modifiers", |e| {
+                    !normalize_emoji(e).is_empty()
+                })
+        }
+
+        fn meaning() -> impl Strategy<Value = Meaning> {
+            prop_oneof![
+                (MIN_RATING..=MAX_RATING).prop_map(Meaning::Rating),
+                (1_u8..=10).prop_map(|half| Meaning::Rating(f64::from(half) / 2.0)),
+                Just(Meaning::Seen),
+                Just(Meaning::NotInterested),
+            ]
+        }
+
+        /// Found while writing these properties: a space before a variation selector
+        /// survives the first normalization and not the second, so such an entry beyond the
+        /// 20 offered ones does not read back from the map's string form.
+        #[test]
+        #[ignore = "normalize_emoji is not idempotent: it trims before it drops the selectors"]
+        fn normalizing_an_emoji_twice_changes_nothing() {
+            let once = normalize_emoji("x \u{FE0F}");
+            assert_eq!(normalize_emoji(&once), once);
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Any text is a map or a refusal, never a panic; a map's string form reads back
+            /// as the same map, also on top of the default one.
+            #[test]
+            fn any_text_is_read_or_refused_without_panicking(
+                text in prop_oneof![
+                    any::<String>(),
+                    "(\\s?[^,]{0,3}=\\s?(seen|not_interested|[0-9.eE+-]{0,5}|[a-z]{0,3})\\s?,){0,25}",
+                ]
+            ) {
+                if let Ok(map) = text.parse::<ReactionMap>() {
+                    let again: ReactionMap = map.to_string().parse().expect("its own string form");
+                    prop_assert_eq!(again, map);
+                }
+                if let Ok(map) = ReactionMap::default().with_overrides(&text) {
+                    prop_assert!(map.iter().count() >= ReactionMap::default().iter().count());
+                }
+            }
+
+            /// Written `emoji=value` pairs read back as those meanings (a later pair for the
+            /// same emoji wins), the map round-trips through its string form, and the first
+            /// 20 distinct emojis are offered.
+            #[test]
+            fn written_pairs_read_back_as_their_meanings(
+                pairs in proptest::collection::vec((emoji(), meaning()), 1..30),
+                spaced in any::<bool>(),
+            ) {
+                let sep = if spaced { " , " } else { "," };
+                let spec = pairs
+                    .iter()
+                    .map(|(e, m)| format!("{e}={m}"))
+                    .collect::<Vec<_>>()
+                    .join(sep);
+                let map: ReactionMap = spec.parse().map_err(|e| TestCaseError::fail(format!("{spec:?}: {e}")))?;
+                let mut expected = BTreeMap::new();
+                for (e, m) in &pairs {
+                    expected.insert(normalize_emoji(e), *m);
+                }
+                for (e, _) in &pairs {
+                    prop_assert_eq!(map.get(e), expected.get(&normalize_emoji(e)).copied(), "{}", e);
+                }
+                prop_assert_eq!(map.iter().count(), expected.len());
+                prop_assert_eq!(
+                    map.offered().count(),
+                    expected.len().min(ReactionMap::MAX_OFFERED)
+                );
+                let again: ReactionMap = map.to_string().parse().expect("its own string form");
+                prop_assert_eq!(again, map);
+            }
+        }
+    }
 }

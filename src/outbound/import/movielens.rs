@@ -736,4 +736,191 @@ mod tests {
             "{err}"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config(cases: u32) -> ProptestConfig {
+            ProptestConfig {
+                cases,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        /// A title as MovieLens writes them, without commas or parentheses.
+        fn plain_title() -> impl Strategy<Value = String> {
+            "[A-Z][a-z]{1,8}( [A-Za-z0-9][a-z0-9']{0,8}){0,3}"
+        }
+
+        /// One field as bytes: anything, or something close to a number.
+        fn field() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..12),
+                "[ +-]?[0-9]{0,20}(\\.[0-9]{0,3})?[ eE]?".prop_map(String::into_bytes),
+                "NaN|inf|-inf|0x10|1e3|5\\.0|0\\.5".prop_map(String::into_bytes),
+            ]
+        }
+
+        /// A rating as MovieLens writes them: "4.0", "3.5", "5".
+        fn stars_text() -> impl Strategy<Value = (f64, String)> {
+            (1_u8..=10, any::<bool>()).prop_map(|(half, short)| {
+                let value = f64::from(half) / 2.0;
+                let text = if short && half % 2 == 0 {
+                    format!("{}", half / 2)
+                } else {
+                    format!("{value:.1}")
+                };
+                (value, text)
+            })
+        }
+
+        /// A movies file of `rows`, each written in the format's own way.
+        fn write_movies(format: Format, rows: &[(i64, String, i32, Vec<Genre>)]) -> String {
+            use std::fmt::Write as _;
+            let mut text = String::new();
+            if format == Format::Csv {
+                text.push_str("movieId,title,genres\n");
+            }
+            for (id, title, year, genres) in rows {
+                let names: Vec<&str> = genres.iter().map(|g| g.name()).collect();
+                let names = names.join("|");
+                if format == Format::Csv {
+                    let _ = writeln!(text, "{id},\"{title} ({year})\",{names}");
+                } else {
+                    let _ = writeln!(text, "{id}::{title} ({year})::{names}");
+                }
+            }
+            text
+        }
+
+        fn read_back(format: Format, text: &str) -> (Vec<MovieInfo>, FileSummary) {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let name = if format == Format::Csv {
+                "movies.csv"
+            } else {
+                "movies.dat"
+            };
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("write the movies file");
+            read_movies(format, &path, &[], &mut Reporter::new(true)).expect("read the movies file")
+        }
+
+        proptest! {
+            #![proptest_config(config(256))]
+
+            /// Any fields are a rating or a refusal, never a panic; an accepted rating has
+            /// positive ids and a value from 0.5 to 5.
+            #[test]
+            fn any_rating_fields_are_read_or_refused(
+                fields in proptest::collection::vec(field(), 0..6),
+                line in any::<u64>(),
+            ) {
+                let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+                if let Ok(r) = parse_rating(&fields, line) {
+                    prop_assert_eq!(fields.len(), 4);
+                    prop_assert!(r.user > 0 && r.movie > 0);
+                    prop_assert!((0.5..=5.0).contains(&r.rating));
+                    prop_assert_eq!(r.line, line);
+                }
+            }
+
+            /// A rating row written in any of the three formats reads back as its values.
+            #[test]
+            fn a_well_formed_rating_row_reads_back(
+                user in 1_i64..=i64::MAX,
+                movie in 1_i64..=i64::MAX,
+                (rating, stars) in stars_text(),
+                timestamp in any::<i64>(),
+                line in 2_u64..1_000_000,
+            ) {
+                let csv = format!("{user},{movie},{stars},{timestamp}");
+                let tab = format!("{user}\t{movie}\t{stars}\t{timestamp}");
+                let dat = format!("{user}::{movie}::{stars}::{timestamp}");
+                let rows = [
+                    csv.as_bytes().split(|&b| b == b',').collect::<Vec<_>>(),
+                    tab.as_bytes().split(|&b| b == b'\t').collect::<Vec<_>>(),
+                    split_double_colon(dat.as_bytes()),
+                ];
+                for fields in rows {
+                    let r = parse_rating(&fields, line).map_err(TestCaseError::fail)?;
+                    prop_assert_eq!(
+                        (r.user, r.movie, r.rating, r.timestamp_s, r.line),
+                        (user, movie, rating, timestamp, line)
+                    );
+                }
+            }
+
+            /// Any title is split without a panic; a title with its year in parentheses gives
+            /// both back, and a trailing article moves to the front.
+            #[test]
+            fn titles_give_back_their_name_and_year(
+                raw in any::<String>(),
+                title in plain_title(),
+                year in 1870_i32..=2100,
+            ) {
+                let _ = parse_title(&raw);
+                prop_assert_eq!(parse_title(&format!("{title} ({year})")), (title.clone(), Some(year)));
+                prop_assert_eq!(parse_title(&title), (title.clone(), None));
+                prop_assert_eq!(
+                    parse_title(&format!("{title}, The ({year})")),
+                    (format!("The {title}"), Some(year))
+                );
+            }
+        }
+
+        proptest! {
+            // Each case writes a file: fewer cases.
+            #![proptest_config(config(48))]
+
+            /// Films written in the CSV or `.dat` layout read back as written.
+            #[test]
+            fn a_well_formed_movies_file_reads_back(
+                rows in proptest::collection::vec(
+                    (
+                        1_i64..=i64::MAX,
+                        plain_title(),
+                        1870_i32..=2100,
+                        proptest::sample::subsequence(Genre::ALL.to_vec(), 0..4),
+                    ),
+                    0..20,
+                ),
+                csv in any::<bool>(),
+            ) {
+                let format = if csv { Format::Csv } else { Format::Dat };
+                let (movies, summary) = read_back(format, &write_movies(format, &rows));
+                prop_assert_eq!(summary.rows_read, rows.len() as u64);
+                prop_assert_eq!(summary.skipped, 0);
+                prop_assert_eq!(movies.len(), rows.len());
+                for (m, (id, title, year, genres)) in movies.iter().zip(&rows) {
+                    prop_assert_eq!(m.external.movielens, Some(*id));
+                    prop_assert_eq!(&m.title, title);
+                    prop_assert_eq!(m.year, Some(*year));
+                    prop_assert_eq!(&m.genres, genres);
+                }
+            }
+
+            /// Any lines in a movies file never stop the import: every row read is a film or
+            /// a counted skip.
+            #[test]
+            fn any_movies_file_is_read_row_by_row(
+                lines in proptest::collection::vec(any::<String>(), 0..12),
+                csv in any::<bool>(),
+            ) {
+                let format = if csv { Format::Csv } else { Format::Dat };
+                let mut text = if csv { "movieId,title,genres\n".to_owned() } else { String::new() };
+                for line in &lines {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                let (movies, summary) = read_back(format, &text);
+                prop_assert_eq!(movies.len() as u64 + summary.skipped, summary.rows_read);
+                for m in &movies {
+                    prop_assert!(!m.title.is_empty());
+                    prop_assert!(m.external.movielens.is_some_and(|id| id > 0));
+                }
+            }
+        }
+    }
 }

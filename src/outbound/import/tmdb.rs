@@ -199,3 +199,111 @@ fn parse_row(r: &[&str], col: &impl Fn(&str) -> usize) -> Result<MovieInfo, Stri
         ..MovieInfo::default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// The columns of a row, in [`REQUIRED`]'s order.
+    fn col(c: &str) -> usize {
+        REQUIRED
+            .iter()
+            .position(|r| *r == c)
+            .expect("a required column")
+    }
+
+    fn json_names(names: &[String]) -> String {
+        let items: Vec<serde_json::Value> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| serde_json::json!({ "id": i, "name": n }))
+            .collect();
+        serde_json::Value::Array(items).to_string()
+    }
+
+    /// A field: anything, or text close to what the column holds.
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[ +-]?[0-9]{0,20}(\\.[0-9]{0,4})?",
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{0,6}-?",
+            r#"\[(\{"(id|name|iso_3166_1)": ?("[A-Za-z ]{0,8}"|[0-9]{1,3}|null)\},? ?){0,3}\]?"#,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any row, of any length, is a film or a refusal, never a panic; a film has a
+        /// positive TMDB id, a title and values in range.
+        #[test]
+        fn any_row_is_read_or_refused(fields in proptest::collection::vec(field(), 0..12)) {
+            let row: Vec<&str> = fields.iter().map(String::as_str).collect();
+            if let Ok(m) = parse_row(&row, &col) {
+                prop_assert!(m.external.tmdb.is_some_and(|id| id > 0));
+                prop_assert!(!m.title.is_empty());
+                prop_assert!(m.year.is_none_or(|y| (1870..=2100).contains(&y)));
+                prop_assert!(m.runtime_min.is_none_or(|r| (0..=1_000).contains(&r)));
+                prop_assert!(m.vote_count >= 0);
+                prop_assert!(m.vote_average.is_none_or(|v| (0.0..=10.0).contains(&v)));
+                prop_assert!(m.keywords.len() <= KEYWORDS_PER_FILM);
+            }
+        }
+
+        /// A row built from values reads back as those values.
+        #[test]
+        fn a_well_formed_row_reads_back(
+            id in 1_i64..=i64::MAX,
+            title in "[A-Za-z0-9][A-Za-z0-9 ,:'-]{0,40}[A-Za-z0-9]",
+            genres in proptest::sample::subsequence(Genre::ALL.to_vec(), 0..4),
+            keywords in proptest::collection::vec("[a-z][a-z ]{0,14}[a-z]", 0..5),
+            overview in "[A-Za-z0-9 ,.'\"]{0,80}",
+            countries in proptest::collection::vec("[A-Z]{2}", 0..3),
+            date in (1870_i32..=2100, 1_u32..=12, 1_u32..=28),
+            runtime in 1_i32..=999,
+            vote_count in 1_i64..=1_000_000,
+            vote_tenths in 0_u32..=100,
+        ) {
+            let (year, month, day) = date;
+            let vote_average = f64::from(vote_tenths) / 10.0;
+            let genre_names: Vec<String> = genres.iter().map(|g| g.name().to_owned()).collect();
+            let country_json: Vec<serde_json::Value> = countries
+                .iter()
+                .map(|c| serde_json::json!({ "iso_3166_1": c, "name": c }))
+                .collect();
+            let fields: Vec<String> = vec![
+                id.to_string(),
+                title.clone(),
+                json_names(&genre_names),
+                json_names(&keywords),
+                overview.clone(),
+                serde_json::Value::Array(country_json).to_string(),
+                format!("{year:04}-{month:02}-{day:02}"),
+                format!("{runtime}.0"),
+                format!("{vote_average:.1}"),
+                vote_count.to_string(),
+            ];
+            let row: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let m = parse_row(&row, &col).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(m.external.tmdb, Some(id));
+            prop_assert_eq!(&m.title, &title);
+            prop_assert_eq!(&m.genres, &genres);
+            prop_assert_eq!(&m.keywords, &keywords);
+            prop_assert_eq!(&m.overview, overview.trim());
+            prop_assert_eq!(&m.countries, &countries);
+            prop_assert_eq!(m.year, Some(year));
+            prop_assert_eq!(m.runtime_min, Some(runtime));
+            prop_assert_eq!(m.vote_count, vote_count);
+            prop_assert_eq!(m.vote_average, Some(vote_average));
+        }
+    }
+}
