@@ -15,6 +15,7 @@ mod front_doors;
 mod helpers;
 mod import;
 mod impressions;
+mod load;
 mod privacy;
 mod processes;
 mod recommend;

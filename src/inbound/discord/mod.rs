@@ -36,7 +36,9 @@ use serenity::all::{
     MessageId, Reaction, ReactionType, Ready,
 };
 use spec::Invocation;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// The gateway intents Marquee asks for: none of them privileged.
 pub const INTENTS: GatewayIntents = GatewayIntents::GUILDS
@@ -63,7 +65,13 @@ pub struct Settings {
     pub operators: Vec<u64>,
 }
 
-/// Connects to Discord and serves until Ctrl-C (or the connection ends for good).
+/// How long a stopping bot waits for the work in flight (interactions being answered,
+/// reactions being stored).
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Connects to Discord and serves until Ctrl-C or SIGTERM (or the connection ends for good).
+/// Stopping closes the gateway, so no new events come, finishes the interactions and reactions
+/// in flight (for up to [`DRAIN`]) and returns.
 ///
 /// # Errors
 /// The gateway cannot be reached or the token is refused.
@@ -76,11 +84,16 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
         );
         http = http.proxy(base.as_str()).ratelimiter_disabled(true);
     }
+    let me = Arc::new(OnceLock::new());
+    let queue = reactions::ReactionQueue::start(&app, me.clone());
+    let in_flight = Arc::new(AtomicUsize::new(0));
     let handler = Handler {
         app,
         dev_guild: settings.dev_guild,
         operators: settings.operators,
-        me: OnceLock::new(),
+        me,
+        reactions: queue.clone(),
+        in_flight: in_flight.clone(),
         voice: voice::VoiceRoster::default(),
         watcher: OnceLock::new(),
     };
@@ -90,15 +103,66 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot reach Discord's gateway: {e}"))?;
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("Ctrl-C: disconnecting");
-            shards.shutdown_all().await;
-        }
+        let signal = stop_signal().await;
+        tracing::info!(signal, "stopping: no new events; finishing the work in flight");
+        shards.shutdown_all().await;
     });
-    client
+    let served = client
         .start_autosharded()
         .await
-        .map_err(|e| anyhow::anyhow!("the Discord connection ended: {e}"))
+        .map_err(|e| anyhow::anyhow!("the Discord connection ended: {e}"));
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    while in_flight.load(Ordering::SeqCst) + queue.waiting() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                interactions = in_flight.load(Ordering::SeqCst),
+                reactions = queue.waiting(),
+                "stopped before this work was done"
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tracing::info!("stopped");
+    served
+}
+
+/// Waits for Ctrl-C or SIGTERM; the signal's name.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                _ = term.recv() => "SIGTERM",
+            }
+        } else {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// Counts an interaction as in flight while it lives.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 struct Handler {
@@ -106,7 +170,11 @@ struct Handler {
     dev_guild: Option<u64>,
     operators: Vec<u64>,
     /// The bot's own user id, from READY.
-    me: OnceLock<serenity::all::UserId>,
+    me: Arc<OnceLock<serenity::all::UserId>>,
+    /// Reactions, stored in the gateway's order.
+    reactions: Arc<reactions::ReactionQueue>,
+    /// Interactions being answered (a stopping bot waits for them).
+    in_flight: Arc<AtomicUsize>,
     voice: voice::VoiceRoster,
     /// Set once the deadline watcher runs (READY comes again after a reconnect).
     watcher: OnceLock<()>,
@@ -361,6 +429,8 @@ fn review_form(movie: crate::domain::ids::MovieId, title: &str) -> CreateModal {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         let _ = self.me.set(ready.user.id);
+        // A new session runs on a new shard runner: the collector goes on it each time.
+        ctx.shard.add_collector(self.reactions.collector());
         let commands = spec::commands();
         let registered = match self.dev_guild {
             Some(g) => GuildId::new(g)
@@ -413,6 +483,7 @@ impl EventHandler for Handler {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let _counted = InFlight::new(&self.in_flight);
         match interaction {
             Interaction::Command(c) => self.on_command(&ctx, &c).await,
             Interaction::Autocomplete(c) => self.on_autocomplete(&ctx, &c).await,
@@ -478,11 +549,11 @@ impl EventHandler for Handler {
     }
 
     async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
-        self.on_reaction(&reaction, false).await;
+        self.reactions.handled(&reaction, false);
     }
 
     async fn reaction_remove(&self, _ctx: Context, reaction: Reaction) {
-        self.on_reaction(&reaction, true).await;
+        self.reactions.handled(&reaction, true);
     }
 }
 

@@ -71,6 +71,13 @@ const DEFAULT_COMPONENT_MESSAGE_ID: &str = "500000000000000001";
 /// How long a scenario step may take before the harness gives up (with the bot's log).
 pub const SCENARIO_WAIT: Duration = Duration::from_secs(60);
 
+impl Bot {
+    /// The bot process's id while it runs (for `/proc/<pid>/status`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
+
 /// A handle on a running fake Discord; clones share it.
 #[derive(Clone, Debug)]
 pub struct FakeDiscord {

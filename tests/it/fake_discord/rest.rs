@@ -33,6 +33,8 @@ pub struct Call {
     pub status: u16,
     /// The JSON the fake answered; `Null` for 204.
     pub response: Value,
+    /// When the fake received the request (its body read), for latencies.
+    pub at: std::time::Instant,
 }
 
 impl Call {
@@ -343,6 +345,7 @@ pub(super) async fn rest_handler(
     headers: HeaderMap,
     raw: Bytes,
 ) -> Response {
+    let at = std::time::Instant::now();
     let header_text = |name| {
         headers
             .get(name)
@@ -365,6 +368,7 @@ pub(super) async fn rest_handler(
         file_data: uploads.iter().map(|u| u.data.clone()).collect(),
         status,
         response: response.clone(),
+        at,
     };
     lock(&shared.calls).push(call);
     shared.calls_changed.notify_waiters();
