@@ -20,7 +20,8 @@ use crate::domain::group::shortlist::{PartyFilters, Voter, shortlist};
 use crate::domain::group::{self, Member, Strategy};
 use crate::domain::ids::{GuildId, PartyId, UserId};
 use crate::domain::ports::{
-    FeedbackRepo as _, NewParty, Party, PartyCandidate, PartyRepo as _, PartyStatus, Surface,
+    FeedbackRepo as _, NewParty, Party, PartyCandidate, PartyClose, PartyRepo as _, PartyStatus,
+    Surface,
 };
 use crate::domain::time::{MINUTE_MS, parse_when};
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,14 @@ pub async fn handle(
         PartyCommand::Join(id) => join(s, id, user).await,
         PartyCommand::Leave(id) => leave(s, id, user).await,
         PartyCommand::Pick(id) => pick(s, id, user).await,
-        PartyCommand::Vote { party, position } => vote(s, party, user, position).await,
+        PartyCommand::Vote { party, position } => {
+            // The click names the vote, so a retry or a second delivery never flips it back.
+            let key = caller
+                .delivery_key
+                .as_ref()
+                .map_or_else(|| s.fresh_key("vote"), |k| format!("vote:{k}"));
+            vote(s, party, user, (position, &key)).await
+        }
         PartyCommand::Close(id) => close_by_host(s, id, user).await,
         PartyCommand::History | PartyCommand::Posted { .. } | PartyCommand::EventCreated { .. } => {
             Ok(Reply::Done)
@@ -111,7 +119,19 @@ pub async fn handle(
     }
 }
 
+/// The lobby as it stands now; once the vote is open (another click may have opened it since
+/// `party` was read), the vote instead, so no one is shown an older view.
 async fn lobby(s: &Services, party: &Party, note: String) -> anyhow::Result<Reply> {
+    let party = &s
+        .store
+        .party(party.id)
+        .await?
+        .unwrap_or_else(|| party.clone());
+    if party.status == PartyStatus::Voting {
+        let mut state = vote_state(s, party).await?;
+        state.note = note;
+        return Ok(Reply::Vote(Box::new(state)));
+    }
     let members = s.store.party_members(party.id).await?;
     Ok(Reply::Lobby(Box::new(Lobby {
         party: party.id,
@@ -240,6 +260,11 @@ async fn start(
             strategy: strategy.name().to_owned(),
             params: serde_json::to_string(&options)?,
             created_at_ms: now,
+            key: host
+                .caller
+                .delivery_key
+                .as_ref()
+                .map(|k| format!("party:{k}")),
         })
         .await?;
     for other in others.iter().take(MAX_MEMBERS - 1) {
@@ -284,6 +309,12 @@ async fn join(s: &Services, id: PartyId, user: UserId) -> anyhow::Result<Reply> 
     }
     let new = s.store.join_party(id, user, s.now_ms()).await?;
     let name = s.name(user).await?;
+    if !new && s.store.party(id).await?.map(|p| p.status) != Some(PartyStatus::Lobby) {
+        // The host's Pick came first.
+        return Ok(invalid(
+            "Too late to join this one: the shortlist is out. Catch the next movie night!",
+        ));
+    }
     let note = if new {
         format!("{name} joined.")
     } else {
@@ -523,7 +554,12 @@ async fn after_vote(s: &Services, party: &Party, note: String) -> anyhow::Result
 }
 
 /// `user` approves (or takes back approval of) shortlist film `position` (1-based).
-async fn vote(s: &Services, id: PartyId, user: UserId, position: u32) -> anyhow::Result<Reply> {
+async fn vote(
+    s: &Services,
+    id: PartyId,
+    user: UserId,
+    (position, key): (u32, &str),
+) -> anyhow::Result<Reply> {
     let party = match open_party(s, id).await? {
         Ok(p) => p,
         Err(r) => return Ok(r),
@@ -562,7 +598,10 @@ async fn vote(s: &Services, id: PartyId, user: UserId, position: u32) -> anyhow:
             "There is no film number {position} on this shortlist."
         )));
     };
-    let approved = s.store.toggle_vote(id, user, c.movie, s.now_ms()).await?;
+    let approved = s
+        .store
+        .toggle_vote(id, user, c.movie, (s.now_ms(), key))
+        .await?;
     let name = s.name(user).await?;
     let title = s.films.title(c.movie);
     let note = if approved {
@@ -607,7 +646,18 @@ async fn close(s: &Services, id: PartyId, why: &str) -> anyhow::Result<Option<Wi
     };
     let winner = shortlist[tally.winner].movie;
     let now = s.now_ms();
-    if !s.store.close_party(id, winner, now).await? {
+    // The close and the fairness debts it settles are one write, named by this attempt: a
+    // retry after a lost acknowledgement is told it closed the vote (and announces it), and
+    // the debts move once.
+    let debts = next_debts(s, &party, &members, tally.winner).await?;
+    let close = PartyClose {
+        id,
+        winner,
+        now_ms: now,
+        debts,
+        key: s.fresh_key(&format!("close:{id}")),
+    };
+    if !s.store.close_party(&close).await? {
         return Ok(None);
     }
     for (film, count) in shortlist.iter_mut().zip(&tally.counts) {
@@ -631,7 +681,6 @@ async fn close(s: &Services, id: PartyId, why: &str) -> anyhow::Result<Option<Wi
         s.store.append_event(&event).await?;
         s.refresh(*m).await?;
     }
-    update_fairness(s, &party, &members, tally.winner).await?;
     let list = s.new_list_id();
     let film = s.films.movie(winner);
     let title = s.films.title(winner);
@@ -671,12 +720,13 @@ async fn close(s: &Services, id: PartyId, why: &str) -> anyhow::Result<Option<Wi
     }))
 }
 
-async fn update_fairness(
+/// The members' fairness debts after a night that chose shortlist film `chosen`.
+async fn next_debts(
     s: &Services,
     party: &Party,
     members: &[UserId],
     chosen: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(UserId, f64)>> {
     let details: Vec<Details> = s
         .store
         .party_candidates(party.id)
@@ -699,7 +749,7 @@ async fn update_fairness(
         })
         .collect();
     if sats.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mean = sats.iter().sum::<f64>() / sats.len() as f64;
     let debts = s.store.fairness(party.guild, members).await?;
@@ -708,8 +758,7 @@ async fn update_fairness(
         .zip(debts.iter().zip(&sats))
         .map(|(m, (d, sat))| (*m, group::next_debt(*d, *sat, mean)))
         .collect();
-    s.store.set_fairness(party.guild, &next, s.now_ms()).await?;
-    Ok(())
+    Ok(next)
 }
 
 /// Closes every vote whose deadline has passed; returns the ones this call closed (to be

@@ -182,9 +182,10 @@ fn provisional_lists() -> ListId {
     let mut tag = [0_u8; 4];
     // Without randomness, the clock tells processes apart nearly as well.
     if getrandom::fill(&mut tag).is_err() {
-        tag = (std::process::id() ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos()))
+        tag = (std::process::id()
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos()))
         .to_le_bytes();
     }
     let tag = i64::from(u32::from_le_bytes(tag) & 0x00ff_ffff);
@@ -370,6 +371,12 @@ impl Services {
     /// processes (see [`provisional_lists`]).
     pub fn new_list_id(&self) -> ListId {
         self.next_list.fetch_sub(1, Ordering::Relaxed)
+    }
+
+    /// A key naming one attempt at a write (`what:p<n>`), unique across processes, for writes
+    /// that must happen once when a retry repeats them (see `applied_actions`).
+    pub fn fresh_key(&self, what: &str) -> String {
+        format!("{what}:p{}", self.new_list_id().unsigned_abs())
     }
 
     /// Numbered list lines (from 1) for (film, reason) pairs; films not in the catalog are

@@ -329,6 +329,7 @@ pub trait RetentionRepo: Send + Sync {
     /// Deletes conversations expired at `now_ms`, lists shown and records of forgotten people
     /// from before `impressions_before_ms`, and experiment assignments of people no longer
     /// stored, and calls off lobbies opened before `lobbies_before_ms` that never started.
+    /// Keys of applied writes (see [`PartyClose::key`]) older than a day go too.
     ///
     /// # Errors
     /// `Unavailable` after retries.
@@ -541,6 +542,22 @@ pub struct NewParty {
     /// The options as JSON (runtime, genre, when, anonymous, vote minutes).
     pub params: String,
     pub created_at_ms: i64,
+    /// Names this attempt (e.g. the interaction's id): the same key again returns the party
+    /// the first try made, so a retry or a re-delivered command never makes a second one.
+    pub key: Option<String>,
+}
+
+/// A vote closing with its winner, and everything that must change with it at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyClose {
+    pub id: PartyId,
+    pub winner: MovieId,
+    pub now_ms: i64,
+    /// The members' new fairness debts in the party's server.
+    pub debts: Vec<(UserId, f64)>,
+    /// Names this attempt: a retry of it (after a lost commit acknowledgement) is told it
+    /// closed the vote, so the winner is still announced.
+    pub key: String,
 }
 
 /// A stored watch party.
@@ -598,7 +615,8 @@ pub trait PartyRepo: Send + Sync {
         message_id: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Adds (or re-adds) a member; true when they were not an active member before.
+    /// Adds (or re-adds) a member while the party is in the lobby; true when they were not an
+    /// active member before (false too when the vote has opened: nothing changes then).
     ///
     /// # Errors
     /// `Invalid` when the user does not exist; `Unavailable` after retries.
@@ -648,7 +666,8 @@ pub trait PartyRepo: Send + Sync {
     ) -> impl Future<Output = StoreResult<Vec<PartyCandidate>>> + Send;
 
     /// Approves a film, or withdraws the approval when it was given: true when the member now
-    /// approves it.
+    /// approves it. `key` names the click: the same key again changes nothing and returns what
+    /// the first try returned, so a retry never flips the vote back.
     ///
     /// # Errors
     /// `Unavailable` after retries.
@@ -657,7 +676,7 @@ pub trait PartyRepo: Send + Sync {
         id: PartyId,
         user: UserId,
         movie: MovieId,
-        now_ms: i64,
+        at: (i64, &str),
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Every standing approval: (member, film).
@@ -669,17 +688,13 @@ pub trait PartyRepo: Send + Sync {
         id: PartyId,
     ) -> impl Future<Output = StoreResult<Vec<(UserId, MovieId)>>> + Send;
 
-    /// Closes a vote with its winner; false when it was not open (closed already, by another
-    /// process or an earlier click), so exactly one caller announces it.
+    /// Closes a vote with its winner and stores the new fairness debts, in one transaction;
+    /// false when it was not open (closed already, by another process or an earlier click),
+    /// so exactly one caller announces it. A retry with the same key is told true.
     ///
     /// # Errors
     /// `Unavailable` after retries.
-    fn close_party(
-        &self,
-        id: PartyId,
-        winner: MovieId,
-        now_ms: i64,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    fn close_party(&self, close: &PartyClose) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// Records the Discord scheduled event created for a party.
     ///

@@ -63,7 +63,11 @@ pub fn parse_when(text: &str, now_ms: i64) -> Result<i64, String> {
                 '0'..='9' => number.push(c),
                 'h' | 'm' if !number.is_empty() => {
                     let n: i64 = number.parse().map_err(|_| HOW.to_owned())?;
-                    minutes += if c == 'h' { n * 60 } else { n };
+                    // Huge numbers are refused below; they must not overflow on the way.
+                    minutes = n
+                        .checked_mul(if c == 'h' { 60 } else { 1 })
+                        .and_then(|n| minutes.checked_add(n))
+                        .ok_or_else(|| HOW.to_owned())?;
                     number.clear();
                 }
                 _ => return Err(HOW.to_owned()),
@@ -185,6 +189,8 @@ mod tests {
             for text in [
                 "in 999999999999999999h",
                 "in 9223372036854775807m 9223372036854775807m",
+                // Found by the property test: the product overflowed before the check.
+                "in 153722867 280912931H",
             ] {
                 assert!(parse_when(text, FIRST).is_err(), "{text}");
             }

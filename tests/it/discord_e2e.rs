@@ -472,7 +472,7 @@ async fn a_list_gets_reactions_buttons_and_a_menu_and_each_of_them_teaches_marqu
             buttons.body["components"].clone(),
             json!([]),
         );
-        let (ack, from) = s
+        let (ack, _) = s
             .interact(component(
                 &s.id(),
                 "tok-love",
@@ -482,10 +482,10 @@ async fn a_list_gets_reactions_buttons_and_a_menu_and_each_of_them_teaches_marqu
             ))
             .await;
         assert_eq!(
-            ack.body["type"], 6,
-            "a button on a private message updates it"
+            ack.body["type"], 7,
+            "a button on a private message updates it, once the feedback is stored"
         );
-        let noted = s.edit_of("tok-love", from).await;
+        let noted = s.fake.updated(&ack);
         assert!(content(&noted).contains("5★"), "{}", content(&noted));
         assert_eq!(
             kinds(&store, ALICE).await.last(),
@@ -599,11 +599,11 @@ async fn a_review_opens_a_form_is_read_and_can_be_corrected() {
             json!([]),
         );
         let fix = custom_id.replace("review", "fix");
-        let (ack, from) = s
+        let (ack, _) = s
             .interact(select(&s.id(), "tok-fix", ALICE, &fix, &["3.5"], message))
             .await;
-        assert_eq!(ack.body["type"], 6);
-        let fixed = s.edit_of("tok-fix", from).await;
+        assert_eq!(ack.body["type"], 7, "updated once the rating is stored");
+        let fixed = s.fake.updated(&ack);
         assert!(content(&fixed).contains("3.5★"), "{}", content(&fixed));
         assert_eq!(
             kinds(&store, ALICE).await,

@@ -23,7 +23,7 @@ const DAN: &str = "300000000000000004";
 const MUSIC_BOT: &str = "300000000000000050";
 const VOICE: &str = "400000000000000001";
 
-async fn connect(fake: &FakeDiscord, url: &str) -> Bot {
+pub(crate) async fn connect(fake: &FakeDiscord, url: &str) -> Bot {
     let (bot, identify, _) = fake
         .connect(url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
         .await;
@@ -46,8 +46,9 @@ async fn followup(fake: &FakeDiscord, bot: &Bot, token: &str, from: usize) -> Ca
     .await
 }
 
-/// A click on a button of message `shown` (the last edit of it), acknowledged with type 6.
-async fn click(
+/// A click on a button of message `shown` (the last view of it), answered once its change is
+/// stored: an update of the message (type 7) or a private message (type 4).
+pub(crate) async fn click(
     fake: &FakeDiscord,
     bot: &Bot,
     user: &str,
@@ -62,18 +63,19 @@ async fn click(
             component(&fake.snowflake(), &token, user, custom_id, msg),
         )
         .await;
-    assert_eq!(callback.body["type"], 6, "{:?}", callback.body);
+    let kind = callback.body["type"].as_u64();
+    assert!(kind == Some(7) || kind == Some(4), "{:?}", callback.body);
     (callback, from, token)
 }
 
-fn description(call: &Call) -> String {
+pub(crate) fn description(call: &Call) -> String {
     call.body["embeds"][0]["description"]
         .as_str()
         .unwrap_or_default()
         .to_owned()
 }
 
-fn button_ids(call: &Call) -> Vec<String> {
+pub(crate) fn button_ids(call: &Call) -> Vec<String> {
     custom_ids(&call.body)
 }
 
@@ -159,22 +161,22 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         // Bob and Cara accept; Dan joins late; Bob may not start the vote.
         let mut lobby = lobby;
         for (user, count) in [(BOB, 2), (CARA, 3), (DAN, 4)] {
-            let (_, from, token) = click(&fake, &bot, user, &ids[0], &lobby).await;
-            lobby = fake.edit_of(&bot, &token, from).await;
+            let (callback, _, _) = click(&fake, &bot, user, &ids[0], &lobby).await;
+            lobby = fake.updated(&callback);
             assert!(
                 description(&lobby).contains(&format!("In ({count})")),
                 "{}",
                 description(&lobby)
             );
         }
-        let (_, from, token) = click(&fake, &bot, BOB, &ids[2], &lobby).await;
-        let refusal = followup(&fake, &bot, &token, from).await;
-        assert_eq!(refusal.body["flags"], 64);
-        assert!(refusal.body["content"].as_str().expect("text").contains("Only"));
+        let (refusal, _, _) = click(&fake, &bot, BOB, &ids[2], &lobby).await;
+        assert_eq!(refusal.body["type"], 4, "the lobby stays as it is");
+        assert_eq!(refusal.body["data"]["flags"], 64);
+        assert!(refusal.body["data"]["content"].as_str().expect("text").contains("Only"));
 
         // Alice picks: the vote opens on the same message.
-        let (_, from, token) = click(&fake, &bot, ALICE, &ids[2], &lobby).await;
-        let vote = fake.edit_of(&bot, &token, from).await;
+        let (callback, _, _) = click(&fake, &bot, ALICE, &ids[2], &lobby).await;
+        let vote = fake.updated(&callback);
         let shortlist = description(&vote);
         assert!(!shortlist.contains("Alien (1979)") && !shortlist.contains("Heat (1995)"), "{shortlist}");
         let votes: Vec<String> = button_ids(&vote)
@@ -205,16 +207,16 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         // The bot restarts in the middle of the vote: nothing is lost.
         bot.kill().await;
         let bot = connect(&fake, &url).await;
-        let (_, from, token) = click(&fake, &bot, CARA, &votes[0], &vote).await;
-        let state = fake.edit_of(&bot, &token, from).await;
+        let (callback, _, _) = click(&fake, &bot, CARA, &votes[0], &vote).await;
+        let state = fake.updated(&callback);
         assert!(
             state.body["embeds"][0]["fields"][0]["name"].as_str().expect("voted").contains("3/4"),
             "{:?}",
             state.body
         );
         // Dan's vote completes it: the vote closes, the winner is announced and scheduled.
-        let (_, from, token) = click(&fake, &bot, DAN, &votes[2], &vote).await;
-        let closed = fake.edit_of(&bot, &token, from).await;
+        let (callback, from, _) = click(&fake, &bot, DAN, &votes[2], &vote).await;
+        let closed = fake.updated(&callback);
         let title = closed.body["embeds"][0]["title"].as_str().expect("title");
         assert_eq!(title, format!("🍿 Watch party: {winner_title} wins"));
         assert!(button_ids(&closed).is_empty(), "no more buttons");
@@ -238,9 +240,9 @@ async fn a_four_person_watch_party_survives_a_restart_and_picks_one_film() {
         .await;
 
         // A vote after the close is refused kindly.
-        let (_, from, token) = click(&fake, &bot, CARA, &votes[1], &vote).await;
-        let late = followup(&fake, &bot, &token, from).await;
-        assert!(late.body["content"].as_str().expect("text").contains("closed"), "{:?}", late.body);
+        let (late, _, _) = click(&fake, &bot, CARA, &votes[1], &vote).await;
+        assert_eq!(late.body["data"]["flags"], 64, "{:?}", late.body);
+        assert!(late.body["data"]["content"].as_str().expect("text").contains("closed"), "{:?}", late.body);
 
         // Everyone watched it together; Dan rates it with a reaction on the announcement.
         for (who, name) in [(ALICE, "a"), (BOB, "b"), (CARA, "c"), (DAN, "d")] {
@@ -409,10 +411,10 @@ async fn naming_a_stranger_a_bot_or_oneself_gets_a_clear_answer_and_nobody_joins
             store.party(party).await.expect("db").expect("party").params
         };
         assert!(stored(store.clone()).await.contains(CARA), "invited while the lobby waits");
-        let (_, from, token) = click(&fake, &bot, BOB, &ids[0], &lobby).await;
-        let joined = fake.edit_of(&bot, &token, from).await;
-        let (_, from, token) = click(&fake, &bot, ALICE, &ids[2], &joined).await;
-        let vote = fake.edit_of(&bot, &token, from).await;
+        let (callback, _, _) = click(&fake, &bot, BOB, &ids[0], &lobby).await;
+        let joined = fake.updated(&callback);
+        let (callback, _, _) = click(&fake, &bot, ALICE, &ids[2], &joined).await;
+        let vote = fake.updated(&callback);
         assert!(description(&vote).contains("**1. "), "the vote is open: {}", description(&vote));
         let params = stored(store.clone()).await;
         assert!(!params.contains(CARA), "no trace of Cara: {params}");

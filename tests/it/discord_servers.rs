@@ -107,14 +107,14 @@ impl Scene {
         }
     }
 
-    /// A click on a button of `shown`; returns the edit it leads to.
+    /// A click on a button of `shown`; returns the message as its answer (type 7, once the
+    /// change is stored) updated it.
     async fn click(&self, server: Server, user: &str, custom_id: &str, shown: &Call) -> Call {
         let id = self.fake.snowflake();
         let token = format!("tok-{id}");
         let d = component(&id, &token, user, custom_id, shown_message(shown));
-        let (callback, from) = self.fake.interact(&self.bot, place(d, server)).await;
-        assert_eq!(callback.body["type"], 6, "{:?}", callback.body);
-        self.fake.edit_of(&self.bot, &token, from).await
+        let (callback, _) = self.fake.interact(&self.bot, place(d, server)).await;
+        self.fake.updated(&callback)
     }
 
     /// `/recommend` for `user`: the list, once the bot has stored it (it puts its reactions

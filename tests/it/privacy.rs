@@ -19,8 +19,9 @@ const HERE: GuildId = GuildId(11);
 const THERE: GuildId = GuildId(12);
 
 /// Every table of the schema. A new table must be added here, with how it refers to people.
-pub(crate) const TABLES: [&str; 19] = [
+pub(crate) const TABLES: [&str; 20] = [
     "_sqlx_migrations",
+    "applied_actions",
     "conversations",
     "experiment_assignments",
     "experiment_runs",
@@ -149,7 +150,8 @@ pub(crate) async fn traces(pool: &Pool, table: &str, user: UserId) -> i64 {
         "watch_party_candidates" => format!(
             "SELECT COUNT(*) FROM watch_party_candidates WHERE details LIKE '%\"{id}\"%' AND $1 = $1"
         ),
-        // No person in them: definitions, runs, films, servers, secrets, migrations; the
+        // No person in them: definitions, runs, films, servers, secrets, migrations, keys of
+        // applied writes (interaction ids and results, swept after a day); the
         // forgotten table holds keyed hashes only; snapshots are checked by decoding them.
         _ => return 0,
     };

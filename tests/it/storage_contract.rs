@@ -6,8 +6,8 @@ use marquee::domain::error::StoreError;
 use marquee::domain::events::{Appended, FeedbackKind, NewFeedbackEvent};
 use marquee::domain::ids::{GuildId, MovieId, UserId};
 use marquee::domain::ports::{
-    CatalogRepo, ExperimentRepo, FeedbackRepo, ImpressionRepo, NewImpression, RunScope, Surface,
-    UserKind, UserRepo,
+    CatalogRepo, ExperimentRepo, FeedbackRepo, ImpressionRepo, NewImpression, NewParty,
+    PartyCandidate, PartyClose, PartyRepo, PartyStatus, RunScope, Surface, UserKind, UserRepo,
 };
 use marquee::outbound::storage::Store;
 
@@ -355,6 +355,139 @@ async fn events_experiment_runs_and_outcomes_are_scoped_by_server(store: Store) 
     );
 }
 
+/// A retry of a party write (its commit acknowledgement lost, or Discord delivering the click
+/// twice) repeats nothing: the same party, the same vote, one close that still counts as
+/// "closed by me", fairness moved once; joins after the vote opened change nothing.
+#[allow(clippy::too_many_lines)] // one party, step by step
+async fn party_writes_are_safe_to_repeat(store: Store) {
+    let server = Some(GuildId(7));
+    let host = store
+        .ensure_user(UserKind::Discord, "1", "host", server)
+        .await
+        .expect("host");
+    let guest = store
+        .ensure_user(UserKind::Discord, "2", "guest", server)
+        .await
+        .expect("guest");
+    let late = store
+        .ensure_user(UserKind::Discord, "3", "late", server)
+        .await
+        .expect("late");
+    let a = store
+        .upsert_movies(&[film("Dune", 2021), film("Arrival", 2016)])
+        .await
+        .expect("films");
+    assert_eq!(a.inserted, 2);
+    let films: Vec<MovieId> = store
+        .all_movies()
+        .await
+        .expect("all")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let new = NewParty {
+        guild: GuildId(7),
+        channel: 70,
+        host,
+        strategy: "average".into(),
+        params: "{}".into(),
+        created_at_ms: 1_000,
+        key: Some("party:900".into()),
+    };
+    let party = store.create_party(&new).await.expect("party");
+    assert_eq!(
+        store.create_party(&new).await.expect("again"),
+        party,
+        "the same party"
+    );
+    assert!(store.join_party(party, guest, 1_100).await.expect("join"));
+    let candidates: Vec<PartyCandidate> = films
+        .iter()
+        .enumerate()
+        .map(|(i, m)| PartyCandidate {
+            movie: *m,
+            position: u32::try_from(i).expect("small"),
+            group_score: 0.5,
+            details: "{}".into(),
+        })
+        .collect();
+    assert!(
+        store
+            .open_vote(party, &candidates, 99_000)
+            .await
+            .expect("open")
+    );
+    assert!(
+        !store
+            .join_party(party, late, 1_200)
+            .await
+            .expect("join late"),
+        "no joining once the vote is open"
+    );
+    assert_eq!(
+        store.party_members(party).await.expect("members"),
+        [host, guest]
+    );
+
+    // A vote tried twice under one key stays a vote; a new click takes it back.
+    assert!(
+        store
+            .toggle_vote(party, guest, films[0], (2_000, "vote:1"))
+            .await
+            .expect("vote")
+    );
+    assert!(
+        store
+            .toggle_vote(party, guest, films[0], (2_000, "vote:1"))
+            .await
+            .expect("retry")
+    );
+    assert_eq!(
+        store.party_votes(party).await.expect("votes"),
+        [(guest, films[0])]
+    );
+    assert!(
+        !store
+            .toggle_vote(party, guest, films[0], (2_100, "vote:2"))
+            .await
+            .expect("back")
+    );
+    assert!(store.party_votes(party).await.expect("votes").is_empty());
+
+    let close = PartyClose {
+        id: party,
+        winner: films[1],
+        now_ms: 3_000,
+        debts: vec![(host, 0.25), (guest, -0.25)],
+        key: "close:1:p1".into(),
+    };
+    assert!(store.close_party(&close).await.expect("close"));
+    assert!(
+        store.close_party(&close).await.expect("retry"),
+        "a retry is told it closed it"
+    );
+    let other = PartyClose {
+        key: "close:1:p2".into(),
+        debts: vec![(host, 9.0)],
+        ..close.clone()
+    };
+    assert!(
+        !store.close_party(&other).await.expect("another"),
+        "closed once"
+    );
+    let stored = store.party(party).await.expect("party").expect("there");
+    assert_eq!(stored.status, PartyStatus::Closed);
+    assert_eq!(stored.winner, Some(films[1]));
+    assert_eq!(
+        store
+            .fairness(GuildId(7), &[host, guest])
+            .await
+            .expect("debts"),
+        [0.25, -0.25],
+        "the debts of the one close"
+    );
+}
+
 on_both_backends!(
     the_starter_catalog_fills_an_empty_database_once,
     a_stored_film_reads_back_field_for_field,
@@ -367,4 +500,5 @@ on_both_backends!(
     an_event_for_an_unknown_film_is_refused,
     catalog_stats_count_films_decades_and_genres,
     events_experiment_runs_and_outcomes_are_scoped_by_server,
+    party_writes_are_safe_to_repeat,
 );

@@ -926,13 +926,14 @@ mod tests {
                     ),
                     0..40,
                 )
-                .prop_map(|words| words
-                    .into_iter()
-                    .fold(String::new(), |mut text, (w, sep)| {
+                .prop_map(|words| words.into_iter().fold(
+                    String::new(),
+                    |mut text, (w, sep)| {
                         text.push_str(w);
                         text.push_str(sep);
                         text
-                    })),
+                    }
+                )),
             ]
         }
 

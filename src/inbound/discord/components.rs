@@ -4,7 +4,7 @@
 
 use super::Handler;
 use super::custom_id::ComponentId;
-use super::interaction::{Acked, Ix, snowflake};
+use super::interaction::{Acked, Answer, Ix, snowflake};
 use super::render::{self, Out};
 use crate::app::catalog::film_token;
 use crate::app::{Command, Reply};
@@ -24,8 +24,9 @@ fn first_choice(c: &ComponentInteraction) -> Option<&str> {
 
 impl Handler {
     pub(super) async fn on_component(&self, ctx: &Context, c: &ComponentInteraction) {
+        let since = std::time::Instant::now();
         let mut acked = Acked::No;
-        if let Err(e) = self.component(ctx, c, &mut acked).await {
+        if let Err(e) = Box::pin(self.component(ctx, c, since, &mut acked)).await {
             Ix::Component(c).report(ctx, acked, &e).await;
         }
     }
@@ -34,6 +35,7 @@ impl Handler {
         &self,
         ctx: &Context,
         c: &ComponentInteraction,
+        since: std::time::Instant,
         acked: &mut Acked,
     ) -> anyhow::Result<()> {
         let ix = Ix::Component(c);
@@ -85,11 +87,10 @@ impl Handler {
                 position,
                 button,
             } => {
-                self.feedback(ctx, ix, acked, (message, position, button))
+                self.feedback(ctx, ix, (since, acked), (message, position, button))
                     .await?;
             }
             ComponentId::FixStars(movie) => {
-                ix.acknowledge(ctx, acked).await?;
                 let stars = first_choice(c)
                     .and_then(|v| v.parse::<f64>().ok())
                     .unwrap_or(f64::NAN);
@@ -97,11 +98,12 @@ impl Handler {
                     title: film_token(movie),
                     stars,
                 };
-                let reply = self.app.handle(&self.caller(ix), command).await?;
-                ix.edit(ctx, &render::reply(&reply)).await?;
+                self.update_after(ctx, ix, (since, acked), command, false)
+                    .await?;
             }
             ComponentId::Party(party, action) => {
-                self.party_button(ctx, c, (party, action), acked).await?;
+                self.party_button(ctx, c, (party, action), (since, acked))
+                    .await?;
             }
             ComponentId::Ask(steer) => {
                 ix.defer(ctx, false, acked).await?;
@@ -113,15 +115,12 @@ impl Handler {
                 self.show(ctx, ix, *acked, &reply, None).await?;
             }
             ComponentId::Forget { everywhere } => {
-                ix.acknowledge(ctx, acked).await?;
                 let command = Command::Privacy(crate::app::PrivacyCommand::Forget {
                     everywhere,
                     confirmed: true,
                 });
-                let reply = self.app.handle(&self.caller(ix), command).await?;
-                let mut out = render::reply(&reply);
-                out.components = Vec::new();
-                ix.edit(ctx, &out).await?;
+                self.update_after(ctx, ix, (since, acked), command, true)
+                    .await?;
             }
             ComponentId::ReviewForm(_) => {
                 let out = Out::text("Use /review to write a review.", true);
@@ -131,22 +130,57 @@ impl Handler {
         Ok(())
     }
 
+    /// Runs `command` and answers the click with its reply in place of the clicked message,
+    /// once stored (without buttons when `no_buttons`).
+    async fn update_after(
+        &self,
+        ctx: &Context,
+        ix: Ix<'_>,
+        (since, acked): (std::time::Instant, &mut Acked),
+        command: Command,
+        no_buttons: bool,
+    ) -> anyhow::Result<()> {
+        let caller = self.caller(ix);
+        let (reply, late) = ix
+            .persist_then_answer(
+                ctx,
+                since,
+                acked,
+                Box::pin(self.app.handle(&caller, command)),
+            )
+            .await?;
+        let mut out = render::reply(&reply);
+        if no_buttons {
+            out.components = Vec::new();
+        }
+        ix.deliver(ctx, acked, late, &Answer::Update(out)).await?;
+        Ok(())
+    }
+
     /// A feedback button on the private message a list's menu opened: the buttons stay under
-    /// it, so a second thought is one click away.
+    /// it, so a second thought is one click away. The answer (the message, updated) comes once
+    /// the feedback is stored.
     async fn feedback(
         &self,
         ctx: &Context,
         ix: Ix<'_>,
-        acked: &mut Acked,
+        (since, acked): (std::time::Instant, &mut Acked),
         (list, position, button): (i64, u32, Button),
     ) -> anyhow::Result<()> {
-        ix.acknowledge(ctx, acked).await?;
         let command = Command::Feedback {
             list,
             position,
             button,
         };
-        let reply = self.app.handle(&self.caller(ix), command).await?;
+        let caller = self.caller(ix);
+        let (reply, late) = ix
+            .persist_then_answer(
+                ctx,
+                since,
+                acked,
+                Box::pin(self.app.handle(&caller, command)),
+            )
+            .await?;
         let mut out = render::reply(&reply);
         if let Reply::Noted {
             list,
@@ -157,7 +191,7 @@ impl Handler {
         {
             out.components = render::feedback_buttons(*list, *position, title).components;
         }
-        ix.edit(ctx, &out).await?;
+        ix.deliver(ctx, acked, late, &Answer::Update(out)).await?;
         Ok(())
     }
 

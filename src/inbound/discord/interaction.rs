@@ -9,8 +9,59 @@ use crate::domain::ids::GuildId as DomainGuild;
 use serenity::all::{
     ChannelId, CommandInteraction, ComponentInteraction, Context, CreateInteractionResponse,
     CreateInteractionResponseMessage, EditInteractionResponse, GuildId, Member, Message,
-    ModalInteraction, User,
+    MessageFlags, ModalInteraction, User,
 };
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// How long a click's change may take to commit before the click is acknowledged without its
+/// result: Discord wants an answer within 3 s of sending the interaction, and the gateway and
+/// the answer's own trip take some of that.
+pub const ACK_BUDGET: Duration = Duration::from_secs(2);
+
+/// The honest answer to a click whose change is not committed yet.
+pub const STILL_SAVING: &str =
+    "Saving that is taking longer than usual; I'll confirm here once it is stored.";
+
+/// Clicks on one message (a watch party, a list) are worked one at a time, in the order they
+/// reached this process, from the write through the answer: every answer shows the state as
+/// committed, and answers leave in the order of the commits, so an older view never replaces
+/// a newer one. Keys hash onto a fixed set of locks (two messages rarely share one).
+#[derive(Debug)]
+pub struct Serial {
+    stripes: Vec<std::sync::Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl Default for Serial {
+    fn default() -> Self {
+        Serial {
+            stripes: (0..64)
+                .map(|_| std::sync::Arc::new(tokio::sync::Mutex::new(())))
+                .collect(),
+        }
+    }
+}
+
+impl Serial {
+    /// Waits for the turn of `key` (first come, first served) and holds it until the guard
+    /// is dropped.
+    pub async fn turn(&self, key: i64) -> tokio::sync::OwnedMutexGuard<()> {
+        let stripe = usize::try_from(key.unsigned_abs() % self.stripes.len() as u64).unwrap_or(0);
+        self.stripes[stripe].clone().lock_owned().await
+    }
+}
+
+/// A click's work (boxed: the app's futures are large).
+pub type Work<'a, T> = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<T>> + Send + 'a>>;
+
+/// What a click's answer does, once its change is committed.
+#[derive(Debug)]
+pub enum Answer {
+    /// Replaces the clicked message (the lobby, the vote, the feedback buttons).
+    Update(Out),
+    /// A message only for the clicker; the clicked message stays as it is.
+    Private(Out),
+}
 
 /// What a person sees when something failed on Marquee's side.
 pub const SORRY: &str =
@@ -153,6 +204,79 @@ impl Ix<'_> {
         } else {
             Acked::Public
         };
+        Ok(())
+    }
+
+    /// Runs `work`, which commits a click's change, and only then lets the click be answered:
+    /// `(result, false)` when it finished within [`ACK_BUDGET`] of `since` (nothing was sent
+    /// yet: answer with [`Ix::deliver`]). Slower, the click is acknowledged with an honest
+    /// private "still saving" note, the work goes on, and `(result, true)` comes when it is
+    /// done. Nothing ever tells the clicker a change succeeded before it was committed.
+    pub async fn persist_then_answer<T>(
+        self,
+        ctx: &Context,
+        since: Instant,
+        acked: &mut Acked,
+        mut work: Work<'_, T>,
+    ) -> anyhow::Result<(T, bool)> {
+        let deadline = tokio::time::Instant::from_std(since + ACK_BUDGET);
+        if let Ok(done) = tokio::time::timeout_at(deadline, &mut work).await {
+            return Ok((done?, false));
+        }
+        tracing::info!(
+            kind = self.kind(),
+            "a click is slow to commit; acknowledged as still saving"
+        );
+        self.answer(ctx, &Out::text(STILL_SAVING, true), acked)
+            .await?;
+        Ok((work.await?, true))
+    }
+
+    /// Answers a click whose change is committed: an update of the clicked message (the
+    /// acknowledgement itself when `late` is false), or a private message. When the click was
+    /// acknowledged late with a "still saving" note, the clicked message is edited in its
+    /// channel and the note says the change is stored.
+    pub async fn deliver(
+        self,
+        ctx: &Context,
+        acked: &mut Acked,
+        late: bool,
+        answer: &Answer,
+    ) -> serenity::Result<()> {
+        match (late, answer) {
+            (false, Answer::Update(out)) => {
+                self.respond(ctx, CreateInteractionResponse::UpdateMessage(out.update()))
+                    .await?;
+                *acked = Acked::Updated;
+            }
+            (false, Answer::Private(out)) => {
+                let mut out = out.clone();
+                out.ephemeral = true;
+                self.answer(ctx, &out, acked).await?;
+            }
+            (true, Answer::Private(out)) => {
+                self.edit(ctx, out).await?;
+            }
+            (true, Answer::Update(out)) => match self {
+                Ix::Component(c)
+                    if !c
+                        .message
+                        .flags
+                        .is_some_and(|f| f.contains(MessageFlags::EPHEMERAL)) =>
+                {
+                    c.channel_id
+                        .edit_message(&ctx.http, c.message.id, out.message_edit())
+                        .await?;
+                    self.edit(ctx, &Out::text("Stored; the message above shows it.", true))
+                        .await?;
+                }
+                // A private message can only be changed through its own interaction: the
+                // answer comes in the note instead.
+                _ => {
+                    self.edit(ctx, out).await?;
+                }
+            },
+        }
         Ok(())
     }
 

@@ -94,6 +94,7 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
         me,
         reactions: queue.clone(),
         in_flight: in_flight.clone(),
+        serial: interaction::Serial::default(),
         voice: voice::VoiceRoster::default(),
         watcher: OnceLock::new(),
     };
@@ -104,7 +105,10 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
         let signal = stop_signal().await;
-        tracing::info!(signal, "stopping: no new events; finishing the work in flight");
+        tracing::info!(
+            signal,
+            "stopping: no new events; finishing the work in flight"
+        );
         shards.shutdown_all().await;
     });
     let served = client
@@ -175,6 +179,8 @@ struct Handler {
     reactions: Arc<reactions::ReactionQueue>,
     /// Interactions being answered (a stopping bot waits for them).
     in_flight: Arc<AtomicUsize>,
+    /// Clicks on one message, one at a time.
+    serial: interaction::Serial,
     voice: voice::VoiceRoster,
     /// Set once the deadline watcher runs (READY comes again after a reconnect).
     watcher: OnceLock<()>,

@@ -6,7 +6,7 @@
 
 use super::Handler;
 use super::custom_id::{ComponentId, PartyAction};
-use super::interaction::{Acked, Ix, snowflake};
+use super::interaction::{Acked, Answer, Ix, snowflake};
 use super::render::{EmbedSpec, Out, clip, escape, escape_keeping_mentions};
 use super::spec::{integer, string};
 use crate::app::command::Invitee;
@@ -458,16 +458,18 @@ impl Handler {
         invited
     }
 
-    /// A lobby or vote button.
+    /// A lobby or vote button. Clicks on one party are worked one at a time (see
+    /// [`super::interaction::Serial`]); each is answered once its change is committed, with
+    /// the party as it then stands, so an acknowledged vote survives a crash and an older
+    /// view never replaces a newer one.
     pub(super) async fn party_button(
         &self,
         ctx: &Context,
         c: &ComponentInteraction,
         (party, action): (PartyId, PartyAction),
-        acked: &mut Acked,
+        (since, acked): (std::time::Instant, &mut Acked),
     ) -> anyhow::Result<()> {
         let ix = Ix::Component(c);
-        ix.acknowledge(ctx, acked).await?;
         let command = match action {
             PartyAction::Join => PartyCommand::Join(party),
             PartyAction::Leave => PartyCommand::Leave(party),
@@ -475,38 +477,38 @@ impl Handler {
             PartyAction::Vote(position) => PartyCommand::Vote { party, position },
             PartyAction::Close => PartyCommand::Close(party),
         };
-        let reply = self
-            .app
-            .handle(&self.caller(ix), Command::Party(command))
-            .await?;
+        let caller = self.caller(ix);
+        let work = Box::pin(async {
+            let turn = self.serial.turn(party.0).await;
+            let reply = self.app.handle(&caller, Command::Party(command)).await?;
+            if action == PartyAction::Pick && matches!(reply, Reply::Vote(_)) {
+                // The vote lives in the clicked message: recorded before anyone is told, so
+                // the deadline watcher can close it whatever happens next.
+                let posted = PartyCommand::Posted {
+                    party,
+                    vote: true,
+                    message: snowflake(c.message.id.get()),
+                };
+                self.app.handle(&caller, Command::Party(posted)).await?;
+            }
+            Ok((turn, reply))
+        });
+        let ((turn, reply), late) = ix.persist_then_answer(ctx, since, acked, work).await?;
+        let answer = match &reply {
+            Reply::Closed(w) => Answer::Update(closed_vote(w)),
+            Reply::Lobby(l) => Answer::Update(lobby(l)),
+            Reply::Vote(v) => Answer::Update(vote(v)),
+            other => Answer::Private(super::render::reply(other)),
+        };
+        ix.deliver(ctx, acked, late, &answer).await?;
+        drop(turn);
         match &reply {
-            Reply::Closed(w) => {
-                ix.edit(ctx, &closed_vote(w)).await?;
-                announce(&ctx.http, &self.app, w).await?;
+            Reply::Closed(w) => announce(&ctx.http, &self.app, w).await?,
+            Reply::Vote(v) if matches!(action, PartyAction::Vote(_)) => {
+                ix.followup(ctx, &Out::text(format!("Noted. {}", v.note), true))
+                    .await?;
             }
-            Reply::Lobby(l) => {
-                ix.edit(ctx, &lobby(l)).await?;
-            }
-            Reply::Vote(v) => {
-                ix.edit(ctx, &vote(v)).await?;
-                if action == PartyAction::Pick {
-                    let posted = PartyCommand::Posted {
-                        party,
-                        vote: true,
-                        message: snowflake(c.message.id.get()),
-                    };
-                    self.app
-                        .handle(&self.caller(ix), Command::Party(posted))
-                        .await?;
-                }
-                if let PartyAction::Vote(_) = action {
-                    ix.followup(ctx, &Out::text(format!("Noted. {}", v.note), true))
-                        .await?;
-                }
-            }
-            other => {
-                ix.followup(ctx, &super::render::reply(other)).await?;
-            }
+            _ => {}
         }
         Ok(())
     }

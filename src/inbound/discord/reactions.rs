@@ -145,6 +145,7 @@ impl ReactionQueue {
         (p.message, p.user, &p.emoji).hash(&mut h);
         let lane = (h.finish() % LANES as u64) as usize;
         self.waiting.fetch_add(1, Ordering::SeqCst);
+        tracing::debug!(message = p.message, removed = p.removed, "reaction queued");
         if self.lanes[lane].send(p).is_err() {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
             tracing::error!("the reaction queue stopped; a reaction was not recorded");
@@ -185,9 +186,17 @@ async fn work(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<Pending>, waiting: 
                         Reply::Reacted { .. } => "recorded",
                         _ => "ignored",
                     };
-                    tracing::info!(message = p.message, removed = p.removed, outcome, "reaction");
+                    tracing::info!(
+                        message = p.message,
+                        removed = p.removed,
+                        outcome,
+                        "reaction"
+                    );
                     if warned {
-                        tracing::info!(message = p.message, "the database is back; reaction stored");
+                        tracing::info!(
+                            message = p.message,
+                            "the database is back; reaction stored"
+                        );
                     }
                     break;
                 }

@@ -198,6 +198,31 @@ impl Out {
         m
     }
 
+    /// As the update of the clicked message that answers a click (everything replaced: no
+    /// embed or no buttons means none are left).
+    pub fn update(&self) -> CreateInteractionResponseMessage {
+        let m = CreateInteractionResponseMessage::new()
+            .content(self.content())
+            .components(self.components.clone())
+            .allowed_mentions(no_pings());
+        match &self.embed {
+            Some(e) => m.embed(e.build()),
+            None => m.embeds(Vec::new()),
+        }
+    }
+
+    /// As an edit of a message in a channel (a public message whose click was answered late).
+    pub fn message_edit(&self) -> serenity::all::EditMessage {
+        let m = serenity::all::EditMessage::new()
+            .content(self.content())
+            .components(self.components.clone())
+            .allowed_mentions(no_pings());
+        match &self.embed {
+            Some(e) => m.embed(e.build()),
+            None => m.embeds(Vec::new()),
+        }
+    }
+
     /// As an edit of a deferred response.
     pub fn edit(&self) -> EditInteractionResponse {
         let mut m = EditInteractionResponse::new()

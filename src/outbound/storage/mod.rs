@@ -93,7 +93,9 @@ const CATALOG_LOCK_KEY: i64 = 0x004d_5163_6174;
 impl CatalogLock for sqlx::SqlitePool {
     type Db = sqlx::Sqlite;
 
-    async fn begin_catalog_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    async fn begin_catalog_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.begin_with("BEGIN IMMEDIATE").await
     }
 }
@@ -101,7 +103,9 @@ impl CatalogLock for sqlx::SqlitePool {
 impl CatalogLock for sqlx::PgPool {
     type Db = sqlx::Postgres;
 
-    async fn begin_catalog_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    async fn begin_catalog_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         let mut tx = self.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(CATALOG_LOCK_KEY)
@@ -344,7 +348,7 @@ mod tests {
     /// Every migration file ever released, with the SHA-384 sqlx stores for it. An applied
     /// migration whose file changed makes every existing database refuse to start, so a
     /// released file is never edited: a change is a new migration (and a new line here).
-    const RELEASED: [(&str, i64, &str); 8] = [
+    const RELEASED: [(&str, i64, &str); 10] = [
         (
             "sqlite",
             1,
@@ -366,6 +370,11 @@ mod tests {
             "0f351e3667334f09af6a15715470c1ae0c465e33f8a10b86ee270a75b9c32a306cc01bf9ba5cb35587b8cf42414ee8ef",
         ),
         (
+            "sqlite",
+            5,
+            "c70646127e5230d9d2f3c26b2a70014e42d57aa4259e502e1bcab9be5fc5a610185fd14e10e90783b9d66f92757c2dda",
+        ),
+        (
             "postgres",
             1,
             "6a0c7cef12af9524ea7cb8253b5a53659d722c7dd9958a8a8b39fd2e37982890a14657d90d79f8b3ad6815db21b74a06",
@@ -384,6 +393,11 @@ mod tests {
             "postgres",
             4,
             "33e6cffbe0f8d7b9900c2fe5a8dee92b43d5c6f452df496fb87d3ee1d48bb65f1120c2372083b8faa7f84d048ac4239d",
+        ),
+        (
+            "postgres",
+            5,
+            "e64d196bad25a07bfb9a2670254e5e472b22b6328d3db552477f0f672053d1386f121a5ff2191b4fc7734c4d0aa21ddb",
         ),
     ];
 

@@ -5,7 +5,9 @@
 use super::{Store, retry, with_pool};
 use crate::domain::error::StoreError;
 use crate::domain::ids::{GuildId, MovieId, PartyId, UserId};
-use crate::domain::ports::{NewParty, Party, PartyCandidate, PartyRepo, PartyStatus, StoreResult};
+use crate::domain::ports::{
+    NewParty, Party, PartyCandidate, PartyClose, PartyRepo, PartyStatus, StoreResult,
+};
 
 const COLUMNS: &str = "id, guild_id, channel_id, lobby_message_id, vote_message_id, host_user_id, \
      status, strategy, params, deadline_at, winner_movie_id, scheduled_event_id, created_at, closed_at";
@@ -75,6 +77,18 @@ impl PartyRepo for Store {
     async fn create_party(&self, p: &NewParty) -> StoreResult<PartyId> {
         let id = with_pool!(self, pool => retry("create watch party", || async move {
             let mut tx = pool.begin().await?;
+            // A retry of this very attempt: the party it made.
+            if let Some(key) = &p.key {
+                let made: Option<i64> =
+                    sqlx::query_scalar("SELECT result FROM applied_actions WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(id) = made {
+                    tx.rollback().await?;
+                    return Ok(id);
+                }
+            }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO watch_parties (guild_id, channel_id, host_user_id, status, strategy, \
                  params, created_at) VALUES ($1, $2, $3, 'lobby', $4, $5, $6) RETURNING id",
@@ -95,6 +109,9 @@ impl PartyRepo for Store {
             .bind(p.created_at_ms)
             .execute(&mut *tx)
             .await?;
+            if let Some(key) = &p.key {
+                applied(&mut tx, key, id, p.created_at_ms).await?;
+            }
             tx.commit().await?;
             Ok(id)
         }).await)?;
@@ -126,7 +143,11 @@ impl PartyRepo for Store {
     async fn join_party(&self, id: PartyId, user: UserId, now_ms: i64) -> StoreResult<bool> {
         with_pool!(self, pool => retry("join watch party", || async move {
             let added = sqlx::query(
-                "INSERT INTO watch_party_members (party_id, user_id, joined_at) VALUES ($1, $2, $3) \
+                // Only into a lobby: a join that lost a race with the host's Pick changes
+                // nothing.
+                "INSERT INTO watch_party_members (party_id, user_id, joined_at) \
+                 SELECT $1, $2, $3 WHERE EXISTS \
+                 (SELECT 1 FROM watch_parties WHERE id = $1 AND status = 'lobby') \
                  ON CONFLICT (party_id, user_id) DO UPDATE SET left_at = NULL, joined_at = excluded.joined_at \
                  WHERE watch_party_members.left_at IS NOT NULL",
             )
@@ -253,10 +274,21 @@ impl PartyRepo for Store {
         id: PartyId,
         user: UserId,
         movie: MovieId,
-        now_ms: i64,
+        (now_ms, key): (i64, &str),
     ) -> StoreResult<bool> {
         with_pool!(self, pool => retry("vote in watch party", || async move {
             let mut tx = pool.begin().await?;
+            // A retry of this very click (its commit was not acknowledged, or Discord sent it
+            // twice): what it did, without doing it again.
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT result FROM applied_actions WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(approved) = done {
+                tx.rollback().await?;
+                return Ok(approved != 0);
+            }
             let removed = sqlx::query(
                 "DELETE FROM watch_party_votes WHERE party_id = $1 AND user_id = $2 AND movie_id = $3",
             )
@@ -278,6 +310,7 @@ impl PartyRepo for Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            applied(&mut tx, key, i64::from(removed == 0), now_ms).await?;
             tx.commit().await?;
             Ok(removed == 0)
         }).await)
@@ -299,19 +332,52 @@ impl PartyRepo for Store {
             .collect())
     }
 
-    async fn close_party(&self, id: PartyId, winner: MovieId, now_ms: i64) -> StoreResult<bool> {
+    async fn close_party(&self, c: &PartyClose) -> StoreResult<bool> {
         with_pool!(self, pool => retry("close watch party", || async move {
+            let mut tx = pool.begin().await?;
+            // A retry of this attempt, whose commit was not acknowledged: it did close it.
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT result FROM applied_actions WHERE key = $1")
+                    .bind(&c.key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                tx.rollback().await?;
+                return Ok(true);
+            }
             let closed = sqlx::query(
                 "UPDATE watch_parties SET status = 'closed', winner_movie_id = $2, closed_at = $3 \
                  WHERE id = $1 AND status = 'voting'",
             )
-            .bind(id.0)
-            .bind(winner.0)
-            .bind(now_ms)
-            .execute(pool)
+            .bind(c.id.0)
+            .bind(c.winner.0)
+            .bind(c.now_ms)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
-            Ok(closed > 0)
+            if closed == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            let guild: i64 = sqlx::query_scalar("SELECT guild_id FROM watch_parties WHERE id = $1")
+                .bind(c.id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            for (user, debt) in &c.debts {
+                sqlx::query(
+                    "INSERT INTO guild_fairness (guild_id, user_id, debt, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (guild_id, user_id) DO UPDATE SET debt = excluded.debt, updated_at = excluded.updated_at",
+                )
+                .bind(guild)
+                .bind(user.0)
+                .bind(*debt)
+                .bind(c.now_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            applied(&mut tx, &c.key, 1, c.now_ms).await?;
+            tx.commit().await?;
+            Ok(true)
         }).await)
     }
 
@@ -409,6 +475,30 @@ impl PartyRepo for Store {
             Ok(())
         }).await)
     }
+}
+
+/// Records that the attempt named `key` was applied, with what it returned (in the same
+/// transaction as the change).
+async fn applied<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    key: &str,
+    result: i64,
+    now_ms: i64,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'e> &'e mut <DB as sqlx::Database>::Connection: sqlx::Executor<'e, Database = DB>,
+{
+    sqlx::query::<DB>("INSERT INTO applied_actions (key, result, applied_at) VALUES ($1, $2, $3)")
+        .bind(key)
+        .bind(result)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

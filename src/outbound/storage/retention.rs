@@ -127,6 +127,12 @@ impl RetentionRepo for Store {
                 .await?
                 .rows_affected();
             }
+            // Keys of writes that must happen once: a retry comes within seconds, so a day
+            // is plenty.
+            sqlx::query("DELETE FROM applied_actions WHERE applied_at < $1")
+                .bind(now_ms - 86_400_000)
+                .execute(pool)
+                .await?;
             let tombstones = sqlx::query("DELETE FROM forgotten WHERE forgotten_at < $1")
                 .bind(impressions_before_ms)
                 .execute(pool)

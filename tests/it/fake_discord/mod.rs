@@ -184,7 +184,10 @@ impl FakeDiscord {
             .env("DISCORD_TOKEN", TOKEN)
             .env("DISCORD_API_BASE", self.base_url())
             .env("DATABASE_URL", database_url)
-            .env("RUST_LOG", "info,serenity::client::dispatch=debug")
+            .env(
+                "RUST_LOG",
+                "info,serenity::client::dispatch=debug,marquee::inbound::discord::reactions=debug",
+            )
             .env("NO_COLOR", "1")
             .env("NO_PROXY", "127.0.0.1,localhost")
             .env("no_proxy", "127.0.0.1,localhost");
@@ -405,6 +408,36 @@ impl FakeDiscord {
                 && c.path == format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original")
         })
         .await
+    }
+
+    /// What a click answered with an update of its message (type 7) shows: a call whose body
+    /// is the update and whose response is the message as it now stands (as an edit's would
+    /// be). Panics when the click was answered some other way.
+    pub fn updated(&self, callback: &Call) -> Call {
+        assert_eq!(
+            callback.body["type"], 7,
+            "a click answered with its message updated: {:?}",
+            callback.body
+        );
+        let token = callback
+            .path
+            .trim_end_matches("/callback")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let rest = lock(&self.shared.rest);
+        let message = rest
+            .originals
+            .get(&token)
+            .and_then(|id| rest.messages.get(id))
+            .cloned()
+            .unwrap_or(Value::Null);
+        Call {
+            body: callback.body["data"].clone(),
+            response: message,
+            ..callback.clone()
+        }
     }
 
     /// The next snowflake (19 digits, increasing from 6000000000000000001). The fake takes its
