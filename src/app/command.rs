@@ -215,22 +215,38 @@ pub struct PartyStart {
     pub anonymous: bool,
 }
 
-/// A watch-party action.
+/// A watch-party action. A button's action (`Join` … `Close`) names the party it is for and,
+/// on Discord, the `message` the button was pressed on: the app acts only on a party of the
+/// caller's server, and only through its lobby or vote message once that is known (`None`: the
+/// console, where there are no messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartyCommand {
     /// Open a lobby hosted by the caller.
     Start(PartyStart),
-    Join(PartyId),
-    Leave(PartyId),
+    Join {
+        party: PartyId,
+        message: Option<i64>,
+    },
+    Leave {
+        party: PartyId,
+        message: Option<i64>,
+    },
     /// The host closes the lobby: the shortlist is computed and the vote opens.
-    Pick(PartyId),
+    Pick {
+        party: PartyId,
+        message: Option<i64>,
+    },
     /// Approve (or take back approval of) shortlist film `position` (1-based).
     Vote {
         party: PartyId,
         position: u32,
+        message: Option<i64>,
     },
     /// The host ends the vote now.
-    Close(PartyId),
+    Close {
+        party: PartyId,
+        message: Option<i64>,
+    },
     /// This server's last movie nights.
     History,
     /// The front end showed the lobby (`vote == false`) or the vote in `message`.
@@ -240,10 +256,7 @@ pub enum PartyCommand {
         message: i64,
     },
     /// The front end made a scheduled event for the party.
-    EventCreated {
-        party: PartyId,
-        event: i64,
-    },
+    EventCreated { party: PartyId, event: i64 },
 }
 
 /// An experiment action (server admins only). `everywhere` acts on the run in every server,
@@ -290,7 +303,8 @@ pub enum ImportSource {
 /// Everything a person can ask Marquee for, from any front end.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// Personal picks. `instead_of`: a list shown before, whose films are left out ("Refresh").
+    /// Personal picks. `instead_of`: a list shown before, whose films are left out ("Refresh");
+    /// it must have been shown to the caller in their server ([`crate::app::guard`]).
     Recommend {
         filters: Filters,
         instead_of: Option<ListId>,
@@ -300,7 +314,7 @@ pub enum Command {
         title: String,
         count: Option<usize>,
     },
-    /// Films like the one at `position` (1-based) of a shown list ("More like #1").
+    /// Films like the one at `position` (1-based) of a list shown to the caller ("More like #1").
     MoreLike {
         list: ListId,
         position: u32,
@@ -327,13 +341,14 @@ pub enum Command {
         emoji: String,
         removed: bool,
     },
-    /// A feedback button pressed on the film at `position` of a shown list.
+    /// A feedback button pressed on the film at `position` of a list shown to the caller.
     Feedback {
         list: ListId,
         position: u32,
         button: Button,
     },
-    /// The feedback buttons for the film at `position` of a list (the menu under a list).
+    /// The feedback buttons for the film at `position` of a list shown to the caller (the menu
+    /// under a list).
     FeedbackFor {
         list: ListId,
         position: u32,
@@ -363,7 +378,8 @@ pub enum Command {
         text: String,
         fresh: bool,
     },
-    /// A critique of an `/ask` answer shown in `list` (`None`: the caller's latest list).
+    /// A critique of an `/ask` answer shown to the caller in `list` (`None`: the caller's latest
+    /// list).
     Steer {
         list: Option<ListId>,
         steer: Steer,

@@ -10,12 +10,14 @@
 //! One file per feature: [`picks`], [`feedback`], [`profile`], [`ask`], [`party`], [`lab`],
 //! [`catalog`], [`training`], [`import`], [`tour`]. Features share [`services::Services`] (the
 //! store, the catalog, the models, the clock); a feature with state of its own owns it
-//! ([`lab::Lab`], [`ask::Conversations`]).
+//! ([`lab::Lab`], [`ask::Conversations`]). [`guard`] refuses a press on a list that is not the
+//! presser's, whichever front end it came through.
 
 pub mod ask;
 pub mod catalog;
 pub mod command;
 pub mod feedback;
+pub mod guard;
 pub mod help;
 pub mod import;
 pub mod jobs;
@@ -184,6 +186,11 @@ impl App {
     /// [`Reply`] (`Invalid`, `NotFound`, …).
     pub async fn handle(&self, caller: &Caller, command: Command) -> anyhow::Result<Reply> {
         let s = &self.services;
+        // A press on a list that was not shown to the caller here is refused before anything
+        // is stored (see [`guard`]).
+        if let Some(refusal) = guard::list_refusal(s, caller, &command).await? {
+            return Ok(refusal);
+        }
         // The caller as stored (created on first sight), only for commands about them.
         macro_rules! who {
             () => {

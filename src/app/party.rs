@@ -94,29 +94,70 @@ pub async fn handle(
         }
         _ => {}
     }
+    // A button: the party it names, checked before anything is stored (not even the presser).
+    let pressed = match &command {
+        PartyCommand::Join { party, message }
+        | PartyCommand::Leave { party, message }
+        | PartyCommand::Pick { party, message }
+        | PartyCommand::Vote { party, message, .. }
+        | PartyCommand::Close { party, message } => {
+            match pressed_party(s, *party, server, *message).await? {
+                Ok(party) => Some(party),
+                Err(reply) => return Ok(reply),
+            }
+        }
+        _ => None,
+    };
     let user = match s.user(caller).await? {
         Ok(u) => u,
         Err(reply) => return Ok(reply),
     };
     let who = Who { user, caller };
-    match command {
-        PartyCommand::Start(start) => self::start(s, lab, &who, server, start).await,
-        PartyCommand::Join(id) => join(s, id, user).await,
-        PartyCommand::Leave(id) => leave(s, id, user).await,
-        PartyCommand::Pick(id) => pick(s, id, user).await,
-        PartyCommand::Vote { party, position } => {
+    match (command, pressed) {
+        (PartyCommand::Start(start), _) => self::start(s, lab, &who, server, start).await,
+        (PartyCommand::Join { .. }, Some(party)) => join(s, &party, user).await,
+        (PartyCommand::Leave { .. }, Some(party)) => leave(s, &party, user).await,
+        (PartyCommand::Pick { .. }, Some(party)) => pick(s, party, user).await,
+        (PartyCommand::Vote { position, .. }, Some(party)) => {
             // The click names the vote, so a retry or a second delivery never flips it back.
             let key = caller
                 .delivery_key
                 .as_ref()
                 .map_or_else(|| s.fresh_key("vote"), |k| format!("vote:{k}"));
-            vote(s, party, user, (position, &key)).await
+            vote(s, &party, user, (position, &key)).await
         }
-        PartyCommand::Close(id) => close_by_host(s, id, user).await,
-        PartyCommand::History | PartyCommand::Posted { .. } | PartyCommand::EventCreated { .. } => {
-            Ok(Reply::Done)
+        (PartyCommand::Close { .. }, Some(party)) => close_by_host(s, &party, user).await,
+        _ => Ok(Reply::Done),
+    }
+}
+
+/// What a press on a party that is not there (or not the presser's to press) is told.
+pub const NO_PARTY: &str =
+    "I can't find that watch party any more; start a new one with /watchparty start.";
+
+/// The party a button names, when the press may act on it: a party of the caller's server,
+/// pressed (on Discord) on its lobby or vote message once those are known. A party of another
+/// server, or a button on another message, is refused as if the party did not exist, so
+/// nothing about it is told.
+async fn pressed_party(
+    s: &Services,
+    id: PartyId,
+    server: GuildId,
+    message: Option<i64>,
+) -> anyhow::Result<Result<Party, Reply>> {
+    let Some(party) = s.store.party(id).await?.filter(|p| p.guild == server) else {
+        return Ok(Err(invalid(NO_PARTY)));
+    };
+    if let Some(pressed) = message {
+        let shown: Vec<i64> = [party.lobby_message, party.vote_message]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !shown.is_empty() && !shown.contains(&pressed) {
+            return Ok(Err(invalid(NO_PARTY)));
         }
     }
+    Ok(Ok(party))
 }
 
 /// The lobby as it stands now; once the vote is open (another click may have opened it since
@@ -283,20 +324,8 @@ async fn start(
     lobby(s, &party, note).await
 }
 
-async fn open_party(s: &Services, id: PartyId) -> anyhow::Result<Result<Party, Reply>> {
-    Ok(match s.store.party(id).await? {
-        Some(p) => Ok(p),
-        None => Err(invalid(
-            "I can't find that watch party any more; start a new one with /watchparty start.",
-        )),
-    })
-}
-
-async fn join(s: &Services, id: PartyId, user: UserId) -> anyhow::Result<Reply> {
-    let party = match open_party(s, id).await? {
-        Ok(p) => p,
-        Err(r) => return Ok(r),
-    };
+async fn join(s: &Services, party: &Party, user: UserId) -> anyhow::Result<Reply> {
+    let id = party.id;
     if party.status != PartyStatus::Lobby {
         return Ok(invalid(
             "Too late to join this one: the shortlist is out. Catch the next movie night!",
@@ -320,16 +349,13 @@ async fn join(s: &Services, id: PartyId, user: UserId) -> anyhow::Result<Reply> 
     } else {
         format!("{name} is already in.")
     };
-    lobby(s, &party, note).await
+    lobby(s, party, note).await
 }
 
 /// `user` leaves (in the lobby or during the vote; their votes are withdrawn). If everyone left
 /// has voted, the vote closes.
-async fn leave(s: &Services, id: PartyId, user: UserId) -> anyhow::Result<Reply> {
-    let party = match open_party(s, id).await? {
-        Ok(p) => p,
-        Err(r) => return Ok(r),
-    };
+async fn leave(s: &Services, party: &Party, user: UserId) -> anyhow::Result<Reply> {
+    let id = party.id;
     if matches!(party.status, PartyStatus::Closed | PartyStatus::Cancelled) {
         return Ok(invalid("That watch party is over."));
     }
@@ -339,17 +365,14 @@ async fn leave(s: &Services, id: PartyId, user: UserId) -> anyhow::Result<Reply>
         return Ok(invalid(format!("{name}, you are not in this watch party.")));
     }
     if party.status == PartyStatus::Voting {
-        return after_vote(s, &party, format!("{name} left.")).await;
+        return after_vote(s, party, format!("{name} left.")).await;
     }
-    lobby(s, &party, format!("{name} left.")).await
+    lobby(s, party, format!("{name} left.")).await
 }
 
 /// The host closes the lobby: the shortlist is computed and the vote opens.
-async fn pick(s: &Services, id: PartyId, caller: UserId) -> anyhow::Result<Reply> {
-    let party = match open_party(s, id).await? {
-        Ok(p) => p,
-        Err(r) => return Ok(r),
-    };
+async fn pick(s: &Services, party: Party, caller: UserId) -> anyhow::Result<Reply> {
+    let id = party.id;
     if party.status != PartyStatus::Lobby {
         return Ok(invalid(
             "The shortlist is already out: vote with the buttons under it.",
@@ -556,14 +579,11 @@ async fn after_vote(s: &Services, party: &Party, note: String) -> anyhow::Result
 /// `user` approves (or takes back approval of) shortlist film `position` (1-based).
 async fn vote(
     s: &Services,
-    id: PartyId,
+    party: &Party,
     user: UserId,
     (position, key): (u32, &str),
 ) -> anyhow::Result<Reply> {
-    let party = match open_party(s, id).await? {
-        Ok(p) => p,
-        Err(r) => return Ok(r),
-    };
+    let id = party.id;
     match party.status {
         PartyStatus::Lobby => {
             return Ok(invalid(
@@ -609,15 +629,12 @@ async fn vote(
     } else {
         format!("{name} took back their vote for {title}.")
     };
-    after_vote(s, &party, note).await
+    after_vote(s, party, note).await
 }
 
 /// The host ends the vote now; anyone else is told the vote closes by itself.
-async fn close_by_host(s: &Services, id: PartyId, user: UserId) -> anyhow::Result<Reply> {
-    let party = match open_party(s, id).await? {
-        Ok(p) => p,
-        Err(r) => return Ok(r),
-    };
+async fn close_by_host(s: &Services, party: &Party, user: UserId) -> anyhow::Result<Reply> {
+    let id = party.id;
     if party.host != user {
         return Ok(invalid(
             "Only the host can close the vote early; it closes by itself when everyone has voted.",

@@ -29,7 +29,7 @@ fn kind_and_id(person: &Person) -> (UserKind, String) {
 }
 
 /// The stored user of the caller in their server, without creating one.
-async fn existing_user(s: &Services, caller: &Caller) -> StoreResult<Option<UserId>> {
+pub(crate) async fn existing_user(s: &Services, caller: &Caller) -> StoreResult<Option<UserId>> {
     let (kind, id) = kind_and_id(&caller.person);
     let scope = scope_of(caller);
     Ok(s.store

@@ -257,7 +257,13 @@ async fn only_the_host_closes_a_vote_and_experiments_need_the_manage_server_righ
         panic!("a lobby")
     };
     let Reply::Vote(_) = s
-        .handle(&host, Command::Party(PartyCommand::Pick(lobby.party)))
+        .handle(
+            &host,
+            Command::Party(PartyCommand::Pick {
+                party: lobby.party,
+                message: None,
+            }),
+        )
         .await
         .expect("pick")
     else {
@@ -265,7 +271,13 @@ async fn only_the_host_closes_a_vote_and_experiments_need_the_manage_server_righ
     };
     let lee = host.as_person(Person::Local("lee".into()));
     let refused = s
-        .handle(&lee, Command::Party(PartyCommand::Close(lobby.party)))
+        .handle(
+            &lee,
+            Command::Party(PartyCommand::Close {
+                party: lobby.party,
+                message: None,
+            }),
+        )
         .await
         .expect("close");
     assert!(
@@ -273,7 +285,13 @@ async fn only_the_host_closes_a_vote_and_experiments_need_the_manage_server_righ
         "{refused:?}"
     );
     let closed = s
-        .handle(&host, Command::Party(PartyCommand::Close(lobby.party)))
+        .handle(
+            &host,
+            Command::Party(PartyCommand::Close {
+                party: lobby.party,
+                message: None,
+            }),
+        )
         .await
         .expect("close");
     assert!(matches!(closed, Reply::Closed(_)), "{closed:?}");
@@ -438,4 +456,272 @@ async fn a_person_forgotten_during_a_training_is_taken_out_of_what_it_saved() {
             .all(|s| s.groups.group_of(kim_id).is_none()),
         "in no taste group"
     );
+}
+
+/// (exposures, refreshes) of the shipped `diversity` experiment on this machine's server.
+async fn diversity_figures(app: &App) -> (u64, u64) {
+    use crate::domain::ports::ExperimentRepo as _;
+    let rows = app
+        .services()
+        .store
+        .variant_outcomes("diversity", Some(LOCAL_SERVER), None)
+        .await
+        .expect("outcomes");
+    (
+        rows.iter().map(|v| v.exposures).sum(),
+        rows.iter().map(|v| v.refreshes).sum(),
+    )
+}
+
+#[tokio::test]
+async fn a_press_on_someone_elses_list_is_refused_and_stores_nothing() {
+    use crate::app::guard::NOT_YOUR_LIST;
+    use crate::domain::feedback::Button;
+    use crate::domain::ids::GuildId;
+    use crate::domain::ports::{FeedbackRepo as _, ImpressionRepo as _, UserKind, UserRepo as _};
+    let (_dir, s, kim) = session().await;
+    let start = LabCommand::Start {
+        key: "diversity".into(),
+        everywhere: false,
+    };
+    s.handle(&kim, Command::Lab(start)).await.expect("start");
+    let Reply::Picks { list, items, .. } = s.handle(&kim, recommend(5)).await.expect("picks")
+    else {
+        panic!("a list")
+    };
+    let store = &s.services().store;
+    let shown = store.impressions_of_message(list).await.expect("list");
+    assert_eq!(shown.len(), 5);
+    assert_eq!(diversity_figures(&s).await, (5, 0), "Kim's list is counted");
+
+    let refresh = |list| Command::Recommend {
+        filters: Filters {
+            count: Some(5),
+            ..Filters::default()
+        },
+        instead_of: Some(list),
+    };
+    let love = |list| Command::Feedback {
+        list,
+        position: 2,
+        button: Button::Love,
+    };
+    let lee = kim.as_person(Person::Local("lee".into()));
+    let refused = Reply::Invalid(NOT_YOUR_LIST.to_owned());
+    for command in [
+        refresh(list),
+        Command::MoreLike { list, position: 1 },
+        love(list),
+        Command::FeedbackFor { list, position: 2 },
+    ] {
+        let reply = s.handle(&lee, command.clone()).await.expect("reply");
+        assert_eq!(reply, refused, "Lee: {command:?}");
+    }
+    // Kim in another server, and a list nobody was shown: told the same.
+    let elsewhere = kim.clone().in_server(GuildId(5));
+    assert_eq!(
+        s.handle(&elsewhere, love(list)).await.expect("reply"),
+        refused
+    );
+    assert_eq!(
+        s.handle(&elsewhere, refresh(list)).await.expect("reply"),
+        refused
+    );
+    assert_eq!(s.handle(&kim, love(-77)).await.expect("reply"), refused);
+
+    // Nothing was stored: not Lee, not Kim in the other server, no feedback, no list, no
+    // refresh in the experiment's figures.
+    let lee_users = store
+        .users_of_person(UserKind::Console, "lee")
+        .await
+        .expect("users");
+    assert!(lee_users.is_empty(), "{lee_users:?}");
+    let kims = store
+        .users_of_person(UserKind::Console, "kim")
+        .await
+        .expect("users");
+    assert_eq!(kims.len(), 1, "Kim in this machine's server only: {kims:?}");
+    assert!(
+        store
+            .events_for_user(kims[0].0)
+            .await
+            .expect("events")
+            .is_empty()
+    );
+    assert_eq!(
+        store.latest_message_for(kims[0].0).await.expect("db"),
+        Some(list)
+    );
+    assert_eq!(
+        store.impressions_of_message(list).await.expect("list"),
+        shown
+    );
+    assert_eq!(diversity_figures(&s).await, (5, 0));
+
+    // Kim's own presses work, and her refresh counts.
+    let reply = s
+        .handle(&kim, Command::FeedbackFor { list, position: 2 })
+        .await
+        .expect("menu");
+    assert!(
+        matches!(&reply, Reply::FeedbackFor { title, .. } if *title == items[1].title_with_year),
+        "{reply:?}"
+    );
+    let reply = s.handle(&kim, love(list)).await.expect("button");
+    assert!(matches!(reply, Reply::Noted { .. }), "{reply:?}");
+    let fresh = picks(&s.handle(&kim, refresh(list)).await.expect("refresh"));
+    assert!(
+        fresh
+            .iter()
+            .all(|p| items.iter().all(|old| old.movie != p.movie)),
+        "the refresh leaves out the old list: {fresh:?}"
+    );
+    assert_eq!(diversity_figures(&s).await, (10, 5));
+}
+
+#[tokio::test]
+async fn a_critique_of_someone_elses_answer_is_refused_but_the_clarifying_buttons_are_not() {
+    use crate::app::guard::NOT_YOUR_ANSWER;
+    let (_dir, s, kim) = session().await;
+    let Reply::Asked { list, .. } = s
+        .handle(
+            &kim,
+            Command::Ask {
+                text: "a funny movie from the 90s".into(),
+                fresh: true,
+            },
+        )
+        .await
+        .expect("ask")
+    else {
+        panic!("an answer")
+    };
+    let lee = kim.as_person(Person::Local("lee".into()));
+    for steer in [Steer::MoreLike(1), Steer::Seen(1), Steer::Funnier] {
+        let command = Command::Steer {
+            list: Some(list),
+            steer: steer.clone(),
+        };
+        assert_eq!(
+            s.handle(&lee, command).await.expect("reply"),
+            Reply::Invalid(NOT_YOUR_ANSWER.to_owned()),
+            "{steer:?}"
+        );
+    }
+    // A clarifying question shows no list: its buttons steer the presser's own conversation
+    // (Lee has none), while a critique by position of a message without a list is refused.
+    let question = -999;
+    let reply = s
+        .handle(
+            &lee,
+            Command::Steer {
+                list: Some(question),
+                steer: Steer::Genre("Comedy".into()),
+            },
+        )
+        .await
+        .expect("reply");
+    assert!(
+        matches!(&reply, Reply::Text(_)),
+        "Lee's own (expired) conversation: {reply:?}"
+    );
+    let reply = s
+        .handle(
+            &lee,
+            Command::Steer {
+                list: Some(question),
+                steer: Steer::MoreLike(1),
+            },
+        )
+        .await
+        .expect("reply");
+    assert_eq!(reply, Reply::Invalid(NOT_YOUR_ANSWER.to_owned()));
+    // Kim's own critique works.
+    let reply = s
+        .handle(
+            &kim,
+            Command::Steer {
+                list: Some(list),
+                steer: Steer::Older,
+            },
+        )
+        .await
+        .expect("steer");
+    assert!(matches!(reply, Reply::Asked { .. }), "{reply:?}");
+}
+
+#[tokio::test]
+async fn a_party_button_acts_only_in_its_server_and_on_its_own_message() {
+    use crate::app::party::NO_PARTY;
+    use crate::domain::ids::GuildId;
+    use crate::domain::ports::{PartyRepo as _, UserKind, UserRepo as _};
+    let (_dir, s, host) = session().await;
+    let start = PartyStart {
+        invited: vec![crate::app::command::Invitee::local("lee")],
+        ..PartyStart::default()
+    };
+    let Reply::Lobby(lobby) = s
+        .handle(&host, Command::Party(PartyCommand::Start(start)))
+        .await
+        .expect("start")
+    else {
+        panic!("a lobby")
+    };
+    let party = lobby.party;
+    let posted = PartyCommand::Posted {
+        party,
+        vote: false,
+        message: 777,
+    };
+    s.handle(&host, Command::Party(posted))
+        .await
+        .expect("posted");
+    let store = &s.services().store;
+    let members = || async { store.party_members(party).await.expect("members").len() };
+    assert_eq!(members().await, 2);
+    let no_party = Reply::Invalid(NO_PARTY.to_owned());
+
+    // Someone in another server presses a button naming this party, even on its message.
+    let stranger = Caller::console("max").in_server(GuildId(9));
+    for command in [
+        PartyCommand::Join {
+            party,
+            message: Some(777),
+        },
+        PartyCommand::Pick {
+            party,
+            message: None,
+        },
+    ] {
+        let reply = s
+            .handle(&stranger, Command::Party(command))
+            .await
+            .expect("reply");
+        assert_eq!(reply, no_party);
+    }
+    let max = store
+        .users_of_person(UserKind::Console, "max")
+        .await
+        .expect("users");
+    assert!(
+        max.is_empty(),
+        "nothing stored for a refused press: {max:?}"
+    );
+    // A member presses Leave on another message carrying the party's button: told the same.
+    let lee = host.as_person(Person::Local("lee".into()));
+    let leave = |message| {
+        Command::Party(PartyCommand::Leave {
+            party,
+            message: Some(message),
+        })
+    };
+    assert_eq!(s.handle(&lee, leave(778)).await.expect("reply"), no_party);
+    assert_eq!(members().await, 2, "nobody left");
+    // On the lobby's own message it works.
+    let reply = s.handle(&lee, leave(777)).await.expect("leave");
+    assert!(
+        matches!(&reply, Reply::Lobby(l) if l.note.contains("left")),
+        "{reply:?}"
+    );
+    assert_eq!(members().await, 1);
 }

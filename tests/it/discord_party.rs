@@ -319,11 +319,23 @@ async fn a_vote_whose_deadline_passed_while_the_bot_was_down_is_closed_when_it_c
         );
         let party = lobby.party;
         session
-            .handle(&guest, Command::Party(PartyCommand::Join(party)))
+            .handle(
+                &guest,
+                Command::Party(PartyCommand::Join {
+                    party,
+                    message: None,
+                }),
+            )
             .await
             .expect("join");
         let reply = session
-            .handle(&host, Command::Party(PartyCommand::Pick(party)))
+            .handle(
+                &host,
+                Command::Party(PartyCommand::Pick {
+                    party,
+                    message: None,
+                }),
+            )
             .await
             .expect("pick");
         assert!(matches!(reply, Reply::Vote(_)), "{reply:?}");

@@ -38,7 +38,7 @@ enum Server {
 }
 
 /// Moves an interaction or reaction built for the first server into the second.
-fn in_b(mut d: Value) -> Value {
+pub(crate) fn in_b(mut d: Value) -> Value {
     d["guild_id"] = json!(GUILD_B);
     d["channel_id"] = json!(CHANNEL_B);
     if d["channel"].is_object() {

@@ -108,11 +108,20 @@ async fn a_busy_person(app: &App) -> (Caller, Caller) {
             panic!("a lobby")
         };
         let id = lobby.party;
-        run(app, host, Command::Party(PartyCommand::Pick(id))).await;
+        run(
+            app,
+            host,
+            Command::Party(PartyCommand::Pick {
+                party: id,
+                message: None,
+            }),
+        )
+        .await;
         for who in [host, guest] {
             let vote = PartyCommand::Vote {
                 party: id,
                 position: 1,
+                message: None,
             };
             run(app, who, Command::Party(vote)).await;
         }

@@ -76,12 +76,21 @@ async fn a_party_of_one_and_bad_options_are_refused_kindly(store: Store) {
     let (s, c, _) = setup(&store, &["ann", "ben"]).await;
     let id = start(&s, &c[0], &[], PartyStart::default()).await;
     invalid(
-        &party(&s, &c[0], PartyCommand::Pick(id)).await,
+        &party(
+            &s,
+            &c[0],
+            PartyCommand::Pick {
+                party: id,
+                message: None,
+            },
+        )
+        .await,
         "at least two",
     );
     let vote = PartyCommand::Vote {
         party: id,
         position: 1,
+        message: None,
     };
     invalid(&party(&s, &c[0], vote).await, "Pick first");
     let dictatorship = PartyStart {
@@ -98,10 +107,37 @@ async fn a_party_of_one_and_bad_options_are_refused_kindly(store: Store) {
     };
     invalid(&party(&s, &c[0], options(short, &[])).await, "30 to 600");
     // Ben joins; only the host may start the vote, and only the host may close it.
-    party(&s, &c[1], PartyCommand::Join(id)).await;
-    invalid(&party(&s, &c[1], PartyCommand::Pick(id)).await, "Only");
+    party(
+        &s,
+        &c[1],
+        PartyCommand::Join {
+            party: id,
+            message: None,
+        },
+    )
+    .await;
     invalid(
-        &party(&s, &c[1], PartyCommand::Close(id)).await,
+        &party(
+            &s,
+            &c[1],
+            PartyCommand::Pick {
+                party: id,
+                message: None,
+            },
+        )
+        .await,
+        "Only",
+    );
+    invalid(
+        &party(
+            &s,
+            &c[1],
+            PartyCommand::Close {
+                party: id,
+                message: None,
+            },
+        )
+        .await,
         "Only the host",
     );
 }
@@ -114,7 +150,16 @@ async fn filters_nothing_passes_are_dropped_and_said_so(store: Store) {
         ..PartyStart::default()
     };
     let id = start(&s, &c[0], &[&c[1]], strict).await;
-    match party(&s, &c[0], PartyCommand::Pick(id)).await {
+    match party(
+        &s,
+        &c[0],
+        PartyCommand::Pick {
+            party: id,
+            message: None,
+        },
+    )
+    .await
+    {
         Reply::Vote(vote) => {
             assert!(!vote.shortlist.is_empty());
             assert!(vote.widened.expect("said").contains("dropped"));
@@ -126,13 +171,23 @@ async fn filters_nothing_passes_are_dropped_and_said_so(store: Store) {
 async fn a_vote_closes_when_everyone_left_has_voted_and_stores_the_night(store: Store) {
     let (s, c, u) = setup(&store, &["ann", "ben", "cid", "dot"]).await;
     let id = start(&s, &c[0], &[&c[1], &c[2]], PartyStart::default()).await;
-    let Reply::Vote(vote) = party(&s, &c[0], PartyCommand::Pick(id)).await else {
+    let Reply::Vote(vote) = party(
+        &s,
+        &c[0],
+        PartyCommand::Pick {
+            party: id,
+            message: None,
+        },
+    )
+    .await
+    else {
         panic!("a vote")
     };
     let shortlist = vote.shortlist;
     let vote = |position| PartyCommand::Vote {
         party: id,
         position,
+        message: None,
     };
     // An outsider cannot vote; members vote; a vote for a film not on the list is explained.
     invalid(&party(&s, &c[3], vote(1)).await, "not in");
@@ -140,7 +195,16 @@ async fn a_vote_closes_when_everyone_left_has_voted_and_stores_the_night(store: 
     assert!(matches!(party(&s, &c[0], vote(2)).await, Reply::Vote(_)));
     assert!(matches!(party(&s, &c[1], vote(2)).await, Reply::Vote(_)));
     // Cid leaves without voting: everyone left has voted, so the vote closes.
-    let Reply::Closed(w) = party(&s, &c[2], PartyCommand::Leave(id)).await else {
+    let Reply::Closed(w) = party(
+        &s,
+        &c[2],
+        PartyCommand::Leave {
+            party: id,
+            message: None,
+        },
+    )
+    .await
+    else {
         panic!("closed")
     };
     assert_eq!(w.movie, shortlist[1].movie, "film 2 had every vote");
@@ -148,7 +212,15 @@ async fn a_vote_closes_when_everyone_left_has_voted_and_stores_the_night(store: 
     assert_eq!(w.members.len(), 2);
     invalid(&party(&s, &c[0], vote(1)).await, "closed");
     invalid(
-        &party(&s, &c[0], PartyCommand::Close(id)).await,
+        &party(
+            &s,
+            &c[0],
+            PartyCommand::Close {
+                party: id,
+                message: None,
+            },
+        )
+        .await,
         "closed already",
     );
     let stored = store.party(id).await.expect("party").expect("stored");
@@ -167,7 +239,16 @@ async fn a_vote_closes_when_everyone_left_has_voted_and_stores_the_night(store: 
     assert!(debts.iter().all(|d| d.is_finite()));
     // The next party leaves the film out.
     let next = start(&s, &c[0], &[&c[1]], PartyStart::default()).await;
-    let Reply::Vote(vote) = party(&s, &c[0], PartyCommand::Pick(next)).await else {
+    let Reply::Vote(vote) = party(
+        &s,
+        &c[0],
+        PartyCommand::Pick {
+            party: next,
+            message: None,
+        },
+    )
+    .await
+    else {
         panic!("a vote")
     };
     assert!(vote.shortlist.iter().all(|f| f.movie != w.movie));

@@ -136,13 +136,42 @@ pub fn command(
             let party = current
                 .ok_or_else(|| "There is no watch party yet: party start NAME NAME…".to_owned())?;
             match other {
-                PartyLine::Join(n) => (friend(Some(n)), PartyCommand::Join(party)),
-                PartyLine::Leave(n) => (friend(n), PartyCommand::Leave(party)),
-                PartyLine::Pick => (me.clone(), PartyCommand::Pick(party)),
-                PartyLine::Vote { position, as_name } => {
-                    (friend(as_name), PartyCommand::Vote { party, position })
-                }
-                _ => (me.clone(), PartyCommand::Close(party)),
+                PartyLine::Join(n) => (
+                    friend(Some(n)),
+                    PartyCommand::Join {
+                        party,
+                        message: None,
+                    },
+                ),
+                PartyLine::Leave(n) => (
+                    friend(n),
+                    PartyCommand::Leave {
+                        party,
+                        message: None,
+                    },
+                ),
+                PartyLine::Pick => (
+                    me.clone(),
+                    PartyCommand::Pick {
+                        party,
+                        message: None,
+                    },
+                ),
+                PartyLine::Vote { position, as_name } => (
+                    friend(as_name),
+                    PartyCommand::Vote {
+                        party,
+                        position,
+                        message: None,
+                    },
+                ),
+                _ => (
+                    me.clone(),
+                    PartyCommand::Close {
+                        party,
+                        message: None,
+                    },
+                ),
             }
         }
     };
@@ -274,7 +303,8 @@ mod tests {
             command,
             Command::Party(PartyCommand::Vote {
                 party: PartyId(7),
-                position: 2
+                position: 2,
+                message: None,
             })
         );
         let (who, _) = super::command(&me, Some(PartyId(7)), PartyLine::Close).expect("a party");

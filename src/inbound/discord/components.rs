@@ -14,6 +14,16 @@ use serenity::all::{
     ModalInteraction,
 };
 
+/// How a click's reply is shown: a refusal privately, leaving the clicked message as it was
+/// (a click that may not act must not change what others see); anything else in its place.
+fn answer(reply: &Reply, out: Out) -> Answer {
+    if matches!(reply, Reply::Invalid(_)) {
+        Answer::Private(out)
+    } else {
+        Answer::Update(out)
+    }
+}
+
 /// The first value chosen in a string menu.
 fn first_choice(c: &ComponentInteraction) -> Option<&str> {
     match &c.data.kind {
@@ -153,7 +163,7 @@ impl Handler {
         if no_buttons {
             out.components = Vec::new();
         }
-        ix.deliver(ctx, acked, late, &Answer::Update(out)).await?;
+        ix.deliver(ctx, acked, late, &answer(&reply, out)).await?;
         Ok(())
     }
 
@@ -191,7 +201,7 @@ impl Handler {
         {
             out.components = render::feedback_buttons(*list, *position, title).components;
         }
-        ix.deliver(ctx, acked, late, &Answer::Update(out)).await?;
+        ix.deliver(ctx, acked, late, &answer(&reply, out)).await?;
         Ok(())
     }
 

@@ -470,12 +470,18 @@ impl Handler {
         (since, acked): (std::time::Instant, &mut Acked),
     ) -> anyhow::Result<()> {
         let ix = Ix::Component(c);
+        // The message pressed: the app checks it is this party's lobby or vote.
+        let message = Some(snowflake(c.message.id.get()));
         let command = match action {
-            PartyAction::Join => PartyCommand::Join(party),
-            PartyAction::Leave => PartyCommand::Leave(party),
-            PartyAction::Pick => PartyCommand::Pick(party),
-            PartyAction::Vote(position) => PartyCommand::Vote { party, position },
-            PartyAction::Close => PartyCommand::Close(party),
+            PartyAction::Join => PartyCommand::Join { party, message },
+            PartyAction::Leave => PartyCommand::Leave { party, message },
+            PartyAction::Pick => PartyCommand::Pick { party, message },
+            PartyAction::Vote(position) => PartyCommand::Vote {
+                party,
+                position,
+                message,
+            },
+            PartyAction::Close => PartyCommand::Close { party, message },
         };
         let caller = self.caller(ix);
         let work = Box::pin(async {
