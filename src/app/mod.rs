@@ -347,6 +347,23 @@ impl App {
     }
 }
 
+/// Why the database is out of reach, when that is what `error` (from [`App::open`] or
+/// [`App::handle`]) comes down to: the server is down, starting up or the connection broke, so
+/// the same thing may work later. `None` for any other failure.
+pub fn database_unreachable(error: &anyhow::Error) -> Option<String> {
+    use crate::domain::error::StoreError;
+    use crate::outbound::storage::ConnectError;
+    error.chain().find_map(|cause| {
+        if let Some(StoreError::Unavailable(why)) = cause.downcast_ref::<StoreError>() {
+            return Some(why.clone());
+        }
+        cause
+            .downcast_ref::<ConnectError>()
+            .and_then(ConnectError::unreachable)
+            .map(str::to_owned)
+    })
+}
+
 /// Loads the starter catalog into an empty database; a database with films is left alone.
 ///
 /// # Errors

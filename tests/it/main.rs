@@ -18,6 +18,7 @@ mod helpers;
 mod import;
 mod impressions;
 mod load;
+mod outage;
 mod privacy;
 mod processes;
 mod recommend;

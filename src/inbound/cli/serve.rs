@@ -1,9 +1,15 @@
 //! `marquee serve`: the Discord bot, with the app's background jobs.
 
-use crate::app::{App, jobs};
+use crate::app::{App, database_unreachable, jobs};
 use crate::config::Config;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// The first and the longest wait between two tries to reach the database at start.
+const FIRST_WAIT: Duration = Duration::from_secs(1);
+const LONGEST_WAIT: Duration = Duration::from_secs(5);
 
 /// What to do to connect Marquee to Discord, shown whenever it runs without a token.
 pub const HOW_TO_CONNECT: &str = "\
@@ -20,10 +26,12 @@ To run Marquee as a Discord bot:
      optionally DISCORD_DEV_GUILD_ID=your-server-id for instant command updates while testing.
   5. Run: cargo run --release -- serve";
 
-/// Serves Discord until Ctrl-C, retraining in the background.
+/// Serves Discord until Ctrl-C or SIGTERM, retraining in the background. A database out of
+/// reach at start is waited for (see [`open_waiting`]).
 ///
 /// # Errors
-/// The database cannot be opened, or the Discord connection fails for good.
+/// The app cannot be opened for a reason waiting does not fix, or the Discord connection fails
+/// for good.
 pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let Some(token) = config.discord_token.clone() else {
         eprintln!("marquee serve needs a Discord bot token, and DISCORD_TOKEN is not set.\n");
@@ -31,7 +39,14 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         eprintln!("Without a token, try `marquee demo` or `marquee catalog search \"godfather\"`.");
         return Ok(ExitCode::from(2));
     };
-    let app = Arc::new(App::open(&config).await?);
+    // Ctrl-C and SIGTERM are listened for from here on: while waiting for the database, and
+    // then by the Discord connection.
+    let mut stop = tokio::spawn(crate::inbound::discord::stop_signal());
+    let Some(app) = open_waiting(&config, &mut stop).await? else {
+        tracing::info!("stopped before the database could be reached");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let app = Arc::new(app);
     let minutes = config.model_refresh_minutes;
     let background = jobs::spawn(app.clone(), std::time::Duration::from_secs(minutes * 60));
     tracing::info!(
@@ -45,9 +60,55 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         dev_guild: config.dev_guild_id,
         operators: config.operators.clone(),
     };
-    let served = crate::inbound::discord::run(settings, app.clone()).await;
+    let stop = async move { stop.await.unwrap_or("the stop listener ended") };
+    let served = crate::inbound::discord::run(settings, app.clone(), stop).await;
     background.abort();
     app.close().await;
     served?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the app, waiting for the database while it is out of reach (a bot started before its
+/// database, or during an outage): each failed try is logged with the reason and the next try
+/// comes after a growing pause (1 s, 2 s, 4 s, then every 5 s), until it works or `stop`
+/// (Ctrl-C, SIGTERM) comes, which gives `None`. Any other failure (a bad URL, a refused
+/// password, a missing database, a bad file) ends it at once.
+///
+/// # Errors
+/// The app cannot be opened for a reason waiting does not fix.
+async fn open_waiting(
+    config: &Config,
+    stop: &mut JoinHandle<&'static str>,
+) -> anyhow::Result<Option<App>> {
+    let mut wait = FIRST_WAIT;
+    let mut waited = false;
+    loop {
+        let opened = tokio::select! {
+            opened = App::open(config) => opened,
+            _ = &mut *stop => return Ok(None),
+        };
+        let error = match opened {
+            Ok(app) => {
+                if waited {
+                    tracing::info!(database = %config.database_shown(), "the database is reachable; starting");
+                }
+                return Ok(Some(app));
+            }
+            Err(e) => e,
+        };
+        let Some(why) = database_unreachable(&error) else {
+            return Err(error);
+        };
+        tracing::warn!(
+            "waiting for the database at {}: {why}; trying again in {} s",
+            config.database_shown(),
+            wait.as_secs()
+        );
+        waited = true;
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = &mut *stop => return Ok(None),
+        }
+        wait = (wait * 2).min(LONGEST_WAIT);
+    }
 }

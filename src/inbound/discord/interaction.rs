@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// How long a click's change may take to commit before the click is acknowledged without its
 /// result: Discord wants an answer within 3 s of sending the interaction, and the gateway and
 /// the answer's own trip take some of that.
-pub const ACK_BUDGET: Duration = Duration::from_secs(2);
+pub const ACK_BUDGET: Duration = Duration::from_millis(1_500);
 
 /// The honest answer to a click whose change is not committed yet.
 pub const STILL_SAVING: &str =
@@ -63,9 +63,14 @@ pub enum Answer {
     Private(Out),
 }
 
-/// What a person sees when something failed on Marquee's side.
-pub const SORRY: &str =
-    "Something went wrong on my side (not yours); nothing was lost. Please try again in a moment.";
+/// What a person sees when something failed on Marquee's side. It does not promise that
+/// nothing was lost: a failure may come after part of the work was done, or before any of it.
+pub const SORRY: &str = "Something went wrong on my side (not yours), so this may not have been saved. Please try again in a moment.";
+
+/// What a person sees when the database is out of reach: nothing could be stored, so it says
+/// so, and when to try again (an outage usually passes within a minute).
+pub const DATABASE_DOWN: &str =
+    "I can't reach my database right now, so this was not saved. Please try again in a minute.";
 
 /// A Discord snowflake as stored (ids fit in 63 bits).
 pub fn snowflake(id: u64) -> i64 {
@@ -345,11 +350,18 @@ impl Ix<'_> {
         }
     }
 
-    /// Tells the user something failed, in whatever way the interaction still allows; the
-    /// details go to the log only.
+    /// Tells the user something failed, in whatever way the interaction still allows: that the
+    /// database is out of reach and nothing was saved, or (anything else) that it may not have
+    /// been saved. The details go to the log only.
     pub async fn report(self, ctx: &Context, acked: Acked, error: &anyhow::Error) {
-        tracing::error!(error = %format!("{error:#}"), kind = self.kind(), "interaction failed");
-        let out = Out::text(SORRY, true);
+        let text = if let Some(why) = crate::app::database_unreachable(error) {
+            tracing::warn!(why = %why, kind = self.kind(), "interaction failed: the database is unreachable");
+            DATABASE_DOWN
+        } else {
+            tracing::error!(error = %format!("{error:#}"), kind = self.kind(), "interaction failed");
+            SORRY
+        };
+        let out = Out::text(text, true);
         let sent = match acked {
             Acked::No => {
                 self.respond(ctx, CreateInteractionResponse::Message(out.response()))

@@ -25,8 +25,8 @@ pub mod spec;
 pub mod voice;
 
 use crate::app::{App, Command, Filters, Reply};
-pub use interaction::SORRY;
 use interaction::{Acked, Ix, snowflake};
+pub use interaction::{DATABASE_DOWN, SORRY};
 use render::Out;
 use secrecy::{ExposeSecret as _, SecretString};
 use serenity::all::{
@@ -69,13 +69,17 @@ pub struct Settings {
 /// reactions being stored).
 const DRAIN: Duration = Duration::from_secs(10);
 
-/// Connects to Discord and serves until Ctrl-C or SIGTERM (or the connection ends for good).
-/// Stopping closes the gateway, so no new events come, finishes the interactions and reactions
-/// in flight (for up to [`DRAIN`]) and returns.
+/// Connects to Discord and serves until `stop` completes (see [`stop_signal`]: Ctrl-C or
+/// SIGTERM), or the connection ends for good. Stopping closes the gateway, so no new events
+/// come, finishes the interactions and reactions in flight (for up to [`DRAIN`]) and returns.
 ///
 /// # Errors
 /// The gateway cannot be reached or the token is refused.
-pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
+pub async fn run(
+    settings: Settings,
+    app: Arc<App>,
+    stop: impl std::future::Future<Output = &'static str> + Send + 'static,
+) -> anyhow::Result<()> {
     let mut http = HttpBuilder::new(settings.token.expose_secret());
     if let Some(base) = &settings.api_base {
         tracing::warn!(
@@ -104,7 +108,7 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot reach Discord's gateway: {e}"))?;
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
-        let signal = stop_signal().await;
+        let signal = stop.await;
         tracing::info!(
             signal,
             "stopping: no new events; finishing the work in flight"
@@ -132,7 +136,7 @@ pub async fn run(settings: Settings, app: Arc<App>) -> anyhow::Result<()> {
 }
 
 /// Waits for Ctrl-C or SIGTERM; the signal's name.
-async fn stop_signal() -> &'static str {
+pub async fn stop_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

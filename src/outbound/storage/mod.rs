@@ -128,9 +128,35 @@ pub enum ConnectError {
         "cannot reach PostgreSQL at {url}: {cause}. Is the server running and does the database exist? (On this kind of machine: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
     )]
     PostgresConnect { url: String, cause: String },
+    /// The server did not answer or refused the connection (it may be down or starting up):
+    /// trying again later may succeed. `url` is redacted.
+    #[error(
+        "cannot reach PostgreSQL at {url}: {cause}. Is the server running? (On this kind of machine: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+    )]
+    Unreachable { url: String, cause: String },
     #[error("database migrations failed: {0}")]
     Migrate(String),
 }
+
+impl ConnectError {
+    /// Why the database is out of reach, when that is the problem (the server is down, starting
+    /// up, or the connection broke): trying again later may succeed. `None` for a mistake that
+    /// waiting does not fix (a bad URL, a refused password, a missing database, a bad migration).
+    pub fn unreachable(&self) -> Option<&str> {
+        match self {
+            ConnectError::Unreachable { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+}
+
+/// How long a query waits for a pooled connection (opening one if needed) before it reports the
+/// database unavailable. sqlx's default is 30 s; a person waiting for an answer on Discord should
+/// hear within seconds that the database is out of reach.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long opening the first PostgreSQL connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Store {
     /// Opens the database `url` names and brings its schema up to date.
@@ -143,7 +169,16 @@ impl Store {
             Backend::Sqlite => Self::connect_sqlite(url).await?,
             Backend::Postgres => Self::connect_postgres(url).await?,
         };
-        store.migrate().await?;
+        if let Err(e) = store.migrate().await {
+            store.close().await;
+            return Err(match e {
+                ConnectError::Unreachable { cause, .. } => ConnectError::Unreachable {
+                    url: redact_url(url),
+                    cause,
+                },
+                other => other,
+            });
+        }
         Ok(store)
     }
 
@@ -178,21 +213,47 @@ impl Store {
     }
 
     async fn connect_postgres(url: &str) -> Result<Self, ConnectError> {
+        let shown = redact_url(url);
         let bad = |cause: String| ConnectError::PostgresConnect {
-            url: redact_url(url),
+            url: shown.clone(),
             cause,
+        };
+        let failed = |e: &sqlx::Error| {
+            if is_transient(e) {
+                ConnectError::Unreachable {
+                    url: shown.clone(),
+                    cause: describe_connect(e),
+                }
+            } else {
+                bad(describe(e))
+            }
         };
         // Bulk imports run statements of a second or more by design: not worth a warning.
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| bad(e.to_string()))?
             .log_statements(log::LevelFilter::Trace)
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(5));
+        // One connection first, outside the pool: a server that is down is reported at once
+        // with its reason ("connection refused"), where the pool would keep trying until its
+        // timeout and then only say that it timed out.
+        match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+            Ok(Ok(probe)) => {
+                let _ = sqlx::Connection::close(probe).await;
+            }
+            Ok(Err(e)) => return Err(failed(&e)),
+            Err(_) => {
+                return Err(ConnectError::Unreachable {
+                    url: shown,
+                    cause: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                });
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(|e| bad(describe(&e)))?;
+            .map_err(|e| failed(&e))?;
         Ok(Store {
             pool: Pool::Postgres(pool),
         })
@@ -206,10 +267,22 @@ impl Store {
         match &self.pool {
             // sqlx takes an advisory lock on PostgreSQL, so processes starting together apply
             // each migration once.
+            // A connection lost meanwhile is the database out of reach, not a bad migration.
             Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres")
                 .run(pool)
                 .await
-                .map_err(|e| ConnectError::Migrate(e.to_string())),
+                .map_err(|e| match &e {
+                    sqlx::migrate::MigrateError::Execute(inner)
+                    | sqlx::migrate::MigrateError::ExecuteMigration(inner, _)
+                        if is_transient(inner) =>
+                    {
+                        ConnectError::Unreachable {
+                            url: "PostgreSQL".to_owned(),
+                            cause: format!("{} (while migrating)", describe_connect(inner)),
+                        }
+                    }
+                    _ => ConnectError::Migrate(e.to_string()),
+                }),
             // On SQLite it does not: a process that lost the race finds the migration applied
             // by another ("table … already exists") with its own transaction rolled back. It
             // tries again, and then sees it applied.
@@ -265,7 +338,29 @@ fn describe(e: &sqlx::Error) -> String {
     }
 }
 
-/// Whether trying the same operation again may succeed.
+/// Why a connection could not be made, in a few plain words ("connection refused").
+fn describe_connect(e: &sqlx::Error) -> String {
+    use std::io::ErrorKind;
+    match e {
+        sqlx::Error::Io(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+            ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                "the connection was cut".to_owned()
+            }
+            ErrorKind::UnexpectedEof => "the server closed the connection".to_owned(),
+            ErrorKind::TimedOut => "no answer (timed out)".to_owned(),
+            _ => io.to_string(),
+        },
+        sqlx::Error::PoolTimedOut => {
+            format!("no connection within {} s", ACQUIRE_TIMEOUT.as_secs())
+        }
+        other => describe(other),
+    }
+}
+
+/// Whether trying the same operation again may succeed: the server is out of reach (a refused,
+/// reset or closed connection, no connection within the pool's timeout), shutting down or
+/// starting up, or the statement lost a race (a locked SQLite file, a serialization failure).
 fn is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_) => true,
@@ -297,13 +392,15 @@ fn map_err(op: &str, e: &sqlx::Error) -> StoreError {
         {
             StoreError::Invalid(format!("{op}: {}", db.message()))
         }
-        e if is_transient(e) => StoreError::Unavailable(format!("{op}: {}", describe(e))),
+        e if is_transient(e) => StoreError::Unavailable(format!("{op}: {}", describe_connect(e))),
         e => StoreError::Internal(anyhow::anyhow!("{op}: {}", describe(e))),
     }
 }
 
 /// Runs `attempt` and retries it (three tries in all, with a short back-off) when it fails in a
-/// way that may pass: a database hiccup is retried, not dropped.
+/// way that may pass: a database hiccup is retried, not dropped. A pool that timed out is not
+/// retried (it kept trying for [`ACQUIRE_TIMEOUT`] already), so a database that is down is
+/// reported as `Unavailable` after about that long.
 async fn retry<T, F, Fut>(op: &str, mut attempt: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -313,7 +410,13 @@ where
     for tries_left in (0..3).rev() {
         match attempt().await {
             Ok(v) => return Ok(v),
-            Err(e) if tries_left > 0 && is_transient(&e) => {
+            // The pool has already spent its whole acquire timeout trying to connect: another
+            // try would only make the caller wait that long again.
+            Err(e)
+                if tries_left > 0
+                    && is_transient(&e)
+                    && !matches!(e, sqlx::Error::PoolTimedOut) =>
+            {
                 tracing::warn!(op, error = %describe(&e), "transient database error; retrying");
                 tokio::time::sleep(delay).await;
                 delay *= 4;
@@ -511,5 +614,71 @@ mod tests {
         assert_eq!(joined, "Sci-Fi|a/b|x");
         assert_eq!(split_list(&joined), vec!["Sci-Fi", "a/b", "x"]);
         assert!(split_list("").is_empty());
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_unavailable_not_internal() {
+        use std::io::{Error as IoError, ErrorKind};
+        for kind in [
+            ErrorKind::ConnectionRefused,
+            ErrorKind::ConnectionReset,
+            ErrorKind::ConnectionAborted,
+            ErrorKind::UnexpectedEof,
+            ErrorKind::BrokenPipe,
+            ErrorKind::TimedOut,
+        ] {
+            let e = sqlx::Error::Io(IoError::from(kind));
+            assert!(
+                matches!(map_err("op", &e), StoreError::Unavailable(_)),
+                "{kind:?}"
+            );
+        }
+        let refused = sqlx::Error::Io(IoError::from(ErrorKind::ConnectionRefused));
+        assert!(
+            matches!(map_err("op", &refused), StoreError::Unavailable(m) if m == "op: connection refused")
+        );
+        assert!(matches!(
+            map_err("op", &sqlx::Error::PoolTimedOut),
+            StoreError::Unavailable(m) if m == "op: no connection within 5 s"
+        ));
+        let other = sqlx::Error::ColumnNotFound("x".to_owned());
+        assert!(matches!(map_err("op", &other), StoreError::Internal(_)));
+    }
+
+    #[tokio::test]
+    async fn a_pool_that_timed_out_is_not_tried_again_a_broken_connection_is() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let tries = AtomicU32::new(0);
+        let timed_out = retry("op", || async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(sqlx::Error::PoolTimedOut)
+        })
+        .await;
+        assert!(matches!(timed_out, Err(StoreError::Unavailable(_))));
+        assert_eq!(tries.swap(0, Ordering::SeqCst), 1);
+        let broken = retry("op", || async {
+            tries.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(sqlx::Error::Io(std::io::ErrorKind::UnexpectedEof.into()))
+        })
+        .await;
+        assert!(matches!(broken, Err(StoreError::Unavailable(_))));
+        assert_eq!(tries.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_refuses_connections_is_reported_unreachable_at_once() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let err = Store::connect(&format!("postgres://u:s3cret@127.0.0.1:{port}/x"))
+            .await
+            .expect_err("nothing listens there");
+        assert_eq!(err.unreachable(), Some("connection refused"), "{err}");
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("127.0.0.1:{port}")) && !shown.contains("s3cret"),
+            "{shown}"
+        );
     }
 }
