@@ -364,9 +364,13 @@ pub async fn react(
         .filter(|e| {
             e.movie == movie
                 && e.message_id == list
+                // 👀 and 🚫 reactions are stored as Seen / NotInterested, with their emoji.
                 && matches!(
                     e.kind,
-                    FeedbackKind::Reaction | FeedbackKind::ReactionRemoved
+                    FeedbackKind::Reaction
+                        | FeedbackKind::ReactionRemoved
+                        | FeedbackKind::Seen
+                        | FeedbackKind::NotInterested
                 )
                 && e.raw.as_deref().map(normalize_emoji).as_deref() == Some(emoji.as_str())
         })
@@ -375,7 +379,7 @@ pub async fn react(
     // a removed one) is the same delivery again.
     let currently_added = history
         .last()
-        .is_some_and(|e| e.kind == FeedbackKind::Reaction);
+        .is_some_and(|e| e.kind != FeedbackKind::ReactionRemoved);
     if currently_added != removed {
         let implicit = implicit_rating(store, user, movie).await?;
         return Ok(Some(Recorded {

@@ -212,7 +212,7 @@ async fn reaction_states(store: &Store, user: &str, emoji: &str) -> Vec<bool> {
         .into_iter()
         .filter(|e| e.event.raw.as_deref().map(normalize_emoji) == Some(normalize_emoji(emoji)))
         .filter_map(|e| match e.event.kind {
-            FeedbackKind::Reaction => Some(true),
+            FeedbackKind::Reaction | FeedbackKind::Seen | FeedbackKind::NotInterested => Some(true),
             FeedbackKind::ReactionRemoved => Some(false),
             _ => None,
         })
@@ -280,6 +280,20 @@ async fn storms_end_in_discords_final_state(url: String, store: Store) {
         fake.dispatch("MESSAGE_REACTION_ADD", d).await;
         sent += 1;
     }
+    // 🚫 (not interested) and 👀 (seen) are taken back like any other reaction.
+    for emoji in ["🚫", "👀"] {
+        fake.dispatch(
+            "MESSAGE_REACTION_ADD",
+            reaction(GUEST, &message, emoji, false),
+        )
+        .await;
+        fake.dispatch(
+            "MESSAGE_REACTION_REMOVE",
+            reaction_removed(GUEST, &message, emoji),
+        )
+        .await;
+        sent += 2;
+    }
     // Every event is handled (recorded, or judged a repeat), then the stored state is read.
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -313,6 +327,13 @@ async fn storms_end_in_discords_final_state(url: String, store: Store) {
         [true],
         "counted once"
     );
+    for emoji in ["🚫", "👀"] {
+        assert_eq!(
+            reaction_states(&store, GUEST, emoji).await,
+            [true, false],
+            "{emoji} taken back"
+        );
+    }
     bot.kill().await;
 }
 
