@@ -571,6 +571,13 @@ async fn after_vote(s: &Services, party: &Party, note: String) -> anyhow::Result
         .party(party.id)
         .await?
         .unwrap_or_else(|| party.clone());
+    if party.status != PartyStatus::Voting {
+        // Closed meanwhile (the deadline, or another process): its closed view stands, and an
+        // open vote is never drawn over it.
+        return Ok(invalid(
+            "This vote has just closed: the message shows the result.",
+        ));
+    }
     let mut state = vote_state(s, &party).await?;
     state.note = note;
     Ok(Reply::Vote(Box::new(state)))

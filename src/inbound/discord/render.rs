@@ -288,6 +288,20 @@ pub fn pick_line(p: &PickLine) -> String {
 /// opens the feedback buttons for any film of the list.
 pub fn picks(intro: &str, items: &[PickLine], filters: &Filters, map: &ReactionMap) -> Out {
     let title = intro.trim_end_matches(':').trim();
+    if items.is_empty() {
+        // Nothing to react to, refresh or pick from: the sentence alone (its buttons would act
+        // on a list that holds no film).
+        return Out {
+            embed: Some(
+                EmbedSpec {
+                    title: title.to_owned(),
+                    ..EmbedSpec::default()
+                }
+                .fit(),
+            ),
+            ..Out::default()
+        };
+    }
     let description = items.iter().map(pick_line).collect::<Vec<_>>().join("\n");
     let footer = format!(
         "React to tell me about #1: {}. Use the menu for the others.",
@@ -811,6 +825,20 @@ mod tests {
             "{}",
             spec.total_chars()
         );
+    }
+
+    #[test]
+    fn an_empty_list_is_a_sentence_without_buttons_or_a_reaction_legend() {
+        let out = picks(
+            "Nothing left to suggest with these filters; try a wider year range or another genre.",
+            &[],
+            &Filters::default(),
+            &ReactionMap::default(),
+        );
+        assert!(out.components.is_empty());
+        let embed = out.embed.expect("an embed");
+        assert!(embed.title.starts_with("Nothing left"), "{}", embed.title);
+        assert!(embed.footer.is_empty(), "{}", embed.footer);
     }
 
     #[test]
