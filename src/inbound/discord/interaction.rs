@@ -232,8 +232,14 @@ impl Ix<'_> {
             kind = self.kind(),
             "a click is slow to commit; acknowledged as still saving"
         );
-        self.answer(ctx, &Out::text(STILL_SAVING, true), acked)
-            .await?;
+        // The work goes on even if the note cannot be sent (the interaction expired, Discord
+        // is slow): a change under way is finished, never dropped half-way.
+        let noted = self
+            .answer(ctx, &Out::text(STILL_SAVING, true), acked)
+            .await;
+        if let Err(e) = &noted {
+            tracing::warn!(error = %e, "could not send the still-saving note");
+        }
         Ok((work.await?, true))
     }
 
