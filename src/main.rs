@@ -17,7 +17,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    marquee::telemetry::init();
+    // The bot logs its life at info; any other command prints its answer only.
+    let serving = match &args.command {
+        Some(cli::args::Command::Serve) => true,
+        Some(_) => false,
+        None => config.discord_token.is_some(),
+    };
+    marquee::telemetry::init(serving);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

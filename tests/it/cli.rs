@@ -529,3 +529,36 @@ fn only_the_working_folders_env_file_is_read() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains(".env"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_command_prints_its_answer_only_and_logs_carry_no_colour_codes_when_piped() {
+    let dir = tempfile::tempdir().expect("dir");
+    // No RUST_LOG: a one-off command logs warnings only, so the first run (which loads the
+    // starter catalog, an info line) prints nothing but its answer.
+    let mut cmd = crate::helpers::marquee_binary(dir.path());
+    cmd.env_remove("RUST_LOG")
+        .args(["recommend", "--user", "kim"]);
+    let out = cmd.output().expect("run marquee");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).trim().is_empty(),
+        "the answer is printed"
+    );
+    assert!(text(&out.stderr).trim().is_empty(), "{}", text(&out.stderr));
+
+    // Asked for, the info lines come, on standard error, without colour codes (not a terminal).
+    let fresh = tempfile::tempdir().expect("dir");
+    let out = marquee(
+        fresh.path(),
+        &["recommend", "--user", "kim"],
+        &[("RUST_LOG", "info")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("starter catalog"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes: {stderr:?}");
+    assert!(
+        !text(&out.stdout).contains("starter catalog"),
+        "logs stay off stdout"
+    );
+}
