@@ -399,12 +399,16 @@ async fn pick(s: &Services, party: Party, caller: UserId) -> anyhow::Result<Repl
         ));
     }
     let deadline = s.now_ms() + i64::from(options.vote_minutes) * MINUTE_MS;
-    if !s.store.open_vote(id, &candidates, deadline).await? {
+    // False when the vote was open already: an earlier try of this very Pick whose commit
+    // acknowledgement was lost (the store retried it), or a second Pick of the host's that
+    // came first. Either way the open vote is what to show.
+    let opened = s.store.open_vote(id, &candidates, deadline).await?;
+    let party = s.store.party(id).await?.unwrap_or(party);
+    if !opened && party.status != PartyStatus::Voting {
         return Ok(invalid(
             "The shortlist is already out: vote with the buttons under it.",
         ));
     }
-    let party = s.store.party(id).await?.unwrap_or(party);
     let mut state = vote_state(s, &party).await?;
     state.widened = widened;
     "Vote for every film you'd happily watch (press again to take it back)."
