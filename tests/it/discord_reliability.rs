@@ -412,3 +412,61 @@ async fn sigterm_stores_every_reaction_received_and_exits_0() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn after_a_new_session_each_reaction_is_queued_once() {
+    crate::helpers::with_sqlite_url(|url, store| async move {
+        let fake = FakeDiscord::start().await;
+        let bot = connect(&fake, &url).await;
+        let token = format!("tok-{}", fake.snowflake());
+        let (_, from) = fake
+            .interact(
+                &bot,
+                command(&fake.snowflake(), &token, HOST, "recommend", json!([])),
+            )
+            .await;
+        let list = fake.edit_of(&bot, &token, from).await;
+        let message = list.response["id"].as_str().expect("message id").to_owned();
+        fake.wait_call(&bot, from, WAIT, |c| {
+            c.method == "PUT" && c.path.contains(&format!("/messages/{message}/reactions/"))
+        })
+        .await;
+        // Discord ends the session (op 9, not resumable): the bot identifies again and gets a
+        // second READY, maybe on the same shard runner.
+        fake.send_raw(json!({"op": 9, "d": false})).await;
+        fake.wait_gateway_op(Some(&bot), 2, WAIT).await;
+        fake.send_ready().await;
+        bot.wait_log("commands registered", WAIT).await;
+        let registered = || {
+            bot.log()
+                .iter()
+                .filter(|l| l.contains("commands registered"))
+                .count()
+        };
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while registered() < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{}",
+                bot.log().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        fake.dispatch(
+            "MESSAGE_REACTION_ADD",
+            reaction(GUEST, &message, "❤️", false),
+        )
+        .await;
+        bot.wait_log("outcome=", WAIT).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let queued = bot
+            .log()
+            .iter()
+            .filter(|l| l.contains("reaction queued"))
+            .count();
+        assert_eq!(queued, 1, "{}", bot.log().join("\n"));
+        assert_eq!(reaction_states(&store, GUEST, "❤️").await, [true]);
+        bot.kill().await;
+    })
+    .await;
+}

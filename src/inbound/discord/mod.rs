@@ -439,8 +439,9 @@ fn review_form(movie: crate::domain::ids::MovieId, title: &str) -> CreateModal {
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         let _ = self.me.set(ready.user.id);
-        // A new session runs on a new shard runner: the collector goes on it each time.
-        ctx.shard.add_collector(self.reactions.collector());
+        // Each session gets the collector (a retired older one on the same runner stops).
+        ctx.shard
+            .add_collector(self.reactions.collector(ctx.shard_id.0));
         let commands = spec::commands();
         let registered = match self.dev_guild {
             Some(g) => GuildId::new(g)

@@ -54,6 +54,9 @@ pub(super) struct ReactionQueue {
     waiting: Arc<AtomicUsize>,
     /// The bot's own user id (its reactions are ignored).
     me: Arc<OnceLock<UserId>>,
+    /// The newest collector of each shard: a READY on a runner that already has one (a new
+    /// session on the same runner) retires the older, so no event is queued twice.
+    generations: Mutex<HashMap<u32, u64>>,
 }
 
 impl ReactionQueue {
@@ -72,13 +75,34 @@ impl ReactionQueue {
             collected: Mutex::new(HashMap::new()),
             waiting,
             me,
+            generations: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The collector to register on a shard (at every READY: a new session has a new runner).
-    pub(super) fn collector(self: &Arc<Self>) -> CollectorCallback {
+    /// The collector to register on shard `shard` at every READY (a new session may run on a
+    /// new runner, or on the same one: then the older collector retires at its next event,
+    /// without queueing it).
+    pub(super) fn collector(self: &Arc<Self>, shard: u32) -> CollectorCallback {
         let queue = self.clone();
+        let generation = {
+            let mut generations = self
+                .generations
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let g = generations.entry(shard).or_default();
+            *g += 1;
+            *g
+        };
         CollectorCallback(Box::new(move |event| {
+            let newest = queue
+                .generations
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&shard)
+                .copied();
+            if newest != Some(generation) {
+                return false;
+            }
             match event {
                 Event::ReactionAdd(e) => queue.collect(&e.reaction, false),
                 Event::ReactionRemove(e) => queue.collect(&e.reaction, true),
