@@ -1,25 +1,12 @@
 -- Every server is its own world: what Marquee knows about a person belongs to (server, person).
--- A person in two servers is two users; films are shared. An existing Discord user whose data all
--- comes from one server goes to that server; the other existing people go to server 0, the
+-- A person in two servers is two users; films are shared. Existing people go to server 0, the
 -- default local server; imported raters (MovieLens) stay in the shared base (guild_id NULL).
 ALTER TABLE users ADD COLUMN guild_id INTEGER;
 -- The unscoped id: a Discord snowflake, a console name, a MovieLens id. external_id stays the
 -- unique key: '<person>@<server>' for people, '<person>' for the base.
 ALTER TABLE users ADD COLUMN person TEXT NOT NULL DEFAULT '';
 UPDATE users SET person = external_id;
-CREATE TEMPORARY TABLE user_guilds AS
-    SELECT user_id, guild_id FROM feedback_events WHERE guild_id IS NOT NULL
-    UNION SELECT user_id, guild_id FROM impressions WHERE guild_id IS NOT NULL
-    UNION SELECT user_id, guild_id FROM guild_fairness
-    UNION SELECT host_user_id, guild_id FROM watch_parties
-    UNION SELECT m.user_id, p.guild_id FROM watch_party_members m JOIN watch_parties p ON p.id = m.party_id;
-UPDATE users SET guild_id = (SELECT MIN(g.guild_id) FROM user_guilds g WHERE g.user_id = users.id)
-    WHERE kind = 'discord'
-    AND (SELECT COUNT(DISTINCT g.guild_id) FROM user_guilds g WHERE g.user_id = users.id) = 1;
-DROP TABLE user_guilds;
-UPDATE users SET guild_id = 0 WHERE kind IN ('discord', 'console') AND guild_id IS NULL;
-UPDATE users SET external_id = external_id || '@' || CAST(guild_id AS TEXT)
-    WHERE kind IN ('discord', 'console');
+UPDATE users SET guild_id = 0, external_id = external_id || '@0' WHERE kind IN ('discord', 'console');
 CREATE INDEX users_person ON users (kind, person);
 CREATE INDEX users_guild ON users (guild_id);
 
@@ -65,7 +52,3 @@ CREATE TABLE secrets (
 
 CREATE INDEX impressions_created ON impressions (created_at);
 CREATE INDEX conversations_expiry ON conversations (expires_at);
-
--- Taste groups were stored for everyone together under another kind; they are found per server
--- now, and the old snapshots hold people's groups: they go.
-DELETE FROM model_snapshots WHERE kind = 'taste-groups';

@@ -1,5 +1,5 @@
 //! Upgrading a database of the last release (migrations 0001–0002) with people in it, on both
-//! backends: a Discord user whose data all comes from one server moves to that server (so
+//! backends (0004 as released, then 0006 completes it): a Discord user whose data all comes from one server moves to that server (so
 //! `/privacy` there shows it); one seen in two servers, and people on the console, go to the
 //! default server 0; imported raters stay in the shared base; the old taste-group snapshots,
 //! which hold everyone's groups together, go.
@@ -194,6 +194,84 @@ async fn postgres_an_upgraded_database_puts_people_in_their_server() {
         raw.run("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
             .await;
         an_upgraded_database_puts_people_in_their_server(url, raw).await;
+    })
+    .await;
+}
+
+/// SHA-384 of the edited 0004 one build shipped, per backend.
+const INTERIM_0004: [(&str, &str); 2] = [
+    (
+        "sqlite",
+        "0f351e3667334f09af6a15715470c1ae0c465e33f8a10b86ee270a75b9c32a306cc01bf9ba5cb35587b8cf42414ee8ef",
+    ),
+    (
+        "postgres",
+        "33e6cffbe0f8d7b9900c2fe5a8dee92b43d5c6f452df496fb87d3ee1d48bb65f1120c2372083b8faa7f84d048ac4239d",
+    ),
+];
+
+/// A database that ran the interim 0004 (recorded under its checksum) opens, and its record is
+/// set to the released 0004's.
+async fn a_database_of_the_interim_0004_opens(url: String, raw: Raw) {
+    let backend = if matches!(raw, Raw::Sqlite(_)) {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let interim = INTERIM_0004
+        .iter()
+        .find(|(b, _)| *b == backend)
+        .map(|(_, h)| *h)
+        .expect("a hash");
+    raw.migrate_until(i64::MAX).await;
+    let set = format!(
+        "UPDATE _sqlx_migrations SET checksum = {} WHERE version = 4",
+        match raw {
+            Raw::Sqlite(_) => format!("X'{interim}'"),
+            Raw::Postgres(_) => format!("'\\x{interim}'::bytea"),
+        }
+    );
+    raw.run(&set).await;
+    raw.close().await;
+    let store = Store::connect(&url).await.expect("accepted");
+    store.close().await;
+    let hex: String = match Raw::open(&url).await {
+        Raw::Sqlite(p) => {
+            sqlx::query_scalar(
+                "SELECT lower(hex(checksum)) FROM _sqlx_migrations WHERE version = 4",
+            )
+            .fetch_one(&p)
+            .await
+        }
+        Raw::Postgres(p) => {
+            sqlx::query_scalar(
+                "SELECT encode(checksum, 'hex') FROM _sqlx_migrations WHERE version = 4",
+            )
+            .fetch_one(&p)
+            .await
+        }
+    }
+    .expect("checksum");
+    assert_ne!(hex, interim, "recorded as the released 0004 now");
+    assert_eq!(hex.len(), 96);
+}
+
+#[tokio::test]
+async fn sqlite_a_database_of_the_interim_0004_opens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("interim.db").display());
+    let raw = Raw::open(&url).await;
+    a_database_of_the_interim_0004_opens(url, raw).await;
+}
+
+#[tokio::test]
+async fn postgres_a_database_of_the_interim_0004_opens() {
+    crate::helpers::with_postgres_url(|url, store| async move {
+        store.close().await;
+        let raw = Raw::open(&url).await;
+        raw.run("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            .await;
+        a_database_of_the_interim_0004_opens(url, raw).await;
     })
     .await;
 }

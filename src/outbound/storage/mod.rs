@@ -90,6 +90,23 @@ pub(crate) trait CatalogLock {
 /// The advisory lock key of catalog writes on PostgreSQL ("MQcat").
 const CATALOG_LOCK_KEY: i64 = 0x004d_5163_6174;
 
+/// SHA-384 of the edited 0004 migration one build shipped (see [`Store::migrate`]).
+const INTERIM_0004_SQLITE: &str = "0f351e3667334f09af6a15715470c1ae0c465e33f8a10b86ee270a75b9c32a306cc01bf9ba5cb35587b8cf42414ee8ef";
+const INTERIM_0004_POSTGRES: &str = "33e6cffbe0f8d7b9900c2fe5a8dee92b43d5c6f452df496fb87d3ee1d48bb65f1120c2372083b8faa7f84d048ac4239d";
+
+/// Bytes from hex digits (a constant above; a stray character reads as 0).
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    hex.as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
 impl CatalogLock for sqlx::SqlitePool {
     type Db = sqlx::Sqlite;
 
@@ -264,6 +281,7 @@ impl Store {
     /// # Errors
     /// `ConnectError::Migrate` when a migration fails or an applied one was edited.
     pub async fn migrate(&self) -> Result<(), ConnectError> {
+        self.accept_interim_0004().await;
         match &self.pool {
             // sqlx takes an advisory lock on PostgreSQL, so processes starting together apply
             // each migration once.
@@ -300,6 +318,48 @@ impl Store {
                     }
                 }
             }
+        }
+    }
+
+    /// One build shipped an edited 0004 (what 0006 now does, folded into it). A database that
+    /// applied that version has 0006's effect already; its recorded checksum is set to the
+    /// released 0004's, so sqlx accepts it and 0006 (which changes nothing there) follows.
+    /// Nothing happens on any other database, nor before the first migration.
+    async fn accept_interim_0004(&self) {
+        const SQL: &str =
+            "UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 4 AND checksum = $2";
+        let released = |m: &sqlx::migrate::Migrator| {
+            m.migrations
+                .iter()
+                .find(|x| x.version == 4)
+                .map(|x| x.checksum.to_vec())
+                .unwrap_or_default()
+        };
+        let done = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let released = released(&sqlx::migrate!("migrations/sqlite"));
+                sqlx::query(SQL)
+                    .bind(released)
+                    .bind(hex_bytes(INTERIM_0004_SQLITE))
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+            Pool::Postgres(pool) => {
+                let released = released(&sqlx::migrate!("migrations/postgres"));
+                sqlx::query(SQL)
+                    .bind(released)
+                    .bind(hex_bytes(INTERIM_0004_POSTGRES))
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+        };
+        // An error here is a database without migrations yet: nothing to accept.
+        if let Ok(1) = done {
+            tracing::info!(
+                "this database ran an interim 0004 migration; it is accepted as the released one"
+            );
         }
     }
 
@@ -451,7 +511,7 @@ mod tests {
     /// Every migration file ever released, with the SHA-384 sqlx stores for it. An applied
     /// migration whose file changed makes every existing database refuse to start, so a
     /// released file is never edited: a change is a new migration (and a new line here).
-    const RELEASED: [(&str, i64, &str); 10] = [
+    const RELEASED: [(&str, i64, &str); 12] = [
         (
             "sqlite",
             1,
@@ -470,12 +530,17 @@ mod tests {
         (
             "sqlite",
             4,
-            "0f351e3667334f09af6a15715470c1ae0c465e33f8a10b86ee270a75b9c32a306cc01bf9ba5cb35587b8cf42414ee8ef",
+            "6cf3e1c15d36113300ae76796e87d5c3e70dc0bdcd8dfbde02298efe3a90bcb2d3b79209ef908615ce1fdc633acf202c",
         ),
         (
             "sqlite",
             5,
             "c70646127e5230d9d2f3c26b2a70014e42d57aa4259e502e1bcab9be5fc5a610185fd14e10e90783b9d66f92757c2dda",
+        ),
+        (
+            "sqlite",
+            6,
+            "22a4706ca60f03eca7b0aeb57431cc7e3ca9b0fcb0683584ab1c02f5d7f91af85ae505d29533d30adae6538930d69859",
         ),
         (
             "postgres",
@@ -495,12 +560,17 @@ mod tests {
         (
             "postgres",
             4,
-            "33e6cffbe0f8d7b9900c2fe5a8dee92b43d5c6f452df496fb87d3ee1d48bb65f1120c2372083b8faa7f84d048ac4239d",
+            "27cf7b11dcc32cd30d9580132f3d1edf5805be05d52fdb5cdd080841a23838a57381a19d9798892337fb8d4a133a7fa0",
         ),
         (
             "postgres",
             5,
             "e64d196bad25a07bfb9a2670254e5e472b22b6328d3db552477f0f672053d1386f121a5ff2191b4fc7734c4d0aa21ddb",
+        ),
+        (
+            "postgres",
+            6,
+            "22a4706ca60f03eca7b0aeb57431cc7e3ca9b0fcb0683584ab1c02f5d7f91af85ae505d29533d30adae6538930d69859",
         ),
     ];
 
