@@ -24,6 +24,20 @@ fn answer(reply: &Reply, out: Out) -> Answer {
     }
 }
 
+/// The feedback buttons stay under the private message a list's menu opened, so a second
+/// thought is one click away.
+fn feedback_buttons(reply: &Reply, out: &mut Out) {
+    if let Reply::Noted {
+        list,
+        position,
+        title,
+        ..
+    } = reply
+    {
+        out.components = render::feedback_buttons(*list, *position, title).components;
+    }
+}
+
 /// The first value chosen in a string menu.
 fn first_choice(c: &ComponentInteraction) -> Option<&str> {
     match &c.data.kind {
@@ -97,7 +111,12 @@ impl Handler {
                 position,
                 button,
             } => {
-                self.feedback(ctx, ix, (since, acked), (message, position, button))
+                let command = Command::Feedback {
+                    list: message,
+                    position,
+                    button,
+                };
+                self.update_after(ctx, ix, (since, acked), command, feedback_buttons)
                     .await?;
             }
             ComponentId::FixStars(movie) => {
@@ -108,7 +127,7 @@ impl Handler {
                     title: film_token(movie),
                     stars,
                 };
-                self.update_after(ctx, ix, (since, acked), command, false)
+                self.update_after(ctx, ix, (since, acked), command, |_, _| {})
                     .await?;
             }
             ComponentId::Party(party, action) => {
@@ -129,7 +148,8 @@ impl Handler {
                     everywhere,
                     confirmed: true,
                 });
-                self.update_after(ctx, ix, (since, acked), command, true)
+                let no_buttons = |_: &Reply, out: &mut Out| out.components.clear();
+                self.update_after(ctx, ix, (since, acked), command, no_buttons)
                     .await?;
             }
             ComponentId::ReviewForm(_) => {
@@ -141,14 +161,14 @@ impl Handler {
     }
 
     /// Runs `command` and answers the click with its reply in place of the clicked message,
-    /// once stored (without buttons when `no_buttons`).
+    /// once stored; `shape` adjusts the message first (its buttons).
     async fn update_after(
         &self,
         ctx: &Context,
         ix: Ix<'_>,
         (since, acked): (std::time::Instant, &mut Acked),
         command: Command,
-        no_buttons: bool,
+        shape: fn(&Reply, &mut Out),
     ) -> anyhow::Result<()> {
         let caller = self.caller(ix);
         let (reply, late) = ix
@@ -160,47 +180,7 @@ impl Handler {
             )
             .await?;
         let mut out = render::reply(&reply);
-        if no_buttons {
-            out.components = Vec::new();
-        }
-        ix.deliver(ctx, acked, late, &answer(&reply, out)).await?;
-        Ok(())
-    }
-
-    /// A feedback button on the private message a list's menu opened: the buttons stay under
-    /// it, so a second thought is one click away. The answer (the message, updated) comes once
-    /// the feedback is stored.
-    async fn feedback(
-        &self,
-        ctx: &Context,
-        ix: Ix<'_>,
-        (since, acked): (std::time::Instant, &mut Acked),
-        (list, position, button): (i64, u32, Button),
-    ) -> anyhow::Result<()> {
-        let command = Command::Feedback {
-            list,
-            position,
-            button,
-        };
-        let caller = self.caller(ix);
-        let (reply, late) = ix
-            .persist_then_answer(
-                ctx,
-                since,
-                acked,
-                Box::pin(self.app.handle(&caller, command)),
-            )
-            .await?;
-        let mut out = render::reply(&reply);
-        if let Reply::Noted {
-            list,
-            position,
-            title,
-            ..
-        } = &reply
-        {
-            out.components = render::feedback_buttons(*list, *position, title).components;
-        }
+        shape(&reply, &mut out);
         ix.deliver(ctx, acked, late, &answer(&reply, out)).await?;
         Ok(())
     }
