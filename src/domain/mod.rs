@@ -11,6 +11,7 @@ pub mod group;
 pub mod group_signal;
 pub mod ids;
 pub mod ports;
+pub mod quiz;
 pub mod recommend;
 pub mod rng;
 pub mod sentiment;

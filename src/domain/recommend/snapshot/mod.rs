@@ -29,6 +29,7 @@
 //! [`combine`]: crate::domain::feedback::combine
 
 mod codec;
+mod quiz;
 mod serve;
 mod train;
 

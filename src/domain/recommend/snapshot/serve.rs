@@ -30,7 +30,7 @@ impl ModelSnapshot {
             .unwrap_or_else(|| format!("film {}", self.movies.id(i)))
     }
 
-    fn history(&self, user: UserId) -> &[Entry] {
+    pub(super) fn history(&self, user: UserId) -> &[Entry] {
         self.users
             .get(user)
             .map_or(&[], |u| self.histories[u as usize].as_slice())
