@@ -3,7 +3,7 @@
 //! Discord, the terminal or clap.
 
 use crate::domain::feedback::Button;
-use crate::domain::ids::{GuildId, PartyId};
+use crate::domain::ids::{GuildId, MovieId, PartyId};
 use std::path::PathBuf;
 
 /// The id of a shown list: the message it is shown in (a Discord message id), or until the
@@ -411,4 +411,21 @@ pub enum Command {
     Tour,
     /// Every command, one line each.
     Help,
+    /// A step of the taste quiz: start it, answer its current film, or stop it.
+    Quiz(QuizStep),
+}
+
+/// Where a taste quiz stands. The front end keeps it (in the buttons of the quiz message, or
+/// the console's session) and hands it back with each answer; the answers with stars are
+/// stored as ratings, so nothing else needs keeping.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuizStep {
+    /// The film just answered, and how (`None`: start, or go on where it stood).
+    pub answer: Option<(MovieId, crate::domain::quiz::QuizAnswer)>,
+    /// Answers with stars given so far in this quiz.
+    pub rated: u32,
+    /// Films asked in this quiz that the person had not seen (never asked again).
+    pub not_seen: Vec<MovieId>,
+    /// Stop now (the answers given so far stay).
+    pub stop: bool,
 }

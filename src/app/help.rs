@@ -21,11 +21,16 @@ const fn command(name: &'static str, args: &'static str, summary: &'static str) 
 }
 
 /// Every command, in the order `/help` lists them and Discord registers them.
-pub const COMMANDS: [CommandHelp; 13] = [
+pub const COMMANDS: [CommandHelp; 14] = [
     command(
         "recommend",
         "[genre] [count] [min_year] [max_year]",
         "Films picked for you, each with the reason it was picked; react to them to teach Marquee",
+    ),
+    command(
+        "quiz",
+        "",
+        "Teach Marquee your taste in a minute: a few well-known films, one click each",
     ),
     command("similar", "movie", "Films like this one, and why"),
     command(

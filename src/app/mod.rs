@@ -27,6 +27,7 @@ pub mod picks;
 pub mod privacy;
 pub mod profile;
 pub mod prompts;
+pub mod quiz;
 pub mod reply;
 pub mod retention;
 pub mod services;
@@ -35,7 +36,7 @@ pub mod training;
 
 pub use command::{
     Caller, Command, Filters, ImportSource, LOCAL_SERVER, LabCommand, ListId, PartyCommand,
-    PartyStart, Person, PrivacyCommand, Source, Steer, local_server,
+    PartyStart, Person, PrivacyCommand, QuizStep, Source, Steer, local_server,
 };
 pub use reply::Reply;
 pub use services::Who;
@@ -204,7 +205,7 @@ impl App {
             Command::Recommend {
                 filters,
                 instead_of,
-            } => picks::recommend(s, &self.lab, who!(), &filters, instead_of).await,
+            } => Box::pin(quiz::recommend(s, &self.lab, who!(), &filters, instead_of)).await,
             Command::Similar { title, count } => picks::similar(s, who!(), &title, count).await,
             Command::MoreLike { list, position } => {
                 picks::more_like(s, who!(), list, position).await
@@ -280,6 +281,7 @@ impl App {
             Command::Train => Ok(Reply::Trained(Box::new(training::retrain(s).await?))),
             Command::Tour => tour::tour(s).await,
             Command::Help => Ok(Reply::Help(help::COMMANDS.to_vec())),
+            Command::Quiz(step) => Box::pin(quiz::step(s, who!(), step)).await,
         }
     }
 

@@ -143,6 +143,7 @@ pub async fn recommend(
         items,
         list,
         surface: Surface::Recommend,
+        quiz_offer: false,
     })
 }
 
@@ -222,6 +223,7 @@ async fn similar_to(
         items,
         list,
         surface: Surface::Similar,
+        quiz_offer: false,
     })
 }
 

@@ -315,7 +315,12 @@ pub enum Reply {
         items: Vec<PickLine>,
         list: ListId,
         surface: Surface,
+        /// Offer the taste quiz under the list (someone's first list, while Marquee knows
+        /// little about them).
+        quiz_offer: bool,
     },
+    /// A step of the taste quiz: the next film to answer, or the end.
+    Quiz(Box<crate::app::quiz::QuizCard>),
     /// A rating was stored.
     Rated {
         title: String,

@@ -73,7 +73,9 @@ impl QuizAnswer {
         let s = s.trim().to_lowercase();
         let s = s.as_str();
         match s {
-            "1" | "loved" | "love" | "loved it" | "😍" | "❤️" | "l" => Some(QuizAnswer::Loved),
+            "1" | "loved" | "love" | "loved it" | "😍" | "❤️" | "l" => {
+                Some(QuizAnswer::Loved)
+            }
             "2" | "liked" | "like" | "liked it" | "👍" | "k" => Some(QuizAnswer::Liked),
             "3" | "not for me" | "no" | "nope" | "disliked" | "👎" | "n" => {
                 Some(QuizAnswer::NotForMe)

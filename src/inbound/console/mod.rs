@@ -9,6 +9,7 @@
 //! (`rate heat 1995 4.5`); `review` takes the title in quotes, then the text.
 
 pub mod party;
+pub mod quiz;
 
 use crate::app::help::COMMANDS;
 use crate::app::picks::MAX_COUNT;
@@ -144,6 +145,7 @@ pub fn parse_line(line: &str) -> Line {
         "quit" | "exit" | "q" | "bye" => Line::Quit,
         "help" | "?" | "h" => Line::Command(Command::Help),
         "profile" | "me" => Line::Command(Command::Profile),
+        "quiz" => Line::Command(Command::Quiz(crate::app::QuizStep::default())),
         "taste" => Line::Command(Command::Taste),
         "recommend" | "rec" | "picks" => parse_recommend(args),
         "similar" | "like" => match title_or("similar") {
@@ -545,7 +547,12 @@ fn render_feedback(out: &mut impl Write, reply: &Reply) -> std::io::Result<()> {
 /// Writing fails.
 pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> std::io::Result<()> {
     match reply {
-        Reply::Picks { intro, items, .. } => {
+        Reply::Picks {
+            intro,
+            items,
+            quiz_offer,
+            ..
+        } => {
             writeln!(out, "{intro}")?;
             for p in items {
                 writeln!(out, "{p}")?;
@@ -555,6 +562,12 @@ pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> s
                     out,
                     "React with: react 1 👍   ({})",
                     reaction_legend(reactions)
+                )?;
+            }
+            if *quiz_offer {
+                writeln!(
+                    out,
+                    "New here? Type quiz: a few well-known films, one answer each, and these picks become yours."
                 )?;
             }
             Ok(())
@@ -611,6 +624,7 @@ pub fn render(out: &mut impl Write, reply: &Reply, reactions: &ReactionMap) -> s
         Reply::Lobby(_) | Reply::Vote(_) | Reply::Closed(_) | Reply::History(_) => {
             party::render(out, reply)
         }
+        Reply::Quiz(card) => quiz::render(out, card),
         Reply::Invalid(text)
         | Reply::Text(text)
         | Reply::ExperimentChanged(text)
@@ -688,6 +702,7 @@ pub async fn run(
     )?;
     let mut buffer = Vec::new();
     let mut current_party = None;
+    let mut pending_quiz: Option<quiz::Pending> = None;
     loop {
         if interactive {
             write!(out, "marquee> ")?;
@@ -706,20 +721,24 @@ pub async fn run(
             let shown: String = clean(line).chars().take(200).collect();
             writeln!(out, "> {shown}")?;
         }
-        let command = match parse_line(line) {
-            Line::Empty => None,
-            Line::Quit => break,
-            Line::Error(text) => {
-                writeln!(out, "{text}")?;
-                None
-            }
-            Line::Command(command) => Some((caller.clone(), command)),
-            Line::Party(line) => match party::command(&caller, current_party, line) {
-                Ok(pair) => Some(pair),
-                Err(text) => {
+        let answer = pending_quiz.take().and_then(|p| p.read(line));
+        let command = match answer {
+            Some(command) => Some((caller.clone(), command)),
+            None => match parse_line(line) {
+                Line::Empty => None,
+                Line::Quit => break,
+                Line::Error(text) => {
                     writeln!(out, "{text}")?;
                     None
                 }
+                Line::Command(command) => Some((caller.clone(), command)),
+                Line::Party(line) => match party::command(&caller, current_party, line) {
+                    Ok(pair) => Some(pair),
+                    Err(text) => {
+                        writeln!(out, "{text}")?;
+                        None
+                    }
+                },
             },
         };
         if let Some((who, command)) = command {
@@ -727,6 +746,9 @@ pub async fn run(
                 Ok(reply) => {
                     if let Reply::Lobby(lobby) = &reply {
                         current_party = Some(lobby.party);
+                    }
+                    if let Reply::Quiz(card) = &reply {
+                        pending_quiz = quiz::Pending::of(card);
                     }
                     render(&mut out, &reply, app.reactions())?;
                 }

@@ -3,7 +3,7 @@
 //! work after a restart and on any shard.
 
 use super::Handler;
-use super::custom_id::ComponentId;
+use super::custom_id::{ComponentId, QuizPress};
 use super::interaction::{Acked, Answer, Ix, snowflake};
 use super::render::{self, Out};
 use crate::app::catalog::film_token;
@@ -152,9 +152,43 @@ impl Handler {
                 self.update_after(ctx, ix, (since, acked), command, no_buttons)
                     .await?;
             }
+            ComponentId::Quiz(press) => self.quiz_button(ctx, ix, press, (since, acked)).await?,
             ComponentId::ReviewForm(_) => {
                 let out = Out::text("Use /review to write a review.", true);
                 ix.answer(ctx, &out, acked).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A taste-quiz button: the offer opens a private quiz for the clicker; an answer or Stop
+    /// replaces the quiz message once stored; "Show my picks" posts the clicker's list.
+    async fn quiz_button(
+        &self,
+        ctx: &Context,
+        ix: Ix<'_>,
+        press: QuizPress,
+        (since, acked): (std::time::Instant, &mut Acked),
+    ) -> anyhow::Result<()> {
+        match press {
+            QuizPress::Start => {
+                ix.defer(ctx, true, acked).await?;
+                let command = Command::Quiz(crate::app::QuizStep::default());
+                let reply = self.app.handle(&self.caller(ix), command).await?;
+                ix.edit(ctx, &render::reply(&reply)).await?;
+            }
+            QuizPress::Answer(step) | QuizPress::Stop(step) => {
+                self.update_after(ctx, ix, (since, acked), Command::Quiz(step), |_, _| {})
+                    .await?;
+            }
+            QuizPress::Picks => {
+                ix.defer(ctx, false, acked).await?;
+                let command = Command::Recommend {
+                    filters: crate::app::Filters::default(),
+                    instead_of: None,
+                };
+                let reply = self.app.handle(&self.caller(ix), command).await?;
+                self.show(ctx, ix, *acked, &reply, None).await?;
             }
         }
         Ok(())

@@ -10,7 +10,8 @@ use crate::domain::ids::{MovieId, PartyId};
 /// Discord's limit on a `custom_id`.
 pub const MAX_LEN: usize = 100;
 
-pub use crate::app::{Filters, Steer};
+pub use crate::app::{Filters, QuizStep, Steer};
+use crate::domain::quiz::QuizAnswer;
 
 /// What a component stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,76 @@ pub enum ComponentId {
     Ask(Steer),
     /// "Delete everything" under `/privacy forget` (in every server with `everywhere`).
     Forget { everywhere: bool },
+    /// A taste-quiz button.
+    Quiz(QuizPress),
+}
+
+/// What a taste-quiz button does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuizPress {
+    /// Start a quiz for the clicker (the offer under a first list).
+    Start,
+    /// An answer: the step carries the film and the answer, and where the quiz stood.
+    Answer(QuizStep),
+    /// Stop the quiz where it stands.
+    Stop(QuizStep),
+    /// Show the clicker's picks.
+    Picks,
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii digits")
+}
+
+fn movie36(s: &str) -> Option<MovieId> {
+    let n = u64::from_str_radix(s, 36).ok()?;
+    i64::try_from(n).ok().map(MovieId)
+}
+
+/// `rated:ns.ns.…`: where a quiz stands. The not-seen films are base 36; when they do not fit
+/// in `room` characters the oldest are left out (they may be asked again, nothing else).
+fn quiz_state(step: &QuizStep, room: usize) -> String {
+    let rated = step.rated.min(99).to_string();
+    let mut kept: Vec<String> = Vec::new();
+    let mut used = rated.len() + 1;
+    for m in step.not_seen.iter().rev() {
+        let Ok(id) = u64::try_from(m.0) else { continue };
+        let id = base36(id);
+        if used + id.len() + usize::from(!kept.is_empty()) > room {
+            break;
+        }
+        used += id.len() + usize::from(!kept.is_empty());
+        kept.push(id);
+    }
+    kept.reverse();
+    format!("{rated}:{}", kept.join("."))
+}
+
+fn parse_quiz_state(rated: &str, not_seen: &str) -> Option<QuizStep> {
+    let not_seen = if not_seen.is_empty() {
+        Vec::new()
+    } else {
+        not_seen
+            .split('.')
+            .map(movie36)
+            .collect::<Option<Vec<_>>>()?
+    };
+    Some(QuizStep {
+        answer: None,
+        rated: rated.parse().ok()?,
+        not_seen,
+        stop: false,
+    })
 }
 
 /// What a watch-party button does.
@@ -101,6 +172,21 @@ impl ComponentId {
             ComponentId::Forget { everywhere } => {
                 format!("mq:forget:{}", if *everywhere { "all" } else { "here" })
             }
+            ComponentId::Quiz(press) => match press {
+                QuizPress::Start => "mq:qz:go".to_owned(),
+                QuizPress::Picks => "mq:qz:picks".to_owned(),
+                QuizPress::Stop(step) => format!("mq:qz:stop:{}", quiz_state(step, 80)),
+                QuizPress::Answer(step) => {
+                    let (movie, answer) = step.answer.unwrap_or((MovieId(0), QuizAnswer::NotSeen));
+                    let head = format!(
+                        "mq:qz:a:{}:{}:",
+                        base36(u64::try_from(movie.0).unwrap_or(0)),
+                        answer.key()
+                    );
+                    let state = quiz_state(step, MAX_LEN - head.len());
+                    head + &state
+                }
+            },
             ComponentId::Party(party, action) => match action {
                 PartyAction::Join => format!("mq:wp:{party}:join"),
                 PartyAction::Leave => format!("mq:wp:{party}:leave"),
@@ -147,6 +233,23 @@ impl ComponentId {
                 ["genre", g] if !g.is_empty() && g.len() <= 40 => Steer::Genre((*g).to_owned()),
                 _ => return None,
             })),
+            ["qz", "go"] => Some(ComponentId::Quiz(QuizPress::Start)),
+            ["qz", "picks"] => Some(ComponentId::Quiz(QuizPress::Picks)),
+            ["qz", "stop", rated, not_seen] => {
+                let mut step = parse_quiz_state(rated, not_seen)?;
+                step.stop = true;
+                Some(ComponentId::Quiz(QuizPress::Stop(step)))
+            }
+            ["qz", "a", m, key, rated, not_seen] => {
+                let mut step = parse_quiz_state(rated, not_seen)?;
+                let mut keys = key.chars();
+                let answer = QuizAnswer::from_key(keys.next()?)?;
+                if keys.next().is_some() {
+                    return None;
+                }
+                step.answer = Some((movie36(m)?, answer));
+                Some(ComponentId::Quiz(QuizPress::Answer(step)))
+            }
             ["forget", "here"] => Some(ComponentId::Forget { everywhere: false }),
             ["forget", "all"] => Some(ComponentId::Forget { everywhere: true }),
             ["wp", party, rest @ ..] => {
@@ -230,6 +333,55 @@ mod tests {
             "mq:ask:sing",
         ] {
             assert_eq!(ComponentId::parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn quiz_buttons_carry_the_quiz_and_never_outgrow_the_limit() {
+        let step = QuizStep {
+            answer: Some((MovieId(86_500), QuizAnswer::Liked)),
+            rated: 4,
+            not_seen: (1..=14).map(|i| MovieId(i * 7_001)).collect(),
+            stop: false,
+        };
+        let id = ComponentId::Quiz(QuizPress::Answer(step.clone())).encode();
+        assert!(id.len() <= MAX_LEN, "{id}");
+        assert_eq!(
+            ComponentId::parse(&id),
+            Some(ComponentId::Quiz(QuizPress::Answer(step.clone())))
+        );
+        let stop = QuizStep {
+            answer: None,
+            stop: true,
+            ..step.clone()
+        };
+        let id = ComponentId::Quiz(QuizPress::Stop(stop.clone())).encode();
+        assert_eq!(
+            ComponentId::parse(&id),
+            Some(ComponentId::Quiz(QuizPress::Stop(stop)))
+        );
+        // Ids too big to all fit: the newest not-seen films are kept, the id stays valid.
+        let huge = QuizStep {
+            not_seen: (0..16).map(|i| MovieId(i64::MAX - i)).collect(),
+            ..step
+        };
+        let id = ComponentId::Quiz(QuizPress::Answer(huge.clone())).encode();
+        assert!(id.len() <= MAX_LEN, "{id}");
+        let Some(ComponentId::Quiz(QuizPress::Answer(back))) = ComponentId::parse(&id) else {
+            panic!("{id} does not read back");
+        };
+        assert!(!back.not_seen.is_empty() && back.not_seen.len() < huge.not_seen.len());
+        assert!(
+            huge.not_seen.ends_with(&back.not_seen),
+            "the newest are kept"
+        );
+        for bad in [
+            "mq:qz:a:zz:x:1:",
+            "mq:qz:a:zz:lk:1:",
+            "mq:qz:a:zz:l:one:",
+            "mq:qz:stop:1",
+        ] {
+            assert_eq!(ComponentId::parse(bad), None, "{bad}");
         }
     }
 

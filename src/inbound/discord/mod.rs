@@ -19,6 +19,7 @@ pub mod custom_id;
 pub mod interaction;
 pub mod lab;
 pub mod party;
+pub mod quiz;
 mod reactions;
 pub mod render;
 pub mod spec;
@@ -215,11 +216,15 @@ impl Handler {
     ) -> anyhow::Result<()> {
         let list = match reply {
             Reply::Picks {
-                intro, items, list, ..
+                intro,
+                items,
+                list,
+                quiz_offer,
+                ..
             } if !items.is_empty() => {
                 let filters = filters.cloned().unwrap_or_default();
                 Some((
-                    render::picks(intro, items, &filters, self.app.reactions()),
+                    render::picks(intro, items, (&filters, *quiz_offer), self.app.reactions()),
                     *list,
                 ))
             }
@@ -315,7 +320,7 @@ impl Handler {
 
     async fn on_command(&self, ctx: &Context, cmd: &CommandInteraction) {
         let mut acked = Acked::No;
-        if let Err(e) = self.command(ctx, cmd, &mut acked).await {
+        if let Err(e) = Box::pin(self.command(ctx, cmd, &mut acked)).await {
             Ix::Command(cmd).report(ctx, acked, &e).await;
         }
     }
@@ -496,7 +501,7 @@ impl EventHandler for Handler {
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let _counted = InFlight::new(&self.in_flight);
         match interaction {
-            Interaction::Command(c) => self.on_command(&ctx, &c).await,
+            Interaction::Command(c) => Box::pin(self.on_command(&ctx, &c)).await,
             Interaction::Autocomplete(c) => self.on_autocomplete(&ctx, &c).await,
             Interaction::Component(c) => self.on_component(&ctx, &c).await,
             Interaction::Modal(m) => self.on_modal(&ctx, &m).await,

@@ -284,9 +284,14 @@ pub fn pick_line(p: &PickLine) -> String {
     )
 }
 
-/// The list message: an embed with one line per film, the three buttons, and a menu that
-/// opens the feedback buttons for any film of the list.
-pub fn picks(intro: &str, items: &[PickLine], filters: &Filters, map: &ReactionMap) -> Out {
+/// The list message: an embed with one line per film, the three buttons (four with the taste
+/// quiz's offer), and a menu that opens the feedback buttons for any film of the list.
+pub fn picks(
+    intro: &str,
+    items: &[PickLine],
+    (filters, quiz_offer): (&Filters, bool),
+    map: &ReactionMap,
+) -> Out {
     let title = intro.trim_end_matches(':').trim();
     if items.is_empty() {
         // Nothing to react to, refresh or pick from: the sentence alone (its buttons would act
@@ -314,7 +319,7 @@ pub fn picks(intro: &str, items: &[PickLine], filters: &Filters, map: &ReactionM
         footer,
     }
     .fit();
-    let buttons = CreateActionRow::Buttons(vec![
+    let mut buttons = vec![
         CreateButton::new(ComponentId::MoreLike.encode())
             .label("More like #1")
             .style(ButtonStyle::Primary),
@@ -326,7 +331,11 @@ pub fn picks(intro: &str, items: &[PickLine], filters: &Filters, map: &ReactionM
             .label("Refresh")
             .emoji(ReactionType::Unicode("🔄".to_owned()))
             .style(ButtonStyle::Secondary),
-    ]);
+    ];
+    if quiz_offer {
+        buttons.push(super::quiz::offer());
+    }
+    let buttons = CreateActionRow::Buttons(buttons);
     let options: Vec<CreateSelectMenuOption> = items
         .iter()
         .take(25)
@@ -660,9 +669,18 @@ fn feedback(reply: &Reply) -> Out {
 /// plain fallback.
 pub fn reply(reply: &Reply) -> Out {
     match reply {
-        Reply::Picks { intro, items, .. } => {
-            picks(intro, items, &Filters::default(), &ReactionMap::default())
-        }
+        Reply::Picks {
+            intro,
+            items,
+            quiz_offer,
+            ..
+        } => picks(
+            intro,
+            items,
+            (&Filters::default(), *quiz_offer),
+            &ReactionMap::default(),
+        ),
+        Reply::Quiz(card) => super::quiz::card(card),
         Reply::Asked {
             intro,
             notes,
@@ -832,7 +850,7 @@ mod tests {
         let out = picks(
             "Nothing left to suggest with these filters; try a wider year range or another genre.",
             &[],
-            &Filters::default(),
+            (&Filters::default(), false),
             &ReactionMap::default(),
         );
         assert!(out.components.is_empty());
@@ -849,7 +867,7 @@ mod tests {
         let out = picks(
             "Picks for you:",
             &items,
-            &Filters::default(),
+            (&Filters::default(), false),
             &ReactionMap::default(),
         );
         let embed = out.embed.clone().expect("an embed");

@@ -215,6 +215,7 @@ pub fn invocation(name: &str, options: &[CommandDataOption]) -> Invocation {
         "seen" => private(Command::Seen { title: movie() }),
         "review" => Invocation::ReviewForm { title: movie() },
         "profile" => private(Command::Profile),
+        "quiz" => private(Command::Quiz(crate::app::QuizStep::default())),
         "taste" => private(Command::Taste),
         "tastemap" => private(Command::TasteMap),
         "ask" => Invocation::Run {
