@@ -151,13 +151,7 @@ pub async fn step(s: &Services, who: &Who<'_>, mut step: QuizStep) -> anyhow::Re
     let film = next.and_then(|id| s.films.movie(id)).map(|m| QuizFilm {
         movie: m.id,
         title_with_year: m.info.display_title(),
-        genres: m
-            .info
-            .genres
-            .iter()
-            .take(3)
-            .map(|g| g.name().to_owned())
-            .collect(),
+        genres: m.info.genre_names(3),
         directors: m.info.directors.iter().take(2).cloned().collect(),
         overview: m.info.overview.clone(),
     });

@@ -392,13 +392,7 @@ impl Services {
                 title: m.info.title.clone(),
                 year: m.info.year,
                 title_with_year: m.info.display_title(),
-                genres: m
-                    .info
-                    .genres
-                    .iter()
-                    .take(3)
-                    .map(|g| g.name().to_owned())
-                    .collect(),
+                genres: m.info.genre_names(3),
                 reason,
             })
             .collect()

@@ -213,3 +213,68 @@ fn a_three_turn_conversation_runs_on_the_console() {
         }
     }
 }
+
+#[test]
+fn the_quiz_runs_on_the_console_and_its_answers_change_the_picks() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = console(
+        dir.path(),
+        "kim",
+        "recommend\nquiz\n1\nhaven't seen\n2\nnope\n😍\n1\nstop\nrecommend\n",
+    );
+    let first = reply(&out, "recommend");
+    assert!(
+        first.iter().any(|l| l.contains("Type quiz")),
+        "the first list offers the quiz: {first:?}"
+    );
+    let start = reply(&out, "quiz");
+    assert!(start[0].starts_with("Taste quiz · film 1: "), "{start:?}");
+    let asked: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.split_once("Taste quiz · film "))
+        .filter_map(|(_, rest)| rest.split_once(": "))
+        .filter_map(|(_, rest)| rest.split("  [").next().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        asked.len(),
+        7,
+        "six answered, the seventh stopped: {asked:?}"
+    );
+    let mut unique = asked.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), asked.len(), "no film asked twice: {asked:?}");
+    let stored: Vec<&str> = out.lines().filter(|l| l.starts_with("✓ ")).collect();
+    assert_eq!(stored.len(), 6, "{stored:?}");
+    assert!(
+        stored[1].contains("not seen yet, nothing stored"),
+        "{stored:?}"
+    );
+    assert!(stored[3].contains("not for me, stored as 2★"), "{stored:?}");
+    let stop = reply(&out, "stop");
+    assert!(
+        stop.iter()
+            .any(|l| l.contains("Quiz stopped") && l.contains("5 answers")),
+        "{stop:?}"
+    );
+    // The second list (the last `> recommend` in the transcript) is made of other films.
+    let second_block = out.rsplit("> recommend\n").next().expect("a second list");
+    let second: Vec<&str> = second_block.lines().collect();
+    assert_ne!(titles(&first), titles(&second), "{out}");
+    assert!(
+        !second.iter().any(|l| l.contains("Type quiz")),
+        "offered once"
+    );
+    let rated: Vec<&str> = stored
+        .iter()
+        .filter(|l| l.contains("stored as"))
+        .filter_map(|l| l.trim_start_matches("✓ ").split(": ").next())
+        .collect();
+    assert_eq!(rated.len(), 5, "{stored:?}");
+    for film in rated {
+        assert!(
+            !titles(&second).iter().any(|t| t == film),
+            "a rated film is not picked: {film}"
+        );
+    }
+}

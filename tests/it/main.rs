@@ -7,6 +7,7 @@ mod discord_e2e;
 mod discord_lab;
 mod discord_party;
 mod discord_payloads;
+mod discord_quiz;
 mod discord_reliability;
 mod discord_servers;
 mod discord_trust;

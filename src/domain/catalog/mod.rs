@@ -176,6 +176,15 @@ pub struct MovieInfo {
 }
 
 impl MovieInfo {
+    /// The names of the first `n` genres.
+    pub fn genre_names(&self, n: usize) -> Vec<String> {
+        self.genres
+            .iter()
+            .take(n)
+            .map(|g| g.name().to_owned())
+            .collect()
+    }
+
     /// "Title (Year)", or the bare title when the year is unknown.
     pub fn display_title(&self) -> String {
         match self.year {

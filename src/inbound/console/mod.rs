@@ -372,6 +372,9 @@ fn usage(name: &str) -> &'static str {
         "seen" => "seen \"Title\"",
         "review" => "review \"Title\" your words",
         "profile" => "profile",
+        "quiz" => {
+            "quiz          (then 1 loved · 2 liked · 3 not for me · 4 haven't seen · picks · stop)"
+        }
         "taste" => "taste",
         "tastemap" => {
             "tastemap      (Discord only: the picture; `marquee taste map` writes it here)"
