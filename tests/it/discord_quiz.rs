@@ -20,6 +20,14 @@ struct Scene {
 }
 
 impl Scene {
+    async fn start(url: &str) -> Scene {
+        let fake = FakeDiscord::start().await;
+        let (bot, _, _) = fake
+            .connect(url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
+            .await;
+        Scene { fake, bot }
+    }
+
     fn id(&self) -> String {
         self.fake.snowflake()
     }
@@ -148,11 +156,7 @@ async fn ratings(store: &Store, snowflake: &str) -> usize {
 #[tokio::test]
 async fn a_newcomer_is_offered_the_quiz_answers_it_with_buttons_and_gets_personal_picks() {
     crate::helpers::with_sqlite_url(|url, store| async move {
-        let fake = FakeDiscord::start().await;
-        let (bot, _, _) = fake
-            .connect(&url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
-            .await;
-        let s = Scene { fake, bot };
+        let s = Scene::start(&url).await;
 
         // The first list offers the quiz; the offer is a button of the list.
         let first = s.recommend(KIM).await;
@@ -261,11 +265,7 @@ async fn a_newcomer_is_offered_the_quiz_answers_it_with_buttons_and_gets_persona
 #[tokio::test]
 async fn slash_quiz_is_private_and_a_forged_answer_is_refused_politely() {
     crate::helpers::with_sqlite_url(|url, store| async move {
-        let fake = FakeDiscord::start().await;
-        let (bot, _, _) = fake
-            .connect(&url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
-            .await;
-        let s = Scene { fake, bot };
+        let s = Scene::start(&url).await;
         let token = format!("tok-quiz-{}", s.id());
         let card = s
             .deferred(command(&s.id(), &token, KIM, "quiz", json!([])), true)
