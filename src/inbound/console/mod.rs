@@ -144,7 +144,15 @@ pub fn parse_line(line: &str) -> Line {
         "quit" | "exit" | "q" | "bye" => Line::Quit,
         "help" | "?" | "h" => Line::Command(Command::Help),
         "profile" | "me" => Line::Command(Command::Profile),
+        "taste"
+            if args
+                .first()
+                .is_some_and(|t| t.text.eq_ignore_ascii_case("map")) =>
+        {
+            Line::Command(Command::TasteMap)
+        }
         "taste" => Line::Command(Command::Taste),
+        "tastemap" => Line::Command(Command::TasteMap),
         "recommend" | "rec" | "picks" => parse_recommend(args),
         "similar" | "like" => match title_or("similar") {
             Ok(title) => Line::Command(Command::Similar { title, count: None }),
@@ -372,7 +380,7 @@ fn usage(name: &str) -> &'static str {
         "profile" => "profile",
         "taste" => "taste",
         "tastemap" => {
-            "tastemap      (Discord only: the picture; `marquee taste map` writes it here)"
+            "tastemap      (or taste map: whether the map can be drawn; `marquee taste map --out map.png` writes the picture)"
         }
         "ask" => {
             "ask TEXT / ask new TEXT / steer funnier|darker|older|newer|shorter|else|more N|seen N"
@@ -650,8 +658,9 @@ fn other_reply(reply: &Reply) -> String {
             .join(", "),
         Reply::ExperimentStatus(status) => format!("{}: {}", status.key, status.report.summary),
         Reply::TasteMap(map) => format!(
-            "The taste map has {} groups; `marquee taste map --out map.png` writes it as a picture.",
-            map.groups
+            "The taste map is ready ({}). {} `marquee taste map --out map.png` writes it as a picture.",
+            map.counts(),
+            map.caption
         ),
         Reply::TasteGroups(groups) => groups
             .groups()
@@ -846,6 +855,8 @@ mod tests {
         assert_eq!(command("help"), Command::Help);
         assert_eq!(command("/profile"), Command::Profile);
         assert_eq!(command("taste"), Command::Taste);
+        assert_eq!(command("taste map"), Command::TasteMap);
+        assert_eq!(command("/tastemap"), Command::TasteMap);
         assert_eq!(
             command("similar blade runner"),
             Command::Similar {
