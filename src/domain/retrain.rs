@@ -49,14 +49,14 @@ impl Default for RetrainPolicy {
 impl RetrainPolicy {
     /// The default policy with this debounce: trains once events have been quiet for `quiet_ms`,
     /// at most `max_wait_ms` after the first (raised to `quiet_ms` if lower), polling often
-    /// enough for both (a quarter of the quiet time, between 100 ms and 2 s).
+    /// enough for both (half the quiet time, between 100 ms and 2 s).
     pub fn debounced(quiet_ms: i64, max_wait_ms: i64, floor_ms: i64) -> Self {
         let quiet_ms = quiet_ms.max(0);
         RetrainPolicy {
             quiet_ms,
             max_wait_ms: max_wait_ms.max(quiet_ms),
             floor_ms: floor_ms.max(1),
-            poll_ms: (quiet_ms / 4).clamp(100, 2_000),
+            poll_ms: (quiet_ms / 2).clamp(100, 2_000),
             ..RetrainPolicy::default()
         }
     }
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn a_debounce_setting_gives_a_matching_policy() {
         let p = RetrainPolicy::debounced(1_000, 3_000, 60_000);
-        assert_eq!((p.quiet_ms, p.max_wait_ms, p.poll_ms), (1_000, 3_000, 250));
+        assert_eq!((p.quiet_ms, p.max_wait_ms, p.poll_ms), (1_000, 3_000, 500));
         let p = RetrainPolicy::debounced(10_000, 5_000, 60_000);
         assert_eq!((p.max_wait_ms, p.poll_ms), (10_000, 2_000));
     }

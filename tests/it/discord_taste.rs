@@ -125,6 +125,7 @@ async fn a_new_server_gets_its_taste_map_after_two_people_rate_five_films_and_gr
         for title in ["Airplane! 1980", "The Princess Bride 1987", "Amélie 2001"] {
             s.rate(BOB, title, 4.5).await;
         }
+        let last_rating = tokio::time::Instant::now();
 
         // Two people with five ratings each: a picture, with Alice on it.
         let deadline = tokio::time::Instant::now() + WITHIN;
@@ -182,6 +183,10 @@ async fn a_new_server_gets_its_taste_map_after_two_people_rate_five_films_and_gr
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
+        eprintln!(
+            "both people were in a taste group {:.1} s after the last rating",
+            last_rating.elapsed().as_secs_f64()
+        );
         assert!(
             s.bot.log_contains("model retrained"),
             "{}",
