@@ -128,7 +128,7 @@ impl KeepUp {
                 tracing::info!(
                     last_training_seconds = took_ms as f64 / 1e3,
                     next_in_seconds = (at_ms - now) as f64 / 1e3,
-                    "new feedback waits: the last training took long (or failed), so the next one starts at most {}× as often",
+                    "new feedback waits: the last training took long (or failed), and the next one starts no sooner than {} times its duration after it",
                     retrainer.policy().cost_factor
                 );
             }
