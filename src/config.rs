@@ -25,8 +25,13 @@ pub struct Config {
     pub reactions: ReactionMap,
     /// `MARQUEE_PROMPTS_DIR`: a folder whose templates override the embedded `prompts/`.
     pub prompts_dir: Option<PathBuf>,
-    /// `MODEL_REFRESH_MINUTES`: how often the bot retrains its models (default 60).
+    /// `MODEL_REFRESH_MINUTES`: the bot retrains its models at least this often (default 60).
     pub model_refresh_minutes: u64,
+    /// `MARQUEE_RETRAIN_QUIET_SECONDS` (5), `MARQUEE_RETRAIN_MAX_WAIT_SECONDS` (30): the bot
+    /// retrains once new feedback has been quiet this long, and at most the maximum wait after
+    /// the first of it.
+    pub retrain_quiet_seconds: u64,
+    pub retrain_max_wait_seconds: u64,
     /// `MARQUEE_SERVER_GRACE_DAYS` (30), `MARQUEE_LIST_DAYS` (90): how long a removed server's
     /// data and shown lists are kept.
     pub retention: crate::app::retention::Retention,
@@ -120,6 +125,7 @@ impl Config {
                     fix: "Use a whole number such as 60.",
                 })?,
         };
+        let (retrain_quiet_seconds, retrain_max_wait_seconds) = retrain_debounce(&get)?;
         let reactions = match get("MARQUEE_REACTIONS") {
             None => ReactionMap::default(),
             Some(spec) => ReactionMap::default().with_overrides(&spec).map_err(|e| ConfigError {
@@ -170,7 +176,20 @@ impl Config {
             prompts_dir: get("MARQUEE_PROMPTS_DIR").map(PathBuf::from),
             experiments_file: get("MARQUEE_EXPERIMENTS").map(PathBuf::from),
             model_refresh_minutes,
+            retrain_quiet_seconds,
+            retrain_max_wait_seconds,
         })
+    }
+
+    /// When the bot retrains: the debounce and the floor of these settings (see
+    /// [`crate::domain::retrain`]).
+    pub fn retrain_policy(&self) -> crate::domain::retrain::RetrainPolicy {
+        let ms = |seconds: u64| i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        crate::domain::retrain::RetrainPolicy::debounced(
+            ms(self.retrain_quiet_seconds),
+            ms(self.retrain_max_wait_seconds),
+            ms(self.model_refresh_minutes.saturating_mul(60)),
+        )
     }
 
     /// Uses another database than `DATABASE_URL` (the `--database-url` option).
@@ -187,6 +206,37 @@ impl Config {
     pub fn database_shown(&self) -> String {
         redact_url(&self.database_url)
     }
+}
+
+/// `MARQUEE_RETRAIN_QUIET_SECONDS` (default 5) and `MARQUEE_RETRAIN_MAX_WAIT_SECONDS` (30),
+/// 1 to 3600 each, the wait at least the quiet time.
+fn retrain_debounce(get: &impl Fn(&str) -> Option<String>) -> Result<(u64, u64), ConfigError> {
+    let seconds = |variable: &'static str, default: u64| {
+        match get(variable) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|&s| (1..=3600).contains(&s))
+            .ok_or_else(|| ConfigError {
+                variable,
+                problem: format!("{v:?} is not a number of seconds from 1 to 3600"),
+                fix: "Use a whole number of seconds, such as 5 for the quiet time and 30 for the maximum wait.",
+            }),
+    }
+    };
+    let quiet = seconds("MARQUEE_RETRAIN_QUIET_SECONDS", 5)?;
+    let max_wait = seconds("MARQUEE_RETRAIN_MAX_WAIT_SECONDS", 30)?;
+    if max_wait < quiet {
+        return Err(ConfigError {
+            variable: "MARQUEE_RETRAIN_MAX_WAIT_SECONDS",
+            problem: format!(
+                "{max_wait} s is shorter than the quiet time ({quiet} s, MARQUEE_RETRAIN_QUIET_SECONDS)"
+            ),
+            fix: "Make the maximum wait at least the quiet time.",
+        });
+    }
+    Ok((quiet, max_wait))
 }
 
 fn check_database_url(url: &str) -> Result<(), ConfigError> {
@@ -321,6 +371,34 @@ mod tests {
         assert!(c.discord_token.is_none());
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.model_refresh_minutes, 60);
+        let p = c.retrain_policy();
+        assert_eq!(
+            (p.quiet_ms, p.max_wait_ms, p.floor_ms),
+            (5_000, 30_000, 3_600_000)
+        );
+    }
+
+    #[test]
+    fn the_retrain_debounce_is_read_and_checked() {
+        let c = load(&[
+            ("MARQUEE_RETRAIN_QUIET_SECONDS", "1"),
+            ("MARQUEE_RETRAIN_MAX_WAIT_SECONDS", "3"),
+            ("MODEL_REFRESH_MINUTES", "2"),
+        ])
+        .expect("valid");
+        let p = c.retrain_policy();
+        assert_eq!(
+            (p.quiet_ms, p.max_wait_ms, p.floor_ms),
+            (1_000, 3_000, 120_000)
+        );
+        for (variable, bad) in [
+            ("MARQUEE_RETRAIN_QUIET_SECONDS", "0"),
+            ("MARQUEE_RETRAIN_QUIET_SECONDS", "soon"),
+            ("MARQUEE_RETRAIN_MAX_WAIT_SECONDS", "3601"),
+            ("MARQUEE_RETRAIN_MAX_WAIT_SECONDS", "2"),
+        ] {
+            assert_eq!(load(&[(variable, bad)]).unwrap_err().variable, variable);
+        }
     }
 
     #[test]

@@ -2,12 +2,13 @@
 //!
 //! # Layout
 //! - [`domain`]: the product, pure logic: catalog and title search, feedback, sentiment,
-//!   recommenders, taste groups, group picks, experiment statistics, conversation, time. It never
-//!   imports serenity, poise, sqlx or tokio, and knows no clock or randomness it did not receive.
+//!   recommenders, taste groups, group picks, experiment statistics, conversation, time, when to
+//!   retrain. It never imports serenity, poise, sqlx or tokio, and knows no clock or randomness
+//!   it did not receive.
 //!   [`domain::ports`] lists what it needs from outside.
 //! - [`app`]: the use cases, one file per feature. [`app::App::open`] wires everything from the
 //!   [`config::Config`]; [`app::App::handle`]`(&Caller, Command) -> Reply` is the one door every
-//!   front end uses; [`app::jobs`] retrains in the background.
+//!   front end uses; [`app::jobs`] retrains in the background, soon after new feedback.
 //! - [`inbound`]: the front ends: [`inbound::discord`] (serenity), [`inbound::console`] and
 //!   [`inbound::cli`] (clap). Each parses what a person did into a [`app::Command`] and renders
 //!   the [`app::Reply`].

@@ -34,11 +34,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(args, config)) {
+    let code = match runtime.block_on(cli::run(args, config)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // A training the bot started in the background may still be computing on a blocking
+    // thread when it is stopped: nothing of it is saved yet, so it is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }

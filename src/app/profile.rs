@@ -8,7 +8,10 @@ use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::feedback::{ImplicitRating, combine};
 use crate::domain::ids::{GuildId, MovieId};
 use crate::domain::ports::FeedbackRepo as _;
-use crate::domain::taste::{TasteGroups, TasteParams, cluster_taste, project, taste_vectors};
+use crate::domain::taste::{
+    Given, MapProgress, TasteGroups, TasteParams, cluster_taste, given_by_person, project,
+    taste_vectors,
+};
 use anyhow::Context as _;
 use std::collections::{BTreeMap, HashMap};
 
@@ -107,7 +110,10 @@ pub async fn taste(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
     Ok(Reply::Text(if events.is_empty() {
         NO_HISTORY.to_owned()
     } else {
-        "You are not in a taste group yet: groups are found when the model is retrained (`marquee train`, or hourly on the bot), among people with a few ratings each. Keep rating!".to_owned()
+        format!(
+            "You are not in a taste group yet: everyone here with at least {} films rated or marked seen is placed in one, within a minute of their newest feedback on the bot (`marquee train` on this machine). Keep rating!",
+            TasteParams::default().min_signals
+        )
     }))
 }
 
@@ -129,40 +135,76 @@ pub async fn groups(s: &Services, scope: Option<GuildId>) -> anyhow::Result<Repl
     Ok(Reply::TasteGroups(Box::new(groups)))
 }
 
-/// The taste map with `highlight`'s point marked: the last training's groups, or groups found
-/// now when none were stored yet (so a new server sees its map at once).
+/// The taste map with the caller's point marked, once two people of the server have rated
+/// enough films ([`MapProgress`]); before that, what is missing. The groups are the last
+/// training's, or found now when the caller is not in them yet (they rated since), so a new
+/// server sees its map at once.
 ///
 /// # Errors
 /// Storage, the model or drawing fails.
 pub async fn taste_map(s: &Services, who: &Who<'_>) -> anyhow::Result<Reply> {
-    let (scope, highlight) = (who.scope(), Some(who.user));
+    let (scope, me) = (who.scope(), who.user);
+    // Only this server's members are on its map.
+    let events = s.store.events_of_server(scope).await?;
+    let given = given_by_person(&events);
+    if let Some(missing) = MapProgress::new(me, &given).sentence() {
+        return Ok(Reply::Text(missing));
+    }
+    let mine = given.get(&me).copied().unwrap_or_default();
     let models = s.models().await?;
     let stored = models
         .taste()
         .and_then(|t| t.of(scope).cloned())
         .filter(|g| !g.groups().is_empty());
     let model = models.snapshot().clone();
-    // Only this server's members are on its map.
-    let events = s.store.events_of_server(scope).await?;
     let movies = s.films.all().to_vec();
     let map = tokio::task::spawn_blocking(move || {
         let params = TasteParams::default();
         let vectors = taste_vectors(&model, &movies, &events, &params);
-        let groups = stored.unwrap_or_else(|| cluster_taste(&vectors, None, &params));
-        let projection = project(&vectors, &groups, 5_000, highlight, 7);
+        let placed = vectors.users().binary_search(&me).is_ok();
+        let groups = match stored {
+            Some(groups) if !placed || groups.group_of(me).is_some() => groups,
+            previous => cluster_taste(&vectors, previous.as_ref(), &params),
+        };
+        let projection = project(&vectors, &groups, 5_000, Some(me), 7);
         let png = crate::outbound::charts::taste_map::render_taste_map(
             &groups,
             &projection,
-            highlight,
+            Some(me),
             MAP_SIZE.0,
             MAP_SIZE.1,
         )?;
+        let on_map = projection.points.iter().any(|p| p.0 == me);
         Ok::<_, anyhow::Error>(TasteMap {
             png,
             groups: groups.groups().len(),
+            people: projection.points.len(),
+            caption: map_caption(groups.groups().len(), on_map, mine, &params),
         })
     })
     .await
     .context("the drawing thread stopped")??;
     Ok(Reply::TasteMap(map))
+}
+
+/// What a drawn map shows: how to read it, why everyone is in one group (too few people),
+/// and what the caller still needs to be on it.
+fn map_caption(groups: usize, on_map: bool, mine: Given, params: &TasteParams) -> String {
+    let mut caption = if groups > 1 {
+        "Each dot is a person, each colour a taste group; the ringed dot is you.".to_owned()
+    } else {
+        format!(
+            "Each dot is a person; the ringed dot is you. Everyone is in one taste group for now: groups can split once at least {} people here have rated a few films.",
+            params.people_for_groups()
+        )
+    };
+    if !on_map {
+        let what = match params.min_signals.saturating_sub(mine.signals) {
+            0 => "a few more films".to_owned(),
+            1 => "1 more film".to_owned(),
+            short => format!("{short} more films"),
+        };
+        caption = format!("{caption} You are not on it yet: rate {what}.");
+    }
+    caption
 }

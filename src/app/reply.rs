@@ -120,8 +120,26 @@ pub struct Choice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TasteMap {
     pub png: Vec<u8>,
-    /// Taste groups on the map (none before anyone has rated enough).
+    /// Taste groups on the map.
     pub groups: usize,
+    /// People on the map.
+    pub people: usize,
+    /// What the picture shows, in a sentence or two (whether the caller is on it, why
+    /// everyone is in one group).
+    pub caption: String,
+}
+
+impl TasteMap {
+    /// "2 people, 1 group".
+    pub fn counts(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "{}, {}",
+            plural(self.people, "person", "people"),
+            plural(self.groups, "group", "groups")
+        )
+    }
 }
 
 /// One film found in the catalog.

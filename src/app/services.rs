@@ -86,12 +86,13 @@ impl Who<'_> {
     }
 }
 
-/// The serving model, the taste groups of the last training, and which users' newest events
-/// are folded in.
+/// The serving model, the taste groups of the last training, how many events they were trained
+/// on, and which users' newest events are folded in.
 #[derive(Debug)]
 pub struct Models {
     snapshot: RwLock<ModelSnapshot>,
     groups: RwLock<Option<Arc<ServerTaste>>>,
+    events_seen: AtomicI64,
     folded: Mutex<HashSet<UserId>>,
 }
 
@@ -114,10 +115,18 @@ impl Models {
         read(&self.groups).clone()
     }
 
-    /// Swaps in a newly trained model and groups; every user is folded in again on first use.
-    pub fn replace(&self, snapshot: ModelSnapshot, groups: Option<ServerTaste>) {
+    /// How many stored events the model was trained on (what
+    /// [`FeedbackRepo::event_count`](crate::domain::ports::FeedbackRepo::event_count) said then).
+    pub fn events_seen(&self) -> i64 {
+        self.events_seen.load(Ordering::Relaxed)
+    }
+
+    /// Swaps in a newly trained model and groups, trained on `events_seen` events; every user is
+    /// folded in again on first use.
+    pub fn replace(&self, snapshot: ModelSnapshot, groups: Option<ServerTaste>, events_seen: i64) {
         *write(&self.snapshot) = snapshot;
         *write(&self.groups) = groups.map(Arc::new);
+        self.events_seen.store(events_seen, Ordering::Relaxed);
         self.folded
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -170,6 +179,8 @@ pub struct Services {
     pub vader: Vader,
     pub clock: Arc<dyn Clock>,
     models: OnceCell<Models>,
+    /// Held while training, so trainings never overlap (see [`training::retrain`]).
+    pub(crate) training: tokio::sync::Mutex<()>,
     next_list: AtomicI64,
     /// Stored ids of people seen lately, with when they were looked up (see [`USER_CACHE_MS`]).
     users: Mutex<UserCache>,
@@ -220,6 +231,7 @@ impl Services {
             vader: Vader::new(),
             clock,
             models: OnceCell::new(),
+            training: tokio::sync::Mutex::new(()),
             next_list: AtomicI64::new(first_list),
             users: Mutex::new(HashMap::new()),
         })
@@ -237,11 +249,15 @@ impl Services {
     pub async fn models(&self) -> anyhow::Result<&Models> {
         self.models
             .get_or_try_init(|| async {
-                let snapshot = training::load_or_train(&self.store, self.now_ms()).await?;
+                // Training when none is stored counts as a training: never two at once.
+                let _one_at_a_time = self.training.lock().await;
+                let (snapshot, events_seen) =
+                    training::load_or_train_counted(&self.store, self.now_ms()).await?;
                 let groups = training::latest_taste(&self.store).await?;
                 Ok::<_, anyhow::Error>(Models {
                     snapshot: RwLock::new(snapshot),
                     groups: RwLock::new(groups.map(Arc::new)),
+                    events_seen: AtomicI64::new(events_seen),
                     folded: Mutex::new(HashSet::new()),
                 })
             })

@@ -68,9 +68,10 @@ pub async fn train_and_save(
     .context("the training thread stopped")?
     .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
+    // Debug, not info: the bot retrains within a minute of new feedback, for every server.
     for scoped in groups.scopes() {
         for w in scoped.groups.warnings() {
-            tracing::info!(server = ?scoped.server, warning = %w, "taste groups");
+            tracing::debug!(server = ?scoped.server, warning = %w, "taste groups");
         }
     }
     let bytes = model.to_bytes();
@@ -136,23 +137,38 @@ pub async fn load_or_train(
     store: &(impl CatalogRepo + FeedbackRepo + ModelRepo + UserRepo),
     now_ms: i64,
 ) -> anyhow::Result<ModelSnapshot> {
+    Ok(load_or_train_counted(store, now_ms).await?.0)
+}
+
+/// [`load_or_train`], with the number of events the model was trained on.
+///
+/// # Errors
+/// Storage fails, or training fails.
+pub async fn load_or_train_counted(
+    store: &(impl CatalogRepo + FeedbackRepo + ModelRepo + UserRepo),
+    now_ms: i64,
+) -> anyhow::Result<(ModelSnapshot, i64)> {
     if let Some(stored) = store.latest_model(RECOMMENDER).await? {
         match ModelSnapshot::from_bytes(&stored.data) {
-            Ok(model) => return Ok(model),
+            Ok(model) => return Ok((model, stored.events_seen)),
             Err(e) => {
                 tracing::warn!(error = %e, "the stored model cannot be read; training a new one");
             }
         }
     }
-    Ok(train_and_save(store, now_ms).await?.0)
+    let (model, report) = train_and_save(store, now_ms).await?;
+    Ok((model, i64::try_from(report.events).unwrap_or(i64::MAX)))
 }
 
 /// Retrains the model and the taste groups from every stored event and swaps them into the
-/// running app; commands keep being served from the old model meanwhile.
+/// running app; commands keep being served from the old model meanwhile. One training at a time
+/// per process: a second call waits for the first to end, then trains again (on the events
+/// that came meanwhile).
 ///
 /// # Errors
 /// Storage or training fails (the old model stays).
 pub async fn retrain(s: &Services) -> anyhow::Result<TrainReport> {
+    let _one_at_a_time = s.training.lock().await;
     let known: HashSet<UserId> = s
         .store
         .user_servers()
@@ -163,7 +179,11 @@ pub async fn retrain(s: &Services) -> anyhow::Result<TrainReport> {
     let (model, report) = train_and_save(&s.store, s.now_ms()).await?;
     let groups = latest_taste(&s.store).await?;
     if let Some(models) = s.loaded_models() {
-        models.replace(model, groups);
+        models.replace(
+            model,
+            groups,
+            i64::try_from(report.events).unwrap_or(i64::MAX),
+        );
         // A forget between the last check and the swap scrubbed the old model: again.
         let gone = deleted_since(&s.store, &known).await?;
         if !gone.is_empty() {

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod ports;
 pub mod quiz;
 pub mod recommend;
+pub mod retrain;
 pub mod rng;
 pub mod sentiment;
 pub mod taste;

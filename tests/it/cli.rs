@@ -225,7 +225,7 @@ fn import_movielens_then_catalog_search_tells_the_dunes_apart() {
 }
 
 #[test]
-fn the_taste_map_is_a_png_even_before_anyone_has_rated() {
+fn the_taste_map_says_what_it_needs_then_two_people_with_five_ratings_get_a_png() {
     let dir = tempfile::tempdir().expect("dir");
     let out = marquee(dir.path(), &["taste", "groups"], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -234,8 +234,44 @@ fn the_taste_map_is_a_png_even_before_anyone_has_rated() {
         "{}",
         text(&out.stdout)
     );
-    let out = marquee(dir.path(), &["taste", "map", "--out", "map.png"], &[]);
+    let map = |dir: &Path| {
+        marquee(
+            dir,
+            &["taste", "map", "--user", "kim", "--out", "map.png"],
+            &[],
+        )
+    };
+    let out = map(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("You have none yet (5 more), and nobody else here has rated a film yet."),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("map.png").exists(), "no empty picture");
+    let films = [
+        "Alien 1979",
+        "Heat 1995",
+        "The Godfather 1972",
+        "Blade Runner 1982",
+        "Toy Story 1995",
+    ];
+    for (user, stars) in [("kim", "5"), ("lee", "2")] {
+        for film in films {
+            let out = marquee(dir.path(), &["rate", "--user", user, film, stars], &[]);
+            assert!(out.status.success(), "{film}: {}", text(&out.stderr));
+        }
+    }
+    // The same five films, one person liking them all and the other none: still a map of both.
+    let out = map(dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Wrote the taste map to map.png (2 people, 1 group).")
+            && text(&out.stdout).contains("one taste group"),
+        "{}",
+        text(&out.stdout)
+    );
     let png = std::fs::read(dir.path().join("map.png")).expect("map written");
     assert!(
         png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1_000,

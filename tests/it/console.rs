@@ -278,3 +278,42 @@ fn the_quiz_runs_on_the_console_and_its_answers_change_the_picks() {
         );
     }
 }
+
+#[test]
+fn the_taste_map_counts_down_the_ratings_it_needs_then_is_ready() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = console(
+        dir.path(),
+        "kim",
+        "rate \"Alien 1979\" 5\nrate \"Heat 1995\" 4\nrate \"The Godfather 1972\" 5\ntaste map\n",
+    );
+    assert!(
+        reply(&out, "taste map")
+            .join(" ")
+            .contains("You have 3 (2 more), and nobody else here has rated a film yet."),
+        "{out}"
+    );
+    let out = console(
+        dir.path(),
+        "lee",
+        "rate \"Toy Story 1995\" 5\nrate \"Groundhog Day 1993\" 4.5\nrate \"Airplane! 1980\" 4\n\
+         rate \"The Princess Bride 1987\" 4.5\nrate \"Amélie 2001\" 5\ntastemap\n",
+    );
+    assert!(
+        reply(&out, "tastemap")
+            .join(" ")
+            .contains("You have 5, and nobody else here has 5 yet (the closest has 3: 2 more)."),
+        "{out}"
+    );
+    let out = console(
+        dir.path(),
+        "kim",
+        "rate \"Blade Runner 1982\" 4.5\nrate \"The Matrix 1999\" 4\ntastemap\n",
+    );
+    let ready = reply(&out, "tastemap").join(" ");
+    assert!(
+        ready.contains("The taste map is ready (2 people, 1 group).")
+            && ready.contains("marquee taste map --out map.png"),
+        "{out}"
+    );
+}

@@ -10,6 +10,7 @@ mod discord_payloads;
 mod discord_quiz;
 mod discord_reliability;
 mod discord_servers;
+mod discord_taste;
 mod discord_trust;
 mod experiments;
 mod fake_discord;

@@ -340,11 +340,21 @@ pub fn cluster_taste(
     }
     let mut c = cluster_rows(&rows, dim, params);
     warnings.append(&mut c.warnings);
-    let k = c.k;
     let mut label: Vec<Option<usize>> = vec![None; n];
     for (&u, &l) in members.iter().zip(&c.labels) {
         label[u] = l;
     }
+    // Nobody could be clustered (everyone's taste is the average, e.g. two people who rated
+    // the same films alike): they are one group.
+    let (k, space) = if c.k == 0 && n > 0 {
+        warnings.push(format!(
+            "{n} users with the same taste (no usable vector) form one group"
+        ));
+        label.fill(Some(0));
+        (1, TasteSpace::Content)
+    } else {
+        (c.k, space)
+    };
     // Content centroids of the clustered members, then attach everyone else by content.
     let content_centroids = |label: &[Option<usize>]| -> Vec<Vec<f64>> {
         let mut cc = vec![vec![0f64; CONTENT_DIM]; k];
@@ -369,7 +379,7 @@ pub fn cluster_taste(
     let mut cc = content_centroids(&label);
     let flat_cc: Vec<f64> = cc.iter().flatten().copied().collect();
     let mut attached = 0;
-    let mut unplaced = 0;
+    let mut average = Vec::new();
     for u in 0..n {
         if label[u].is_some() || k == 0 {
             continue;
@@ -379,7 +389,7 @@ pub fn cluster_taste(
                 label[u] = Some(nearest(v, &flat_cc, CONTENT_DIM).0);
                 attached += 1;
             }
-            None => unplaced += 1,
+            None => average.push(u),
         }
     }
     if attached > 0 && use_factors {
@@ -387,9 +397,19 @@ pub fn cluster_taste(
             "{attached} users with short histories joined a group by genre/decade profile"
         ));
     }
-    if unplaced > 0 {
+    // A zero vector is the average taste (or no like or dislike at all): the largest group.
+    if !average.is_empty() {
+        let mut sizes = vec![0usize; k];
+        for l in label.iter().flatten() {
+            sizes[*l] += 1;
+        }
+        let largest = (0..k).max_by_key(|&j| (sizes[j], std::cmp::Reverse(j)));
+        for &u in &average {
+            label[u] = largest;
+        }
         warnings.push(format!(
-            "{unplaced} users with no usable vector have no group"
+            "{} users with no usable vector (the average taste) joined the largest group",
+            average.len()
         ));
     }
     // Match to the previous groups by content centroid.
@@ -508,12 +528,11 @@ pub fn cluster_taste(
             .collect();
         favourites.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         favourites.truncate(FAVOURITES_KEPT);
-        let centroid = match space {
-            TasteSpace::Factors(_) => c.centroids[j * dim..(j + 1) * dim]
-                .iter()
-                .map(|&x| x as f32)
-                .collect(),
-            TasteSpace::Content => cc[j].iter().map(|&x| x as f32).collect(),
+        let centroid = match (space, c.centroids.get(j * dim..(j + 1) * dim)) {
+            (TasteSpace::Factors(_), Some(centroid)) => {
+                centroid.iter().map(|&x| x as f32).collect()
+            }
+            _ => cc[j].iter().map(|&x| x as f32).collect(),
         };
         groups.push(TasteGroup {
             key,
@@ -567,7 +586,9 @@ mod tests {
     use super::*;
     use crate::domain::recommend::snapshot::{TrainParams, train};
     use crate::domain::taste::adjusted_rand_index;
-    use crate::domain::taste::planted::{content_params, planted_users, planted_world, small};
+    use crate::domain::taste::planted::{
+        content_params, event, planted_users, planted_world, small,
+    };
 
     fn labels(c: &Clustering) -> Vec<usize> {
         c.labels.iter().map(|l| l.unwrap_or(usize::MAX)).collect()
@@ -630,6 +651,59 @@ mod tests {
             .filter_map(|(&t, l)| Some((t, (*l)?)))
             .unzip();
         assert!(adjusted_rand_index(&t, &l) > 0.9);
+    }
+
+    /// `user`'s ratings of `films`, all `stars`.
+    fn ratings(user: i64, films: std::ops::RangeInclusive<i64>, stars: f64) -> Vec<FeedbackEvent> {
+        use crate::domain::events::FeedbackKind;
+        films
+            .map(|film| {
+                event(
+                    user * 100 + film,
+                    user,
+                    film,
+                    FeedbackKind::Rating,
+                    Some(stars),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_people_are_one_group_and_both_on_the_map_whatever_they_rated() {
+        use crate::domain::taste::project;
+        let (catalog, events) = planted_world(30, 1, false);
+        let snap = train(&catalog, &events, &TrainParams::default()).expect("trains");
+        let params = content_params();
+        // Both are placed, in one group (two people are too few for two groups).
+        let placed = |events: &[FeedbackEvent]| {
+            let vectors = taste_vectors(&snap, &catalog, events, &params);
+            let groups = cluster_taste(&vectors, None, &params);
+            assert_eq!(
+                (groups.groups().len(), groups.user_count()),
+                (1, 2),
+                "{:?}",
+                groups.warnings()
+            );
+            let map = project(&vectors, &groups, 100, Some(UserId(1001)), 1);
+            assert_eq!(map.points.len(), 2);
+            map
+        };
+        // The same five films, alike: their taste is the average.
+        placed(&[ratings(1001, 1..=5, 5.0), ratings(1002, 1..=5, 5.0)].concat());
+        // One liked them all, the other none: on opposite sides.
+        let map = placed(&[ratings(1001, 1..=5, 5.0), ratings(1002, 1..=5, 1.0)].concat());
+        let (a, b) = (map.points[0], map.points[1]);
+        assert!(
+            (a.1 - b.1).abs() + (a.2 - b.2).abs() > 0.5,
+            "apart on the map: {map:?}"
+        );
+        // Two different tastes: apart too.
+        let map = placed(&[ratings(1001, 1..=5, 5.0), ratings(1002, 25..=29, 4.5)].concat());
+        assert_ne!(
+            (map.points[0].1, map.points[0].2),
+            (map.points[1].1, map.points[1].2)
+        );
     }
 
     #[test]

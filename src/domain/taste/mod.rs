@@ -4,8 +4,9 @@
 //! non-zero matrix-factorisation vector ([`ModelSnapshot::user_vector`]) is placed in the
 //! *factor space*; every user with at least [`TasteParams::min_signals`] films with any state
 //! also gets a *content vector*: the like-weighted share of each genre and decade in their
-//! history, minus the average user's shares. Rows are L2-normalised, so Euclidean k-means on them
-//! approximates spherical (cosine) k-means.
+//! history (for someone who liked nothing they rated: minus the dislike-weighted shares), minus
+//! the average user's shares. Rows are L2-normalised, so Euclidean k-means on them approximates
+//! spherical (cosine) k-means.
 //!
 //! **Clustering.** k-means from `linfa-clustering` on f32 rows, with our own greedy k-means++
 //! seeding (Arthur & Vassilvitskii 2007, "k-means++: the advantages of careful seeding"; the
@@ -15,7 +16,12 @@
 //! analysis") of a fixed subsample over `k_min..=k_max`, rejecting any k with a group below the
 //! minimum size and taking the smallest k within [`TasteParams::silhouette_slack`] of the best.
 //! The factor space is used when enough users have one, otherwise the content space; users
-//! outside the clustered space join the group whose content centroid is nearest.
+//! outside the clustered space join the group whose content centroid is nearest, and users whose
+//! vector is zero (exactly the average taste) join the largest group, or form one group when
+//! nobody has a usable vector. Fewer than [`TasteParams::people_for_groups`] users are one group.
+//!
+//! **Readiness.** A server's taste map needs two people with five rated films each
+//! ([`MapProgress`]); it says what is missing until then.
 //!
 //! **Stable identity.** Groups are matched to the previous run's by the distance between their
 //! content centroids (genre/decade profiles, which mean the same thing after every retraining,
@@ -40,6 +46,7 @@ mod kmeans;
 mod naming;
 mod planted;
 mod projection;
+mod readiness;
 mod servers;
 mod vectors;
 
@@ -54,6 +61,7 @@ pub use kmeans::{
 };
 pub use planted::{planted_users, planted_world};
 pub use projection::{TasteProjection, pca_2d, project};
+pub use readiness::{Given, MAP_PEOPLE, MAP_RATINGS, MapProgress, given_by_person};
 pub use servers::{ScopedGroups, ServerTaste};
 pub use vectors::{TasteSpace, TasteVectors, taste_vectors};
 
@@ -136,6 +144,14 @@ impl Default for TasteParams {
             stickiness: 0.05,
             seed: 0x7A57_E006,
         }
+    }
+}
+
+impl TasteParams {
+    /// The fewest users that can be split into two groups: [`Self::k_min`] groups of
+    /// [`Self::min_group_size`] (with fewer, everyone is in one group).
+    pub fn people_for_groups(&self) -> usize {
+        self.k_min.max(2) * self.min_group_size.max(1)
     }
 }
 

@@ -120,6 +120,33 @@ pub fn planted_world(users: i64, seed: u64, nineties: bool) -> (Vec<Movie>, Vec<
     (catalog, events)
 }
 
+/// One stored event of `user` on `movie` (weight 1), for tests.
+#[cfg(test)]
+pub(super) fn event(
+    id: i64,
+    user: i64,
+    movie: i64,
+    kind: crate::domain::events::FeedbackKind,
+    value: Option<f64>,
+) -> FeedbackEvent {
+    FeedbackEvent {
+        id: crate::domain::ids::EventId(id),
+        event: NewFeedbackEvent {
+            user: UserId(user),
+            movie: MovieId(movie),
+            kind,
+            value,
+            weight: 1.0,
+            raw: None,
+            source: "test".to_owned(),
+            guild: None,
+            message_id: None,
+            created_at_ms: id,
+            idempotency_key: None,
+        },
+    }
+}
+
 /// Few runs: the greedy k-means++ seeding rarely needs more on planted data, and the tests
 /// run in debug builds on 2 CI cores.
 #[cfg(test)]

@@ -92,7 +92,8 @@ pub fn pca_2d(rows: &[f64], dim: usize) -> (Vec<f64>, [Vec<f64>; 2], [f64; 2]) {
 
 /// Projects the grouped users to 2-D in the space they were clustered in (PCA via [`pca_2d`]
 /// over all of them), keeping a seeded sample of at most `max_points` plus `always` (the
-/// requesting user). Users clustered in another space (short histories) are not plotted.
+/// requesting user). Users clustered in another space (short histories) are not plotted; in the
+/// content space, a user with a zero vector (the average taste) is plotted at the centre.
 pub fn project(
     vectors: &TasteVectors,
     groups: &TasteGroups,
@@ -112,9 +113,15 @@ pub fn project(
                 }
             }),
         ),
+        // A zero content vector is the average taste: the centre.
         _ => (
             CONTENT_DIM,
-            Box::new(move |u| unit(&vectors.content[u * CONTENT_DIM..(u + 1) * CONTENT_DIM])),
+            Box::new(move |u| {
+                Some(
+                    unit(&vectors.content[u * CONTENT_DIM..(u + 1) * CONTENT_DIM])
+                        .unwrap_or_else(|| vec![0.0; CONTENT_DIM]),
+                )
+            }),
         ),
     };
     let mut rows = Vec::new();

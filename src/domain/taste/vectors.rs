@@ -65,6 +65,9 @@ impl TasteVectors {
     }
 }
 
+/// (film index, strength) pairs: a user's likes or dislikes.
+type Strengths = Vec<(u32, f32)>;
+
 fn decade_of(year: Option<i32>) -> Option<usize> {
     let y = year.filter(|&y| y > 1800)?;
     Some(((y - 1920) / 10).clamp(0, DECADES as i32 - 1) as usize)
@@ -132,7 +135,8 @@ pub fn taste_vectors<'e>(
                 .push(e.event.clone());
         }
     }
-    let mut signals: BTreeMap<UserId, (usize, Vec<(u32, f32)>)> = BTreeMap::new();
+    // Per user: films with a state, likes, and dislikes (used only by someone with no like).
+    let mut signals: BTreeMap<UserId, (usize, Strengths, Strengths)> = BTreeMap::new();
     for ((u, i), evs) in per {
         let r = combine(&evs);
         if r.value.is_none() && !r.seen && !r.not_interested {
@@ -140,21 +144,22 @@ pub fn taste_vectors<'e>(
         }
         let entry = signals.entry(u).or_default();
         entry.0 += 1;
+        let w = if r.explicit { 1.0 } else { r.weight as f32 };
         let strength = match r.value {
             _ if r.not_interested => 0.0,
-            Some(v) if v >= params.like_threshold => {
-                let w = if r.explicit { 1.0 } else { r.weight as f32 };
-                (w * ((v as f32 - 2.5) / 2.5).max(0.2)).max(if r.seen {
-                    params.seen_strength
-                } else {
-                    0.0
-                })
-            }
+            Some(v) if v >= params.like_threshold => (w * ((v as f32 - 2.5) / 2.5).max(0.2))
+                .max(if r.seen { params.seen_strength } else { 0.0 }),
             None if r.seen => params.seen_strength,
             _ => 0.0,
         };
         if strength > 0.0 && strength.is_finite() {
             entry.1.push((i, strength));
+        }
+        if let Some(v) = r.value.filter(|&v| v < params.like_threshold) {
+            let dislike = w * ((params.like_threshold - v) as f32 / 2.5).max(0.2);
+            if dislike > 0.0 && dislike.is_finite() {
+                entry.2.push((i, dislike));
+            }
         }
     }
     let factor_dim = snapshot.factors();
@@ -172,7 +177,8 @@ pub fn taste_vectors<'e>(
         warnings: Vec::new(),
     };
     let (mut few, mut bad_factors) = (0usize, 0usize);
-    for (u, (n_signals, likes)) in signals {
+    let mut placed: Vec<bool> = Vec::new();
+    for (u, (n_signals, likes, dislikes)) in signals {
         if n_signals < params.min_signals {
             few += 1;
             continue;
@@ -191,20 +197,29 @@ pub fn taste_vectors<'e>(
             Some(v) if v.len() == factor_dim && usable => out.factors.extend_from_slice(v),
             _ => out.factors.extend(std::iter::repeat_n(0.0, factor_dim)),
         }
+        // What they like; someone who rated but liked nothing is placed away from what they
+        // disliked.
+        let (profile, sign) = if likes.is_empty() {
+            (&dislikes, -1.0)
+        } else {
+            (&likes, 1.0)
+        };
         let mut c = [0f32; CONTENT_DIM];
-        let total: f32 = likes.iter().map(|l| l.1).sum();
-        for &(i, s) in &likes {
+        let total: f32 = profile.iter().map(|l| l.1).sum();
+        for &(i, s) in profile {
+            let share = sign * s / total;
             let f = &out.films[i as usize];
             for (g, slot) in c.iter_mut().enumerate().take(Genre::ALL.len()) {
                 if f.genres & (1 << g) != 0 {
-                    *slot += s / total;
+                    *slot += share;
                 }
             }
             if let Some(d) = f.decade {
-                c[Genre::ALL.len() + d] += DECADE_WEIGHT * s / total;
+                c[Genre::ALL.len() + d] += DECADE_WEIGHT * share;
             }
         }
         out.content.extend_from_slice(&c);
+        placed.push(!profile.is_empty());
         out.likes.push(likes);
     }
     if few > 0 {
@@ -218,10 +233,8 @@ pub fn taste_vectors<'e>(
             "{bad_factors} users with NaN or infinite factors use their genre profile instead"
         ));
     }
-    // Centre the content vectors on the average liking user.
-    let liking: Vec<usize> = (0..out.users.len())
-        .filter(|&u| !out.likes[u].is_empty())
-        .collect();
+    // Centre the content vectors on the average user with a profile.
+    let liking: Vec<usize> = (0..out.users.len()).filter(|&u| placed[u]).collect();
     if !liking.is_empty() {
         let mut mean = [0f32; CONTENT_DIM];
         for &u in &liking {

@@ -250,7 +250,8 @@ pub enum TasteCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Draw the taste map (users in 2-D, coloured by group) as a PNG.
+    /// Draw the taste map (users in 2-D, coloured by group) as a PNG, once two people have rated
+    /// five films each (before that, say what is missing and exit with 1).
     Map {
         /// Where to write the PNG.
         #[arg(long, default_value = "map.png")]

@@ -47,11 +47,12 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     let app = Arc::new(app);
-    let minutes = config.model_refresh_minutes;
-    let background = jobs::spawn(app.clone(), std::time::Duration::from_secs(minutes * 60));
+    let background = jobs::spawn(app.clone(), config.retrain_policy());
     tracing::info!(
         database = %config.database_shown(),
-        retrain_minutes = minutes,
+        retrain_quiet_seconds = config.retrain_quiet_seconds,
+        retrain_max_wait_seconds = config.retrain_max_wait_seconds,
+        retrain_minutes = config.model_refresh_minutes,
         "connecting to Discord"
     );
     let settings = crate::inbound::discord::Settings {

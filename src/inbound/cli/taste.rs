@@ -56,12 +56,23 @@ pub(super) async fn taste(
             if let Some(code) = refused(&reply) {
                 return Ok(code);
             }
-            let Reply::TasteMap(map) = reply else {
-                anyhow::bail!("the app answered taste map with something else");
+            let map = match reply {
+                Reply::TasteMap(map) => map,
+                // Not enough ratings yet: what is missing, and no file.
+                Reply::Text(missing) => {
+                    eprintln!("{missing}");
+                    return Ok(ExitCode::from(1));
+                }
+                _ => anyhow::bail!("the app answered taste map with something else"),
             };
-            std::fs::write(&out, map.png)
+            std::fs::write(&out, &map.png)
                 .map_err(|e| anyhow::anyhow!("writing {}: {e}", out.display()))?;
-            println!("Wrote the taste map to {}.", out.display());
+            println!(
+                "Wrote the taste map to {} ({}). {}",
+                out.display(),
+                map.counts(),
+                map.caption
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -146,7 +146,15 @@ pub fn parse_line(line: &str) -> Line {
         "help" | "?" | "h" => Line::Command(Command::Help),
         "profile" | "me" => Line::Command(Command::Profile),
         "quiz" => Line::Command(Command::Quiz(crate::app::QuizStep::default())),
+        "taste"
+            if args
+                .first()
+                .is_some_and(|t| t.text.eq_ignore_ascii_case("map")) =>
+        {
+            Line::Command(Command::TasteMap)
+        }
         "taste" => Line::Command(Command::Taste),
+        "tastemap" => Line::Command(Command::TasteMap),
         "recommend" | "rec" | "picks" => parse_recommend(args),
         "similar" | "like" => match title_or("similar") {
             Ok(title) => Line::Command(Command::Similar { title, count: None }),
@@ -377,7 +385,7 @@ fn usage(name: &str) -> &'static str {
         }
         "taste" => "taste",
         "tastemap" => {
-            "tastemap      (Discord only: the picture; `marquee taste map` writes it here)"
+            "tastemap      (or taste map: whether the map can be drawn; `marquee taste map --out map.png` writes the picture)"
         }
         "ask" => {
             "ask TEXT / ask new TEXT / steer funnier|darker|older|newer|shorter|else|more N|seen N"
@@ -667,8 +675,9 @@ fn other_reply(reply: &Reply) -> String {
             .join(", "),
         Reply::ExperimentStatus(status) => format!("{}: {}", status.key, status.report.summary),
         Reply::TasteMap(map) => format!(
-            "The taste map has {} groups; `marquee taste map --out map.png` writes it as a picture.",
-            map.groups
+            "The taste map is ready ({}). {} `marquee taste map --out map.png` writes it as a picture.",
+            map.counts(),
+            map.caption
         ),
         Reply::TasteGroups(groups) => groups
             .groups()
@@ -871,6 +880,8 @@ mod tests {
         assert_eq!(command("help"), Command::Help);
         assert_eq!(command("/profile"), Command::Profile);
         assert_eq!(command("taste"), Command::Taste);
+        assert_eq!(command("taste map"), Command::TasteMap);
+        assert_eq!(command("/tastemap"), Command::TasteMap);
         assert_eq!(
             command("similar blade runner"),
             Command::Similar {

@@ -245,9 +245,7 @@ impl Handler {
             Reply::TasteMap(map) if map.groups > 0 => {
                 let embed = render::EmbedSpec {
                     title: "This server's taste map".to_owned(),
-                    description:
-                        "Each dot is a person, each colour a taste group; the ringed dot is you."
-                            .to_owned(),
+                    description: map.caption.clone(),
                     ..render::EmbedSpec::default()
                 }
                 .fit()
