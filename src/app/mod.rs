@@ -47,7 +47,7 @@ use crate::domain::feedback::ReactionMap;
 use crate::domain::ids::GuildId;
 use crate::domain::ports::{CatalogRepo as _, Clock};
 use crate::outbound::clock::SystemClock;
-use crate::outbound::starter_catalog::starter_movies;
+use crate::outbound::starter_catalog::{starter_movies, starter_prior};
 use crate::outbound::storage::{Store, redact_url};
 use anyhow::Context as _;
 use reply::Winner;
@@ -366,21 +366,31 @@ pub fn database_unreachable(error: &anyhow::Error) -> Option<String> {
     })
 }
 
-/// Loads the starter catalog into an empty database; a database with films is left alone.
+/// Loads the starter catalog (with its prior votes) into an empty database. On a database
+/// with films, the starter films that have no votes yet (loaded by an older version) get the
+/// prior's; films with votes keep theirs.
 ///
 /// # Errors
 /// The films cannot be stored.
 pub async fn seed_starter_catalog(store: &Store) -> anyhow::Result<()> {
-    if store.movie_count().await? > 0 {
-        return Ok(());
-    }
-    let movies = starter_movies().map_err(|errors| {
+    let bad = |errors: Vec<crate::outbound::starter_catalog::StarterRowError>| {
         anyhow::anyhow!(
             "the built-in catalog has {} bad rows, first: {}",
             errors.len(),
             errors[0]
         )
-    })?;
+    };
+    if store.movie_count().await? > 0 {
+        let filled = store
+            .fill_missing_votes(&starter_prior().map_err(bad)?)
+            .await
+            .context("loading the starter catalog's votes")?;
+        if filled > 0 {
+            tracing::info!(films = filled, "gave starter films their prior votes");
+        }
+        return Ok(());
+    }
+    let movies = starter_movies().map_err(bad)?;
     // Another process starting at the same time may have loaded it: then nothing happens.
     if let Some(summary) = store
         .seed_movies(&movies)

@@ -23,6 +23,7 @@ use crate::domain::ports::{
     FeedbackRepo as _, NewParty, Party, PartyCandidate, PartyClose, PartyRepo as _, PartyStatus,
     Surface,
 };
+use crate::domain::recommend::cold::Baseline;
 use crate::domain::time::{MINUTE_MS, parse_when};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -447,6 +448,13 @@ async fn shortlist_for(
         genre: options.genre.as_deref().and_then(|g| g.parse().ok()),
         max_runtime: options.max_runtime,
     };
+    let cold = s.cold_start().await?;
+    let here = s.liked_in(server, None).await?;
+    let baseline = Baseline {
+        cold: &cold,
+        here: &here,
+        now_year: s.year(),
+    };
     let models = s.models().await?;
     let taste = models.taste();
     let list = shortlist(
@@ -455,6 +463,7 @@ async fn shortlist_for(
         asked,
         &models.snapshot(),
         taste.as_deref().and_then(|t| t.of(Some(server))),
+        &baseline,
         |id| s.films.movie(id),
     )
     .map_err(|e| anyhow::anyhow!("ranking the shortlist: {e}"))?;

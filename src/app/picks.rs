@@ -12,6 +12,7 @@ use crate::domain::group_signal::personal_picks;
 use crate::domain::ids::MovieId;
 use crate::domain::ports::{ExperimentRepo as _, ImpressionRepo as _, Surface};
 use crate::domain::recommend::Pick;
+use crate::domain::recommend::cold::Baseline;
 use crate::domain::recommend::snapshot::RecRequest;
 use std::collections::{HashMap, HashSet};
 
@@ -103,16 +104,25 @@ pub async fn recommend(
     let popularity_only = arm
         .as_ref()
         .is_some_and(crate::app::lab::Arm::popularity_only);
+    let cold = s.cold_start().await?;
+    let here = s.liked_here(who).await?;
+    let baseline = Baseline {
+        cold: &cold,
+        here: &here,
+        now_year: s.year(),
+    };
     let models = s.models().await?;
     let taste = models.taste();
     let picks = if popularity_only {
-        // The popularity baseline: the model's cold-start ranking, minus the user's history.
-        request.exclude.extend(events.iter().map(|e| e.event.movie));
-        models.snapshot().popular(&request)
+        // The popularity baseline: the cold start (the server's favourites, then well-known
+        // films), minus the user's history, whoever they are.
+        let history: HashSet<MovieId> = events.iter().map(|e| e.event.movie).collect();
+        baseline.picks(&request, |m| history.contains(&m))
     } else {
         personal_picks(
             &models.snapshot(),
             taste.as_deref().and_then(|t| t.of(who.scope())),
+            &baseline,
             user,
             &events,
             &request,

@@ -14,9 +14,11 @@ use crate::domain::ports::{
     Clock, FeedbackRepo as _, ImpressionRepo as _, NewImpression, PartyRepo as _, Surface,
     UserKind, UserRepo as _,
 };
+use crate::domain::recommend::cold::{self, ColdStart, LikedHere};
 use crate::domain::recommend::snapshot::ModelSnapshot;
 use crate::domain::sentiment::Vader;
 use crate::domain::taste::ServerTaste;
+use crate::domain::time::{DAY_MS, year_of};
 use crate::outbound::storage::Store;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -87,13 +89,15 @@ impl Who<'_> {
 }
 
 /// The serving model, the taste groups of the last training, how many events they were trained
-/// on, and which users' newest events are folded in.
+/// on, which users' newest events are folded in, and the cold-start ranking of the catalog for
+/// this model (built on first use).
 #[derive(Debug)]
 pub struct Models {
     snapshot: RwLock<ModelSnapshot>,
     groups: RwLock<Option<Arc<ServerTaste>>>,
     events_seen: AtomicI64,
     folded: Mutex<HashSet<UserId>>,
+    cold: RwLock<Option<Arc<ColdStart>>>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -127,6 +131,7 @@ impl Models {
         *write(&self.snapshot) = snapshot;
         *write(&self.groups) = groups.map(Arc::new);
         self.events_seen.store(events_seen, Ordering::Relaxed);
+        *write(&self.cold) = None;
         self.folded
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -140,6 +145,7 @@ impl Models {
             snapshot.forget_user(*u);
         }
         drop(snapshot);
+        *write(&self.cold) = None;
         let mut groups = write(&self.groups);
         if let Some(taste) = groups.as_mut() {
             let taste = Arc::make_mut(taste);
@@ -248,20 +254,77 @@ impl Services {
     /// Storage or training fails.
     pub async fn models(&self) -> anyhow::Result<&Models> {
         self.models
-            .get_or_try_init(|| async {
-                // Training when none is stored counts as a training: never two at once.
-                let _one_at_a_time = self.training.lock().await;
-                let (snapshot, events_seen) =
-                    training::load_or_train_counted(&self.store, self.now_ms()).await?;
-                let groups = training::latest_taste(&self.store).await?;
-                Ok::<_, anyhow::Error>(Models {
-                    snapshot: RwLock::new(snapshot),
-                    groups: RwLock::new(groups.map(Arc::new)),
-                    events_seen: AtomicI64::new(events_seen),
-                    folded: Mutex::new(HashSet::new()),
+            // Boxed: loading runs once, and every command awaits this future.
+            .get_or_try_init(|| {
+                Box::pin(async {
+                    // Training when none is stored counts as a training: never two at once.
+                    let _one_at_a_time = self.training.lock().await;
+                    let (snapshot, events_seen) =
+                        training::load_or_train_counted(&self.store, self.now_ms()).await?;
+                    let groups = training::latest_taste(&self.store).await?;
+                    Ok::<_, anyhow::Error>(Models {
+                        snapshot: RwLock::new(snapshot),
+                        groups: RwLock::new(groups.map(Arc::new)),
+                        events_seen: AtomicI64::new(events_seen),
+                        folded: Mutex::new(HashSet::new()),
+                        cold: RwLock::new(None),
+                    })
                 })
             })
             .await
+    }
+
+    /// The cold-start ranking of the catalog with the current model's likes (built once per
+    /// model: after a training or a forget it is built again on first use).
+    ///
+    /// # Errors
+    /// Storage or loading the model fails.
+    pub async fn cold_start(&self) -> anyhow::Result<Arc<ColdStart>> {
+        let models = self.models().await?;
+        if let Some(cold) = read(&models.cold).clone() {
+            return Ok(cold);
+        }
+        let built = {
+            let snapshot = models.snapshot();
+            Arc::new(ColdStart::new(self.films.all(), |m| snapshot.liked_by(m)))
+        };
+        *write(&models.cold) = Some(Arc::clone(&built));
+        Ok(built)
+    }
+
+    /// The films other people of the caller's server liked lately (see
+    /// [`crate::domain::recommend::cold::liked_here`]); none for an imported rater, who has no
+    /// server.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn liked_here(&self, who: &Who<'_>) -> anyhow::Result<Vec<LikedHere>> {
+        let Some(server) = who.scope() else {
+            return Ok(Vec::new());
+        };
+        self.liked_in(server, Some(who.user)).await
+    }
+
+    /// The films people of `server` (other than `except`) liked lately.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn liked_in(
+        &self,
+        server: GuildId,
+        except: Option<UserId>,
+    ) -> anyhow::Result<Vec<LikedHere>> {
+        let since = self.now_ms() - cold::RECENT_DAYS * DAY_MS;
+        let events = self
+            .store
+            .recent_events_of_server(server, since, except)
+            .await?;
+        Ok(cold::liked_here(&events, since, except))
+    }
+
+    /// The current year, for what counts as a classic.
+    pub fn year(&self) -> i32 {
+        year_of(self.now_ms())
     }
 
     /// The models if they are loaded already (a retrain before first use just loads them).

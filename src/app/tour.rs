@@ -8,6 +8,7 @@ use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::ids::{EventId, UserId};
 use crate::domain::ports::{CatalogRepo as _, FeedbackRepo as _};
 use crate::domain::recommend::Pick;
+use crate::domain::recommend::cold::{Baseline, ColdStart};
 use crate::domain::recommend::snapshot::{RecRequest, TrainParams, train};
 use anyhow::Context as _;
 
@@ -57,17 +58,26 @@ pub async fn tour(s: &Services) -> anyhow::Result<Reply> {
         })
         .collect();
     let heat = s.films.find("Heat").ok().map(|m| m.id);
+    let now_year = s.year();
     let (picks, similar) = tokio::task::spawn_blocking(move || {
         let mut model = train(&movies, &events, &TrainParams::default())
             .map_err(|e| anyhow::anyhow!("training failed: {e}"))?;
         model.fold_in(fan, &liked);
-        let picks = model.recommend(
+        let mut picks = model.recommend(
             fan,
             &RecRequest {
                 count: 5,
                 ..RecRequest::default()
             },
         );
+        // Picks ranked by popularity say what is known about the film.
+        let cold = ColdStart::new(&movies, |m| model.liked_by(m));
+        let baseline = Baseline {
+            cold: &cold,
+            here: &[],
+            now_year,
+        };
+        baseline.explain(&mut picks, None);
         let similar = heat.map(|h| (h, model.similar(h, 5)));
         Ok::<_, anyhow::Error>((picks, similar))
     })

@@ -6,7 +6,7 @@
 //! passes the concrete storage adapter (`Store`, an enum over SQLite and PostgreSQL), and the
 //! storage contract tests run the same code against both backends.
 
-use crate::domain::catalog::{CatalogStats, Movie, MovieInfo};
+use crate::domain::catalog::{CatalogStats, FilmVotes, Movie, MovieInfo, Votes};
 use crate::domain::error::StoreError;
 use crate::domain::events::{Appended, FeedbackEvent, NewFeedbackEvent, NewReview, StoredReview};
 use crate::domain::ids::{GuildId, MovieId, PartyId, UserId};
@@ -51,6 +51,27 @@ pub trait CatalogRepo: Send + Sync {
         &self,
         movies: &[MovieInfo],
     ) -> impl Future<Output = StoreResult<UpsertSummary>> + Send;
+
+    /// Gives each film that has no votes yet (vote count 0) the votes listed for its title and
+    /// year (normalised title, same year); films with votes keep theirs, so running it again
+    /// changes nothing. Returns how many films changed.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn fill_missing_votes(
+        &self,
+        votes: &[FilmVotes],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Sets the votes of films by id (what an import learned about them), replacing any.
+    /// Unknown ids are skipped. Returns how many films changed.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn set_votes(
+        &self,
+        votes: &[(MovieId, Votes)],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// One film.
     ///
@@ -149,6 +170,20 @@ pub trait FeedbackRepo: Send + Sync {
     fn events_of_server(
         &self,
         server: Option<GuildId>,
+    ) -> impl Future<Output = StoreResult<Vec<FeedbackEvent>>> + Send;
+
+    /// What "liked on this server lately" is computed from: the events of the members of
+    /// `server` other than `except` about the films each of them gave feedback on at or after
+    /// `since_ms` (all of that member's events on such a film, older ones too, so they combine
+    /// as usual), oldest first. Nothing of another server, nor of the shared base.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn recent_events_of_server(
+        &self,
+        server: GuildId,
+        since_ms: i64,
+        except: Option<UserId>,
     ) -> impl Future<Output = StoreResult<Vec<FeedbackEvent>>> + Send;
 
     /// Stores a review and its feedback event together (both or neither). A review whose

@@ -3,6 +3,8 @@
 
 /// Milliseconds in a minute.
 pub const MINUTE_MS: i64 = 60_000;
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian; Howard Hinnant's
 /// `days_from_civil`).

@@ -1,8 +1,14 @@
 //! The starter catalog compiled into the binary: well-known films written from facts (title,
 //! year, genres, directors, lead actors, runtime, countries, keywords, a one-line premise),
 //! loaded into an empty database on first start so Marquee works before any import.
+//!
+//! With it comes its prior (`catalog/starter-prior.tsv`, written by
+//! `scripts/starter_prior.py`): for most films, how many people rated them and how well in
+//! public data (MovieLens latest-small, or TMDB 5000 votes), so the first picks of a new server
+//! are well-known, well-liked films and their reasons can say so truthfully.
 
-use crate::domain::catalog::{Genre, MovieInfo};
+use crate::domain::catalog::{FilmVotes, Genre, MovieInfo, VoteSource, Votes};
+use std::collections::HashMap;
 
 const FILES: [(&str, &str); 2] = [
     (
@@ -17,6 +23,10 @@ const FILES: [(&str, &str); 2] = [
 
 const HEADER: &str = "title\tyear\tgenres\tdirectors\tcast\truntime\tcountries\tkeywords\toverview";
 
+const PRIOR_FILE: &str = "catalog/starter-prior.tsv";
+const PRIOR: &str = include_str!("../../catalog/starter-prior.tsv");
+const PRIOR_HEADER: &str = "title\tyear\tcount\tmean\tsource";
+
 /// A row of a starter file that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}: {problem}")]
@@ -26,11 +36,96 @@ pub struct StarterRowError {
     pub problem: String,
 }
 
-/// Every film of the starter catalog, in file order.
+/// Every film of the starter catalog, in file order, with its votes from the prior where it
+/// has some.
 ///
 /// # Errors
 /// The rows that cannot be read (a test keeps this list empty).
 pub fn starter_movies() -> Result<Vec<MovieInfo>, Vec<StarterRowError>> {
+    let mut movies = starter_films()?;
+    let prior: HashMap<(String, i32), Votes> = starter_prior()?
+        .into_iter()
+        .map(|f| ((f.title, f.year), f.votes))
+        .collect();
+    for m in &mut movies {
+        if let Some(v) = m.year.and_then(|y| prior.get(&(m.title.clone(), y))) {
+            m.vote_count = v.count;
+            m.vote_average = Some(v.average);
+            m.vote_source = Some(v.source);
+        }
+    }
+    Ok(movies)
+}
+
+/// The starter prior: votes for the starter films found in public data (MovieLens means are
+/// turned to the 0–10 scale), in file order.
+///
+/// # Errors
+/// The rows that cannot be read (a test keeps this list empty).
+pub fn starter_prior() -> Result<Vec<FilmVotes>, Vec<StarterRowError>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in PRIOR.lines().enumerate() {
+        if line.starts_with('#') || line == PRIOR_HEADER || line.trim().is_empty() {
+            continue;
+        }
+        match parse_prior_row(line) {
+            Ok(v) => out.push(v),
+            Err(problem) => errors.push(StarterRowError {
+                file: PRIOR_FILE,
+                line: i + 1,
+                problem,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_prior_row(line: &str) -> Result<FilmVotes, String> {
+    let cols: Vec<&str> = line.split('\t').collect();
+    let [title, year, count, mean, source] = cols[..] else {
+        return Err(format!(
+            "expected 5 tab-separated columns, found {}",
+            cols.len()
+        ));
+    };
+    let year: i32 = year
+        .parse()
+        .map_err(|_| format!("year {year:?} is not a number"))?;
+    let count: i64 = count
+        .parse()
+        .ok()
+        .filter(|c| *c > 0)
+        .ok_or_else(|| format!("count {count:?} is not a positive number"))?;
+    let mean: f64 = mean
+        .parse()
+        .map_err(|_| format!("mean {mean:?} is not a number"))?;
+    let (source, average) = match source {
+        "movielens" if (0.5..=5.0).contains(&mean) => (VoteSource::MovieLens, mean * 2.0),
+        "tmdb" if (0.0..=10.0).contains(&mean) => (VoteSource::Tmdb, mean),
+        "movielens" | "tmdb" => return Err(format!("mean {mean} is outside the {source} scale")),
+        other => return Err(format!("unknown source {other:?}")),
+    };
+    if title.trim().is_empty() {
+        return Err("empty title".into());
+    }
+    Ok(FilmVotes {
+        title: title.trim().to_owned(),
+        year,
+        votes: Votes {
+            count,
+            average,
+            source,
+        },
+    })
+}
+
+/// The starter films as written, without votes.
+fn starter_films() -> Result<Vec<MovieInfo>, Vec<StarterRowError>> {
     let mut movies = Vec::new();
     let mut errors = Vec::new();
     for (file, text) in FILES {
@@ -192,6 +287,57 @@ mod tests {
                 m.display_title()
             );
         }
+    }
+
+    #[test]
+    fn the_prior_reads_and_names_only_starter_films_with_their_source() {
+        let prior = match starter_prior() {
+            Ok(p) => p,
+            Err(errors) => panic!("prior rows do not parse: {errors:#?}"),
+        };
+        let films: HashSet<(String, Option<i32>)> =
+            movies().into_iter().map(|m| (m.title, m.year)).collect();
+        for f in &prior {
+            assert!(
+                films.contains(&(f.title.clone(), Some(f.year))),
+                "{} ({}) is not a starter film",
+                f.title,
+                f.year
+            );
+        }
+        // Most starter films have a prior, each source is used, and the header names them.
+        assert!(prior.len() * 10 >= films.len() * 8, "{}", prior.len());
+        for source in VoteSource::ALL {
+            assert!(prior.iter().any(|f| f.votes.source == source), "{source:?}");
+        }
+        assert!(PRIOR.contains("MovieLens latest-small") && PRIOR.contains("TMDB 5000"));
+        // Loaded with the films: Star Wars (1977) carries its MovieLens votes.
+        let star_wars = movies()
+            .into_iter()
+            .find(|m| m.title == "Star Wars" && m.year == Some(1977))
+            .expect("a starter film");
+        assert!(star_wars.vote_count > 100, "{star_wars:?}");
+        assert_eq!(star_wars.vote_source, Some(VoteSource::MovieLens));
+        assert!(
+            star_wars
+                .vote_average
+                .is_some_and(|a| (7.0..=10.0).contains(&a))
+        );
+    }
+
+    #[test]
+    fn a_bad_prior_row_is_reported() {
+        for (row, problem) in [
+            ("Heat\t1995\t12", "5 tab"),
+            ("Heat\t1995\t0\t4.1\tmovielens", "count"),
+            ("Heat\t1995\t12\t7.5\tmovielens", "scale"),
+            ("Heat\t1995\t12\t7.5\timdb", "source"),
+        ] {
+            let got = parse_prior_row(row).unwrap_err();
+            assert!(got.contains(problem), "{row:?}: {got}");
+        }
+        let ok = parse_prior_row("Heat\t1995\t12\t4.10\tmovielens").expect("reads");
+        assert!((ok.votes.average - 8.2).abs() < 1e-9);
     }
 
     #[test]

@@ -154,12 +154,49 @@ fn a_new_user_can_rate_review_and_get_picks_that_use_them() {
         );
     }
     assert!(
-        picks
-            .as_array()
-            .expect("list")
-            .iter()
-            .any(|p| p["reason"].as_str().is_some_and(|r| !r.contains("popular"))),
+        picks.as_array().expect("list").iter().any(|p| p["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("because you liked") || r.contains("matches:"))),
         "with three liked films some picks are personal: {picks}"
+    );
+}
+
+#[test]
+fn a_fresh_database_recommends_well_known_films_from_many_decades_and_says_why() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = marquee(
+        dir.path(),
+        &["recommend", "--user", "kim", "--count", "5", "--json"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let picks: serde_json::Value = serde_json::from_str(&text(&out.stdout)).expect("json");
+    let picks = picks.as_array().expect("list");
+    assert_eq!(picks.len(), 5);
+    let decades: std::collections::HashSet<i64> = picks
+        .iter()
+        .map(|p| p["year"].as_i64().expect("a year") / 10)
+        .collect();
+    assert!(decades.len() >= 4, "{picks:?}");
+    for p in picks {
+        let reason = p["reason"].as_str().expect("reason");
+        assert!(
+            (reason.contains("★ from") && reason.contains("MovieLens rating"))
+                || reason.contains("TMDB vote"),
+            "{p}"
+        );
+        assert!(!reason.contains("popular"), "{p}");
+    }
+    // Read as a person does: a numbered line per film with its reason.
+    let out = marquee(
+        dir.path(),
+        &["recommend", "--user", "kim", "--count", "5"],
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("1. ") && stdout.contains("MovieLens ratings"),
+        "{stdout}"
     );
 }
 

@@ -26,6 +26,10 @@ const ADMIN: &str = "300000000000000009";
 /// Two people who never used Marquee anywhere.
 const NEW_1: &str = "300000000000000071";
 const NEW_2: &str = "300000000000000072";
+const NEW_3: &str = "300000000000000073";
+/// Two members of the first server who rate a film.
+const MEMBER_1: &str = "300000000000000081";
+const MEMBER_2: &str = "300000000000000082";
 /// Manage Server.
 const MANAGE_GUILD: &str = "32";
 /// What a reason says when it comes from the person's own taste.
@@ -189,6 +193,35 @@ fn personal(text: &str) -> bool {
     PERSONAL.iter().any(|p| text.contains(p))
 }
 
+/// The films of a list and their reasons, in order.
+fn picks_of(call: &Call) -> Vec<(String, String)> {
+    let description = call.body["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut lines = description.lines();
+    while let Some(line) = lines.next() {
+        if let Some(rest) = line.strip_prefix("**") {
+            let numbered = rest.split("**").next().unwrap_or_default();
+            let title = numbered.split_once(". ").map_or(numbered, |(_, t)| t);
+            let reason = lines
+                .next()
+                .and_then(|l| l.strip_prefix("↳ "))
+                .unwrap_or_default();
+            out.push((title.to_owned(), reason.to_owned()));
+        }
+    }
+    out
+}
+
+/// The year of "Title (1999)".
+fn year_of(title: &str) -> i32 {
+    title
+        .rsplit_once('(')
+        .and_then(|(_, y)| y.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("no year in {title}"))
+}
+
 fn guild_a() -> GuildId {
     GuildId(GUILD_ID.parse().expect("a snowflake"))
 }
@@ -245,7 +278,11 @@ async fn two_servers_sharing_members_never_see_each_others_data_and_forgetting_i
         let (there, _) = s.list(Server::B, &fan).await;
         assert!(personal(&text(&here)), "{}", text(&here));
         assert!(!personal(&text(&there)), "no reason in B reflects A: {}", text(&there));
-        assert!(text(&there).contains("popular right now"), "{}", text(&there));
+        // The second server's picks are the cold start: well-known films, none of them said to
+        // be liked on this server (the first server's likes are not the second's).
+        assert!(text(&there).contains("MovieLens ratings"), "{}", text(&there));
+        assert!(!text(&there).contains("on this server"), "{}", text(&there));
+        assert!(!text(&there).contains("popular right now"), "{}", text(&there));
 
         // The experiment runs in the first server only: the list there counts, the list in
         // the second does not, and the second's admins see it has not started.
@@ -375,6 +412,74 @@ async fn two_servers_sharing_members_never_see_each_others_data_and_forgetting_i
         assert!(traces(&pool, "feedback_events", fan_b).await > 0, "B keeps its own");
         pool.close().await;
         s.bot.assert_no_unknown_events();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_server_starts_with_well_known_films_and_its_favourites_stay_in_it() {
+    crate::helpers::with_sqlite_url(|url, _store: Store| async move {
+        let fake = FakeDiscord::start().await;
+        let (bot, _, _) = fake
+            .connect(&url, &[("DISCORD_DEV_GUILD_ID", GUILD_ID)])
+            .await;
+        let s = Scene { fake, bot };
+
+        // The very first /recommend of a new server: well-known, well-liked films from many
+        // decades, each saying where that is known from.
+        let (first, _) = s.list(Server::A, NEW_1).await;
+        let picks = picks_of(&first);
+        assert_eq!(picks.len(), 5, "{}", text(&first));
+        let decades: std::collections::HashSet<i32> =
+            picks.iter().map(|(t, _)| year_of(t) / 10).collect();
+        assert!(decades.len() >= 4, "{picks:?}");
+        for (title, reason) in &picks {
+            assert!(
+                reason.contains("MovieLens ratings") || reason.contains("TMDB votes"),
+                "{title}: {reason}"
+            );
+            assert!(!reason.contains("popular"), "{title}: {reason}");
+        }
+
+        // Two members of the first server love a film that was not on that list.
+        for member in [MEMBER_1, MEMBER_2] {
+            let rated = s
+                .run(
+                    Server::A,
+                    member,
+                    "rate",
+                    json!([
+                        {"name": "movie", "type": 3, "value": "Heat 1995"},
+                        {"name": "stars", "type": 10, "value": 5}
+                    ]),
+                    false,
+                )
+                .await;
+            assert!(
+                text(&rated).contains("Rated **Heat (1995)**"),
+                "{}",
+                text(&rated)
+            );
+        }
+        assert!(picks.iter().all(|(t, _)| t != "Heat (1995)"));
+
+        // A newcomer to the first server sees it first, the two counted, never named.
+        let (here, _) = s.list(Server::A, NEW_2).await;
+        let here = picks_of(&here);
+        assert_eq!(
+            here[0],
+            (
+                "Heat (1995)".to_owned(),
+                "liked by 2 people on this server this month".to_owned()
+            ),
+            "{here:?}"
+        );
+        assert_eq!(here.len(), 5);
+
+        // A newcomer to the second server sees none of it: the list a new server gets.
+        let (there, _) = s.list(Server::B, NEW_3).await;
+        assert!(!text(&there).contains("on this server"), "{}", text(&there));
+        assert_eq!(picks_of(&there), picks);
     })
     .await;
 }

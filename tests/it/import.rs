@@ -1,7 +1,7 @@
 //! Importers on the shipped fixtures (with broken rows), on both backends.
 
 use crate::helpers::on_both_backends;
-use marquee::domain::catalog::{Genre, Movie};
+use marquee::domain::catalog::{Genre, Movie, VoteSource};
 use marquee::domain::ports::{CatalogRepo, FeedbackRepo};
 use marquee::outbound::import::{FileSummary, Reporter, movielens, tmdb};
 use marquee::outbound::storage::Store;
@@ -79,6 +79,18 @@ async fn movielens_csv_imports_films_links_tags_and_ratings_and_skips_broken_row
     find(&movies, "The Godfather", 1972);
     find(&movies, "The City of Lost Children", 1995);
     assert_eq!(store.event_count().await.expect("events"), 6);
+    // What the ratings say about each film becomes its votes (the broken rows not counted).
+    let votes = |m: &Movie| (m.info.vote_count, m.info.vote_average, m.info.vote_source);
+    let ml = Some(VoteSource::MovieLens);
+    assert_eq!(votes(find(&movies, "Alien", 1979)), (2, Some(9.0), ml));
+    assert_eq!(votes(toy), (1, Some(8.0), ml));
+    assert_eq!(votes(dune21), (1, Some(7.0), ml));
+    let lost = find(&movies, "The City of Lost Children", 1995);
+    assert_eq!(
+        votes(lost),
+        (0, None, None),
+        "its one rating is a broken row"
+    );
 
     // The same import again changes nothing and duplicates nothing.
     let again = movielens::import(&store, &fixture("movielens/csv"), &mut Reporter::new(true))
@@ -191,6 +203,11 @@ async fn tmdb_rows_merge_with_movielens_films_and_broken_json_is_skipped(store: 
         "Toys come to life when people leave the room."
     );
     assert_eq!(toy.info.vote_count, 5415);
+    assert_eq!(
+        toy.info.vote_source,
+        Some(VoteSource::Tmdb),
+        "TMDB's votes replace MovieLens's, and say so"
+    );
     assert_eq!(
         toy.info.external.movielens,
         Some(1),

@@ -1,7 +1,7 @@
 //! The storage contract: every port behaves the same on SQLite and on PostgreSQL.
 
 use crate::helpers::on_both_backends;
-use marquee::domain::catalog::{ExternalIds, Genre, MovieInfo};
+use marquee::domain::catalog::{ExternalIds, Genre, MovieInfo, VoteSource, Votes};
 use marquee::domain::error::StoreError;
 use marquee::domain::events::{Appended, FeedbackKind, NewFeedbackEvent};
 use marquee::domain::ids::{GuildId, MovieId, UserId};
@@ -53,10 +53,141 @@ async fn the_starter_catalog_fills_an_empty_database_once(store: Store) {
         .expect("seed again");
     assert_eq!(store.movie_count().await.expect("count"), n);
     let all = store.all_movies().await.expect("all");
-    assert!(
+    let godfather = all
+        .iter()
+        .find(|m| m.info.title == "The Godfather" && m.info.year == Some(1972))
+        .expect("The Godfather");
+    // Loaded with its prior: MovieLens ratings, their mean on the 0–10 scale.
+    assert_eq!(godfather.info.vote_source, Some(VoteSource::MovieLens));
+    assert!(godfather.info.vote_count > 50, "{:?}", godfather.info);
+    assert!(godfather.info.vote_average.is_some_and(|a| a > 7.0));
+}
+
+async fn starter_films_stored_before_the_prior_get_its_votes_once(store: Store) {
+    use marquee::outbound::starter_catalog::{starter_movies, starter_prior};
+    // What an older version stored: the starter films without votes, and one film whose
+    // votes a TMDB import brought.
+    let mut old: Vec<MovieInfo> = starter_movies().expect("starter films");
+    for m in &mut old {
+        m.vote_count = 0;
+        m.vote_average = None;
+        m.vote_source = None;
+        if m.title == "Heat" && m.year == Some(1995) {
+            m.vote_count = 4000;
+            m.vote_average = Some(7.7);
+            m.vote_source = Some(VoteSource::Tmdb);
+        }
+    }
+    store.upsert_movies(&old).await.expect("old catalog");
+    marquee::app::seed_starter_catalog(&store)
+        .await
+        .expect("start");
+    let all = store.all_movies().await.expect("all");
+    let find = |title: &str, year| {
         all.iter()
-            .any(|m| m.info.title == "The Godfather" && m.info.year == Some(1972))
+            .find(|m| m.info.title == title && m.info.year == Some(year))
+            .unwrap_or_else(|| panic!("{title}"))
+            .info
+            .clone()
+    };
+    let star_wars = find("Star Wars", 1977);
+    assert_eq!(star_wars.vote_source, Some(VoteSource::MovieLens));
+    assert!(star_wars.vote_count > 100, "{star_wars:?}");
+    let heat = find("Heat", 1995);
+    assert_eq!(
+        (heat.vote_count, heat.vote_source),
+        (4000, Some(VoteSource::Tmdb)),
+        "votes already there are kept"
     );
+    let prior = starter_prior().expect("prior");
+    let with_votes = all.iter().filter(|m| m.info.vote_count > 0).count();
+    let heat_in_prior = prior.iter().any(|f| f.title == "Heat" && f.year == 1995);
+    assert_eq!(with_votes, prior.len() + usize::from(!heat_in_prior));
+    // Once is enough: the next start writes nothing.
+    assert_eq!(store.fill_missing_votes(&prior).await.expect("again"), 0);
+}
+
+async fn votes_set_by_an_import_replace_and_repeat_as_nothing(store: Store) {
+    store
+        .upsert_movies(&[film("Alien", 1979), film("Dune", 2021)])
+        .await
+        .expect("films");
+    let movies = store.all_movies().await.expect("all");
+    let ml = |count, average| Votes {
+        count,
+        average,
+        source: VoteSource::MovieLens,
+    };
+    let votes = [(movies[0].id, ml(120, 8.2)), (movies[1].id, ml(3, 7.0))];
+    assert_eq!(store.set_votes(&votes).await.expect("set"), 2);
+    assert_eq!(store.set_votes(&votes).await.expect("again"), 0);
+    let alien = store.movie(movies[0].id).await.expect("alien").info;
+    assert_eq!(
+        (alien.vote_count, alien.vote_average, alien.vote_source),
+        (120, Some(8.2), Some(VoteSource::MovieLens))
+    );
+    assert_eq!(
+        store
+            .set_votes(&[(MovieId(999_999), ml(1, 1.0))])
+            .await
+            .expect("unknown film"),
+        0
+    );
+}
+
+async fn a_servers_recent_events_are_its_own_and_whole_per_film(store: Store) {
+    let (one, two) = (GuildId(1), GuildId(2));
+    store
+        .upsert_movies(&[film("Alien", 1979), film("Dune", 2021), film("Heat", 1995)])
+        .await
+        .expect("films");
+    let movies = store.all_movies().await.expect("all");
+    let (alien, dune, heat) = (movies[0].id, movies[1].id, movies[2].id);
+    let user = |name: &'static str, server| {
+        let store = store.clone();
+        async move {
+            store
+                .ensure_user(UserKind::Discord, name, name, server)
+                .await
+                .expect("user")
+        }
+    };
+    let (ana, bo, cy) = (
+        user("ana", Some(one)).await,
+        user("bo", Some(one)).await,
+        user("cy", Some(one)).await,
+    );
+    let (dee, base) = (user("dee", Some(two)).await, user("ml", None).await);
+    for (who, movie, at) in [
+        (ana, alien, 100), // old, then recent on the same film: both come back
+        (ana, alien, 1_000),
+        (ana, dune, 200),    // old only: not back
+        (bo, heat, 1_500),   // recent
+        (cy, heat, 1_600),   // the caller's: not back
+        (dee, heat, 1_700),  // another server's: not back
+        (base, heat, 1_800), // the shared base's: not back
+    ] {
+        store
+            .append_event(&event(who, movie, at, None))
+            .await
+            .expect("event");
+    }
+    let got: Vec<(UserId, MovieId, i64)> = store
+        .recent_events_of_server(one, 1_000, Some(cy))
+        .await
+        .expect("recent")
+        .into_iter()
+        .map(|e| (e.event.user, e.event.movie, e.event.created_at_ms))
+        .collect();
+    assert_eq!(
+        got,
+        [(ana, alien, 100), (ana, alien, 1_000), (bo, heat, 1_500)]
+    );
+    let everyone = store
+        .recent_events_of_server(one, 1_000, None)
+        .await
+        .expect("recent");
+    assert_eq!(everyone.len(), 4);
 }
 
 async fn a_stored_film_reads_back_field_for_field(store: Store) {
@@ -68,6 +199,7 @@ async fn a_stored_film_reads_back_field_for_field(store: Store) {
     };
     dune.vote_count = 1234;
     dune.vote_average = Some(6.5);
+    dune.vote_source = Some(VoteSource::Tmdb);
     let summary = store
         .upsert_movies(std::slice::from_ref(&dune))
         .await
@@ -501,4 +633,7 @@ on_both_backends!(
     catalog_stats_count_films_decades_and_genres,
     events_experiment_runs_and_outcomes_are_scoped_by_server,
     party_writes_are_safe_to_repeat,
+    starter_films_stored_before_the_prior_get_its_votes_once,
+    votes_set_by_an_import_replace_and_repeat_as_nothing,
+    a_servers_recent_events_are_its_own_and_whole_per_film,
 );

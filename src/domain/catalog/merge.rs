@@ -14,6 +14,11 @@ pub fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
             new.to_vec()
         }
     }
+    let votes = if incoming.vote_count > 0 {
+        incoming
+    } else {
+        stored
+    };
     MovieInfo {
         title: if incoming.title.trim().is_empty() {
             stored.title.clone()
@@ -41,12 +46,10 @@ pub fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
                 .clone()
                 .or_else(|| stored.external.imdb.clone()),
         },
-        vote_count: if incoming.vote_count > 0 {
-            incoming.vote_count
-        } else {
-            stored.vote_count
-        },
-        vote_average: incoming.vote_average.or(stored.vote_average),
+        // The votes travel together: count, mean and where they come from.
+        vote_count: votes.vote_count,
+        vote_average: votes.vote_average,
+        vote_source: votes.vote_source,
     }
 }
 
@@ -213,6 +216,41 @@ mod tests {
             merge(&merged, &merged),
             merged,
             "merging twice changes nothing"
+        );
+    }
+
+    #[test]
+    fn votes_travel_together_with_their_source() {
+        use crate::domain::catalog::VoteSource;
+        let prior = MovieInfo {
+            title: "Heat".into(),
+            vote_count: 110,
+            vote_average: Some(7.9),
+            vote_source: Some(VoteSource::MovieLens),
+            ..MovieInfo::default()
+        };
+        let tmdb = MovieInfo {
+            title: "Heat".into(),
+            vote_count: 3000,
+            vote_average: Some(7.7),
+            vote_source: Some(VoteSource::Tmdb),
+            ..MovieInfo::default()
+        };
+        let merged = merge(&prior, &tmdb);
+        assert_eq!(
+            (merged.vote_count, merged.vote_average, merged.vote_source),
+            (3000, Some(7.7), Some(VoteSource::Tmdb))
+        );
+        // Incoming films without votes leave the stored ones, source included.
+        let bare = MovieInfo {
+            title: "Heat".into(),
+            vote_average: Some(1.0),
+            ..MovieInfo::default()
+        };
+        let kept = merge(&prior, &bare);
+        assert_eq!(
+            (kept.vote_count, kept.vote_average, kept.vote_source),
+            (110, Some(7.9), Some(VoteSource::MovieLens))
         );
     }
 }

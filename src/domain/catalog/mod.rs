@@ -173,6 +173,72 @@ pub struct MovieInfo {
     pub vote_count: i64,
     /// Mean vote on a 0–10 scale in the source data, when known.
     pub vote_average: Option<f64>,
+    /// Where `vote_count` and `vote_average` come from (`None` when nobody knows, or for
+    /// votes stored before sources were recorded and not from TMDB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote_source: Option<VoteSource>,
+}
+
+/// Public data a film's votes come from; reasons name it ("from 1,234 MovieLens ratings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoteSource {
+    /// Star ratings (0.5–5) in a MovieLens data set (GroupLens Research); `vote_average` holds
+    /// their mean times two.
+    MovieLens,
+    /// Votes (0–10) on The Movie Database, as in the TMDB 5000 table.
+    Tmdb,
+}
+
+/// A film's votes in public data: how many, their mean (0–10) and where they come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Votes {
+    pub count: i64,
+    /// The mean on a 0–10 scale (MovieLens stars times two).
+    pub average: f64,
+    pub source: VoteSource,
+}
+
+impl Votes {
+    /// The votes a film's record holds, if it holds any with a known source.
+    pub fn of(info: &MovieInfo) -> Option<Self> {
+        match (info.vote_count, info.vote_average, info.vote_source) {
+            (count, Some(average), Some(source)) if count > 0 && average.is_finite() => {
+                Some(Votes {
+                    count,
+                    average: average.clamp(0.0, 10.0),
+                    source,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Votes for the film of a title and year (how a prior shipped as data names its films).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilmVotes {
+    pub title: String,
+    pub year: i32,
+    pub votes: Votes,
+}
+
+impl VoteSource {
+    /// Every source.
+    pub const ALL: [VoteSource; 2] = [VoteSource::MovieLens, VoteSource::Tmdb];
+
+    /// The stable name stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VoteSource::MovieLens => "movielens",
+            VoteSource::Tmdb => "tmdb",
+        }
+    }
+
+    /// The name stored in the database read back (`None` for anything else).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 impl MovieInfo {

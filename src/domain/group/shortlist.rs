@@ -9,6 +9,7 @@ use crate::domain::catalog::{Genre, Movie};
 use crate::domain::events::FeedbackEvent;
 use crate::domain::group_signal::personal_picks;
 use crate::domain::ids::{MovieId, UserId};
+use crate::domain::recommend::cold::Baseline;
 use crate::domain::recommend::snapshot::{ModelSnapshot, RecRequest};
 use crate::domain::taste::TasteGroups;
 use std::collections::HashSet;
@@ -89,6 +90,7 @@ pub fn shortlist<'m>(
     asked: PartyFilters,
     model: &ModelSnapshot,
     groups: Option<&TasteGroups>,
+    baseline: &Baseline<'_>,
     movie: impl Fn(MovieId) -> Option<&'m Movie> + Copy,
 ) -> Result<Shortlist, GroupError> {
     let excluded: HashSet<MovieId> = voters
@@ -96,7 +98,7 @@ pub fn shortlist<'m>(
         .flat_map(|v| v.history.iter().map(|e| e.event.movie))
         .collect();
     for (filters, widened) in attempts(asked) {
-        let pool = pool(voters, &excluded, filters, model, groups, movie);
+        let pool = pool(voters, &excluded, filters, model, (groups, baseline), movie);
         if pool.is_empty() {
             continue;
         }
@@ -112,7 +114,7 @@ fn pool<'m>(
     excluded: &HashSet<MovieId>,
     filters: PartyFilters,
     model: &ModelSnapshot,
-    groups: Option<&TasteGroups>,
+    (groups, baseline): (Option<&TasteGroups>, &Baseline<'_>),
     movie: impl Fn(MovieId) -> Option<&'m Movie> + Copy,
 ) -> Vec<(MovieId, String)> {
     let request = RecRequest {
@@ -124,7 +126,7 @@ fn pool<'m>(
     let mut seen = HashSet::new();
     let mut pool = Vec::new();
     for v in voters {
-        for p in personal_picks(model, groups, v.user, v.history, &request, movie) {
+        for p in personal_picks(model, groups, baseline, v.user, v.history, &request, movie) {
             let fits = movie(p.movie).is_some_and(|m| {
                 filters
                     .max_runtime

@@ -2,7 +2,8 @@
 //!
 //! **What serves users**: [`snapshot`], the trained serving model (popularity, implicit ALS,
 //! content and every user's history) with fold-in, MMR re-ranking, explanations ([`Pick`],
-//! [`Reason`]) and a versioned byte format. It is built from [`als`] (implicit-feedback ALS with
+//! [`Reason`]) and a versioned byte format; and [`cold`], what someone without likes is shown
+//! (their server's recent favourites, then well-known, well-liked films over many decades). It is built from [`als`] (implicit-feedback ALS with
 //! a conjugate-gradient solver, Hu/Koren/Volinsky 2008, Takács/Pilászy/Tikk 2011), [`content`]
 //! (TF-IDF film profiles) and [`baseline::decayed_counts`] (recency-weighted popularity).
 //!
@@ -21,6 +22,7 @@
 
 pub mod als;
 pub mod baseline;
+pub mod cold;
 pub mod content;
 pub mod data;
 pub mod ease;
@@ -36,7 +38,7 @@ use std::collections::{BinaryHeap, HashSet};
 use crate::domain::ids::{MovieId, UserId};
 
 pub use data::{IdMap, Ratings, Signals};
-pub use pick::{Pick, Reason};
+pub use pick::{Acclaim, Pick, Reason};
 
 /// A hyper-parameter outside its valid range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -15,8 +15,8 @@ use super::{
     display_name, for_each_csv_record, millis_since, open_csv,
 };
 use crate::domain::catalog::search::split_title;
-use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
-use crate::domain::ids::UserId;
+use crate::domain::catalog::{ExternalIds, Genre, MovieInfo, VoteSource, Votes};
+use crate::domain::ids::{MovieId, UserId};
 use crate::domain::ports::{CatalogRepo, UserKind};
 use crate::outbound::storage::{HistoricalRating, Store};
 use anyhow::Context as _;
@@ -595,6 +595,8 @@ async fn import_ratings(
     let len = std::fs::metadata(path).map_or(0, |m| m.len());
     reporter.start_file(path, len);
 
+    // Every film's ratings in this file (count, sum of stars): its votes once the file is read.
+    let mut votes: HashMap<MovieId, (i64, f64)> = HashMap::new();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<RatingBatch>(2);
     let reader = {
         let path = path.to_path_buf();
@@ -637,6 +639,9 @@ async fn import_ratings(
                 });
                 continue;
             };
+            let v = votes.entry(movie).or_default();
+            v.0 += 1;
+            v.1 += r.rating;
             rows.push(HistoricalRating {
                 user,
                 movie,
@@ -652,6 +657,26 @@ async fn import_ratings(
         summary.unchanged += rows.len() as u64 - inserted;
     }
     reader.await.context("the ratings reader stopped")??;
+    // What the ratings say about each film (how many, how well) is film knowledge: it becomes
+    // the film's votes at once, so the next cold start uses it without waiting for a training.
+    let votes: Vec<(MovieId, Votes)> = votes
+        .into_iter()
+        .map(|(movie, (count, sum))| {
+            let average = (sum / count as f64 * 2.0).clamp(0.0, 10.0);
+            (
+                movie,
+                Votes {
+                    count,
+                    average: (average * 1000.0).round() / 1000.0,
+                    source: VoteSource::MovieLens,
+                },
+            )
+        })
+        .collect();
+    store
+        .set_votes(&votes)
+        .await
+        .context("storing the films' rating counts")?;
     summary.millis = millis_since(started);
     Ok(summary)
 }

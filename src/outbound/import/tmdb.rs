@@ -5,7 +5,7 @@
 use super::{
     FileSummary, ImportSummary, Reporter, display_name, for_each_csv_record, millis_since, open_csv,
 };
-use crate::domain::catalog::{ExternalIds, Genre, MovieInfo};
+use crate::domain::catalog::{ExternalIds, Genre, MovieInfo, VoteSource};
 use crate::domain::ports::CatalogRepo;
 use crate::outbound::storage::Store;
 use anyhow::Context as _;
@@ -196,6 +196,7 @@ fn parse_row(r: &[&str], col: &impl Fn(&str) -> usize) -> Result<MovieInfo, Stri
         },
         vote_count,
         vote_average,
+        vote_source: (vote_count > 0).then_some(VoteSource::Tmdb),
         ..MovieInfo::default()
     })
 }

@@ -3,14 +3,16 @@
 use super::{CatalogLock as _, Store, join_list, retry, split_list, with_pool};
 use crate::domain::catalog::merge::{Match, choose_match, merge};
 use crate::domain::catalog::search::normalize_title;
-use crate::domain::catalog::{CatalogStats, ExternalIds, Genre, Movie, MovieInfo};
+use crate::domain::catalog::{
+    CatalogStats, ExternalIds, FilmVotes, Genre, Movie, MovieInfo, VoteSource, Votes,
+};
 use crate::domain::error::StoreError;
 use crate::domain::ids::MovieId;
 use crate::domain::ports::{CatalogRepo, StoreResult, UpsertSummary};
 use std::collections::BTreeMap;
 
 const MOVIE_COLUMNS: &str = "id, title, year, genres, overview, keywords, directors, cast_names, \
-     countries, runtime_min, movielens_id, tmdb_id, imdb_id, vote_count, vote_average";
+     countries, runtime_min, movielens_id, tmdb_id, imdb_id, vote_count, vote_average, vote_source";
 
 #[derive(Debug, sqlx::FromRow)]
 struct MovieRow {
@@ -29,6 +31,7 @@ struct MovieRow {
     imdb_id: Option<String>,
     vote_count: i64,
     vote_average: Option<f64>,
+    vote_source: Option<String>,
 }
 
 impl From<MovieRow> for Movie {
@@ -52,6 +55,7 @@ impl From<MovieRow> for Movie {
                 },
                 vote_count: r.vote_count,
                 vote_average: r.vote_average,
+                vote_source: r.vote_source.as_deref().and_then(VoteSource::parse),
             },
         }
     }
@@ -94,7 +98,8 @@ macro_rules! upsert_one {
                         "UPDATE movies SET title = $1, norm_title = $2, year = $3, genres = $4, \
                          overview = $5, keywords = $6, directors = $7, cast_names = $8, countries = $9, \
                          runtime_min = $10, movielens_id = $11, tmdb_id = $12, imdb_id = $13, \
-                         vote_count = $14, vote_average = $15, updated_at = $16 WHERE id = $17",
+                         vote_count = $14, vote_average = $15, vote_source = $16, updated_at = $17 \
+                         WHERE id = $18",
                     )
                     .bind(&merged.title)
                     .bind(normalize_title(&merged.title))
@@ -111,6 +116,7 @@ macro_rules! upsert_one {
                     .bind(merged.external.imdb.as_deref())
                     .bind(merged.vote_count)
                     .bind(merged.vote_average)
+                    .bind(merged.vote_source.map(VoteSource::as_str))
                     .bind($now)
                     .bind(stored.id.0)
                     .execute(&mut *$conn)
@@ -122,8 +128,8 @@ macro_rules! upsert_one {
                 sqlx::query(
                     "INSERT INTO movies (title, norm_title, year, genres, overview, keywords, directors, \
                      cast_names, countries, runtime_min, movielens_id, tmdb_id, imdb_id, vote_count, \
-                     vote_average, source, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+                     vote_average, vote_source, source, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
                 )
                 .bind(m.title.trim())
                 .bind(&norm)
@@ -140,6 +146,7 @@ macro_rules! upsert_one {
                 .bind(m.external.imdb.as_deref())
                 .bind(m.vote_count)
                 .bind(m.vote_average)
+                .bind(m.vote_source.map(VoteSource::as_str))
                 .bind(source_of(m))
                 .bind($now)
                 .execute(&mut *$conn)
@@ -148,6 +155,49 @@ macro_rules! upsert_one {
             }
         }
     }};
+}
+
+impl Store {
+    /// Stores votes by film id in one transaction; with `only_missing`, only on films that
+    /// have none. A film whose votes are already these is not written. Returns how many
+    /// changed.
+    async fn write_votes(
+        &self,
+        votes: &[(MovieId, Votes)],
+        only_missing: bool,
+    ) -> StoreResult<u64> {
+        if votes.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "UPDATE movies SET vote_count = $1, vote_average = $2, vote_source = $3, \
+             updated_at = $4 WHERE id = $5 AND {}",
+            if only_missing {
+                "vote_count = 0"
+            } else {
+                "(vote_count <> $1 OR vote_average IS NULL OR vote_average <> $2 \
+                 OR vote_source IS NULL OR vote_source <> $3)"
+            }
+        );
+        let (sql, now) = (&sql, now_ms());
+        with_pool!(self, pool => retry("store votes", || async move {
+            let mut tx = pool.begin().await?;
+            let mut changed = 0;
+            for (id, v) in votes {
+                changed += sqlx::query(sql)
+                    .bind(v.count)
+                    .bind(v.average)
+                    .bind(v.source.as_str())
+                    .bind(now)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+            Ok(changed)
+        }).await)
+    }
 }
 
 fn source_of(m: &MovieInfo) -> &'static str {
@@ -216,6 +266,29 @@ impl CatalogRepo for Store {
             tx.commit().await?;
             Ok(Some(summary))
         }).await)
+    }
+
+    async fn fill_missing_votes(&self, votes: &[FilmVotes]) -> StoreResult<u64> {
+        let by_key: std::collections::HashMap<(String, i64), Votes> = votes
+            .iter()
+            .map(|v| ((normalize_title(&v.title), i64::from(v.year)), v.votes))
+            .collect();
+        let by_key = &by_key;
+        // Read first: on a database that has them already, nothing is written.
+        let missing: Vec<(i64, String, Option<i64>)> = with_pool!(self, pool => retry("find films without votes", || async move {
+            sqlx::query_as("SELECT id, norm_title, year FROM movies WHERE vote_count = 0")
+                .fetch_all(pool)
+                .await
+        }).await)?;
+        let todo: Vec<(MovieId, Votes)> = missing
+            .into_iter()
+            .filter_map(|(id, norm, year)| by_key.get(&(norm, year?)).map(|v| (MovieId(id), *v)))
+            .collect();
+        self.write_votes(&todo, true).await
+    }
+
+    async fn set_votes(&self, votes: &[(MovieId, Votes)]) -> StoreResult<u64> {
+        self.write_votes(votes, false).await
     }
 
     async fn movie(&self, id: MovieId) -> StoreResult<Movie> {

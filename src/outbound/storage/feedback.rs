@@ -121,6 +121,22 @@ const INSERT_EVENT: &str = "INSERT INTO feedback_events (user_id, movie_id, kind
 const EVENT_COLUMNS: &str = "id, user_id, movie_id, kind, value, weight, raw, source, guild_id, message_id, \
      created_at, idempotency_key";
 
+/// Stored rows as events (a row that cannot be read is an `Invalid` error).
+fn events_from(rows: Vec<EventRow>) -> StoreResult<Vec<FeedbackEvent>> {
+    rows.into_iter()
+        .map(|r| FeedbackEvent::try_from(r).map_err(crate::domain::error::StoreError::Invalid))
+        .collect()
+}
+
+/// [`EVENT_COLUMNS`] of the table aliased `e`.
+fn event_columns_of_e() -> String {
+    EVENT_COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Binds an event to [`INSERT_EVENT`]; `$q` is a fresh `sqlx::query_scalar(INSERT_EVENT)`.
 macro_rules! bind_event {
     ($q:expr, $e:expr) => {
@@ -186,17 +202,11 @@ impl FeedbackRepo for Store {
         let rows = with_pool!(self, pool => retry("list events", || async {
             sqlx::query_as::<_, EventRow>(&sql).fetch_all(pool).await
         }).await)?;
-        rows.into_iter()
-            .map(|r| FeedbackEvent::try_from(r).map_err(crate::domain::error::StoreError::Invalid))
-            .collect()
+        events_from(rows)
     }
 
     async fn events_of_server(&self, server: Option<GuildId>) -> StoreResult<Vec<FeedbackEvent>> {
-        let columns: String = EVENT_COLUMNS
-            .split(", ")
-            .map(|c| format!("e.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = event_columns_of_e();
         let sql = format!(
             "SELECT {columns} FROM feedback_events e JOIN users u ON u.id = e.user_id \
              WHERE ($1 IS NULL AND u.guild_id IS NULL) OR u.guild_id = $1 ORDER BY e.id"
@@ -205,9 +215,34 @@ impl FeedbackRepo for Store {
         let rows = with_pool!(self, pool => retry("list a server's events", || async {
             sqlx::query_as::<_, EventRow>(&sql).bind(server).fetch_all(pool).await
         }).await)?;
-        rows.into_iter()
-            .map(|r| FeedbackEvent::try_from(r).map_err(crate::domain::error::StoreError::Invalid))
-            .collect()
+        events_from(rows)
+    }
+
+    async fn recent_events_of_server(
+        &self,
+        server: GuildId,
+        since_ms: i64,
+        except: Option<UserId>,
+    ) -> StoreResult<Vec<FeedbackEvent>> {
+        let columns = event_columns_of_e();
+        // The server's people (users_guild), then each one's events on a film they touched
+        // lately (feedback_user_movie serves both the join and the EXISTS).
+        let sql = format!(
+            "SELECT {columns} FROM users u JOIN feedback_events e ON e.user_id = u.id \
+             WHERE u.guild_id = $1 AND u.id <> $3 AND EXISTS (SELECT 1 FROM feedback_events r \
+               WHERE r.user_id = e.user_id AND r.movie_id = e.movie_id AND r.created_at >= $2) \
+             ORDER BY e.id"
+        );
+        let except = except.map_or(i64::MIN, |u| u.0);
+        let rows = with_pool!(self, pool => retry("list a server's recent events", || async {
+            sqlx::query_as::<_, EventRow>(&sql)
+                .bind(server.0)
+                .bind(since_ms)
+                .bind(except)
+                .fetch_all(pool)
+                .await
+        }).await)?;
+        events_from(rows)
     }
 
     async fn record_review(&self, review: &NewReview) -> StoreResult<Appended> {
@@ -263,9 +298,7 @@ impl FeedbackRepo for Store {
             .fetch_all(pool)
             .await
         }).await)?;
-        rows.into_iter()
-            .map(|r| FeedbackEvent::try_from(r).map_err(crate::domain::error::StoreError::Invalid))
-            .collect()
+        events_from(rows)
     }
 
     async fn event_count(&self) -> StoreResult<i64> {

@@ -511,7 +511,7 @@ mod tests {
     /// Every migration file ever released, with the SHA-384 sqlx stores for it. An applied
     /// migration whose file changed makes every existing database refuse to start, so a
     /// released file is never edited: a change is a new migration (and a new line here).
-    const RELEASED: [(&str, i64, &str); 12] = [
+    const RELEASED: [(&str, i64, &str); 14] = [
         (
             "sqlite",
             1,
@@ -543,6 +543,11 @@ mod tests {
             "22a4706ca60f03eca7b0aeb57431cc7e3ca9b0fcb0683584ab1c02f5d7f91af85ae505d29533d30adae6538930d69859",
         ),
         (
+            "sqlite",
+            7,
+            "8bc44fb5af7bb6be98afd2cf25a67ea1ca1572f4187bbf2bb0469d193eba145d3c3cb042ce90b998b2e19befb1d7a07b",
+        ),
+        (
             "postgres",
             1,
             "6a0c7cef12af9524ea7cb8253b5a53659d722c7dd9958a8a8b39fd2e37982890a14657d90d79f8b3ad6815db21b74a06",
@@ -571,6 +576,11 @@ mod tests {
             "postgres",
             6,
             "22a4706ca60f03eca7b0aeb57431cc7e3ca9b0fcb0683584ab1c02f5d7f91af85ae505d29533d30adae6538930d69859",
+        ),
+        (
+            "postgres",
+            7,
+            "8bc44fb5af7bb6be98afd2cf25a67ea1ca1572f4187bbf2bb0469d193eba145d3c3cb042ce90b998b2e19befb1d7a07b",
         ),
     ];
 

@@ -178,6 +178,7 @@ impl ModelSnapshot {
             content,
             events_seen: header.events_seen,
             last_event: header.last_event.map(EventId),
+            liked_by: Vec::new(),
             item_norms: Vec::new(),
             gram: Vec::new(),
             postings: Csr::default(),

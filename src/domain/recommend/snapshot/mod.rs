@@ -153,6 +153,16 @@ pub struct RecRequest {
     pub diversity_lambda: f32,
 }
 
+impl RecRequest {
+    /// Whether a film of this year and these genres passes the genre and year filters (a film
+    /// of unknown year fails a year filter).
+    pub fn admits(&self, year: Option<i32>, genres: &[Genre]) -> bool {
+        self.genre.is_none_or(|g| genres.contains(&g))
+            && self.min_year.is_none_or(|y| year.is_some_and(|my| my >= y))
+            && self.max_year.is_none_or(|y| year.is_some_and(|my| my <= y))
+    }
+}
+
 impl Default for RecRequest {
     fn default() -> Self {
         Self {
@@ -221,6 +231,8 @@ pub struct ModelSnapshot {
     events_seen: u64,
     last_event: Option<EventId>,
     // Derived on load, not stored:
+    /// How many users like each film (history entries with a strength), at training.
+    liked_by: Vec<u32>,
     item_norms: Vec<f32>,
     gram: Vec<f64>,
     postings: Csr,
@@ -249,8 +261,17 @@ fn zscore_in_place(v: &mut [f32]) {
 }
 
 impl ModelSnapshot {
-    /// Recomputes the derived fields (film norms, `YᵀY`, the content postings).
+    /// Recomputes the derived fields (likes per film, film norms, `YᵀY`, the content postings).
     fn derive(&mut self) {
+        let mut liked_by = vec![0_u32; self.movies.len()];
+        for e in self.histories.iter().flatten() {
+            if e.strength > 0.0
+                && let Some(n) = liked_by.get_mut(e.item as usize)
+            {
+                *n += 1;
+            }
+        }
+        self.liked_by = liked_by;
         let k = self.k;
         self.item_norms = self
             .item_factors
@@ -306,6 +327,13 @@ impl ModelSnapshot {
             return false;
         };
         let (u, k) = (u as usize, self.k);
+        for e in &self.histories[u] {
+            if e.strength > 0.0
+                && let Some(n) = self.liked_by.get_mut(e.item as usize)
+            {
+                *n = n.saturating_sub(1);
+            }
+        }
         let last = self.histories.len() - 1;
         if u != last {
             self.user_factors

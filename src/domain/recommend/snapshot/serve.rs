@@ -170,12 +170,28 @@ impl ModelSnapshot {
             .collect()
     }
 
-    /// The cold-start ranking: what someone with no history is shown (popularity and the
-    /// content prior), with the filters and exclusions of `req`. The popularity baseline of
-    /// experiments serves it to everyone.
+    /// The model's own non-personal ranking (popularity and the content prior) with the
+    /// filters and exclusions of `req`, each pick with [`Reason::Baseline`]. What people
+    /// without likes are shown is [`crate::domain::recommend::cold`]'s, not this.
     pub fn popular(&self, req: &RecRequest) -> Vec<Pick> {
         // No user has this id, so it has no history and no vector.
         self.recommend(UserId(i64::MIN), req)
+    }
+
+    /// Whether `user` likes anything the model knows of (a rating or reaction of at least the
+    /// like threshold, or a film seen): without, their picks are the cold start.
+    pub fn has_likes(&self, user: UserId) -> bool {
+        self.history(user).iter().any(|e| e.strength > 0.0)
+    }
+
+    /// How many of the people in the model (trained on or folded in) like `movie` (0 for a
+    /// film it does not know).
+    pub fn liked_by(&self, movie: MovieId) -> u32 {
+        self.movies
+            .get(movie)
+            .and_then(|i| self.liked_by.get(i as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Each film's predicted enjoyment for `user` in [0, 1]: the percentile of the film's blended
@@ -271,7 +287,7 @@ impl ModelSnapshot {
             .collect();
         shared.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         if shared.is_empty() {
-            Reason::Popular
+            Reason::Baseline
         } else {
             Reason::Matches(
                 shared
@@ -391,12 +407,22 @@ impl ModelSnapshot {
             self.users.len() - 1
         };
         let hist = &mut self.histories[u];
+        for e in hist.iter().filter(|e| e.strength > 0.0) {
+            if let Some(n) = self.liked_by.get_mut(e.item as usize) {
+                *n = n.saturating_sub(1);
+            }
+        }
         hist.retain(|e| !touched.contains(&e.item));
         for e in fresh.get(&user).into_iter().flatten() {
             touched.remove(&e.item);
             hist.push(*e);
         }
         hist.sort_unstable_by_key(|e| e.item);
+        for e in hist.iter().filter(|e| e.strength > 0.0) {
+            if let Some(n) = self.liked_by.get_mut(e.item as usize) {
+                *n += 1;
+            }
+        }
         let liked: Vec<(u32, f32)> = hist
             .iter()
             .filter(|e| e.strength > 0.0)
@@ -568,7 +594,11 @@ mod tests {
         let kept: Vec<f32> = s.user_vector(UserId(35)).expect("user 35").to_vec();
         let picks_of_35 = ids(&s.recommend(UserId(35), &req));
         assert!(s.user_vector(UserId(3)).is_some());
+        // Users 0, 3, 6, … like the space films (user 3 all but film 4).
+        let fans = s.liked_by(MovieId(0));
+        assert!(fans >= 10, "{fans}");
         assert!(s.forget_user(UserId(3)));
+        assert_eq!(s.liked_by(MovieId(0)), fans - 1);
         assert!(!s.forget_user(UserId(3)), "once");
         assert!(s.user_vector(UserId(3)).is_none());
         assert_eq!(
@@ -585,7 +615,7 @@ mod tests {
         assert!(
             s.recommend(UserId(3), &req)
                 .iter()
-                .all(|p| p.reason == Reason::Popular),
+                .all(|p| p.reason == Reason::Baseline),
             "a forgotten user is a stranger"
         );
     }
@@ -599,7 +629,9 @@ mod tests {
             ..RecRequest::default()
         };
         let before = s.recommend(UserId(777), &req);
-        assert!(before.iter().all(|p| p.reason == Reason::Popular));
+        let fans = s.liked_by(MovieId(10));
+        assert!(before.iter().all(|p| p.reason == Reason::Baseline));
+        assert!(!s.has_likes(UserId(777)));
         let likes: Vec<FeedbackEvent> = (10..13)
             .map(|m| ev(20_000 + m, 777, m, FeedbackKind::Reaction, Some(5.0)))
             .collect();
@@ -615,6 +647,11 @@ mod tests {
                 .is_some_and(|v| v.iter().any(|x| *x != 0.0))
         );
         assert_eq!(s.last_event_id(), Some(EventId(20_012)));
+        assert!(s.has_likes(UserId(777)));
+        assert_eq!(s.liked_by(MovieId(10)), fans + 1);
+        // Folding the same events in again counts them once.
+        s.fold_in(UserId(777), &likes);
+        assert_eq!(s.liked_by(MovieId(10)), fans + 1);
     }
 
     #[test]

@@ -195,7 +195,6 @@ pub fn train(
         .iter()
         .map(|m| m.info.genres.iter().fold(0u32, |a, &g| a | genre_bit(g)))
         .collect();
-    let last_event = events.iter().map(|e| e.id).max();
     let mut snap = ModelSnapshot {
         serve,
         movies,
@@ -209,7 +208,8 @@ pub fn train(
         histories,
         content,
         events_seen: events.len() as u64,
-        last_event,
+        last_event: events.iter().map(|e| e.id).max(),
+        liked_by: Vec::new(),
         item_norms: Vec::new(),
         gram: Vec::new(),
         postings: Csr::default(),
