@@ -407,12 +407,33 @@ pub enum Command {
     },
     /// Retrain the recommender and the taste groups now.
     Train,
-    /// A tour of Marquee on this catalog (nothing is stored).
-    Tour,
     /// Every command, one line each.
     Help,
     /// A step of the taste quiz: start it, answer its current film, or stop it.
     Quiz(QuizStep),
+}
+
+impl Command {
+    /// `/recommend count:N`, no other filter.
+    pub fn recommend(count: usize) -> Self {
+        Command::Recommend {
+            filters: Filters {
+                count: Some(count),
+                ..Filters::default()
+            },
+            instead_of: None,
+        }
+    }
+
+    /// `emoji` added to film `position` of the caller's latest list.
+    pub fn react(position: u32, emoji: &str) -> Self {
+        Command::React {
+            list: None,
+            position,
+            emoji: emoji.to_owned(),
+            removed: false,
+        }
+    }
 }
 
 /// Where a taste quiz stands. The front end keeps it (in the buttons of the quiz message, or

@@ -8,7 +8,7 @@
 //!   runs through [`jobs`] and the `App` methods it calls.
 //!
 //! One file per feature: [`picks`], [`feedback`], [`profile`], [`ask`], [`party`], [`lab`],
-//! [`catalog`], [`training`], [`import`], [`tour`]. Features share [`services::Services`] (the
+//! [`catalog`], [`training`], [`import`]. Features share [`services::Services`] (the
 //! store, the catalog, the models, the clock); a feature with state of its own owns it
 //! ([`lab::Lab`], [`ask::Conversations`]). [`guard`] refuses a press on a list that is not the
 //! presser's, whichever front end it came through.
@@ -31,7 +31,6 @@ pub mod quiz;
 pub mod reply;
 pub mod retention;
 pub mod services;
-pub mod tour;
 pub mod training;
 
 pub use command::{
@@ -46,13 +45,16 @@ use crate::domain::experiment::ExperimentFile;
 use crate::domain::feedback::ReactionMap;
 use crate::domain::ids::GuildId;
 use crate::domain::ports::{CatalogRepo as _, Clock};
-use crate::outbound::clock::SystemClock;
+use crate::outbound::clock::{SteppingClock, SystemClock};
 use crate::outbound::starter_catalog::{starter_movies, starter_prior};
 use crate::outbound::storage::{Store, redact_url};
 use anyhow::Context as _;
 use reply::Winner;
 use services::Services;
 use std::sync::Arc;
+
+/// When the demo's evening starts: Friday 5 June 2026, 19:00 UTC.
+const DEMO_START_MS: i64 = 1_780_686_000_000;
 
 /// What the app is assembled from besides its store.
 #[derive(Debug, Clone)]
@@ -122,6 +124,37 @@ impl App {
         let options = Options::from_config(config)?;
         let store = Store::connect(&config.database_url).await?;
         tracing::debug!(database = %redact_url(&config.database_url), "storage ready");
+        match App::on_store(store.clone(), options).await {
+            Ok(app) => Ok(app),
+            Err(e) => {
+                store.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// A Marquee of its own for `marquee demo`: a new SQLite database in the folder `dir` (the
+    /// caller makes it and deletes it afterwards) with the starter catalog and the shipped
+    /// settings (reactions, wording, experiments), on a clock that starts at a fixed evening and
+    /// moves one second each time it is read, so the demo prints the same every time. The
+    /// configured database is never opened.
+    ///
+    /// # Errors
+    /// The database cannot be created in `dir`.
+    pub async fn open_demo(dir: &std::path::Path) -> anyhow::Result<Self> {
+        // The path as a URL: `%`, `?` and `#` would otherwise be read as escapes or parameters.
+        let path = dir
+            .join("demo.db")
+            .display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        let store = Store::connect(&format!("sqlite://{path}")).await?;
+        let options = Options {
+            clock: Arc::new(SteppingClock::new(DEMO_START_MS, 1_000)),
+            ..Options::default()
+        };
         match App::on_store(store.clone(), options).await {
             Ok(app) => Ok(app),
             Err(e) => {
@@ -279,7 +312,6 @@ impl App {
             Command::CatalogStats => Ok(Reply::Stats(Box::new(s.store.catalog_stats().await?))),
             Command::Import { source, quiet } => import::import(s, &source, quiet).await,
             Command::Train => Ok(Reply::Trained(Box::new(training::retrain(s).await?))),
-            Command::Tour => tour::tour(s).await,
             Command::Help => Ok(Reply::Help(help::COMMANDS.to_vec())),
             Command::Quiz(step) => Box::pin(quiz::step(s, who!(), step)).await,
         }

@@ -278,34 +278,6 @@ pub struct ExperimentStatus {
     pub chart: Vec<u8>,
 }
 
-/// A catalog search shown in the tour.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TourSearch {
-    pub query: String,
-    pub hits: Vec<CatalogHit>,
-}
-
-/// "More like this" in the tour.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TourSimilar {
-    /// "Heat (1995)".
-    pub title: String,
-    pub picks: Vec<PickLine>,
-}
-
-/// A tour of Marquee on this catalog, computed without storing anything.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tour {
-    pub stats: CatalogStats,
-    pub searches: Vec<TourSearch>,
-    /// The films an imaginary fan gave five stars.
-    pub fan_loves: Vec<String>,
-    /// Picks for that fan.
-    pub fan_picks: Vec<PickLine>,
-    /// A film and the films like it.
-    pub similar: Option<TourSimilar>,
-}
-
 /// What `/privacy show` counts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PrivacySummary {
@@ -443,7 +415,6 @@ pub enum Reply {
     Stats(Box<CatalogStats>),
     Imported(Box<ImportSummary>),
     Trained(Box<TrainReport>),
-    Tour(Box<Tour>),
     Help(Vec<CommandHelp>),
     /// No film fits the title; the closest titles ("Heat (1995)"), maybe none.
     NotFound {

@@ -15,25 +15,6 @@ async fn session() -> (tempfile::TempDir, App, Caller) {
     (dir, app, Caller::console("kim"))
 }
 
-fn recommend(count: usize) -> Command {
-    Command::Recommend {
-        filters: Filters {
-            count: Some(count),
-            ..Filters::default()
-        },
-        instead_of: None,
-    }
-}
-
-fn react(position: u32, emoji: &str) -> Command {
-    Command::React {
-        list: None,
-        position,
-        emoji: emoji.to_owned(),
-        removed: false,
-    }
-}
-
 fn picks(reply: &Reply) -> Vec<PickLine> {
     match reply {
         Reply::Picks { items, .. } => items.clone(),
@@ -44,37 +25,37 @@ fn picks(reply: &Reply) -> Vec<PickLine> {
 #[tokio::test]
 async fn a_list_is_numbered_from_one_and_a_reaction_finds_its_film_and_hides_it_next_time() {
     let (_dir, s, me) = session().await;
-    let first = picks(&s.handle(&me, recommend(5)).await.expect("picks"));
+    let first = picks(&s.handle(&me, Command::recommend(5)).await.expect("picks"));
     assert_eq!(first.len(), 5);
     assert_eq!(
         first.iter().map(|p| p.position).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5]
     );
-    let reply = s.handle(&me, react(2, "👍")).await.expect("react");
+    let reply = s.handle(&me, Command::react(2, "👍")).await.expect("react");
     let Reply::Reacted { title, meaning, .. } = reply else {
         panic!("{reply:?}")
     };
     assert_eq!(title, first[1].title_with_year);
     assert_eq!(meaning, "4★");
-    let next = picks(&s.handle(&me, recommend(10)).await.expect("picks"));
+    let next = picks(&s.handle(&me, Command::recommend(10)).await.expect("picks"));
     assert!(next.iter().all(|p| p.movie != first[1].movie), "{next:?}");
 }
 
 #[tokio::test]
 async fn reacting_to_a_number_outside_the_last_list_or_before_any_list_is_explained() {
     let (_dir, s, me) = session().await;
-    let before = s.handle(&me, react(1, "👍")).await.expect("reply");
+    let before = s.handle(&me, Command::react(1, "👍")).await.expect("reply");
     assert!(
         matches!(&before, Reply::Text(t) if t.contains("/recommend")),
         "{before:?}"
     );
-    s.handle(&me, recommend(3)).await.expect("picks");
-    let reply = s.handle(&me, react(9, "👍")).await.expect("reply");
+    s.handle(&me, Command::recommend(3)).await.expect("picks");
+    let reply = s.handle(&me, Command::react(9, "👍")).await.expect("reply");
     assert!(
         matches!(&reply, Reply::Invalid(t) if t.contains("1 to 3")),
         "{reply:?}"
     );
-    let reply = s.handle(&me, react(1, "🦄")).await.expect("reply");
+    let reply = s.handle(&me, Command::react(1, "🦄")).await.expect("reply");
     assert!(
         matches!(&reply, Reply::Invalid(t) if t.contains("👍")),
         "{reply:?}"
@@ -377,12 +358,20 @@ async fn what_a_person_does_in_one_server_never_shows_in_another() {
         Reply::Text(NO_HISTORY.to_owned()),
         "nothing of server 1 in server 2"
     );
-    let cold = picks(&s.handle(&there, recommend(10)).await.expect("picks"));
+    let cold = picks(
+        &s.handle(&there, Command::recommend(10))
+            .await
+            .expect("picks"),
+    );
     assert!(
         cold.iter().all(|p| !p.reason.contains("Alien")),
         "no reason in server 2 names a film rated in server 1: {cold:?}"
     );
-    let warm = picks(&s.handle(&here, recommend(10)).await.expect("picks"));
+    let warm = picks(
+        &s.handle(&here, Command::recommend(10))
+            .await
+            .expect("picks"),
+    );
     assert!(
         warm.iter().all(|p| p.title != "Alien"),
         "rated, so not suggested"
@@ -485,7 +474,8 @@ async fn a_press_on_someone_elses_list_is_refused_and_stores_nothing() {
         everywhere: false,
     };
     s.handle(&kim, Command::Lab(start)).await.expect("start");
-    let Reply::Picks { list, items, .. } = s.handle(&kim, recommend(5)).await.expect("picks")
+    let Reply::Picks { list, items, .. } =
+        s.handle(&kim, Command::recommend(5)).await.expect("picks")
     else {
         panic!("a list")
     };

@@ -50,6 +50,53 @@ fn the_default_command_without_a_token_shows_a_demo_and_how_to_connect() {
         stdout.contains("DISCORD_TOKEN") && stdout.contains("applications.commands"),
         "{stdout}"
     );
+    assert!(
+        !dir.path().join("marquee.db").exists(),
+        "the demo never creates the default database"
+    );
+}
+
+#[test]
+fn the_demo_plays_a_server_end_to_end_and_leaves_the_configured_database_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mine = dir.path().join("mine.db");
+    let url = format!("sqlite://{}", mine.display());
+    let out = marquee(dir.path(), &["demo"], &[("DATABASE_URL", url.as_str())]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let line = |what: &str, fits: &dyn Fn(&str) -> bool| {
+        assert!(stdout.lines().any(fits), "no {what} in:\n{stdout}");
+    };
+    line("rating", &|l| l.contains("Rated Alien (1979) 5★"));
+    line("review read with stars", &|l| {
+        l.contains("Review of Shaun of the Dead (2004) saved") && l.contains("★ (VADER compound")
+    });
+    line("reaction", &|l| l.contains("❤") && l.contains("read as 5★"));
+    line("quiz film", &|l| l.contains("Taste quiz · film 1:"));
+    line("quiz answer stored", &|l| {
+        l.starts_with("    ✓ ") && l.contains("stored as")
+    });
+    line("taste group", &|l| {
+        l.contains("Taste group:") || l.contains("taste group")
+    });
+    line("watch-party shortlist", &|l| l.contains("Voted 0/5"));
+    line("watch-party winner", &|l| {
+        l.contains("The vote closed") && l.contains("Movie night: ")
+    });
+    line("experiment start", &|l| {
+        l.contains("started in this server")
+    });
+    line("experiment status", &|l| {
+        l.trim_start().starts_with("control") && l.contains("shown  likes")
+    });
+    assert!(
+        stdout.contains(&format!("your database, {url}, is not touched")),
+        "{stdout}"
+    );
+    assert!(!mine.exists(), "the configured database is not created");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert!(left.is_empty(), "the demo leaves nothing here: {left:?}");
 }
 
 #[test]

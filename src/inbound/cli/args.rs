@@ -28,7 +28,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the Discord bot (needs DISCORD_TOKEN).
     Serve,
-    /// Show what Marquee does on the built-in catalog, without Discord.
+    /// Play a small server end to end on the built-in catalog (ratings, a review, the taste
+    /// quiz, a watch party, an experiment) and print what Marquee answers, without Discord. It
+    /// runs on a temporary database of its own: DATABASE_URL is never opened.
     Demo,
     /// A terminal session with the bot's commands (/recommend, /rate, react 1 👍, …), without
     /// Discord. What `marquee` starts when there is no token and the input is a terminal.

@@ -1,11 +1,8 @@
-//! `marquee catalog`, `marquee import` and `marquee demo`.
+//! `marquee catalog` and `marquee import`.
 
 use super::args::{CatalogCommand, ImportCommand};
-use super::picks::write_picks;
-use super::serve::HOW_TO_CONNECT;
 use crate::app::reply::CatalogHit;
 use crate::app::{App, Caller, Command, ImportSource, Reply};
-use crate::config::Config;
 use crate::domain::catalog::CatalogStats;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -113,47 +110,8 @@ pub(super) async fn import(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `marquee demo`: a tour on this catalog, and how to connect a bot.
-pub(super) async fn demo(app: &App, me: &Caller, config: &Config) -> anyhow::Result<ExitCode> {
-    let Reply::Tour(tour) = app.handle(me, Command::Tour).await? else {
-        anyhow::bail!("the app answered the tour with something else");
-    };
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Marquee — a movie-night bot that learns your server's taste."
-    )?;
-    writeln!(
-        out,
-        "No DISCORD_TOKEN is set, so here is a look at it on the built-in catalog"
-    )?;
-    writeln!(out, "(database: {}).\n", config.database_shown())?;
-    write_stats(&mut out, &tour.stats)?;
-    for search in &tour.searches {
-        writeln!(out, "\n$ marquee catalog search {:?}", search.query)?;
-        write_hits(&mut out, &search.query, &search.hits)?;
-    }
-    writeln!(
-        out,
-        "\n$ marquee recommend   (for someone who gave 5 stars to {})",
-        tour.fan_loves.join(", ")
-    )?;
-    write_picks(&mut out, &tour.fan_picks)?;
-    if let Some(similar) = &tour.similar {
-        let title = &similar.title;
-        let short = title.rsplit_once(" (").map_or(title.as_str(), |(t, _)| t);
-        writeln!(out, "\n$ marquee similar \"{short}\"")?;
-        write_picks(&mut out, &similar.picks)?;
-    }
-    writeln!(
-        out,
-        "\nTry it yourself: `marquee rate --user YOU \"Alien\" 5`, then `marquee recommend --user YOU`."
-    )?;
-    writeln!(out, "\n{HOW_TO_CONNECT}")?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn write_hits(
+/// Films found for `query`, one a line, or what to try when there are none.
+pub(super) fn write_hits(
     out: &mut impl std::io::Write,
     query: &str,
     hits: &[CatalogHit],
@@ -183,7 +141,8 @@ fn write_hits(
     Ok(())
 }
 
-fn write_stats(out: &mut impl std::io::Write, s: &CatalogStats) -> anyhow::Result<()> {
+/// The catalog's counts, five lines.
+pub(super) fn write_stats(out: &mut impl std::io::Write, s: &CatalogStats) -> anyhow::Result<()> {
     writeln!(
         out,
         "Catalog: {} films ({} with a year, {} with a plot summary)",

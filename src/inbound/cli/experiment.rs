@@ -81,7 +81,10 @@ pub(super) async fn experiment(
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                reports.iter().for_each(print_status);
+                let mut out = std::io::stdout().lock();
+                for status in &reports {
+                    write_status(&mut out, status)?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -104,14 +107,20 @@ fn changed(reply: Reply) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn print_status(status: &ExperimentStatus) {
+/// An experiment's figures: its verdict, then one line per variant.
+pub(super) fn write_status(
+    out: &mut impl std::io::Write,
+    status: &ExperimentStatus,
+) -> std::io::Result<()> {
     let report = &status.report;
-    println!(
+    writeln!(
+        out,
         "{} ({:.1} days): {}",
         status.key, status.days, report.summary
-    );
+    )?;
     for a in &report.arms {
-        println!(
+        writeln!(
+            out,
             "  {:<16} {:>6} shown  likes {:>5.1}% [{:.1}, {:.1}]  not interested {:>4.1}%  refreshed {:>4.1}%  rated {}",
             a.name,
             a.exposures,
@@ -121,6 +130,7 @@ fn print_status(status: &ExperimentStatus) {
             a.not_interested_rate * 100.0,
             a.refresh_rate * 100.0,
             a.ratings
-        );
+        )?;
     }
+    Ok(())
 }

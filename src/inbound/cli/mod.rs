@@ -4,6 +4,7 @@
 
 pub mod args;
 mod catalog;
+mod demo;
 mod experiment;
 mod feedback;
 mod offline;
@@ -40,12 +41,7 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Eval { command } => offline::evaluate(command),
         Command::Bench { command } => offline::bench(command).await,
         Command::Sentiment => offline::sentiment(),
-        Command::Demo => {
-            with_app(&config, async |app| {
-                catalog::demo(app, &me(), &config).await
-            })
-            .await
-        }
+        Command::Demo => demo::demo(&config).await,
         Command::Console { user } => {
             with_app(&config, async |app| console(app, &user, server).await).await
         }

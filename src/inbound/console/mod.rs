@@ -688,7 +688,6 @@ fn other_reply(reply: &Reply) -> String {
         Reply::Stats(stats) => format!("{} films, {} users", stats.movies, stats.users),
         Reply::Imported(summary) => summary.to_string(),
         Reply::Trained(report) => format!("Retrained on {} events.", report.events),
-        Reply::Tour(_) => "Try `marquee demo` for the tour.".to_owned(),
         _ => String::new(),
     }
 }

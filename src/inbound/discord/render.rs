@@ -758,7 +758,6 @@ pub fn reply(reply: &Reply) -> Out {
         | Reply::Stats(_)
         | Reply::Imported(_)
         | Reply::Trained(_)
-        | Reply::Tour(_)
         | Reply::Done
         | Reply::Ignored => Out::text("Done.", true),
     }
