@@ -39,7 +39,8 @@ pub struct Arm {
 }
 
 impl Arm {
-    /// Whether this variant serves the popularity baseline instead of personal picks.
+    /// Whether this variant serves the non-personal baseline (the cold start) instead of
+    /// personal picks.
     pub fn popularity_only(&self) -> bool {
         self.config.recommender() == experiment::Model::Popularity
     }

@@ -97,7 +97,10 @@ pub struct Models {
     groups: RwLock<Option<Arc<ServerTaste>>>,
     events_seen: AtomicI64,
     folded: Mutex<HashSet<UserId>>,
-    cold: RwLock<Option<Arc<ColdStart>>>,
+    /// The cold-start ranking, with the generation of the model it was built from.
+    cold: RwLock<Option<(u64, Arc<ColdStart>)>>,
+    /// Counts model swaps and forgets: a ranking built from an older model is not kept.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -131,6 +134,7 @@ impl Models {
         *write(&self.snapshot) = snapshot;
         *write(&self.groups) = groups.map(Arc::new);
         self.events_seen.store(events_seen, Ordering::Relaxed);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         *write(&self.cold) = None;
         self.folded
             .lock()
@@ -145,6 +149,7 @@ impl Models {
             snapshot.forget_user(*u);
         }
         drop(snapshot);
+        self.generation.fetch_add(1, Ordering::SeqCst);
         *write(&self.cold) = None;
         let mut groups = write(&self.groups);
         if let Some(taste) = groups.as_mut() {
@@ -268,6 +273,7 @@ impl Services {
                         events_seen: AtomicI64::new(events_seen),
                         folded: Mutex::new(HashSet::new()),
                         cold: RwLock::new(None),
+                        generation: std::sync::atomic::AtomicU64::new(0),
                     })
                 })
             })
@@ -281,14 +287,21 @@ impl Services {
     /// Storage or loading the model fails.
     pub async fn cold_start(&self) -> anyhow::Result<Arc<ColdStart>> {
         let models = self.models().await?;
-        if let Some(cold) = read(&models.cold).clone() {
+        let generation = models.generation.load(Ordering::SeqCst);
+        if let Some((built_from, cold)) = read(&models.cold).clone()
+            && built_from == generation
+        {
             return Ok(cold);
         }
         let built = {
             let snapshot = models.snapshot();
             Arc::new(ColdStart::new(self.films.all(), |m| snapshot.liked_by(m)))
         };
-        *write(&models.cold) = Some(Arc::clone(&built));
+        // A model swapped or a person forgotten meanwhile: serve this one, keep none.
+        let mut cache = write(&models.cold);
+        if models.generation.load(Ordering::SeqCst) == generation {
+            *cache = Some((generation, Arc::clone(&built)));
+        }
         Ok(built)
     }
 

@@ -63,8 +63,9 @@ pub trait CatalogRepo: Send + Sync {
         votes: &[FilmVotes],
     ) -> impl Future<Output = StoreResult<u64>> + Send;
 
-    /// Sets the votes of films by id (what an import learned about them), replacing any.
-    /// Unknown ids are skipped. Returns how many films changed.
+    /// Sets the votes of films by id (what an import learned about them) where they replace
+    /// the stored ones ([`crate::domain::catalog::votes_replace`]: same data set, or too few
+    /// stored). Unknown ids are skipped. Returns how many films changed.
     ///
     /// # Errors
     /// `Unavailable` after retries.

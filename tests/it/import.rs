@@ -206,7 +206,7 @@ async fn tmdb_rows_merge_with_movielens_films_and_broken_json_is_skipped(store: 
     assert_eq!(
         toy.info.vote_source,
         Some(VoteSource::Tmdb),
-        "TMDB's votes replace MovieLens's, and say so"
+        "TMDB's votes replace a single MovieLens rating, and say so"
     );
     assert_eq!(
         toy.info.external.movielens,

@@ -133,6 +133,20 @@ async fn votes_set_by_an_import_replace_and_repeat_as_nothing(store: Store) {
             .expect("unknown film"),
         0
     );
+    // Another data set's votes replace too few votes only.
+    let tmdb = Votes {
+        count: 900,
+        average: 7.1,
+        source: VoteSource::Tmdb,
+    };
+    let votes = [(movies[0].id, tmdb), (movies[1].id, tmdb)];
+    assert_eq!(store.set_votes(&votes).await.expect("tmdb"), 1);
+    let kept = |id| {
+        let store = store.clone();
+        async move { store.movie(id).await.expect("film").info.vote_source }
+    };
+    assert_eq!(kept(movies[0].id).await, Some(VoteSource::MovieLens));
+    assert_eq!(kept(movies[1].id).await, Some(VoteSource::Tmdb));
 }
 
 async fn a_servers_recent_events_are_its_own_and_whole_per_film(store: Store) {

@@ -3,7 +3,7 @@
 //! upsert transaction; they are pure, so the rules are tested here without a database.
 
 use crate::domain::catalog::search::normalize_title;
-use crate::domain::catalog::{ExternalIds, Movie, MovieInfo};
+use crate::domain::catalog::{ExternalIds, Movie, MovieInfo, votes_replace};
 
 /// Incoming values win where they are present; stored values stay where the incoming are empty.
 pub fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
@@ -14,7 +14,7 @@ pub fn merge(stored: &MovieInfo, incoming: &MovieInfo) -> MovieInfo {
             new.to_vec()
         }
     }
-    let votes = if incoming.vote_count > 0 {
+    let votes = if votes_replace(stored, incoming.vote_count, incoming.vote_source) {
         incoming
     } else {
         stored
@@ -236,11 +236,24 @@ mod tests {
             vote_source: Some(VoteSource::Tmdb),
             ..MovieInfo::default()
         };
+        // Another data set's votes do not replace enough votes of one …
         let merged = merge(&prior, &tmdb);
         assert_eq!(
             (merged.vote_count, merged.vote_average, merged.vote_source),
-            (3000, Some(7.7), Some(VoteSource::Tmdb))
+            (110, Some(7.9), Some(VoteSource::MovieLens))
         );
+        // … but do replace too few, and a newer copy of the same data set replaces them.
+        let few = MovieInfo {
+            vote_count: 3,
+            ..prior.clone()
+        };
+        assert_eq!(merge(&few, &tmdb).vote_source, Some(VoteSource::Tmdb));
+        let newer = MovieInfo {
+            vote_count: 4000,
+            vote_average: Some(7.8),
+            ..tmdb.clone()
+        };
+        assert_eq!(merge(&merge(&few, &tmdb), &newer).vote_count, 4000);
         // Incoming films without votes leave the stored ones, source included.
         let bare = MovieInfo {
             title: "Heat".into(),

@@ -199,6 +199,20 @@ pub struct Votes {
     pub source: VoteSource,
 }
 
+/// A film keeps the votes of one data set, so films compare within whole data sets: votes
+/// from the same data set replace them (a newer copy), another data set's only when the film
+/// has fewer than this many (too few to say much).
+pub const VOTES_KEPT_FROM: i64 = 10;
+
+/// Whether votes (`count` > 0, from `source`) replace the ones `stored` holds (see
+/// [`VOTES_KEPT_FROM`]).
+pub fn votes_replace(stored: &MovieInfo, count: i64, source: Option<VoteSource>) -> bool {
+    count > 0
+        && (stored.vote_count < VOTES_KEPT_FROM
+            || stored.vote_source.is_none()
+            || stored.vote_source == source)
+}
+
 impl Votes {
     /// The votes a film's record holds, if it holds any with a known source.
     pub fn of(info: &MovieInfo) -> Option<Self> {

@@ -65,7 +65,8 @@ pub struct VariantConfig {
 pub enum Model {
     /// Personal picks (the default).
     Hybrid,
-    /// The cold-start popularity ranking for everyone: the baseline.
+    /// The cold start for everyone (the server's recent favourites, then well-known films):
+    /// the non-personal baseline.
     Popularity,
 }
 

@@ -4,7 +4,8 @@ use super::{CatalogLock as _, Store, join_list, retry, split_list, with_pool};
 use crate::domain::catalog::merge::{Match, choose_match, merge};
 use crate::domain::catalog::search::normalize_title;
 use crate::domain::catalog::{
-    CatalogStats, ExternalIds, FilmVotes, Genre, Movie, MovieInfo, VoteSource, Votes,
+    CatalogStats, ExternalIds, FilmVotes, Genre, Movie, MovieInfo, VOTES_KEPT_FROM, VoteSource,
+    Votes,
 };
 use crate::domain::error::StoreError;
 use crate::domain::ids::MovieId;
@@ -159,8 +160,9 @@ macro_rules! upsert_one {
 
 impl Store {
     /// Stores votes by film id in one transaction; with `only_missing`, only on films that
-    /// have none. A film whose votes are already these is not written. Returns how many
-    /// changed.
+    /// have none, otherwise where they replace the stored ones
+    /// ([`crate::domain::catalog::votes_replace`]). A film whose votes are already these is
+    /// not written. Returns how many changed.
     async fn write_votes(
         &self,
         votes: &[(MovieId, Votes)],
@@ -173,10 +175,13 @@ impl Store {
             "UPDATE movies SET vote_count = $1, vote_average = $2, vote_source = $3, \
              updated_at = $4 WHERE id = $5 AND {}",
             if only_missing {
-                "vote_count = 0"
+                "vote_count = 0".to_owned()
             } else {
-                "(vote_count <> $1 OR vote_average IS NULL OR vote_average <> $2 \
-                 OR vote_source IS NULL OR vote_source <> $3)"
+                format!(
+                    "(vote_count < {VOTES_KEPT_FROM} OR vote_source IS NULL OR vote_source = $3) \
+                     AND (vote_count <> $1 OR vote_average IS NULL OR vote_average <> $2 \
+                     OR vote_source IS NULL OR vote_source <> $3)"
+                )
             }
         );
         let (sql, now) = (&sql, now_ms());
