@@ -167,17 +167,17 @@ pub async fn step(s: &Services, who: &Who<'_>, mut step: QuizStep) -> anyhow::Re
 pub fn ending(card: &QuizCard) -> String {
     let n = card.step.rated;
     let answers = if n == 1 {
-        "1 answer".to_owned()
+        "1 answer is".to_owned()
     } else {
-        format!("{n} answers")
+        format!("{n} answers are")
     };
     if card.step.stop && n == 0 {
         return "Quiz stopped; nothing was stored. Type /quiz any time to start again.".to_owned();
     }
     let start = if card.step.stop {
-        format!("Quiz stopped. Your {answers} are stored")
+        format!("Quiz stopped. Your {answers} stored")
     } else {
-        format!("Thanks! Your {answers} are stored")
+        format!("Thanks! Your {answers} stored")
     };
     if card.personal() {
         format!("{start}, and your picks are personal now.")
