@@ -145,8 +145,9 @@ pub async fn step(s: &Services, who: &Who<'_>, mut step: QuizStep) -> anyhow::Re
         None
     } else {
         let models = s.models().await?;
+        let cold = s.cold_start().await?;
         let snapshot = models.snapshot();
-        snapshot.quiz_next(who.user, &step.not_seen, salt(who.user))
+        snapshot.quiz_next(who.user, &step.not_seen, salt(who.user), |m| cold.renown(m))
     };
     let film = next.and_then(|id| s.films.movie(id)).map(|m| QuizFilm {
         movie: m.id,

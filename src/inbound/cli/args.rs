@@ -391,6 +391,31 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The taste quiz on users held out of training (docs/PROTOCOLS.md, "Taste quiz"): NDCG@k
+    /// of the picks with no answers, after 5 and after 10 quiz answers for each film-selection
+    /// strategy (random, popularity, popularity × entropy, Marquee's), and with the user's whole
+    /// history.
+    Quiz {
+        /// A MovieLens folder: 100K (u.data, u.item) or CSV (ratings.csv, movies.csv), e.g.
+        /// ../shared/data/ml-100k.
+        data: PathBuf,
+        /// List length.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        k: u16,
+        /// Films one quiz asks about at most (default: the bot's own limit).
+        #[arg(long)]
+        max_asked: Option<u16>,
+        /// Score on validation users carved from the training users (seed 43), for tuning.
+        #[arg(long)]
+        validate: bool,
+        /// A model setting, name=value (repeatable): history_damping, cf_share, content_floor,
+        /// prior_weight, factors, iterations, reg, alpha.
+        #[arg(long = "set")]
+        settings: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// VADER against the human-rated sentences: agreement, correlation per file, throughput.
     Sentiment {
         /// Folder of *_GroundTruth.txt files (e.g. ../shared/data/vader-ground-truth).

@@ -80,6 +80,35 @@ pub(super) fn evaluate(command: EvalCommand) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        EvalCommand::Quiz { .. } | EvalCommand::Group { .. } => evaluate_on_people(command),
+    }
+}
+
+/// `eval quiz` and `eval group`: benchmarks that simulate people on held-out data.
+fn evaluate_on_people(command: EvalCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        EvalCommand::Quiz {
+            data,
+            k,
+            max_asked,
+            validate,
+            settings,
+            json,
+        } => {
+            let mut opts = eval::quiz::QuizEvalOptions {
+                k: usize::from(k),
+                validate,
+                ..eval::quiz::QuizEvalOptions::default()
+            };
+            if let Some(m) = max_asked {
+                opts.max_asked = usize::from(m);
+            }
+            for s in &settings {
+                eval::quiz::apply_setting(&mut opts.params, s)?;
+            }
+            eval::quiz::run_eval_quiz(&data, &opts, json, std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
         EvalCommand::Group {
             train,
             test,
@@ -111,6 +140,7 @@ pub(super) fn evaluate(command: EvalCommand) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        other => evaluate(other),
     }
 }
 

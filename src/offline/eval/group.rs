@@ -35,12 +35,13 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::domain::catalog::{Movie, MovieInfo};
-use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
+use crate::domain::events::{FeedbackEvent, FeedbackKind};
 use crate::domain::group::{self, GroupParams, Member, Strategy};
-use crate::domain::ids::{EventId, MovieId, UserId};
+use crate::domain::ids::{MovieId, UserId};
 use crate::domain::recommend::metrics::topn_metrics;
 use crate::domain::recommend::snapshot::{ModelSnapshot, TrainParams, train};
 use crate::domain::rng::{SplitMix64, mix64, per_user_split};
+use crate::offline::eval::rating_event;
 use crate::offline::eval::ratings::read_rows;
 
 /// Group sizes evaluated.
@@ -358,22 +359,7 @@ fn snapshot_inputs(train_rows: &[(i64, i64, f32)]) -> (Vec<i64>, Vec<Movie>, Vec
     let events = train_rows
         .iter()
         .enumerate()
-        .map(|(n, r)| FeedbackEvent {
-            id: EventId(n as i64 + 1),
-            event: NewFeedbackEvent {
-                user: UserId(r.0),
-                movie: MovieId(r.1),
-                kind: FeedbackKind::Historical,
-                value: Some(f64::from(r.2)),
-                weight: 1.0,
-                raw: None,
-                source: "eval".into(),
-                guild: None,
-                message_id: None,
-                created_at_ms: 0,
-                idempotency_key: None,
-            },
-        })
+        .map(|(n, r)| rating_event(n, r.0, r.1, r.2, FeedbackKind::Historical))
         .collect();
     (catalogue, movies, events)
 }

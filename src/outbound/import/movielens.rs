@@ -158,6 +158,33 @@ pub async fn import(
     Ok(summary)
 }
 
+/// The films of a MovieLens folder (any format) and its ratings file, for offline evaluation:
+/// each film as `(MovieLens id, title, year, genres)` without storing anything. Rows that cannot
+/// be read are skipped, as an import skips them.
+///
+/// # Errors
+/// The folder holds no MovieLens data or a file cannot be read.
+pub fn read_films(dir: &Path) -> anyhow::Result<(Vec<(i64, MovieInfo)>, std::path::PathBuf)> {
+    let format = Format::detect(dir)?;
+    let (movies_file, ratings_file) = match format {
+        Format::Ml100k => ("u.item", "u.data"),
+        Format::Dat => ("movies.dat", "ratings.dat"),
+        Format::Csv => ("movies.csv", "ratings.csv"),
+    };
+    let genre_names = if format == Format::Ml100k {
+        read_100k_genres(dir)?
+    } else {
+        Vec::new()
+    };
+    let mut reporter = Reporter::new(true);
+    let (movies, _) = read_movies(format, &dir.join(movies_file), &genre_names, &mut reporter)?;
+    let films = movies
+        .into_iter()
+        .filter_map(|m| m.external.movielens.map(|id| (id, m)))
+        .collect();
+    Ok((films, dir.join(ratings_file)))
+}
+
 /// Parses a MovieLens title such as `Godfather, The (1972)` into ("The Godfather", 1972).
 /// A trailing alternative title in parentheses is dropped; the year may be a range (`2009-2011`).
 pub fn parse_title(raw: &str) -> (String, Option<i32>) {

@@ -179,6 +179,7 @@ impl ModelSnapshot {
             events_seen: header.events_seen,
             last_event: header.last_event.map(EventId),
             liked_by: Vec::new(),
+            seen_by: Vec::new(),
             item_norms: Vec::new(),
             gram: Vec::new(),
             postings: Csr::default(),

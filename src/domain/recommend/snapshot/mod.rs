@@ -233,6 +233,8 @@ pub struct ModelSnapshot {
     // Derived on load, not stored:
     /// How many users like each film (history entries with a strength), at training.
     liked_by: Vec<u32>,
+    /// How many users have each film in their history at all (liked, disliked or seen).
+    seen_by: Vec<u32>,
     item_norms: Vec<f32>,
     gram: Vec<f64>,
     postings: Csr,
@@ -272,6 +274,13 @@ impl ModelSnapshot {
             }
         }
         self.liked_by = liked_by;
+        let mut seen_by = vec![0_u32; self.movies.len()];
+        for e in self.histories.iter().flatten() {
+            if let Some(n) = seen_by.get_mut(e.item as usize) {
+                *n += 1;
+            }
+        }
+        self.seen_by = seen_by;
         let k = self.k;
         self.item_norms = self
             .item_factors
@@ -331,6 +340,9 @@ impl ModelSnapshot {
             if e.strength > 0.0
                 && let Some(n) = self.liked_by.get_mut(e.item as usize)
             {
+                *n = n.saturating_sub(1);
+            }
+            if let Some(n) = self.seen_by.get_mut(e.item as usize) {
                 *n = n.saturating_sub(1);
             }
         }

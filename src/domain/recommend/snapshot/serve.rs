@@ -14,8 +14,8 @@ use crate::domain::recommend::linalg::cholesky_solve;
 use crate::domain::recommend::{Pick, Reason, dot, finite_or, top_k};
 
 /// Scratch and inputs of one scoring pass.
-struct Scored {
-    total: Vec<f32>,
+pub(super) struct Scored {
+    pub(super) total: Vec<f32>,
     liked: Vec<(u32, f32)>,
     has_cf: bool,
     profile: Vec<(u32, f32)>,
@@ -48,8 +48,19 @@ impl ModelSnapshot {
         req.min_year.is_none_or(|m| y >= m) && req.max_year.is_none_or(|m| y <= m)
     }
 
+    /// The implicit-ALS score of every film for user vector `xu`, z-scored.
+    pub(super) fn cf_scores(&self, xu: &[f32]) -> Vec<f32> {
+        let mut cf: Vec<f32> = self
+            .item_factors
+            .chunks_exact(self.k)
+            .map(|y| dot(xu, y))
+            .collect();
+        zscore_in_place(&mut cf);
+        cf
+    }
+
     /// The blended score of every film for a history and an optional user vector.
-    fn score(&self, hist: &[Entry], xu: Option<&[f32]>) -> Scored {
+    pub(super) fn score(&self, hist: &[Entry], xu: Option<&[f32]>) -> Scored {
         let n = self.movies.len();
         let liked: Vec<(u32, f32)> = hist
             .iter()
@@ -62,12 +73,7 @@ impl ModelSnapshot {
         let mut total: Vec<f32> = self.pop.iter().map(|p| (1.0 - w) * p).collect();
         let has_cf = !liked.is_empty() && xu.is_some_and(|x| x.iter().any(|v| *v != 0.0));
         if let (true, Some(xu)) = (has_cf, xu) {
-            let mut cf: Vec<f32> = self
-                .item_factors
-                .chunks_exact(self.k)
-                .map(|y| dot(xu, y))
-                .collect();
-            zscore_in_place(&mut cf);
+            let cf = self.cf_scores(xu);
             let a = w * s.cf_share;
             for (t, c) in total.iter_mut().zip(&cf) {
                 *t += a * c;
@@ -116,7 +122,7 @@ impl ModelSnapshot {
 
     /// Similarity of two films for diversity and explanations: ALS cosine when both have
     /// vectors, else content cosine.
-    fn similarity(&self, a: u32, b: u32) -> f32 {
+    pub(super) fn similarity(&self, a: u32, b: u32) -> f32 {
         let (na, nb) = (self.item_norms[a as usize], self.item_norms[b as usize]);
         if na > 0.0 && nb > 0.0 {
             let k = self.k;
@@ -407,8 +413,13 @@ impl ModelSnapshot {
             self.users.len() - 1
         };
         let hist = &mut self.histories[u];
-        for e in hist.iter().filter(|e| e.strength > 0.0) {
-            if let Some(n) = self.liked_by.get_mut(e.item as usize) {
+        for e in hist.iter() {
+            if e.strength > 0.0
+                && let Some(n) = self.liked_by.get_mut(e.item as usize)
+            {
+                *n = n.saturating_sub(1);
+            }
+            if let Some(n) = self.seen_by.get_mut(e.item as usize) {
                 *n = n.saturating_sub(1);
             }
         }
@@ -418,8 +429,13 @@ impl ModelSnapshot {
             hist.push(*e);
         }
         hist.sort_unstable_by_key(|e| e.item);
-        for e in hist.iter().filter(|e| e.strength > 0.0) {
-            if let Some(n) = self.liked_by.get_mut(e.item as usize) {
+        for e in hist.iter() {
+            if e.strength > 0.0
+                && let Some(n) = self.liked_by.get_mut(e.item as usize)
+            {
+                *n += 1;
+            }
+            if let Some(n) = self.seen_by.get_mut(e.item as usize) {
                 *n += 1;
             }
         }

@@ -105,6 +105,17 @@ fn apply_recency(
     }
 }
 
+/// Each film's year (0 when unknown) and genre bits.
+fn years_and_genres(movies: &[Movie]) -> (Vec<i32>, Vec<u32>) {
+    movies
+        .iter()
+        .map(|m| {
+            let g = m.info.genres.iter().fold(0u32, |a, &g| a | genre_bit(g));
+            (m.info.year.unwrap_or(0), g)
+        })
+        .unzip()
+}
+
 /// Trains a snapshot from the catalog and the whole event log (in log order). Events about films
 /// outside `catalog` are ignored; duplicate catalog ids keep the first. An empty log gives a
 /// popularity-and-content model (no collaborative part).
@@ -190,11 +201,7 @@ pub fn train(
             }
         }
     }
-    let years = unique.iter().map(|m| m.info.year.unwrap_or(0)).collect();
-    let genres = unique
-        .iter()
-        .map(|m| m.info.genres.iter().fold(0u32, |a, &g| a | genre_bit(g)))
-        .collect();
+    let (years, genres) = years_and_genres(&unique);
     let mut snap = ModelSnapshot {
         serve,
         movies,
@@ -210,6 +217,7 @@ pub fn train(
         events_seen: events.len() as u64,
         last_event: events.iter().map(|e| e.id).max(),
         liked_by: Vec::new(),
+        seen_by: Vec::new(),
         item_norms: Vec::new(),
         gram: Vec::new(),
         postings: Csr::default(),
