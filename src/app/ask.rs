@@ -11,6 +11,7 @@ use crate::app::reply::{PickLine, Reply};
 use crate::app::services::{Services, Who};
 use crate::domain::catalog::Genre;
 use crate::domain::conversation::rank::{WishPick, rank_for_wish};
+use crate::domain::conversation::turn::{Turn, change_from, common, turn_kind};
 use crate::domain::conversation::wish::{Critique, Wish, apply_critique, parse_wish};
 use crate::domain::ids::MovieId;
 use crate::domain::ports::{ConversationRepo as _, ImpressionRepo as _, Surface};
@@ -42,6 +43,17 @@ pub struct State {
     /// Whether the one clarifying question was asked already.
     pub asked: bool,
     pub turns: u32,
+}
+
+/// How this turn relates to the conversation, for the first words of the answer.
+#[derive(Debug, Clone)]
+enum Opening {
+    /// The first wish of a conversation.
+    First,
+    /// A wish of its own in an open conversation: it started over.
+    Fresh,
+    /// The wish on the table was refined; it was this before.
+    Refined(Box<Wish>),
 }
 
 /// Conversations: the wording they are answered in, and the turns.
@@ -83,7 +95,9 @@ impl Conversations {
     }
 
     /// A free-text turn: a new wish, or (when a conversation is open and `fresh` is false) a
-    /// follow-up that refines it ("funnier", "seen it", "more like the second one").
+    /// follow-up that refines it ("funnier", "seen it", "more like the second one"). A message
+    /// with a subject of its own and no word pointing back starts over
+    /// ([`turn_kind`]); the answer says which it did.
     ///
     /// # Errors
     /// Storage fails.
@@ -101,19 +115,34 @@ impl Conversations {
         } else {
             Self::load_state(s, who).await?
         };
-        let mut state = match open {
-            Some(mut state) => {
-                let last = state.last.clone();
-                let critique = Critique::Text(text.to_owned());
-                apply_critique(&mut state.wish, &critique, &last, index, movies, now_year);
-                state
+        let parsed = parse_wish(text, index, movies, now_year);
+        let (mut state, opening) = if let Some(mut state) = open {
+            match turn_kind(text, &parsed, &state.wish) {
+                Turn::Fresh => {
+                    let state = State {
+                        wish: parsed,
+                        seen_here: state.seen_here,
+                        turns: state.turns,
+                        ..State::default()
+                    };
+                    (state, Opening::Fresh)
+                }
+                Turn::Refine => {
+                    let before = Box::new(state.wish.clone());
+                    let last = state.last.clone();
+                    let critique = Critique::Text(text.to_owned());
+                    apply_critique(&mut state.wish, &critique, &last, index, movies, now_year);
+                    (state, Opening::Refined(before))
+                }
             }
-            None => State {
-                wish: parse_wish(text, index, movies, now_year),
+        } else {
+            let state = State {
+                wish: parsed,
                 ..State::default()
-            },
+            };
+            (state, Opening::First)
         };
-        self.answer(s, who, &mut state).await
+        self.answer(s, who, &mut state, &opening).await
     }
 
     /// The critique a steer stands for: a list position becomes the film shown there (in
@@ -170,6 +199,7 @@ impl Conversations {
         };
         let critique = Self::critique(s, who, list, steer).await?;
         let last = state.last.clone();
+        let before = Box::new(state.wish.clone());
         apply_critique(
             &mut state.wish,
             &critique,
@@ -184,7 +214,8 @@ impl Conversations {
         if critique == Critique::SomethingElse {
             state.seen_here.extend(last);
         }
-        self.answer(s, who, &mut state).await
+        self.answer(s, who, &mut state, &Opening::Refined(before))
+            .await
     }
 
     /// Picks for `wish`; when nothing fits, its hard constraints are dropped one at a time
@@ -222,12 +253,46 @@ impl Conversations {
         }
     }
 
+    /// The first words of an answer: what was found, and whether the wish started over or
+    /// what a refinement changed ("Keeping: horror, from the 90s; now funny.").
+    fn intro(&self, s: &Services, wish: &Wish, opening: &Opening) -> String {
+        let title = |id| s.films.movie(id).map(|m| m.info.display_title());
+        let described = wish.describe(title);
+        let p = &self.prompts;
+        match opening {
+            Opening::First => p.render("ask_intro", &[("wish", &described)]),
+            Opening::Fresh => p.render("ask_intro_fresh", &[("wish", &described)]),
+            Opening::Refined(before) => match change_from(before, wish, title) {
+                None => p.render("ask_intro_more", &[("wish", &described)]),
+                Some(change) => {
+                    let kept = common(before, wish);
+                    if kept.is_vague() {
+                        p.render(
+                            "ask_intro_changed",
+                            &[("change", &change), ("wish", &described)],
+                        )
+                    } else {
+                        p.render(
+                            "ask_intro_refined",
+                            &[
+                                ("kept", &kept.describe(title)),
+                                ("change", &change),
+                                ("wish", &described),
+                            ],
+                        )
+                    }
+                }
+            },
+        }
+    }
+
     /// Answers the current wish (or asks the one clarifying question) and saves the state.
     async fn answer(
         &self,
         s: &Services,
         who: &Who<'_>,
         state: &mut State,
+        opening: &Opening,
     ) -> anyhow::Result<Reply> {
         let prompts: &Prompts = &self.prompts;
         state.turns += 1;
@@ -294,7 +359,7 @@ impl Conversations {
         let list = s.new_list_id();
         s.record_shown(who, list, Surface::Ask, &items).await?;
         Ok(Reply::Asked {
-            intro: prompts.render("ask_intro", &[("wish", &described)]),
+            intro: self.intro(s, &state.wish, opening),
             notes,
             items,
             list,

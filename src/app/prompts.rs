@@ -7,10 +7,30 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// (name, built-in text, the placeholders it may use).
-const TEMPLATES: [(&str, &str, &[&str]); 8] = [
+const TEMPLATES: [(&str, &str, &[&str]); 12] = [
     (
         "ask_intro",
         include_str!("../../prompts/ask_intro.txt"),
+        &["wish"],
+    ),
+    (
+        "ask_intro_fresh",
+        include_str!("../../prompts/ask_intro_fresh.txt"),
+        &["wish"],
+    ),
+    (
+        "ask_intro_refined",
+        include_str!("../../prompts/ask_intro_refined.txt"),
+        &["kept", "change", "wish"],
+    ),
+    (
+        "ask_intro_changed",
+        include_str!("../../prompts/ask_intro_changed.txt"),
+        &["change", "wish"],
+    ),
+    (
+        "ask_intro_more",
+        include_str!("../../prompts/ask_intro_more.txt"),
         &["wish"],
     ),
     (

@@ -198,6 +198,15 @@ fn a_three_turn_conversation_runs_on_the_console() {
         "kim",
         "ask something like Alien but funnier\nsteer older\nask seen the first one; more like the second\n",
     );
+    let first = reply(&out, "ask something like Alien but funnier");
+    let comedies = first
+        .iter()
+        .filter(|l| l.contains("  [") && l.contains("Comedy"))
+        .count();
+    assert!(
+        comedies >= 3,
+        "\"funnier\" shows in three of five: {first:?}"
+    );
     let mut seen = std::collections::HashSet::new();
     for command in [
         "ask something like Alien but funnier",
@@ -212,6 +221,76 @@ fn a_three_turn_conversation_runs_on_the_console() {
             assert!(seen.insert(f.clone()), "{f} shown twice: {out}");
         }
     }
+}
+
+/// The year in a title such as "Heat (1995)".
+fn year(title: &str) -> i32 {
+    title
+        .rsplit_once('(')
+        .and_then(|(_, y)| y.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("no year in {title:?}"))
+}
+
+fn median_year(films: &[String]) -> i32 {
+    let mut years: Vec<i32> = films.iter().map(|t| year(t)).collect();
+    years.sort_unstable();
+    years[years.len() / 2]
+}
+
+#[test]
+fn a_four_turn_conversation_tells_a_new_wish_from_a_refinement() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = console(
+        dir.path(),
+        "kim",
+        "ask a 90s horror movie
+ask a romantic comedy for date night
+steer older
+ask nothing too sad, under 2 hours
+",
+    );
+    let first = reply(&out, "ask a 90s horror movie");
+    assert!(
+        titles(&first)
+            .iter()
+            .all(|t| (1990..2000).contains(&year(t))),
+        "{first:?}"
+    );
+    let second = reply(&out, "ask a romantic comedy for date night");
+    let intro = second[0];
+    assert!(intro.starts_with("Starting fresh:"), "{second:?}");
+    assert!(
+        !intro.contains("horror") && !intro.contains("90s"),
+        "the old wish is not merged in: {intro}"
+    );
+    let second_films = titles(&second);
+    assert_eq!(second_films.len(), 5, "{second:?}");
+    let third = reply(&out, "steer older");
+    assert!(third[0].starts_with("Keeping: "), "{third:?}");
+    assert!(third[0].contains("; now before "), "{third:?}");
+    let third_films = titles(&third);
+    assert!(
+        median_year(&third_films) < median_year(&second_films),
+        "older moves the list back: {second_films:?} then {third_films:?}"
+    );
+    let fourth = reply(&out, "ask nothing too sad, under 2 hours");
+    assert!(fourth[0].starts_with("Keeping: "), "{fourth:?}");
+    assert!(fourth[0].contains("under 2 hours"), "{fourth:?}");
+    assert!(
+        fourth[0].contains("romance") || fourth[0].contains("romantic"),
+        "the wish is kept: {fourth:?}"
+    );
+    let fourth_films = titles(&fourth);
+    assert!(!fourth_films.is_empty(), "{fourth:?}");
+    let mut all: Vec<&String> = second_films
+        .iter()
+        .chain(&third_films)
+        .chain(&fourth_films)
+        .collect();
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), n, "no film twice: {out}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
-//! A three-turn `/ask` conversation through the fake Discord: a wish with a reference film, a
-//! critique button, a free-text follow-up; no film is ever shown twice or is the one named.
-//! Then a vague wish gets one clarifying question, answered with a button, and hostile input
-//! gets an answer without a panic or a ping.
+//! `/ask` conversations through the fake Discord. A three-turn one: a wish with a reference
+//! film, a critique button, a free-text follow-up; no film is ever shown twice or is the one
+//! named. A four-turn one: a new wish starts over ("Starting fresh"), a button and a follow-up
+//! say what they kept and changed. Then a vague wish gets one clarifying question, answered
+//! with a button, and hostile input gets an answer without a panic or a ping.
 
 use crate::fake_discord::{
     APP_ID, Bot, Call, FakeDiscord, GUILD_ID, command, component, custom_ids, shown_message,
@@ -116,6 +117,62 @@ async fn a_three_turn_conversation_never_repeats_a_film() {
         assert!(!list.is_empty(), "{:?}", third.body);
         for t in &list {
             assert!(shown.insert(t.clone()), "{t} shown twice");
+        }
+        bot.assert_no_unknown_events();
+    })
+    .await;
+}
+
+/// The embed's title: the first words of the answer.
+fn title(call: &Call) -> String {
+    call.body["embeds"][0]["title"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_new_wish_starts_over_and_refinements_say_what_they_kept() {
+    crate::helpers::with_sqlite_url(|url, _store| async move {
+        let fake = FakeDiscord::start().await;
+        let bot = connect(&fake, &url).await;
+        let mut shown: HashSet<String> = HashSet::new();
+        let first = deferred(&fake, &bot, ask(&fake, "a 90s horror movie", false)).await;
+        assert!(!titles(&first).is_empty(), "{:?}", first.body);
+        let second = deferred(
+            &fake,
+            &bot,
+            ask(&fake, "a romantic comedy for date night", false),
+        )
+        .await;
+        let said = title(&second);
+        assert!(said.starts_with("Starting fresh:"), "{said}");
+        assert!(!said.contains("horror") && !said.contains("90s"), "{said}");
+        shown.extend(titles(&second));
+        let third = deferred(&fake, &bot, click(&fake, "mq:ask:older", &second)).await;
+        let said = title(&third);
+        assert!(
+            said.starts_with("Keeping: ") && said.contains("; now before "),
+            "{said}"
+        );
+        let fourth = deferred(
+            &fake,
+            &bot,
+            ask(&fake, "nothing too sad, under 2 hours", false),
+        )
+        .await;
+        let said = title(&fourth);
+        assert!(
+            said.starts_with("Keeping: ") && said.contains("under 2 hours"),
+            "{said}"
+        );
+        for call in [&third, &fourth] {
+            let list = titles(call);
+            assert!(!list.is_empty(), "{:?}", call.body);
+            for t in list {
+                assert!(shown.insert(t.clone()), "{t} shown twice");
+            }
+            assert_eq!(call.body["allowed_mentions"]["parse"], json!([]));
         }
         bot.assert_no_unknown_events();
     })

@@ -85,6 +85,7 @@ pub fn apply_critique(
         }
         Critique::Older => {
             let (lo, hi) = (wish.min_year, wish.max_year);
+            let shown = shown_median(last_shown, movies, |m| m.info.year);
             let width = match (lo, hi) {
                 (Some(a), Some(b)) if b >= a => (b - a + 1).clamp(5, 30),
                 _ => 10,
@@ -94,12 +95,16 @@ pub fn apply_critique(
                     wish.max_year = Some(a - 1);
                     wish.min_year = Some(a - width);
                 }
-                (None, Some(b)) => wish.max_year = Some(b - 10),
-                (None, None) => wish.max_year = Some(now_year - 15),
+                (None, Some(b)) => {
+                    wish.max_year = Some(shown.map_or(b - 10, |m| (b - 10).min(m - 1)));
+                }
+                // Older than what was shown: before the middle of the last list.
+                (None, None) => wish.max_year = Some(shown.map_or(now_year - 15, |m| m - 1)),
             }
         }
         Critique::Newer => {
             let (lo, hi) = (wish.min_year, wish.max_year);
+            let shown = shown_median(last_shown, movies, |m| m.info.year);
             let width = match (lo, hi) {
                 (Some(a), Some(b)) if b >= a => (b - a + 1).clamp(5, 30),
                 _ => 10,
@@ -110,12 +115,22 @@ pub fn apply_critique(
                     wish.min_year = Some(start);
                     wish.max_year = Some((b + width).min(now_year).max(start));
                 }
-                (Some(a), None) => wish.min_year = Some((a + 10).min(now_year)),
-                (None, None) => wish.min_year = Some(now_year - 10),
+                (Some(a), None) => {
+                    let from = shown.map_or(a + 10, |m| (a + 10).max(m + 1));
+                    wish.min_year = Some(from.min(now_year));
+                }
+                (None, None) => {
+                    wish.min_year = Some(shown.map_or(now_year - 10, |m| (m + 1).min(now_year)));
+                }
             }
         }
         Critique::Shorter => {
-            let r = (wish.max_runtime.unwrap_or(130) - 20).max(60);
+            let shown = shown_median(last_shown, movies, |m| m.info.runtime_min);
+            let r = shown
+                .map_or(wish.max_runtime.unwrap_or(130) - 20, |m| {
+                    (wish.max_runtime.unwrap_or(m) - 20).min(m - 5)
+                })
+                .max(60);
             wish.max_runtime = Some(r);
             if wish.min_runtime.is_some_and(|m| m > r) {
                 wish.min_runtime = None;
@@ -129,6 +144,21 @@ pub fn apply_critique(
         Critique::Text(text) => apply_text(wish, text, last_shown, index, movies, now_year),
     }
     wish.check_contradictions();
+}
+
+/// The median of `field` over the films shown last (`None` when none of them has it).
+fn shown_median(
+    shown: &[MovieId],
+    movies: &[Movie],
+    field: impl Fn(&Movie) -> Option<i32>,
+) -> Option<i32> {
+    let mut v: Vec<i32> = shown
+        .iter()
+        .filter_map(|id| movies.iter().find(|m| m.id == *id))
+        .filter_map(&field)
+        .collect();
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
 }
 
 fn apply_text(
@@ -254,8 +284,50 @@ fn merge(wish: &mut Wish, new: Wish) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::catalog::Genre;
+    use crate::domain::catalog::{Genre, Movie};
     use crate::domain::conversation::wish::tests::{NOW, id_of, setup};
+
+    #[test]
+    fn older_newer_and_shorter_move_away_from_the_films_shown() {
+        let (movies, idx) = setup();
+        let shown: Vec<MovieId> = movies
+            .iter()
+            .filter(|m| m.info.year.is_some_and(|y| (1971..=1983).contains(&y)))
+            .filter(|m| m.info.runtime_min.is_some())
+            .map(|m| m.id)
+            .take(5)
+            .collect();
+        assert_eq!(shown.len(), 5);
+        let median = |f: &dyn Fn(&Movie) -> Option<i32>| {
+            let mut v: Vec<i32> = shown
+                .iter()
+                .filter_map(|id| movies.iter().find(|m| m.id == *id).and_then(f))
+                .collect();
+            v.sort_unstable();
+            v[2]
+        };
+        let (year, minutes) = (median(&|m| m.info.year), median(&|m| m.info.runtime_min));
+        let steer = |c: Critique| {
+            let mut w = Wish::default();
+            apply_critique(&mut w, &c, &shown, &idx, &movies, NOW);
+            w
+        };
+        let older = steer(Critique::Older);
+        assert!(
+            older.max_year.is_some_and(|y| y < year),
+            "{older:?} (median {year})"
+        );
+        let newer = steer(Critique::Newer);
+        assert!(
+            newer.min_year.is_some_and(|y| y > year),
+            "{newer:?} (median {year})"
+        );
+        let shorter = steer(Critique::Shorter);
+        assert!(
+            shorter.max_runtime.is_some_and(|r| r < minutes),
+            "{shorter:?} (median {minutes} min)"
+        );
+    }
 
     #[test]
     fn critiques_refine_the_wish() {

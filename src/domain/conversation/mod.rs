@@ -8,7 +8,9 @@ mod lexicon;
 mod parse;
 pub mod rank;
 mod tokens;
+pub mod turn;
 pub mod wish;
 
 pub use rank::{WishPick, rank_for_wish};
+pub use turn::{Turn, change_from, turn_kind};
 pub use wish::{Audience, Critique, Wish, apply_critique, parse_wish};

@@ -20,6 +20,13 @@ pub struct WishPick {
     pub meets: Vec<String>,
 }
 
+/// Each soft part of a wish (a mood, the reference films) shows in at least this share of the
+/// picks (3 of 5) when enough films show it.
+const SOFT_SHARE: (usize, usize) = (3, 5);
+
+/// How deep in the ranking the soft parts may reach for films that show them.
+const SOFT_POOL: usize = 60;
+
 /// How many neighbours of each reference film are scored.
 const NEIGHBOURS: usize = 400;
 
@@ -279,8 +286,83 @@ pub fn rank_for_wish(
         })
         .collect();
     scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.movie.cmp(&b.movie)));
-    scored.truncate(count);
-    scored
+    with_soft_parts(scored, &soft_parts(wish), count)
+}
+
+/// The soft parts of a wish as the `meets` phrases that show them: each mood, and "like …"
+/// for the reference films.
+fn soft_parts(wish: &Wish) -> Vec<String> {
+    let mut parts: Vec<String> = wish
+        .moods
+        .iter()
+        .map(|m| {
+            if m == "romantic-mood" {
+                "romantic".to_owned()
+            } else {
+                m.clone()
+            }
+        })
+        .collect();
+    if !wish.references.is_empty() {
+        parts.push("like ".to_owned());
+    }
+    parts
+}
+
+fn shows(pick: &WishPick, part: &str) -> bool {
+    if part == "like " {
+        pick.meets.iter().any(|m| m.starts_with("like "))
+    } else {
+        pick.meets.iter().any(|m| m == part)
+    }
+}
+
+/// The best `count` of `ranked` (best first) such that each soft part shows in at least
+/// three of five picks ([`SOFT_SHARE`]) when enough of the [`SOFT_POOL`] best films show it:
+/// while a part is short, the next pick is the best film that shows the most of the parts still
+/// short (a funny film like Alien before a funny one and one like Alien, a funny one before one
+/// like Alien); once none is short, the best films fill the list. Returned best first.
+fn with_soft_parts(ranked: Vec<WishPick>, parts: &[String], count: usize) -> Vec<WishPick> {
+    let quota = (count * SOFT_SHARE.0).div_ceil(SOFT_SHARE.1);
+    let pool = ranked.len().min(SOFT_POOL.max(count));
+    let need: Vec<usize> = parts
+        .iter()
+        .map(|p| quota.min(ranked[..pool].iter().filter(|c| shows(c, p)).count()))
+        .collect();
+    let mut have = vec![0usize; parts.len()];
+    let mut rest = ranked;
+    let mut out: Vec<WishPick> = Vec::with_capacity(count);
+    while out.len() < count && !rest.is_empty() {
+        let short: Vec<&String> = parts
+            .iter()
+            .zip(need.iter().zip(&have))
+            .filter(|(_, (n, h))| h < n)
+            .map(|(p, _)| p)
+            .collect();
+        // The words the person added (moods) before the reference films, when both are short
+        // and no film shows both: the reference's neighbours lead the ranking anyway.
+        let cover = |c: &WishPick| -> f32 {
+            short
+                .iter()
+                .filter(|p| shows(c, p))
+                .map(|p| if p.as_str() == "like " { 0.9 } else { 1.0 })
+                .sum()
+        };
+        let window = rest.len().min(pool);
+        let mut at = 0;
+        for i in 1..window {
+            if cover(&rest[i]) > cover(&rest[at]) {
+                at = i;
+            }
+        }
+        let c = rest.remove(at);
+        for (i, p) in parts.iter().enumerate() {
+            have[i] += usize::from(shows(&c, p));
+        }
+        out.push(c);
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.movie.cmp(&b.movie)));
+    out
 }
 
 #[cfg(test)]
@@ -331,6 +413,63 @@ mod tests {
         }
         let model = train(&movies, &events, &TrainParams::default()).expect("trains");
         (movies, model)
+    }
+
+    #[test]
+    fn every_soft_part_shows_in_three_of_five_picks_when_films_allow() {
+        let (movies, model) = world();
+        let idx = TitleIndex::from_movies(&movies);
+        let none = HashSet::new();
+        for text in [
+            "something like Alien but funnier",
+            "a scary movie like Heat",
+            "feel-good and mind-bending",
+        ] {
+            let w = parse_wish(text, &idx, &movies, 2025);
+            let parts = soft_parts(&w);
+            assert!(!parts.is_empty(), "{text}: {w:?}");
+            let all = rank_for_wish(&model, UserId(12_345), &w, &movies, &none, movies.len());
+            let picks = rank_for_wish(&model, UserId(12_345), &w, &movies, &none, 5);
+            assert_eq!(picks.len(), 5, "{text}");
+            for part in &parts {
+                let available = all
+                    .iter()
+                    .take(SOFT_POOL)
+                    .filter(|p| shows(p, part))
+                    .count();
+                let shown = picks.iter().filter(|p| shows(p, part)).count();
+                assert!(
+                    shown >= available.min(3),
+                    "{text}: {part:?} in {shown} of 5 ({available} could): {picks:?}"
+                );
+            }
+            assert!(picks.windows(2).all(|p| p[0].score >= p[1].score), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_part_no_film_shows_does_not_empty_the_list() {
+        let picks: Vec<WishPick> = (0..8)
+            .map(|i| WishPick {
+                movie: MovieId(i),
+                score: 1.0 - i as f64 / 10.0,
+                meets: if i >= 6 {
+                    vec!["funny".into()]
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let out = with_soft_parts(picks.clone(), &["funny".into(), "scary".into()], 5);
+        let ids: Vec<i64> = out.iter().map(|p| p.movie.0).collect();
+        assert_eq!(
+            ids,
+            vec![0, 1, 2, 6, 7],
+            "both funny films make it, best first"
+        );
+        let out = with_soft_parts(picks, &[], 5);
+        assert_eq!(out.len(), 5);
+        assert_eq!(out[0].movie, MovieId(0));
     }
 
     #[test]

@@ -96,17 +96,24 @@ impl Wish {
             && self.audience.is_none()
     }
 
+    /// The reference films' titles, sanitised (no mention can ride in a title).
+    pub(super) fn reference_titles(
+        &self,
+        title_of: impl Fn(MovieId) -> Option<String>,
+    ) -> Vec<String> {
+        self.references
+            .iter()
+            .filter_map(|&m| title_of(m))
+            .map(|t| sanitize(&t))
+            .collect()
+    }
+
     /// One line describing the wish ("funny sci-fi like Alien (1979), from the 90s").
     pub fn describe(&self, title_of: impl Fn(MovieId) -> Option<String>) -> String {
         let mut head: Vec<String> = self.moods.iter().map(|m| mood_label(m)).collect();
         head.extend(self.genres.iter().map(|g| g.name().to_lowercase()));
         let mut out = head.join(" ");
-        let refs: Vec<String> = self
-            .references
-            .iter()
-            .filter_map(|&m| title_of(m))
-            .map(|t| sanitize(&t))
-            .collect();
+        let refs = self.reference_titles(title_of);
         if !refs.is_empty() {
             if out.is_empty() {
                 out.push_str("something");
@@ -243,7 +250,7 @@ impl Wish {
     }
 }
 
-fn mood_label(name: &str) -> String {
+pub(super) fn mood_label(name: &str) -> String {
     match name {
         "romantic-mood" => "romantic".to_owned(),
         other => other.to_owned(),
@@ -256,7 +263,7 @@ pub(super) fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     }
 }
 
-fn join_or(items: &[String], word: &str) -> String {
+pub(super) fn join_or(items: &[String], word: &str) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -264,7 +271,7 @@ fn join_or(items: &[String], word: &str) -> String {
     }
 }
 
-fn era_phrase(lo: Option<i32>, hi: Option<i32>) -> Option<String> {
+pub(super) fn era_phrase(lo: Option<i32>, hi: Option<i32>) -> Option<String> {
     Some(match (lo, hi) {
         (Some(a), Some(b)) if a == b => format!("from {a}"),
         (Some(a), Some(b)) if a.rem_euclid(10) == 0 && b == a + 9 => {
@@ -281,7 +288,7 @@ fn era_phrase(lo: Option<i32>, hi: Option<i32>) -> Option<String> {
     })
 }
 
-fn minutes_phrase(m: i32) -> String {
+pub(super) fn minutes_phrase(m: i32) -> String {
     if m >= 60 && m % 60 == 0 {
         let h = m / 60;
         format!("{h} hour{}", if h == 1 { "" } else { "s" })
