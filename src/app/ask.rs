@@ -110,6 +110,11 @@ impl Conversations {
     ) -> anyhow::Result<Reply> {
         let now_year = year_of(s.now_ms());
         let (index, movies) = (s.films.index(), s.films.all());
+        // "new: …" typed in any front end starts over, like Discord's `new` option.
+        let (text, fresh) = match text.trim_start().split_at_checked(4) {
+            Some((head, rest)) if head.eq_ignore_ascii_case("new:") => (rest, true),
+            _ => (text, fresh),
+        };
         let open = if fresh {
             None
         } else {

@@ -294,6 +294,51 @@ ask nothing too sad, under 2 hours
 }
 
 #[test]
+fn people_sequels_blends_typos_and_spelled_out_durations_are_understood() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = console(
+        dir.path(),
+        "kim",
+        "ask anything with tom hanks\nask new: directed by nolan\nask new: the sequel to Toy Story\n\
+         ask new: a mix of toy story and finding nemo\nask new: 3 hours plus\n\
+         ask new: something like the godfathr\nask new: friends in their twenties\n",
+    );
+    let hanks = reply(&out, "ask anything with tom hanks");
+    assert!(hanks[0].contains("with Tom Hanks"), "{hanks:?}");
+    assert!(!titles(&hanks).is_empty(), "{hanks:?}");
+    let nolan = reply(&out, "ask new: directed by nolan");
+    assert!(nolan[0].contains("Christopher Nolan"), "{nolan:?}");
+    let sequel = reply(&out, "ask new: the sequel to Toy Story");
+    assert!(sequel[0].contains("Toy Story 2"), "{sequel:?}");
+    assert!(
+        titles(&sequel)
+            .iter()
+            .all(|t| t != "Toy Story (1995)" && t != "Toy Story 2 (1999)"),
+        "a film named is never suggested: {sequel:?}"
+    );
+    let blend = reply(&out, "ask new: a mix of toy story and finding nemo");
+    assert!(
+        blend[0].contains("Toy Story") && blend[0].contains("Finding Nemo"),
+        "{blend:?}"
+    );
+    assert!(
+        titles(&blend)
+            .iter()
+            .all(|t| !t.starts_with("Toy Story (") && !t.starts_with("Finding Nemo")),
+        "{blend:?}"
+    );
+    let long = reply(&out, "ask new: 3 hours plus");
+    assert!(long[0].contains("over 3 hours"), "{long:?}");
+    let typo = reply(&out, "ask new: something like the godfathr");
+    assert!(typo[0].contains("The Godfather (1972)"), "{typo:?}");
+    let ages = reply(&out, "ask new: friends in their twenties");
+    assert!(
+        ages.iter().all(|l| !l.contains("1920")),
+        "an age is not an era: {ages:?}"
+    );
+}
+
+#[test]
 fn the_quiz_runs_on_the_console_and_its_answers_change_the_picks() {
     let dir = tempfile::tempdir().expect("dir");
     let out = console(

@@ -337,4 +337,13 @@ pub(super) const TRIGGERS: &[&[&str]] = &[
     &["recommend"],
     &["watched"],
     &["saw"],
+    &["finished"],
+    &["mix", "of"],
+    &["blend", "of"],
+    &["cross", "between"],
+    &["combination", "of"],
+    &["mashup", "of"],
+    &["sequel", "to"],
+    &["sequel", "of"],
+    &["follow-up", "to"],
 ];

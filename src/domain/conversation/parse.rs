@@ -40,13 +40,23 @@ pub fn parse_wish(text: &str, index: &TitleIndex, movies: &[Movie], now_year: i3
     let toks = tokenize(&unquoted);
     let mut used = vec![false; toks.len()];
     references(&toks, &mut used, index, &known, &mut wish);
+    if toks.windows(2).any(|p| {
+        matches!(p[0].low.as_str(), "sequel" | "follow-up")
+            && matches!(p[1].low.as_str(), "to" | "of")
+    }) {
+        sequels(movies, &mut wish);
+    }
     people(&toks, &mut used, &mut wish);
+    people_in_lower_case(&toks, &mut used, movies, &mut wish);
     years(&toks, &mut used, now_year, &mut wish);
     runtime(&toks, &mut used, &mut wish);
     words(&toks, &used, &mut wish);
     wish.check_contradictions();
     wish
 }
+
+/// The fuzzy score of a near miss (one or two letters off) in [`TitleIndex::lookup`].
+const TYPO_SCORE: f64 = 0.45;
 
 fn resolve(index: &TitleIndex, query: &str) -> Option<MovieId> {
     match index.lookup(query, 3) {
@@ -81,20 +91,44 @@ fn longest_title(
     while end < toks.len() && end - start < 8 && toks[end].clause == clause && !used[end] {
         end += 1;
     }
-    for e in (start + 1..=end).rev() {
-        let span = &toks[start..e];
-        // A lone short common word is not a title ("like it", "like to").
-        if span.len() == 1 && FILLER.contains(&span[0].low.as_str()) {
-            continue;
-        }
-        let q: Vec<&str> = span.iter().map(|t| t.orig.as_str()).collect();
-        if let Some(id) = resolve(index, &q.join(" "))
-            && (known.is_empty() || known.contains(&id))
-        {
-            return Some((id, e));
+    // Exact titles first, at every length; then one clear typo ("the godfathr").
+    for typo in [false, true] {
+        for e in (start + 1..=end).rev() {
+            let span = &toks[start..e];
+            // A lone short common word is not a title ("like it", "like to").
+            if span.len() == 1 && FILLER.contains(&span[0].low.as_str()) {
+                continue;
+            }
+            let q: Vec<&str> = span.iter().map(|t| t.orig.as_str()).collect();
+            let q = q.join(" ");
+            let id = if typo {
+                resolve_typo(index, &q)
+            } else {
+                resolve(index, &q)
+            };
+            if let Some(id) = id
+                && (known.is_empty() || known.contains(&id))
+            {
+                return Some((id, e));
+            }
         }
     }
     None
+}
+
+/// A title typed with a typo: the closest title when it is close (a fuzzy match of at least
+/// [`TYPO_SCORE`], with at least five letters typed) and clearly closer than the next one.
+fn resolve_typo(index: &TitleIndex, query: &str) -> Option<MovieId> {
+    if query.chars().filter(|c| c.is_alphabetic()).count() < 5 {
+        return None;
+    }
+    let Lookup::Suggestions(hits) = index.lookup(query, 2) else {
+        return None;
+    };
+    let first = hits.first().filter(|h| h.score >= TYPO_SCORE)?;
+    hits.get(1)
+        .is_none_or(|second| second.score < first.score)
+        .then_some(first.id)
 }
 
 fn references(
@@ -107,8 +141,9 @@ fn references(
     let n = toks.len();
     let mut i = 0;
     while i < n {
-        // "X meets Y"
-        if toks[i].low == "meets" || toks[i].low == "meet" && i > 0 {
+        // "X meets Y", "X x Y"
+        let blend = matches!(toks[i].low.as_str(), "meet" | "x" | "×" | "vs" | "versus");
+        if toks[i].low == "meets" || blend && i > 0 {
             let clause = toks[i].clause;
             let mut found_left = false;
             for s in (i.saturating_sub(8)..i).filter(|&s| toks[s].clause == clause && !used[s]) {
@@ -168,6 +203,38 @@ fn references(
             }
         }
         i += 1;
+    }
+}
+
+/// "The sequel to Toy Story": each reference becomes the film that continues it (the earliest
+/// later film whose title starts with the reference's, followed by a number, a colon or
+/// "Part"), when the catalog has one.
+fn sequels(movies: &[Movie], wish: &mut Wish) {
+    for k in 0..wish.references.len() {
+        let r = &mut wish.references[k];
+        let Some(first) = movies.iter().find(|m| m.id == *r) else {
+            continue;
+        };
+        let title = first.info.title.to_lowercase();
+        let year = first.info.year.unwrap_or(i32::MIN);
+        let next = movies
+            .iter()
+            .filter(|m| m.id != first.id && m.info.year.is_some_and(|y| y >= year))
+            .filter(|m| {
+                let t = m.info.title.to_lowercase();
+                t.strip_prefix(&title).is_some_and(|rest| {
+                    let rest = rest.trim_start();
+                    rest.starts_with(|c: char| c.is_ascii_digit() || c == ':')
+                        || rest.starts_with("part")
+                        || rest.starts_with("ii")
+                })
+            })
+            .min_by_key(|m| (m.info.year, m.id));
+        if let Some(next) = next {
+            // The film named is still never suggested.
+            push_unique(&mut wish.seen, *r);
+            *r = next.id;
+        }
     }
 }
 
@@ -284,6 +351,179 @@ fn people(toks: &[Tok], used: &mut [bool], wish: &mut Wish) {
     }
 }
 
+/// Words never read as a person's name, however the catalog's people are called.
+const NOT_A_NAME: &[&str] = &[
+    "i",
+    "me",
+    "my",
+    "the",
+    "a",
+    "an",
+    "some",
+    "any",
+    "lots",
+    "lot",
+    "no",
+    "more",
+    "less",
+    "good",
+    "great",
+    "nice",
+    "fun",
+    "new",
+    "old",
+    "big",
+    "little",
+    "real",
+    "true",
+    "friends",
+    "family",
+    "kids",
+    "someone",
+    "something",
+    "anything",
+    "everyone",
+    "people",
+    "time",
+    "love",
+    "music",
+    "action",
+    "it",
+    "that",
+    "this",
+    "him",
+    "her",
+    "them",
+    "us",
+    "you",
+    "your",
+    "our",
+    "their",
+    "short",
+    "long",
+    "quick",
+    "foreign",
+    "french",
+    "indie",
+    "recent",
+    "classic",
+    "famous",
+    "popular",
+    "animated",
+    "silent",
+    "cult",
+    "bad",
+    "best",
+    "better",
+    "night",
+    "date",
+    "movie",
+    "film",
+    "story",
+    "war",
+    "man",
+    "woman",
+    "girl",
+    "boy",
+    "day",
+    "life",
+    "world",
+    "home",
+];
+
+/// A person of the catalog called `words` (lowercase): a director or cast member with exactly
+/// that name, or, when `surname` is allowed, a director whose last name it is (at least four
+/// letters; "nolan" → "Christopher Nolan"; two directors of that name give the name as typed).
+fn catalog_person(movies: &[Movie], words: &str, surname: bool) -> Option<String> {
+    if words.split(' ').any(|w| NOT_A_NAME.contains(&w)) {
+        return None;
+    }
+    let mut by_surname: Option<&str> = None;
+    let mut several = false;
+    for m in movies {
+        for name in m.info.directors.iter().chain(&m.info.cast) {
+            if name.to_lowercase() == words {
+                return Some(sanitize(name));
+            }
+        }
+        if surname && !words.contains(' ') && words.chars().count() >= 4 {
+            for name in &m.info.directors {
+                let last = name.split_whitespace().last().map(str::to_lowercase);
+                if last.as_deref() == Some(words) {
+                    match by_surname {
+                        None => by_surname = Some(name),
+                        Some(n) if n != name => several = true,
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    by_surname.map(|n| {
+        if several {
+            let mut c = words.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        } else {
+            sanitize(n)
+        }
+    })
+}
+
+/// People typed in lower case, found in the catalog: "anything with tom hanks", "directed by
+/// nolan", "a miyazaki film". After "with", "starring" or "featuring" a full name is needed;
+/// after "by" or "directed by", and in "a … film", a director's last name is enough.
+fn people_in_lower_case(toks: &[Tok], used: &mut [bool], movies: &[Movie], wish: &mut Wish) {
+    let n = toks.len();
+    let free = |k: usize, clause: usize, used: &[bool]| {
+        k < n && !used[k] && toks[k].clause == clause && !is_genre_or_mood_word(&toks[k].low)
+    };
+    let mut i = 0;
+    while i < n {
+        let w = toks[i].low.as_str();
+        let (start, surname) = match w {
+            "with" | "starring" | "featuring" => (i + 1, false),
+            "by" | "a" | "an" => (i + 1, true),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let article = matches!(w, "a" | "an");
+        let clause = toks[i].clause;
+        let mut found = None;
+        for len in (1..=3).rev() {
+            if !(start..start + len).all(|k| free(k, clause, used)) {
+                continue;
+            }
+            // "a miyazaki film": the name is followed by film/movie/flick.
+            if article
+                && !toks
+                    .get(start + len)
+                    .is_some_and(|t| matches!(t.low.as_str(), "film" | "movie" | "flick"))
+            {
+                continue;
+            }
+            let words: Vec<&str> = toks[start..start + len]
+                .iter()
+                .map(|t| t.low.as_str())
+                .collect();
+            if let Some(name) = catalog_person(movies, &words.join(" "), surname) {
+                found = Some((name, start + len));
+                break;
+            }
+        }
+        if let Some((name, end)) = found {
+            push_unique(&mut wish.people, name);
+            used[start..end].iter_mut().for_each(|u| *u = true);
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+}
+
 fn decade_of(w: &str) -> Option<i32> {
     let named = match w {
         "twenties" => Some(1920),
@@ -351,7 +591,18 @@ fn years(toks: &[Tok], used: &mut [bool], now: i32, wish: &mut Wish) {
             (Some("newer"), Some("than")) => Some(false),
             _ => None,
         };
-        if let Some(d) = decade_of(w) {
+        let someones_age = |p: Option<&str>| {
+            matches!(
+                p,
+                Some("their" | "his" | "her" | "my" | "our" | "your" | "whose")
+            )
+        };
+        let age = someones_age(prev)
+            || matches!(prev, Some("early" | "mid" | "late")) && someones_age(prev2);
+        if age && decade_of(w).is_some() {
+            // "friends in their twenties" is an age, not an era.
+            used[i] = true;
+        } else if let Some(d) = decade_of(w) {
             used[i] = true;
             let (a, b) = match prev {
                 Some("early") => (d, d + 4),
@@ -460,6 +711,30 @@ fn duration_at(toks: &[Tok], i: usize) -> Option<(i32, usize)> {
     (minutes < 1_000.0).then(|| (minutes.round() as i32, next))
 }
 
+/// A bound written after a duration: `Some((true, end))` for "or less", "max", "tops", "at
+/// most"; `Some((false, end))` for "plus", "or more", "or longer", "and up", "at least",
+/// "minimum"; `end` is the first word after it.
+fn trailing_bound(toks: &[Tok], at: usize) -> Option<(bool, usize)> {
+    const AFTER: [(&[&str], bool); 12] = [
+        (&["or", "less"], true),
+        (&["or", "shorter"], true),
+        (&["at", "most"], true),
+        (&["max"], true),
+        (&["maximum"], true),
+        (&["tops"], true),
+        (&["plus"], false),
+        (&["or", "more"], false),
+        (&["or", "longer"], false),
+        (&["and", "up"], false),
+        (&["at", "least"], false),
+        (&["minimum"], false),
+    ];
+    AFTER
+        .iter()
+        .find(|(seq, _)| matches_at(toks, at, seq))
+        .map(|(seq, upper)| (*upper, at + seq.len()))
+}
+
 fn runtime(toks: &[Tok], used: &mut [bool], wish: &mut Wish) {
     let n = toks.len();
     let mut i = 0;
@@ -480,6 +755,21 @@ fn runtime(toks: &[Tok], used: &mut [bool], wish: &mut Wish) {
         } else {
             (None, 0)
         };
+        if upper.is_none()
+            && !used[i]
+            && let Some((mins, next)) = duration_at(toks, i)
+            && let Some((upper, after)) = trailing_bound(toks, next)
+        {
+            // "3 hours plus", "2 hours or less", "90 minutes max".
+            if upper {
+                wish.max_runtime = Some(mins);
+            } else {
+                wish.min_runtime = Some(mins);
+            }
+            used[i..after].iter_mut().for_each(|u| *u = true);
+            i = after;
+            continue;
+        }
         if let Some(upper) = upper
             && let Some((mins, next)) = duration_at(toks, i + 1 + skip)
         {
