@@ -7,10 +7,12 @@ mod critique;
 mod lexicon;
 mod parse;
 pub mod rank;
+pub mod together;
 mod tokens;
 pub mod turn;
 pub mod wish;
 
-pub use rank::{WishPick, rank_for_wish};
+pub use rank::{WishPick, rank_for_wish, rank_for_wish_with};
+pub use together::Together;
 pub use turn::{Turn, change_from, turn_kind};
 pub use wish::{Audience, Critique, Wish, apply_critique, parse_wish};

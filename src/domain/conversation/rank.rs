@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::catalog::{Genre, Movie};
+use crate::domain::conversation::together::Together;
 use crate::domain::conversation::wish::{Audience, Wish, mood_genres, mood_keywords};
 use crate::domain::ids::{MovieId, UserId};
 use crate::domain::recommend::snapshot::ModelSnapshot;
@@ -196,6 +197,31 @@ pub fn rank_for_wish(
     exclude: &HashSet<MovieId>,
     count: usize,
 ) -> Vec<WishPick> {
+    rank_for_wish_with(
+        model,
+        &Together::default(),
+        user,
+        wish,
+        movies,
+        exclude,
+        count,
+    )
+}
+
+/// [`rank_for_wish`] with what past conversations taught ([`Together`]): with reference
+/// films, films people named together with them gain up to `together.weight()` (their
+/// strength relative to the best such film), beside the model, the references' neighbours
+/// and the attributes.
+#[allow(clippy::implicit_hasher)]
+pub fn rank_for_wish_with(
+    model: &ModelSnapshot,
+    together: &Together,
+    user: UserId,
+    wish: &Wish,
+    movies: &[Movie],
+    exclude: &HashSet<MovieId>,
+    count: usize,
+) -> Vec<WishPick> {
     if count == 0 || movies.is_empty() {
         return Vec::new();
     }
@@ -243,6 +269,8 @@ pub fn rank_for_wish(
             }
         }
     }
+    let talked = together.with(&wish.references);
+    let talked_top = talked.values().copied().fold(0.0, f64::max);
     let era = era_meets(wish);
     let mut scored: Vec<WishPick> = cands
         .iter()
@@ -258,10 +286,15 @@ pub fn rank_for_wish(
                 {
                     meets.insert(0, format!("like {t}"));
                 }
-                W_REF.0 * s + W_REF.1 * e + W_REF.2 * attr
+                let t = if talked_top > 0.0 {
+                    talked.get(&m.id).copied().unwrap_or(0.0) / talked_top
+                } else {
+                    0.0
+                };
+                W_REF.0 * s + W_REF.1 * e + W_REF.2 * attr + together.weight() * t
             } else {
                 W_NOREF.0 * e + W_NOREF.1 * attr
-            };
+            } + together.talked_weight() * together.talked_about(m.id);
             if let Some(era) = &era {
                 meets.push(era.clone());
             }
@@ -445,6 +478,40 @@ mod tests {
             }
             assert!(picks.windows(2).all(|p| p[0].score >= p[1].score), "{text}");
         }
+    }
+
+    #[test]
+    fn films_people_named_together_rise_and_nothing_learned_changes_nothing() {
+        let (movies, model) = world();
+        let idx = TitleIndex::from_movies(&movies);
+        let none = HashSet::new();
+        let w = parse_wish("something like Alien", &idx, &movies, 2025);
+        let alien = w.references[0];
+        let plain = rank_for_wish(&model, UserId(12_345), &w, &movies, &none, 5);
+        // A comedy nobody would call "like Alien" that people keep naming with it.
+        let odd = movies
+            .iter()
+            .find(|m| m.info.genres == vec![Genre::Comedy] && plain.iter().all(|p| p.movie != m.id))
+            .expect("a comedy")
+            .id;
+        let mut together = Together::new();
+        for k in 0..20 {
+            together.add(&[alien, odd]);
+            together.add(&[movies[k].id, movies[k + 1].id]);
+        }
+        let talked = rank_for_wish_with(&model, &together, UserId(12_345), &w, &movies, &none, 5);
+        assert!(talked.iter().any(|p| p.movie == odd), "{talked:?}");
+        assert!(talked.iter().all(|p| p.movie != alien));
+        let empty = rank_for_wish_with(
+            &model,
+            &Together::new(),
+            UserId(12_345),
+            &w,
+            &movies,
+            &none,
+            5,
+        );
+        assert_eq!(empty, plain);
     }
 
     #[test]

@@ -387,6 +387,20 @@ pub enum EvalCommand {
         /// Cut-offs, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "1,10,50")]
         k: Vec<usize>,
+        /// Past conversations to learn which films go together, as `/ask` learns from its own
+        /// (e.g. ../shared/data/redial/train_subset_kgsf_valid.jsonl).
+        #[arg(long)]
+        history: Option<PathBuf>,
+        /// Cross-validate on --dialogues instead: each of this many folds is scored with the
+        /// others as history (for choosing settings on training dialogues).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(2..=100), conflicts_with = "history")]
+        folds: Option<u16>,
+        /// Weight of the conversation signal (default: the bot's).
+        #[arg(long)]
+        together_weight: Option<f64>,
+        /// Weight of being talked about in past conversations (default: the bot's).
+        #[arg(long)]
+        talked_weight: Option<f64>,
         /// Print JSON.
         #[arg(long)]
         json: bool,

@@ -15,10 +15,25 @@ pub(super) fn sentiment() -> anyhow::Result<ExitCode> {
 
 pub(super) fn evaluate(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
-        EvalCommand::Conversation { dialogues, k, json } => {
+        EvalCommand::Conversation {
+            dialogues,
+            k,
+            history,
+            folds,
+            together_weight,
+            talked_weight,
+            json,
+        } => {
+            let history = eval::conversation::History {
+                file: history,
+                folds: folds.map(usize::from),
+                weight: together_weight,
+                talked_weight,
+            };
             eval::conversation::run_eval_conversation(
                 &dialogues,
                 &k,
+                &history,
                 json,
                 std::io::stdout().lock(),
             )?;

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::domain::catalog::search::TitleIndex;
 use crate::domain::catalog::{Genre, Movie, MovieInfo};
-use crate::domain::conversation::{parse_wish, rank_for_wish};
+use crate::domain::conversation::{Together, Wish, parse_wish, rank_for_wish_with};
 use crate::domain::events::{FeedbackEvent, FeedbackKind, NewFeedbackEvent};
 use crate::domain::ids::{EventId, MovieId, UserId};
 use crate::domain::recommend::snapshot::{TrainParams, train};
@@ -196,11 +196,63 @@ fn turns(d: &serde_json::Value) -> Vec<Turn> {
     out
 }
 
+/// Past conversations for `/ask` to learn from ([`Together`]).
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// ReDial dialogues whose mentions are learned (e.g. the training dialogues).
+    pub file: Option<PathBuf>,
+    /// Cross-validation on the dialogues themselves: each of this many folds (dialogue `i` is
+    /// in fold `i % folds`) is scored with the other folds as history (for choosing settings
+    /// on training dialogues, never on test).
+    pub folds: Option<usize>,
+    /// The weight of the conversation signal (default: the bot's).
+    pub weight: Option<f64>,
+    /// The weight of being talked about (default: the bot's).
+    pub talked_weight: Option<f64>,
+}
+
+/// The films mentioned in a dialogue, mapped to the catalog.
+fn mentions(d: &serde_json::Value, to_ml: &HashMap<String, MovieId>) -> Vec<MovieId> {
+    turns(d)
+        .iter()
+        .flat_map(|t| t.ids.iter())
+        .filter_map(|id| to_ml.get(id).copied())
+        .collect()
+}
+
+/// What `dialogues` teach, weighing `weight` (or the bot's weight).
+fn learn<'a>(
+    dialogues: impl IntoIterator<Item = &'a serde_json::Value>,
+    to_ml: &HashMap<String, MovieId>,
+    history: &History,
+) -> Together {
+    let mut t = Together::new();
+    if let Some(w) = history.weight {
+        t = t.weighing(w);
+    }
+    if let Some(w) = history.talked_weight {
+        t = t.talked_weighing(w);
+    }
+    for d in dialogues {
+        t.add(&mentions(d, to_ml));
+    }
+    t
+}
+
+fn read_dialogues(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    read(path)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).context("a dialogue line"))
+        .collect()
+}
+
 /// Runs the protocol and prints the report (text, or JSON with `json`).
 #[allow(clippy::too_many_lines)]
 pub fn run_eval_conversation(
     dialogues: &Path,
     ks: &[usize],
+    history: &History,
     json: bool,
     mut out: impl Write,
 ) -> anyhow::Result<ConversationReport> {
@@ -229,17 +281,34 @@ pub fn run_eval_conversation(
             to_ml.insert(rid.clone(), MovieId(ml));
         }
     }
+    let all = read_dialogues(dialogues)?;
+    let folds = history.folds.filter(|&f| f >= 2);
+    let mut plan: Vec<(Together, Vec<&serde_json::Value>)> = Vec::new();
+    if let Some(k) = folds {
+        for f in 0..k {
+            let (test, rest): (Vec<(usize, &serde_json::Value)>, Vec<_>) =
+                all.iter().enumerate().partition(|(i, _)| i % k == f);
+            let together = learn(rest.into_iter().map(|(_, d)| d), &to_ml, history);
+            plan.push((together, test.into_iter().map(|(_, d)| d).collect()));
+        }
+    } else {
+        let past = match &history.file {
+            Some(f) => read_dialogues(f)?,
+            None => Vec::new(),
+        };
+        plan.push((learn(&past, &to_ml, history), all.iter().collect()));
+    }
     let train_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let text = read(dialogues)?;
-    let mut dialogue_count = 0;
+    let dialogue_count = all.len();
     // Per sample: (mapped, rank of the target or None); per turn: (any mapped, best rank).
     let mut samples: Vec<(bool, Option<usize>)> = Vec::new();
     let mut turn_rows: Vec<(bool, Option<usize>)> = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let d: serde_json::Value = serde_json::from_str(line).context("a dialogue line")?;
-        dialogue_count += 1;
-        let ts = turns(&d);
+    for (together, d) in plan
+        .iter()
+        .flat_map(|(t, ds)| ds.iter().map(move |d| (t, *d)))
+    {
+        let ts = turns(d);
         let mut mentioned: Vec<String> = Vec::new();
         let mut seeker_text = String::new();
         for (k, t) in ts.iter().enumerate() {
@@ -265,13 +334,16 @@ pub fn run_eval_conversation(
                     .iter()
                     .filter_map(|id| to_ml.get(id).copied())
                     .collect();
-                let mut picks = rank_for_wish(&model, UserId(-1), &wish, &movies, &exclude, max_k);
+                let rank = |w: &Wish| {
+                    rank_for_wish_with(&model, together, UserId(-1), w, &movies, &exclude, max_k)
+                };
+                let mut picks = rank(&wish);
                 let mut w = wish;
                 while picks.len() < max_k {
                     let Some(r) = w.relaxed() else { break };
                     w = r;
                     let have: HashSet<MovieId> = picks.iter().map(|p| p.movie).collect();
-                    let more = rank_for_wish(&model, UserId(-1), &w, &movies, &exclude, max_k);
+                    let more = rank(&w);
                     picks.extend(more.into_iter().filter(|p| !have.contains(&p.movie)));
                 }
                 picks.truncate(max_k);
