@@ -10,7 +10,7 @@ use crate::app::prompts::Prompts;
 use crate::app::reply::{PickLine, Reply};
 use crate::app::services::{Services, Who};
 use crate::domain::catalog::Genre;
-use crate::domain::conversation::rank::{WishPick, rank_for_wish};
+use crate::domain::conversation::rank::{WishPick, rank_for_wish_with};
 use crate::domain::conversation::turn::{Turn, change_from, common, turn_kind};
 use crate::domain::conversation::wish::{Critique, Wish, apply_critique, parse_wish};
 use crate::domain::ids::MovieId;
@@ -43,6 +43,10 @@ pub struct State {
     /// Whether the one clarifying question was asked already.
     pub asked: bool,
     pub turns: u32,
+    /// Which conversation this is, for what conversations teach about films (0 in states
+    /// stored before it was kept: a new one is given).
+    #[serde(default)]
+    pub id: i64,
 }
 
 /// How this turn relates to the conversation, for the first words of the answer.
@@ -124,10 +128,12 @@ impl Conversations {
         let (mut state, opening) = if let Some(mut state) = open {
             match turn_kind(text, &parsed, &state.wish) {
                 Turn::Fresh => {
+                    // A wish of its own: a new conversation about films, in the same chat.
                     let state = State {
                         wish: parsed,
                         seen_here: state.seen_here,
                         turns: state.turns,
+                        id: s.new_conversation_id(),
                         ..State::default()
                     };
                     (state, Opening::Fresh)
@@ -143,6 +149,7 @@ impl Conversations {
         } else {
             let state = State {
                 wish: parsed,
+                id: s.new_conversation_id(),
                 ..State::default()
             };
             (state, Opening::First)
@@ -203,6 +210,12 @@ impl Conversations {
             ));
         };
         let critique = Self::critique(s, who, list, steer).await?;
+        if let Critique::MoreLike(m) = critique {
+            // "More like this" accepts the suggestion.
+            s.store
+                .accept_suggestion(list, who.user, m, s.now_ms())
+                .await?;
+        }
         let last = state.last.clone();
         let before = Box::new(state.wish.clone());
         apply_critique(
@@ -232,11 +245,20 @@ impl Conversations {
         exclude: &HashSet<MovieId>,
     ) -> anyhow::Result<(Vec<WishPick>, Option<String>)> {
         let models = s.models().await?;
+        let together = models.together();
         let model = models.snapshot();
         let mut current = wish.clone();
         let mut dropped = Vec::new();
         loop {
-            let picks = rank_for_wish(&model, who.user, &current, s.films.all(), exclude, PICKS);
+            let picks = rank_for_wish_with(
+                &model,
+                &together,
+                who.user,
+                &current,
+                s.films.all(),
+                exclude,
+                PICKS,
+            );
             if !picks.is_empty() {
                 return Ok((picks, (!dropped.is_empty()).then(|| dropped.join(", "))));
             }
@@ -301,6 +323,9 @@ impl Conversations {
     ) -> anyhow::Result<Reply> {
         let prompts: &Prompts = &self.prompts;
         state.turns += 1;
+        if state.id == 0 {
+            state.id = s.new_conversation_id();
+        }
         state
             .seen_here
             .extend(state.wish.references.iter().copied());
@@ -363,6 +388,9 @@ impl Conversations {
         Self::save_state(s, who, state).await?;
         let list = s.new_list_id();
         s.record_shown(who, list, Surface::Ask, &items).await?;
+        s.store
+            .remember_turn(state.id, Some(list), &state.wish.references, s.now_ms())
+            .await?;
         Ok(Reply::Asked {
             intro: self.intro(s, &state.wish, opening),
             notes,

@@ -12,7 +12,9 @@ use crate::domain::feedback::{
     normalize_emoji,
 };
 use crate::domain::ids::{MovieId, UserId};
-use crate::domain::ports::{Clock, FeedbackRepo, ImpressionRepo as _, StoreResult};
+use crate::domain::ports::{
+    Clock, ConversationRepo as _, FeedbackRepo, ImpressionRepo as _, StoreResult, Surface,
+};
 use crate::domain::sentiment::{MAX_REVIEW_CHARS, ReviewError, ReviewSentiment, SentimentScorer};
 
 fn round_half(x: f64) -> f64 {
@@ -26,6 +28,14 @@ pub fn describe_meaning(meaning: Meaning) -> String {
         Meaning::Seen => "seen".to_owned(),
         Meaning::NotInterested => "not interested".to_owned(),
     }
+}
+
+/// The rating from which feedback on an `/ask` suggestion accepts it (👍 and ❤️, 4★ or more).
+pub const ACCEPTS_FROM: f64 = 4.0;
+
+/// Whether feedback meaning `meaning` accepts a suggestion.
+fn accepts(meaning: Meaning) -> bool {
+    matches!(meaning, Meaning::Rating(r) if r >= ACCEPTS_FROM)
 }
 
 /// `/rate`: an explicit rating, 0.5 to 5 stars in half steps.
@@ -48,6 +58,12 @@ pub async fn rate_film(
         Err(reply) => return Ok(reply),
     };
     rate(&s.store, s.clock.as_ref(), who, film.id, stars).await?;
+    if accepts(Meaning::Rating(stars.value())) {
+        // A good rating of a film suggested by /ask accepts it, later as well.
+        s.store
+            .accept_suggestion(None, who.user, film.id, s.now_ms())
+            .await?;
+    }
     s.refresh(who.user).await?;
     Ok(Reply::Rated {
         title: film.info.display_title(),
@@ -178,6 +194,12 @@ pub async fn react_to(
         Some(list),
     )
     .await?;
+    if !removed && shown.shown.surface == Surface::Ask && accepts(meaning) {
+        // 👍 or ❤️ on an /ask suggestion: the conversation's films go with it.
+        s.store
+            .accept_suggestion(Some(list), who.user, movie, s.now_ms())
+            .await?;
+    }
     s.refresh(who.user).await?;
     Ok(Reply::Reacted {
         title: s.films.title(movie),
@@ -213,6 +235,12 @@ pub async fn press(
         Some(list),
     )
     .await?;
+    if accepts(button.meaning()) {
+        // Only a film of an /ask list is noted (the store checks where it was shown).
+        s.store
+            .accept_suggestion(Some(list), who.user, movie, s.now_ms())
+            .await?;
+    }
     s.refresh(who.user).await?;
     Ok(Reply::Noted {
         list,

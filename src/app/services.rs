@@ -7,6 +7,7 @@ use crate::app::catalog::Films;
 use crate::app::command::{Caller, LOCAL_SERVER, ListId, Person};
 use crate::app::reply::{PickLine, Reply};
 use crate::app::training;
+use crate::domain::conversation::together::Together;
 use crate::domain::events::FeedbackEvent;
 use crate::domain::feedback::{EventContext, ReactionMap};
 use crate::domain::ids::{GuildId, MovieId, UserId};
@@ -101,6 +102,8 @@ pub struct Models {
     cold: RwLock<Option<(u64, Arc<ColdStart>)>>,
     /// Counts model swaps and forgets: a ranking built from an older model is not kept.
     generation: std::sync::atomic::AtomicU64,
+    /// Which films go together, learned from past `/ask` conversations (rebuilt at training).
+    together: RwLock<Arc<Together>>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -120,6 +123,16 @@ impl Models {
     /// The taste groups of every server at the last training (cheap to hold: shared).
     pub fn taste(&self) -> Option<Arc<ServerTaste>> {
         read(&self.groups).clone()
+    }
+
+    /// Which films go together, as learned from past conversations (cheap to hold: shared).
+    pub fn together(&self) -> Arc<Together> {
+        read(&self.together).clone()
+    }
+
+    /// Swaps in what was learned from conversations.
+    pub fn replace_together(&self, together: Together) {
+        *write(&self.together) = Arc::new(together);
     }
 
     /// How many stored events the model was trained on (what
@@ -267,6 +280,7 @@ impl Services {
                     let (snapshot, events_seen) =
                         training::load_or_train_counted(&self.store, self.now_ms()).await?;
                     let groups = training::latest_taste(&self.store).await?;
+                    let together = training::learn_together(&self.store).await?;
                     Ok::<_, anyhow::Error>(Models {
                         snapshot: RwLock::new(snapshot),
                         groups: RwLock::new(groups.map(Arc::new)),
@@ -274,6 +288,7 @@ impl Services {
                         folded: Mutex::new(HashSet::new()),
                         cold: RwLock::new(None),
                         generation: std::sync::atomic::AtomicU64::new(0),
+                        together: RwLock::new(Arc::new(together)),
                     })
                 })
             })
@@ -463,6 +478,18 @@ impl Services {
     /// processes (see [`provisional_lists`]).
     pub fn new_list_id(&self) -> ListId {
         self.next_list.fetch_sub(1, Ordering::Relaxed)
+    }
+
+    /// A new conversation's id: 62 random bits, positive, so conversations of every process
+    /// and every run stay apart (falls back to the clock and a list id without randomness).
+    pub fn new_conversation_id(&self) -> i64 {
+        let mut bytes = [0_u8; 8];
+        let raw = if getrandom::fill(&mut bytes).is_ok() {
+            i64::from_le_bytes(bytes)
+        } else {
+            self.now_ms().wrapping_mul(1_000_003) ^ self.new_list_id()
+        };
+        (raw & 0x3fff_ffff_ffff_ffff).max(1)
     }
 
     /// A key naming one attempt at a write (`what:p<n>`), unique across processes, for writes

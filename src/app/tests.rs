@@ -6,6 +6,8 @@ use super::*;
 use crate::app::help::COMMANDS;
 use crate::app::profile::NO_HISTORY;
 use crate::app::reply::{Mood, PickLine};
+use crate::domain::ids::MovieId;
+use std::collections::HashSet;
 
 async fn session() -> (tempfile::TempDir, App, Caller) {
     let dir = tempfile::tempdir().expect("dir");
@@ -391,7 +393,6 @@ async fn a_person_forgotten_during_a_training_is_taken_out_of_what_it_saved() {
     use crate::domain::ports::{ModelRepo as _, PrivacyRepo as _, UserKind, UserRepo as _};
     use crate::domain::recommend::snapshot::ModelSnapshot;
     use crate::domain::taste::ServerTaste;
-    use std::collections::HashSet;
     let (_dir, app, kim) = session().await;
     for title in ["Alien", "Heat", "Jaws"] {
         let rate = Command::Rate {
@@ -714,4 +715,119 @@ async fn a_party_button_acts_only_in_its_server_and_on_its_own_message() {
         "{reply:?}"
     );
     assert_eq!(members().await, 1);
+}
+
+fn asked(reply: &Reply) -> (Vec<PickLine>, ListId) {
+    match reply {
+        Reply::Asked { items, list, .. } => (items.clone(), *list),
+        other => panic!("expected an /ask answer, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn what_an_ask_names_and_what_is_accepted_from_it_is_noted_without_the_person() {
+    use crate::domain::ports::ConversationRepo as _;
+    let (_dir, s, me) = session().await;
+    let ask = |text: &str| Command::Ask {
+        text: text.into(),
+        fresh: true,
+    };
+    let (items, list) = asked(
+        &s.handle(&me, ask("something like Alien"))
+            .await
+            .expect("ask"),
+    );
+    let alien = s.services().films.find("Alien").expect("Alien").id;
+    let react = |position: u32, emoji: &str| Command::React {
+        list: Some(list),
+        position,
+        emoji: emoji.into(),
+        removed: false,
+    };
+    s.handle(&me, react(1, "👍")).await.expect("👍");
+    s.handle(&me, react(3, "😐")).await.expect("😐");
+    s.handle(
+        &me,
+        Command::Steer {
+            list: Some(list),
+            steer: Steer::MoreLike(2),
+        },
+    )
+    .await
+    .expect("more like #2");
+    let later = s
+        .services()
+        .films
+        .movie(items[3].movie)
+        .expect("film 4")
+        .info
+        .title
+        .clone();
+    s.handle(
+        &me,
+        Command::Rate {
+            title: later,
+            stars: 4.5,
+        },
+    )
+    .await
+    .expect("a later rating");
+    let noted = s
+        .services()
+        .store
+        .conversation_films()
+        .await
+        .expect("noted");
+    let conversations: HashSet<i64> = noted.iter().map(|(c, _)| *c).collect();
+    assert_eq!(conversations.len(), 1, "one conversation: {noted:?}");
+    let films: HashSet<MovieId> = noted.iter().map(|(_, m)| *m).collect();
+    let want: HashSet<MovieId> = [alien, items[0].movie, items[1].movie, items[3].movie]
+        .into_iter()
+        .collect();
+    assert_eq!(films, want, "named, 👍, more like, rated 4.5; not the 😐");
+    // A fresh wish is another conversation.
+    s.handle(&me, ask("a 90s horror movie like Scream"))
+        .await
+        .expect("ask");
+    let noted = s
+        .services()
+        .store
+        .conversation_films()
+        .await
+        .expect("noted");
+    assert_eq!(
+        noted.iter().map(|(c, _)| *c).collect::<HashSet<_>>().len(),
+        2
+    );
+    s.retrain().await.expect("retrain");
+    let models = s.services().models().await.expect("models");
+    assert_eq!(models.together().conversations(), 2);
+}
+
+#[tokio::test]
+async fn films_many_conversations_named_together_come_up_in_ask() {
+    use crate::domain::conversation::together::FULL_AT;
+    use crate::domain::ports::ConversationRepo as _;
+    let (_dir, s, me) = session().await;
+    let films = &s.services().films;
+    let alien = films.find("Alien").expect("Alien").id;
+    let odd = films.find("Amélie").expect("Amélie").id;
+    let ask = Command::Ask {
+        text: "something like Alien".into(),
+        fresh: true,
+    };
+    let (before, _) = asked(&s.handle(&me, ask.clone()).await.expect("ask"));
+    assert!(before.iter().all(|p| p.movie != odd), "{before:?}");
+    // Other servers' conversations (no person is stored) that named both.
+    for c in 1..=i64::from(FULL_AT) {
+        s.services()
+            .store
+            .remember_turn(c, None, &[alien, odd], 1_000)
+            .await
+            .expect("noted");
+    }
+    s.retrain().await.expect("retrain");
+    let (after, _) = asked(&s.handle(&me, ask).await.expect("ask"));
+    assert!(after.iter().any(|p| p.movie == odd), "{after:?}");
+    assert!(after.iter().all(|p| p.movie != alien), "{after:?}");
 }

@@ -4,8 +4,9 @@
 //! meanwhile.
 
 use crate::app::services::Services;
-use crate::domain::ids::{GuildId, UserId};
-use crate::domain::ports::{CatalogRepo, FeedbackRepo, ModelRepo, UserRepo};
+use crate::domain::conversation::together::Together;
+use crate::domain::ids::{GuildId, MovieId, UserId};
+use crate::domain::ports::{CatalogRepo, ConversationRepo, FeedbackRepo, ModelRepo, UserRepo};
 use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
 use crate::domain::taste::{self, ServerTaste, TasteParams};
 use anyhow::Context as _;
@@ -114,6 +115,23 @@ pub async fn train_and_save(
     Ok((model, report))
 }
 
+/// What past `/ask` conversations teach about films: each stored conversation's named and
+/// accepted films, learned the way `marquee eval conversation --history` learns ReDial's, and
+/// weighing fully from [`FULL_AT`](crate::domain::conversation::together::FULL_AT)
+/// conversations on.
+///
+/// # Errors
+/// Storage fails.
+pub async fn learn_together(store: &impl ConversationRepo) -> anyhow::Result<Together> {
+    let rows = store.conversation_films().await?;
+    let mut together = Together::new();
+    for chunk in rows.chunk_by(|a, b| a.0 == b.0) {
+        let films: Vec<MovieId> = chunk.iter().map(|(_, m)| *m).collect();
+        together.add(&films);
+    }
+    Ok(together.ramped())
+}
+
 /// The newest stored taste groups, if any can be read.
 ///
 /// # Errors
@@ -178,7 +196,9 @@ pub async fn retrain(s: &Services) -> anyhow::Result<TrainReport> {
         .collect();
     let (model, report) = train_and_save(&s.store, s.now_ms()).await?;
     let groups = latest_taste(&s.store).await?;
+    let together = learn_together(&s.store).await?;
     if let Some(models) = s.loaded_models() {
+        models.replace_together(together);
         models.replace(
             model,
             groups,

@@ -962,6 +962,41 @@ pub trait ConversationRepo: Send + Sync {
         now_ms: i64,
         expires_ms: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Notes one answer of conversation `conversation`: the films its wish names, and the list
+    /// `list` its suggestions were shown as (so accepting one later finds the conversation).
+    /// Nothing about the person is stored. Repeating it changes nothing.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn remember_turn(
+        &self,
+        conversation: i64,
+        list: Option<i64>,
+        named: &[MovieId],
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Notes that `movie`, suggested in a conversation, was accepted: shown in list `list` when
+    /// given, else in any `/ask` list shown to `user` that is still kept. Returns the
+    /// conversations it was added to (0 when it was not an `/ask` suggestion).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn accept_suggestion(
+        &self,
+        list: Option<i64>,
+        user: UserId,
+        movie: MovieId,
+        now_ms: i64,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Every (conversation, film) noted, named or accepted, by conversation: what
+    /// [`crate::domain::conversation::together::Together`] learns from.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn conversation_films(&self) -> impl Future<Output = StoreResult<Vec<(i64, MovieId)>>> + Send;
 }
 
 /// The time, handed to the domain rather than read by it.

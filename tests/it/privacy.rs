@@ -19,9 +19,11 @@ const HERE: GuildId = GuildId(11);
 const THERE: GuildId = GuildId(12);
 
 /// Every table of the schema. A new table must be added here, with how it refers to people.
-pub(crate) const TABLES: [&str; 20] = [
+pub(crate) const TABLES: [&str; 22] = [
     "_sqlx_migrations",
     "applied_actions",
+    "conversation_films",
+    "conversation_lists",
     "conversations",
     "experiment_assignments",
     "experiment_runs",
@@ -161,7 +163,9 @@ pub(crate) async fn traces(pool: &Pool, table: &str, user: UserId) -> i64 {
         ),
         // No person in them: definitions, runs, films, servers, secrets, migrations, keys of
         // applied writes (interaction ids and results, swept after a day); the
-        // forgotten table holds keyed hashes only; snapshots are checked by decoding them.
+        // forgotten table holds keyed hashes only; snapshots are checked by decoding them;
+        // what conversations named and accepted is kept by conversation and list, with no
+        // person and no server (the lists' impressions that tied them to someone are gone).
         _ => return 0,
     };
     pool.count(&sql, id).await

@@ -6,8 +6,9 @@ use marquee::domain::error::StoreError;
 use marquee::domain::events::{Appended, FeedbackKind, NewFeedbackEvent};
 use marquee::domain::ids::{GuildId, MovieId, UserId};
 use marquee::domain::ports::{
-    CatalogRepo, ExperimentRepo, FeedbackRepo, ImpressionRepo, NewImpression, NewParty,
-    PartyCandidate, PartyClose, PartyRepo, PartyStatus, RunScope, Surface, UserKind, UserRepo,
+    CatalogRepo, ConversationRepo, ExperimentRepo, FeedbackRepo, ImpressionRepo, NewImpression,
+    NewParty, PartyCandidate, PartyClose, PartyRepo, PartyStatus, RetentionRepo, RunScope, Surface,
+    UserKind, UserRepo,
 };
 use marquee::outbound::storage::Store;
 
@@ -634,6 +635,109 @@ async fn party_writes_are_safe_to_repeat(store: Store) {
     );
 }
 
+async fn conversations_note_films_without_people_and_accepts_find_their_list(store: Store) {
+    store
+        .upsert_movies(&[
+            film("Alien", 1979),
+            film("Aliens", 1986),
+            film("Heat", 1995),
+        ])
+        .await
+        .expect("films");
+    let id = |title: &str, all: &[marquee::domain::catalog::Movie]| {
+        all.iter()
+            .find(|m| m.info.title == title)
+            .expect("stored")
+            .id
+    };
+    let all = store.all_movies().await.expect("all");
+    let (alien, aliens, heat) = (id("Alien", &all), id("Aliens", &all), id("Heat", &all));
+    let user = store
+        .ensure_user(UserKind::Discord, "42", "alice", Some(GuildId(1)))
+        .await
+        .expect("user");
+    let shown = |message_id: i64, movie: MovieId, position: u32| NewImpression {
+        message_id,
+        channel: Some(5),
+        guild: Some(GuildId(1)),
+        user,
+        movie,
+        position,
+        surface: Surface::Ask,
+        created_at_ms: 1_000,
+    };
+    // An /ask answer under a provisional list id, then moved to the message that shows it.
+    store
+        .record_impressions(&[shown(-7, aliens, 1), shown(-7, heat, 2)])
+        .await
+        .expect("shown");
+    store
+        .remember_turn(11, Some(-7), &[alien], 1_000)
+        .await
+        .expect("turn");
+    store
+        .remember_turn(11, Some(-7), &[alien], 1_000)
+        .await
+        .expect("the same turn again");
+    store.move_impressions(-7, 900).await.expect("moved");
+    assert_eq!(
+        store.conversation_films().await.expect("films"),
+        [(11, alien)],
+        "the named film, once"
+    );
+    // 👍 on the moved list's film 1 finds the conversation; twice is once.
+    for _ in 0..2 {
+        store
+            .accept_suggestion(Some(900), user, aliens, 2_000)
+            .await
+            .expect("accept");
+    }
+    // A film not shown in that list is not accepted from it.
+    assert_eq!(
+        store
+            .accept_suggestion(Some(900), user, alien, 2_000)
+            .await
+            .expect("not shown there"),
+        0
+    );
+    // A later rating of Heat, with no list: found through the person's /ask lists.
+    assert_eq!(
+        store
+            .accept_suggestion(None, user, heat, 3_000)
+            .await
+            .expect("rated later"),
+        1
+    );
+    let mut films = store.conversation_films().await.expect("films");
+    films.sort();
+    let mut want = vec![(11, alien), (11, aliens), (11, heat)];
+    want.sort();
+    assert_eq!(films, want);
+    // Someone else's rating of Heat was never an /ask suggestion to them.
+    let other = store
+        .ensure_user(UserKind::Discord, "43", "bob", Some(GuildId(1)))
+        .await
+        .expect("bob");
+    assert_eq!(
+        store
+            .accept_suggestion(None, other, heat, 3_000)
+            .await
+            .expect("bob rates"),
+        0
+    );
+    // Purging the lists with the impressions leaves what was learned, with no way back to
+    // the list (and so to the person).
+    store.purge(10_000, 5_000, 0).await.expect("purge");
+    assert_eq!(
+        store
+            .accept_suggestion(Some(900), user, heat, 11_000)
+            .await
+            .expect("gone"),
+        0
+    );
+    assert_eq!(store.conversation_films().await.expect("films").len(), 3);
+}
+
 on_both_backends!(
     the_starter_catalog_fills_an_empty_database_once,
     a_stored_film_reads_back_field_for_field,
@@ -650,4 +754,5 @@ on_both_backends!(
     starter_films_stored_before_the_prior_get_its_votes_once,
     votes_set_by_an_import_replace_and_repeat_as_nothing,
     a_servers_recent_events_are_its_own_and_whole_per_film,
+    conversations_note_films_without_people_and_accepts_find_their_list,
 );

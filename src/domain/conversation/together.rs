@@ -21,6 +21,12 @@ pub const TOGETHER_WEIGHT: f64 = 1.0;
 /// without reference films; chosen like [`TOGETHER_WEIGHT`].
 pub const TALKED_WEIGHT: f64 = 1.0;
 
+/// How many conversations it takes before what they taught weighs fully in the bot: with
+/// fewer, both weights are scaled by `conversations / FULL_AT` ([`Together::ramped`]), so a
+/// handful of conversations cannot steer every answer. ReDial's 901 training dialogues, on
+/// which the weights were chosen, are past it.
+pub const FULL_AT: u32 = 500;
+
 /// Film-to-film co-mentions learned from conversations.
 #[derive(Debug, Clone)]
 pub struct Together {
@@ -118,6 +124,16 @@ impl Together {
     /// Conversations learned from.
     pub fn conversations(&self) -> u32 {
         self.conversations
+    }
+
+    /// The same, with both weights scaled by `min(1, conversations / FULL_AT)`: what few
+    /// conversations taught counts a little, what many taught counts fully.
+    #[must_use]
+    pub fn ramped(mut self) -> Self {
+        let share = (f64::from(self.conversations) / f64::from(FULL_AT)).min(1.0);
+        self.weight *= share;
+        self.talked_weight *= share;
+        self
     }
 
     /// How strongly each film goes with `references`: the mean over the references of the

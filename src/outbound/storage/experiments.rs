@@ -305,4 +305,88 @@ impl crate::domain::ports::ConversationRepo for Store {
             .map(|_| ())
         }).await)
     }
+
+    async fn remember_turn(
+        &self,
+        conversation: i64,
+        list: Option<i64>,
+        named: &[crate::domain::ids::MovieId],
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        with_pool!(self, pool => retry("note a conversation's films", || async move {
+            let mut tx = pool.begin().await?;
+            if let Some(list) = list {
+                sqlx::query(
+                    "INSERT INTO conversation_lists (message_id, conversation, created_at) \
+                     VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING",
+                )
+                .bind(list)
+                .bind(conversation)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for m in named {
+                sqlx::query(
+                    "INSERT INTO conversation_films (conversation, movie_id, accepted, created_at) \
+                     VALUES ($1, $2, 0, $3) ON CONFLICT (conversation, movie_id) DO NOTHING",
+                )
+                .bind(conversation)
+                .bind(m.0)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        }).await)
+    }
+
+    async fn accept_suggestion(
+        &self,
+        list: Option<i64>,
+        user: crate::domain::ids::UserId,
+        movie: crate::domain::ids::MovieId,
+        now_ms: i64,
+    ) -> StoreResult<u64> {
+        with_pool!(self, pool => retry("note an accepted suggestion", || async move {
+            let found = match list {
+                Some(list) => sqlx::query(
+                    "INSERT INTO conversation_films (conversation, movie_id, accepted, created_at) \
+                     SELECT l.conversation, i.movie_id, 1, $3 FROM conversation_lists l \
+                     JOIN impressions i ON i.message_id = l.message_id \
+                     WHERE l.message_id = $1 AND i.movie_id = $2 AND i.surface = 'ask' \
+                     ON CONFLICT (conversation, movie_id) DO NOTHING",
+                )
+                .bind(list)
+                .bind(movie.0)
+                .bind(now_ms),
+                None => sqlx::query(
+                    "INSERT INTO conversation_films (conversation, movie_id, accepted, created_at) \
+                     SELECT DISTINCT l.conversation, i.movie_id, 1, $3 FROM impressions i \
+                     JOIN conversation_lists l ON l.message_id = i.message_id \
+                     WHERE i.user_id = $1 AND i.movie_id = $2 AND i.surface = 'ask' \
+                     ON CONFLICT (conversation, movie_id) DO NOTHING",
+                )
+                .bind(user.0)
+                .bind(movie.0)
+                .bind(now_ms),
+            };
+            found.execute(pool).await.map(|r| r.rows_affected())
+        }).await)
+    }
+
+    async fn conversation_films(&self) -> StoreResult<Vec<(i64, crate::domain::ids::MovieId)>> {
+        let rows: Vec<(i64, i64)> = with_pool!(self, pool => retry("read conversation films", || async move {
+            sqlx::query_as(
+                "SELECT conversation, movie_id FROM conversation_films \
+                 ORDER BY conversation, movie_id",
+            )
+            .fetch_all(pool)
+            .await
+        }).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, m)| (c, crate::domain::ids::MovieId(m)))
+            .collect())
+    }
 }

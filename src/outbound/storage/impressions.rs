@@ -136,6 +136,20 @@ impl ImpressionRepo for Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // An /ask list's conversation goes with it (or is dropped when `to` has one).
+            sqlx::query(
+                "DELETE FROM conversation_lists WHERE message_id = $1 \
+                 AND EXISTS (SELECT 1 FROM conversation_lists WHERE message_id = $2)",
+            )
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE conversation_lists SET message_id = $2 WHERE message_id = $1")
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(moved)
         }).await)

@@ -511,7 +511,7 @@ mod tests {
     /// Every migration file ever released, with the SHA-384 sqlx stores for it. An applied
     /// migration whose file changed makes every existing database refuse to start, so a
     /// released file is never edited: a change is a new migration (and a new line here).
-    const RELEASED: [(&str, i64, &str); 14] = [
+    const RELEASED: [(&str, i64, &str); 16] = [
         (
             "sqlite",
             1,
@@ -548,6 +548,11 @@ mod tests {
             "8bc44fb5af7bb6be98afd2cf25a67ea1ca1572f4187bbf2bb0469d193eba145d3c3cb042ce90b998b2e19befb1d7a07b",
         ),
         (
+            "sqlite",
+            8,
+            "46bd1236285056c2e7bb015d8b094e7030b3b02095215e52f41364709b00432be6465b450e7ff6ee0a36d29701e23a79",
+        ),
+        (
             "postgres",
             1,
             "6a0c7cef12af9524ea7cb8253b5a53659d722c7dd9958a8a8b39fd2e37982890a14657d90d79f8b3ad6815db21b74a06",
@@ -581,6 +586,11 @@ mod tests {
             "postgres",
             7,
             "8bc44fb5af7bb6be98afd2cf25a67ea1ca1572f4187bbf2bb0469d193eba145d3c3cb042ce90b998b2e19befb1d7a07b",
+        ),
+        (
+            "postgres",
+            8,
+            "872361420fb15bed0e5c3a31b1bf6066bfb4c6a40cdbd2f5b0388fdf8d005fa468e5ca4a03bce16e3406e2af736a9779",
         ),
     ];
 

@@ -107,6 +107,10 @@ impl RetentionRepo for Store {
                 .execute(pool)
                 .await?
                 .rows_affected();
+            sqlx::query("DELETE FROM conversation_lists WHERE created_at < $1")
+                .bind(impressions_before_ms)
+                .execute(pool)
+                .await?;
             let stale: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT id, params FROM watch_parties WHERE status = 'lobby' AND created_at < $1",
             )
