@@ -32,6 +32,24 @@ pub const CLARIFY_GENRES: [Genre; 5] = [
     Genre::Animation,
 ];
 
+/// "a", "a and b", "a, b and c".
+fn join_and(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// "a", "a or b", "a, b or c".
+fn join_or_words(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
 /// What a conversation remembers between turns.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
@@ -236,48 +254,76 @@ impl Conversations {
             .await
     }
 
-    /// Picks for `wish`; when nothing fits, its hard constraints are dropped one at a time
-    /// ([`Wish::relaxed`]) and the second value names what was dropped.
+    /// Picks for `wish`, each with the parts of the wish it leaves out. The hard parts hold
+    /// while films meet them: when fewer than [`PICKS`] do, those come first and the rest meet
+    /// a looser wish (hard parts dropped one at a time, [`Wish::relaxed_part`]), and the note
+    /// says so.
     async fn relaxing(
+        &self,
         s: &Services,
         who: &Who<'_>,
         wish: &Wish,
         exclude: &HashSet<MovieId>,
-    ) -> anyhow::Result<(Vec<WishPick>, Option<String>)> {
+    ) -> anyhow::Result<(Vec<(WishPick, Vec<String>)>, Option<String>)> {
         let models = s.models().await?;
         let together = models.together();
         let model = models.snapshot();
-        let mut current = wish.clone();
-        let mut dropped = Vec::new();
-        loop {
-            let picks = rank_for_wish_with(
+        let rank = |w: &Wish, exclude: &HashSet<MovieId>, count: usize| {
+            rank_for_wish_with(
                 &model,
                 &together,
                 who.user,
-                &current,
+                w,
                 s.films.all(),
                 exclude,
-                PICKS,
-            );
-            if !picks.is_empty() {
-                return Ok((picks, (!dropped.is_empty()).then(|| dropped.join(", "))));
-            }
-            let Some(next) = current.relaxed() else {
-                return Ok((picks, None));
+                count,
+            )
+        };
+        let mut picks: Vec<(WishPick, Vec<String>)> = rank(wish, exclude, PICKS)
+            .into_iter()
+            .map(|p| (p, Vec::new()))
+            .collect();
+        let strict = picks.len();
+        let mut exclude = exclude.clone();
+        let mut current = wish.clone();
+        let mut dropped = Vec::new();
+        while picks.len() < PICKS {
+            let Some((next, part)) = current.relaxed_part() else {
+                break;
             };
-            if next.people != current.people {
-                dropped.push("the people");
-            } else if next.max_runtime != current.max_runtime
-                || next.min_runtime != current.min_runtime
-            {
-                dropped.push("the runtime");
-            } else if next.min_year != current.min_year || next.max_year != current.max_year {
-                dropped.push("the years");
-            } else {
-                dropped.push("the genres");
-            }
+            exclude.extend(picks.iter().map(|(p, _)| p.movie));
+            dropped.push(part);
+            let more = rank(&next, &exclude, PICKS - picks.len());
+            picks.extend(more.into_iter().map(|p| (p, dropped.clone())));
             current = next;
         }
+        if picks.len() == strict {
+            return Ok((picks, None));
+        }
+        let missed: Vec<String> = {
+            let mut seen = HashSet::new();
+            picks
+                .iter()
+                .flat_map(|(_, m)| m.iter().cloned())
+                .filter(|m| seen.insert(m.clone()))
+                .collect()
+        };
+        let quoted: Vec<String> = missed.iter().map(|m| format!("“{m}”")).collect();
+        let dropped = join_and(&quoted);
+        let note = if strict == 0 {
+            self.prompts.render("ask_relaxed", &[("dropped", &dropped)])
+        } else {
+            let only = if strict == 1 {
+                "Only 1 film meets".to_owned()
+            } else {
+                format!("Only {strict} films meet")
+            };
+            self.prompts.render(
+                "ask_relaxed_partly",
+                &[("only", &only), ("dropped", &dropped)],
+            )
+        };
+        Ok((picks, Some(note)))
     }
 
     /// The first words of an answer: what was found, and whether the wish started over or
@@ -362,10 +408,8 @@ impl Conversations {
         for c in &state.wish.contradictions {
             notes.push(prompts.render("ask_contradiction", &[("problem", c)]));
         }
-        let (picks, dropped) = Self::relaxing(s, who, &state.wish, &exclude).await?;
-        if let Some(dropped) = dropped {
-            notes.push(prompts.render("ask_relaxed", &[("dropped", &dropped)]));
-        }
+        let (picks, relaxed) = self.relaxing(s, who, &state.wish, &exclude).await?;
+        notes.extend(relaxed);
         let described = state
             .wish
             .describe(|id| s.films.movie(id).map(|m| m.info.display_title()));
@@ -375,12 +419,16 @@ impl Conversations {
                 prompts.render("ask_nothing", &[("wish", &described)]),
             ));
         }
-        let items: Vec<PickLine> = s.pick_lines(picks.iter().map(|p| {
-            let reason = if p.meets.is_empty() {
+        let items: Vec<PickLine> = s.pick_lines(picks.iter().map(|(p, missed)| {
+            let mut reason = if p.meets.is_empty() {
                 "a good fit for you".to_owned()
             } else {
                 format!("meets: {}", p.meets.join(", "))
             };
+            if !missed.is_empty() {
+                reason.push_str("; not ");
+                reason.push_str(&join_or_words(missed));
+            }
             (p.movie, reason)
         }));
         state.last = items.iter().map(|i| i.movie).collect();

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// (name, built-in text, the placeholders it may use).
-const TEMPLATES: [(&str, &str, &[&str]); 12] = [
+const TEMPLATES: [(&str, &str, &[&str]); 13] = [
     (
         "ask_intro",
         include_str!("../../prompts/ask_intro.txt"),
@@ -47,6 +47,11 @@ const TEMPLATES: [(&str, &str, &[&str]); 12] = [
         "ask_relaxed",
         include_str!("../../prompts/ask_relaxed.txt"),
         &["dropped"],
+    ),
+    (
+        "ask_relaxed_partly",
+        include_str!("../../prompts/ask_relaxed_partly.txt"),
+        &["only", "dropped"],
     ),
     (
         "ask_unknown_title",

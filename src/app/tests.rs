@@ -831,3 +831,65 @@ async fn films_many_conversations_named_together_come_up_in_ask() {
     assert!(after.iter().any(|p| p.movie == odd), "{after:?}");
     assert!(after.iter().all(|p| p.movie != alien), "{after:?}");
 }
+
+#[tokio::test]
+async fn hard_parts_hold_while_films_meet_them_and_what_is_let_go_is_said_per_pick() {
+    let (_dir, s, me) = session().await;
+    let reply = s
+        .handle(
+            &me,
+            Command::Ask {
+                text: "a nolan film under 2 hours".into(),
+                fresh: true,
+            },
+        )
+        .await
+        .expect("ask");
+    let Reply::Asked { items, notes, .. } = reply else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(items.len(), 5);
+    let films = &s.services().films;
+    let nolan = |m: MovieId| {
+        films
+            .movie(m)
+            .is_some_and(|f| f.info.directors.iter().any(|d| d == "Christopher Nolan"))
+    };
+    let short = |m: MovieId| {
+        films
+            .movie(m)
+            .and_then(|f| f.info.runtime_min)
+            .is_some_and(|r| r <= 120)
+    };
+    let strict = items
+        .iter()
+        .filter(|i| nolan(i.movie) && short(i.movie))
+        .count();
+    let catalog = films
+        .all()
+        .iter()
+        .filter(|m| nolan(m.id) && short(m.id))
+        .count();
+    assert!(
+        (1..5).contains(&catalog),
+        "the catalog's short Nolans: {catalog}"
+    );
+    assert_eq!(strict, catalog, "every film meeting it all is shown first");
+    for (k, item) in items.iter().enumerate() {
+        assert!(nolan(item.movie), "the person holds: {item:?}");
+        if k < strict {
+            assert!(
+                short(item.movie) && !item.reason.contains("not "),
+                "{item:?}"
+            );
+        } else {
+            assert!(item.reason.ends_with("; not under 2 hours"), "{item:?}");
+        }
+    }
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains(&format!("Only {catalog} film")) && n.contains("“under 2 hours”")),
+        "{notes:?}"
+    );
+}

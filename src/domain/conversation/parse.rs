@@ -472,8 +472,9 @@ fn catalog_person(movies: &[Movie], words: &str, surname: bool) -> Option<String
 }
 
 /// People typed in lower case, found in the catalog: "anything with tom hanks", "directed by
-/// nolan", "a miyazaki film". After "with", "starring" or "featuring" a full name is needed;
-/// after "by" or "directed by", and in "a … film", a director's last name is enough.
+/// nolan", "a miyazaki film", "a tom hanks comedy", "some nolan movies". After "with",
+/// "starring" or "featuring" a full name is needed; after "by" or "directed by", and in
+/// "a … film" (or genre), a director's last name is enough.
 fn people_in_lower_case(toks: &[Tok], used: &mut [bool], movies: &[Movie], wish: &mut Wish) {
     let n = toks.len();
     let free = |k: usize, clause: usize, used: &[bool]| {
@@ -484,24 +485,28 @@ fn people_in_lower_case(toks: &[Tok], used: &mut [bool], movies: &[Movie], wish:
         let w = toks[i].low.as_str();
         let (start, surname) = match w {
             "with" | "starring" | "featuring" => (i + 1, false),
-            "by" | "a" | "an" => (i + 1, true),
+            "by" | "a" | "an" | "some" | "any" | "more" => (i + 1, true),
             _ => {
                 i += 1;
                 continue;
             }
         };
-        let article = matches!(w, "a" | "an");
+        let article = matches!(w, "a" | "an" | "some" | "any" | "more");
         let clause = toks[i].clause;
         let mut found = None;
         for len in (1..=3).rev() {
             if !(start..start + len).all(|k| free(k, clause, used)) {
                 continue;
             }
-            // "a miyazaki film": the name is followed by film/movie/flick.
+            // "a miyazaki film", "some nolan movies", "a tom hanks comedy": the name is followed
+            // by film/movie/flick or a genre or mood.
             if article
-                && !toks
-                    .get(start + len)
-                    .is_some_and(|t| matches!(t.low.as_str(), "film" | "movie" | "flick"))
+                && !toks.get(start + len).is_some_and(|t| {
+                    matches!(
+                        t.low.as_str(),
+                        "film" | "movie" | "flick" | "films" | "movies" | "flicks"
+                    ) || is_genre_or_mood_word(&t.low)
+                })
             {
                 continue;
             }

@@ -166,25 +166,54 @@ impl Wish {
         out
     }
 
-    /// A looser wish for when the hard constraints leave nothing: drops, in order, people, the
-    /// runtime bounds, the era, the wanted genres; `None` when nothing is left to drop. The
-    /// exclusions (`not_genres`, audience) are kept.
+    /// A looser wish for when the hard constraints leave too few films: drops, in order, the
+    /// runtime bounds, the era, the people, the wanted genres (a person named is more the
+    /// subject of a wish than its length or years); `None` when nothing is left to drop. The
+    /// exclusions (`not_genres`, moods to avoid, the audience) are kept.
     pub fn relaxed(&self) -> Option<Wish> {
         let mut w = self.clone();
-        if !w.people.is_empty() {
-            w.people.clear();
-        } else if w.max_runtime.is_some() || w.min_runtime.is_some() {
+        if w.max_runtime.is_some() || w.min_runtime.is_some() {
             w.max_runtime = None;
             w.min_runtime = None;
         } else if w.min_year.is_some() || w.max_year.is_some() {
             w.min_year = None;
             w.max_year = None;
+        } else if !w.people.is_empty() {
+            w.people.clear();
         } else if !w.genres.is_empty() {
             w.genres.clear();
         } else {
             return None;
         }
         Some(w)
+    }
+
+    /// [`Wish::relaxed`], with the part it dropped in words ("with Tom Hanks", "under 90
+    /// minutes", "from the 1990s", "horror or comedy").
+    pub fn relaxed_part(&self) -> Option<(Wish, String)> {
+        let next = self.relaxed()?;
+        let part = if next.people != self.people {
+            format!("with {}", join_or(&self.people, "and"))
+        } else if next.max_runtime != self.max_runtime || next.min_runtime != self.min_runtime {
+            let mut bounds = Vec::new();
+            if let Some(r) = self.min_runtime {
+                bounds.push(format!("over {}", minutes_phrase(r)));
+            }
+            if let Some(r) = self.max_runtime {
+                bounds.push(format!("under {}", minutes_phrase(r)));
+            }
+            bounds.join(" and ")
+        } else if next.min_year != self.min_year || next.max_year != self.max_year {
+            era_phrase(self.min_year, self.max_year).unwrap_or_else(|| "the years".to_owned())
+        } else {
+            let names: Vec<String> = self
+                .genres
+                .iter()
+                .map(|g| g.name().to_lowercase())
+                .collect();
+            join_or(&names, "or")
+        };
+        Some((next, part))
     }
 
     /// Recomputes [`Wish::contradictions`] from the other fields.
