@@ -375,19 +375,9 @@ impl Conversations {
         state
             .seen_here
             .extend(state.wish.references.iter().copied());
-        if state.wish.is_vague() && !state.asked {
-            state.asked = true;
-            Self::save_state(s, who, state).await?;
-            return Ok(Reply::Clarify {
-                question: prompts.render("ask_clarify", &[]),
-                genres: CLARIFY_GENRES.to_vec(),
-            });
-        }
-        let events = s.events_of(who.user).await?;
-        let mut exclude: HashSet<MovieId> = state.seen_here.iter().copied().collect();
-        exclude.extend(events.iter().map(|e| e.event.movie));
         let mut notes = Vec::new();
         for t in &state.wish.unresolved {
+            let title = t.chars().take(80).collect::<String>();
             let suggestions: Vec<String> = s
                 .films
                 .index()
@@ -395,16 +385,27 @@ impl Conversations {
                 .into_iter()
                 .map(|h| format!("**{}**", h.label()))
                 .collect();
-            if !suggestions.is_empty() {
-                notes.push(prompts.render(
+            notes.push(if suggestions.is_empty() {
+                prompts.render("ask_unknown_title_none", &[("title", &title)])
+            } else {
+                prompts.render(
                     "ask_unknown_title",
-                    &[
-                        ("title", &t.chars().take(80).collect::<String>()),
-                        ("suggestions", &suggestions.join(", ")),
-                    ],
-                ));
-            }
+                    &[("title", &title), ("suggestions", &suggestions.join(", "))],
+                )
+            });
         }
+        if state.wish.is_vague() && !state.asked {
+            state.asked = true;
+            Self::save_state(s, who, state).await?;
+            notes.push(prompts.render("ask_clarify", &[]));
+            return Ok(Reply::Clarify {
+                question: notes.join("\n"),
+                genres: CLARIFY_GENRES.to_vec(),
+            });
+        }
+        let events = s.events_of(who.user).await?;
+        let mut exclude: HashSet<MovieId> = state.seen_here.iter().copied().collect();
+        exclude.extend(events.iter().map(|e| e.event.movie));
         for c in &state.wish.contradictions {
             notes.push(prompts.render("ask_contradiction", &[("problem", c)]));
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// (name, built-in text, the placeholders it may use).
-const TEMPLATES: [(&str, &str, &[&str]); 13] = [
+const TEMPLATES: [(&str, &str, &[&str]); 14] = [
     (
         "ask_intro",
         include_str!("../../prompts/ask_intro.txt"),
@@ -57,6 +57,11 @@ const TEMPLATES: [(&str, &str, &[&str]); 13] = [
         "ask_unknown_title",
         include_str!("../../prompts/ask_unknown_title.txt"),
         &["title", "suggestions"],
+    ),
+    (
+        "ask_unknown_title_none",
+        include_str!("../../prompts/ask_unknown_title_none.txt"),
+        &["title"],
     ),
     (
         "ask_contradiction",

@@ -206,13 +206,13 @@ fn references(
     }
 }
 
-/// "The sequel to Toy Story": each reference becomes the film that continues it (the earliest
-/// later film whose title starts with the reference's, followed by a number, a colon or
-/// "Part"), when the catalog has one.
+/// "The sequel to Toy Story": the film that continues each reference (the earliest later film
+/// whose title starts with the reference's, followed by a number, a colon or "Part") is
+/// wanted, when the catalog has one; the reference stays, for the picks after it.
 fn sequels(movies: &[Movie], wish: &mut Wish) {
     for k in 0..wish.references.len() {
-        let r = &mut wish.references[k];
-        let Some(first) = movies.iter().find(|m| m.id == *r) else {
+        let r = wish.references[k];
+        let Some(first) = movies.iter().find(|m| m.id == r) else {
             continue;
         };
         let title = first.info.title.to_lowercase();
@@ -231,9 +231,7 @@ fn sequels(movies: &[Movie], wish: &mut Wish) {
             })
             .min_by_key(|m| (m.info.year, m.id));
         if let Some(next) = next {
-            // The film named is still never suggested.
-            push_unique(&mut wish.seen, *r);
-            *r = next.id;
+            push_unique(&mut wish.wanted, next.id);
         }
     }
 }
@@ -787,6 +785,23 @@ fn runtime(toks: &[Tok], used: &mut [bool], wish: &mut Wish) {
             i = next;
             continue;
         }
+        if upper.is_none()
+            && !used[i]
+            && let Some((mins, next)) = duration_at(toks, i)
+        {
+            // A length with no bound ("an hour and a half long", "about 2 hours", "a 3-hour
+            // film") is about that long: up to 20 minutes shorter or 10 longer.
+            let after = next
+                + usize::from(
+                    toks.get(next)
+                        .is_some_and(|t| matches!(t.low.as_str(), "long" | "ish" | "or-so")),
+                );
+            wish.min_runtime = Some((mins - 20).max(1));
+            wish.max_runtime = Some(mins + 10);
+            used[i..after].iter_mut().for_each(|u| *u = true);
+            i = after;
+            continue;
+        }
         if !used[i] {
             let prev = i.checked_sub(1).map(|p| toks[p].low.as_str());
             let prev2 = i.checked_sub(2).map(|p| toks[p].low.as_str());
@@ -967,6 +982,14 @@ mod tests {
                 val.to_owned(),
             ),
             "unresolved" => (w.unresolved.join("|"), val.to_owned()),
+            "wanted" => (
+                w.wanted
+                    .iter()
+                    .map(|&r| title(movies, r))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                val.to_owned(),
+            ),
             "genres" => {
                 let mut g: Vec<String> = w.genres.iter().map(|g| g.name().to_owned()).collect();
                 let mut e = list(val);

@@ -319,7 +319,24 @@ pub fn rank_for_wish_with(
         })
         .collect();
     scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.movie.cmp(&b.movie)));
-    with_soft_parts(scored, &soft_parts(wish), count)
+    wanted_first(wish, scored, count)
+}
+
+/// Films asked for by what they are ("the sequel to …") first, when they fit; then the
+/// ranking, with the soft parts showing.
+fn wanted_first(wish: &Wish, mut scored: Vec<WishPick>, count: usize) -> Vec<WishPick> {
+    let mut first: Vec<WishPick> = Vec::new();
+    for w in &wish.wanted {
+        if let Some(k) = scored.iter().position(|p| p.movie == *w) {
+            let mut pick = scored.remove(k);
+            pick.meets.insert(0, "the one you asked for".to_owned());
+            first.push(pick);
+        }
+    }
+    first.truncate(count);
+    let rest = count - first.len();
+    first.extend(with_soft_parts(scored, &soft_parts(wish), rest));
+    first
 }
 
 /// The soft parts of a wish as the `meets` phrases that show them: each mood, and "like …"

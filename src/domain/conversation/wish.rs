@@ -76,6 +76,10 @@ pub struct Wish {
     /// Films the user said during the conversation they have seen (never picked).
     #[serde(default)]
     pub seen: Vec<MovieId>,
+    /// Films asked for by what they are rather than their title ("the sequel to Toy Story" →
+    /// Toy Story 2): shown first when they meet the rest of the wish.
+    #[serde(default)]
+    pub wanted: Vec<MovieId>,
     /// Human sentences about parts of the wish that pull against each other.
     pub contradictions: Vec<String>,
 }
@@ -113,6 +117,12 @@ impl Wish {
         let mut head: Vec<String> = self.moods.iter().map(|m| mood_label(m)).collect();
         head.extend(self.genres.iter().map(|g| g.name().to_lowercase()));
         let mut out = head.join(" ");
+        let wanted: Vec<String> = self
+            .wanted
+            .iter()
+            .filter_map(|&m| title_of(m))
+            .map(|t| sanitize(&t))
+            .collect();
         let refs = self.reference_titles(title_of);
         if !refs.is_empty() {
             if out.is_empty() {
@@ -120,6 +130,14 @@ impl Wish {
             }
             out.push_str(" like ");
             out.push_str(&join_or(&refs, "and"));
+        }
+        if !wanted.is_empty() {
+            let then = if out.is_empty() {
+                String::new()
+            } else {
+                format!(", then {}", out.trim_start())
+            };
+            out = format!("{}{then}", join_or(&wanted, "and"));
         }
         let mut tail = Vec::new();
         if let Some(era) = era_phrase(self.min_year, self.max_year) {
