@@ -2,7 +2,9 @@
 //! film, a critique button, a free-text follow-up; no film is ever shown twice or is the one
 //! named. A four-turn one: a new wish starts over ("Starting fresh"), a button and a follow-up
 //! say what they kept and changed. Then a vague wish gets one clarifying question, answered
-//! with a button, and hostile input gets an answer without a panic or a ping.
+//! with a button, and hostile input gets an answer without a panic or a ping. Each way of
+//! saying it (people, sequels, blends, typos, spelled-out lengths, "in their twenties", an
+//! unknown film or person) is answered sensibly, and a 👍 on an answer is learned from.
 
 use crate::fake_discord::{
     APP_ID, Bot, Call, FakeDiscord, GUILD_ID, command, component, custom_ids, shown_message,
@@ -222,6 +224,125 @@ async fn a_vague_wish_gets_one_question_and_hostile_input_a_calm_answer() {
                 reply.body
             );
         }
+        bot.assert_no_unknown_events();
+    })
+    .await;
+}
+
+/// The answer's whole text: title, description and footer.
+fn text_of(call: &Call) -> String {
+    call.body["embeds"][0].to_string() + &call.body["content"].to_string()
+}
+
+#[tokio::test]
+async fn every_way_of_saying_it_gets_a_sensible_answer_and_a_thumbs_up_is_learned() {
+    use marquee::domain::ports::ConversationRepo as _;
+    crate::helpers::with_sqlite_url(|url, store| async move {
+        let fake = FakeDiscord::start().await;
+        let bot = connect(&fake, &url).await;
+        // (wish, what the answer's title must say, a film the list must hold, one it must not)
+        let cases: [(&str, &str, Option<&str>, Option<&str>); 10] = [
+            ("anything with tom hanks", "with Tom Hanks", None, None),
+            ("a miyazaki film", "with Hayao Miyazaki", None, None),
+            ("directed by nolan", "with Christopher Nolan", None, None),
+            (
+                "the sequel to Toy Story",
+                "Toy Story 2 (1999)",
+                Some("Toy Story 2 (1999)"),
+                Some("Toy Story (1995)"),
+            ),
+            (
+                "a mix of toy story and finding nemo",
+                "Finding Nemo",
+                None,
+                Some("Toy Story (1995)"),
+            ),
+            ("Heat x Ocean's Eleven", "Ocean", None, Some("Heat (1995)")),
+            (
+                "something like Jurasic Park",
+                "Jurassic Park",
+                None,
+                Some("Jurassic Park (1993)"),
+            ),
+            ("a war film 3 hours plus", "over 3 hours", None, None),
+            (
+                "a comedy an hour and a half long",
+                "under 100 minutes",
+                None,
+                None,
+            ),
+            (
+                "a comedy about friends in their twenties",
+                "comedy",
+                None,
+                None,
+            ),
+        ];
+        for (wish, says, holds, never) in cases {
+            let answer = deferred(&fake, &bot, ask(&fake, wish, true)).await;
+            let said = title(&answer);
+            let list = titles(&answer);
+            assert_eq!(list.len(), 5, "{wish}: {:?}", answer.body);
+            assert!(said.contains(says), "{wish}: {said}");
+            assert!(!said.contains("20s"), "{wish}: {said}");
+            if let Some(h) = holds {
+                assert_eq!(list[0], h, "{wish}: {list:?}");
+            }
+            if let Some(n) = never {
+                assert!(list.iter().all(|t| t != n), "{wish}: {list:?}");
+            }
+            assert_eq!(answer.body["allowed_mentions"]["parse"], json!([]));
+        }
+        // A person and a film the catalog does not have: said, and picks still come.
+        let answer = deferred(
+            &fake,
+            &bot,
+            ask(&fake, "a horror film with Zxqvbn Plorf", true),
+        )
+        .await;
+        assert!(text_of(&answer).contains("let go of"), "{:?}", answer.body);
+        assert_eq!(titles(&answer).len(), 5);
+        let answer = deferred(
+            &fake,
+            &bot,
+            ask(&fake, "a thriller like Qwertyuiop Returns", true),
+        )
+        .await;
+        assert!(
+            text_of(&answer).contains("Qwertyuiop Returns"),
+            "{:?}",
+            answer.body
+        );
+
+        // 👍 on the first film of an answer that named Alien: both are noted, with no person.
+        let answer = deferred(&fake, &bot, ask(&fake, "something like Alien", true)).await;
+        let message_id = answer.response["id"]
+            .as_str()
+            .expect("message id")
+            .to_owned();
+        fake.dispatch(
+            "MESSAGE_REACTION_ADD",
+            crate::fake_discord::reaction(KIM, &message_id, "👍", false),
+        )
+        .await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let noted = loop {
+            let noted = store.conversation_films().await.expect("noted");
+            let last = noted.iter().map(|(c, _)| *c).max();
+            let in_last = noted.iter().filter(|(c, _)| Some(*c) == last).count();
+            if in_last >= 2 || tokio::time::Instant::now() > deadline {
+                break noted;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let mut per: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        for (c, _) in &noted {
+            *per.entry(*c).or_default() += 1;
+        }
+        assert!(
+            per.values().any(|&n| n == 2),
+            "Alien and the film liked, in one conversation: {noted:?}"
+        );
         bot.assert_no_unknown_events();
     })
     .await;
