@@ -235,6 +235,7 @@ fn text_of(call: &Call) -> String {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one bot, one table of wishes, then the learning
 async fn every_way_of_saying_it_gets_a_sensible_answer_and_a_thumbs_up_is_learned() {
     use marquee::domain::ports::ConversationRepo as _;
     crate::helpers::with_sqlite_url(|url, store| async move {
