@@ -12,7 +12,7 @@ use crate::app::services::{Services, Who};
 use crate::domain::catalog::Genre;
 use crate::domain::conversation::rank::{WishPick, rank_for_wish_with};
 use crate::domain::conversation::turn::{Turn, change_from, common, turn_kind};
-use crate::domain::conversation::wish::{Critique, Wish, apply_critique, parse_wish};
+use crate::domain::conversation::wish::{Critique, Wish, apply_critique, join_or, parse_wish};
 use crate::domain::ids::MovieId;
 use crate::domain::ports::{ConversationRepo as _, ImpressionRepo as _, Surface};
 use crate::domain::time::{MINUTE_MS, year_of};
@@ -31,24 +31,6 @@ pub const CLARIFY_GENRES: [Genre; 5] = [
     Genre::Romance,
     Genre::Animation,
 ];
-
-/// "a", "a and b", "a, b and c".
-fn join_and(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-/// "a", "a or b", "a, b or c".
-fn join_or_words(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    }
-}
 
 /// What a conversation remembers between turns.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -300,16 +282,10 @@ impl Conversations {
         if picks.len() == strict {
             return Ok((picks, None));
         }
-        let missed: Vec<String> = {
-            let mut seen = HashSet::new();
-            picks
-                .iter()
-                .flat_map(|(_, m)| m.iter().cloned())
-                .filter(|m| seen.insert(m.clone()))
-                .collect()
-        };
+        // What each pick misses grows stage by stage: the last pick misses it all.
+        let missed = picks.last().map(|(_, m)| m.as_slice()).unwrap_or_default();
         let quoted: Vec<String> = missed.iter().map(|m| format!("“{m}”")).collect();
-        let dropped = join_and(&quoted);
+        let dropped = join_or(&quoted, "and");
         let note = if strict == 0 {
             self.prompts.render("ask_relaxed", &[("dropped", &dropped)])
         } else {
@@ -428,7 +404,7 @@ impl Conversations {
             };
             if !missed.is_empty() {
                 reason.push_str("; not ");
-                reason.push_str(&join_or_words(missed));
+                reason.push_str(&join_or(missed, "or"));
             }
             (p.movie, reason)
         }));

@@ -310,7 +310,8 @@ pub(super) fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     }
 }
 
-pub(super) fn join_or(items: &[String], word: &str) -> String {
+/// "a", "a or b", "a, b or c" (with `word` between the last two).
+pub fn join_or(items: &[String], word: &str) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
