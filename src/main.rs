@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     };
     // The bot logs its life at info; any other command prints its answer only.
     let serving = match &args.command {
-        Some(cli::args::Command::Serve) => true,
+        Some(cli::args::Command::Serve(_) | cli::args::Command::Trainer { .. }) => true,
         Some(_) => false,
         None => config.discord_token.is_some(),
     };

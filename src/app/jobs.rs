@@ -27,21 +27,52 @@ pub const SWEEP: Duration = Duration::from_secs(3600);
 /// The wait before trying again when the event count or the model cannot be read.
 const TRY_AGAIN: Duration = Duration::from_secs(5);
 
+/// How often a process that does not train looks for a newer stored model without being told
+/// (a missed notification, or SQLite).
+pub const MODEL_POLL: Duration = Duration::from_secs(30);
+
+/// Which background jobs a process runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Jobs {
+    /// Retrain by this policy (`None`: never; the process follows the stored models instead).
+    pub retrain: Option<RetrainPolicy>,
+    /// Re-read experiments and sweep old data (a process that serves people).
+    pub upkeep: bool,
+}
+
 /// Starts the background jobs; they run until the returned handle is aborted.
-pub fn spawn(app: Arc<App>, policy: RetrainPolicy) -> tokio::task::JoinHandle<()> {
+pub fn spawn(app: Arc<App>, jobs: Jobs) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let start = Instant::now();
-        let mut keep_up = KeepUp::new(policy, start);
-        let mut retrain = Box::pin(tokio::time::sleep(Duration::ZERO));
-        let mut experiments =
-            tokio::time::interval_at(start + EXPERIMENT_REFRESH, EXPERIMENT_REFRESH);
-        let mut sweep = tokio::time::interval_at(start + Duration::from_secs(60), SWEEP);
+        let far = start + Duration::from_secs(100 * 365 * 86_400);
+        let mut keep_up = jobs.retrain.map(|policy| KeepUp::new(policy, start));
+        let mut retrain = Box::pin(tokio::time::sleep_until(if keep_up.is_some() {
+            start
+        } else {
+            far
+        }));
+        let mut follow = Box::pin(follow_models(app.clone()));
+        let (refresh, sweep_every) = if jobs.upkeep {
+            (EXPERIMENT_REFRESH, SWEEP)
+        } else {
+            (far - start, far - start)
+        };
+        let mut experiments = tokio::time::interval_at(start + refresh, refresh);
+        let mut sweep = tokio::time::interval_at(
+            start + Duration::from_secs(60).min(sweep_every),
+            sweep_every,
+        );
         loop {
             tokio::select! {
                 () = &mut retrain => {
+                    let Some(keep_up) = keep_up.as_mut() else {
+                        retrain.as_mut().reset(far);
+                        continue;
+                    };
                     let wait = Box::pin(keep_up.step(&app)).await;
                     retrain.as_mut().reset(Instant::now() + wait);
                 }
+                () = &mut follow, if jobs.retrain.is_none() => {}
                 _ = sweep.tick() => match app.sweep().await {
                     Ok(swept) => tracing::info!(servers = swept.servers.len(), lists = swept.purged.impressions, conversations = swept.purged.conversations, lobbies = swept.purged.lobbies, forgotten = swept.purged.tombstones, stray = swept.purged.stray_assignments, "old data swept"),
                     Err(e) => tracing::error!(error = %format!("{e:#}"), "sweeping old data failed"),
@@ -54,6 +85,47 @@ pub fn spawn(app: Arc<App>, policy: RetrainPolicy) -> tokio::task::JoinHandle<()
             }
         }
     })
+}
+
+/// For a process that does not train: loads the newest stored model at start, then again
+/// whenever another process announces one, after every reconnect of the listening connection
+/// (an announcement may have been missed) and every [`MODEL_POLL`]. Never returns.
+async fn follow_models(app: Arc<App>) {
+    let mut watch = None;
+    let mut poll = tokio::time::interval_at(Instant::now() + MODEL_POLL, MODEL_POLL);
+    let mut served: Option<i64> = None;
+    loop {
+        if watch.is_none() {
+            match app.services().store.watch_models().await {
+                Ok(w) => watch = Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for new models; looking every {} s", MODEL_POLL.as_secs());
+                }
+            }
+        }
+        match app.follow_models().await {
+            Ok(version) if served != Some(version) => {
+                served = Some(version);
+                tracing::info!(model_version = version, "serving model version {version}");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "could not load the newest model; the one served stays");
+            }
+        }
+        let news = async {
+            match watch.as_mut() {
+                Some(w) => w.next().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            news = news => if let crate::outbound::storage::ModelNews::Reconnected = news {
+                tracing::info!("the connection that listens for new models was lost; looking for one now");
+            },
+            _ = poll.tick() => {}
+        }
+    }
 }
 
 /// The retraining schedule of this process: the pure [`Retrainer`] fed with the event count

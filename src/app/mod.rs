@@ -325,6 +325,27 @@ impl App {
         training::retrain(&self.services).await
     }
 
+    /// The version of the model served (the stored snapshot's id; 0 for a catalog-only model
+    /// never stored), or `None` before it is loaded.
+    pub fn model_version(&self) -> Option<i64> {
+        self.services.loaded_models().map(services::Models::version)
+    }
+
+    /// Whether this process trains: `serve --no-train` only loads what a `marquee trainer`
+    /// stores. Call before the first command.
+    pub fn set_trains(&self, trains: bool) {
+        self.services.set_trains(trains);
+    }
+
+    /// Loads the newest stored models when they are newer than the ones served (see
+    /// [`training::follow_stored`]); the version now served.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn follow_models(&self) -> anyhow::Result<i64> {
+        training::follow_stored(&self.services).await
+    }
+
     /// Closes every vote whose deadline passed (also one that passed while the bot was down);
     /// the front end announces the winners.
     ///

@@ -104,6 +104,8 @@ pub struct Models {
     generation: std::sync::atomic::AtomicU64,
     /// Which films go together, learned from past `/ask` conversations (rebuilt at training).
     together: RwLock<Arc<Together>>,
+    /// The stored recommender snapshot's id (its version; 0 for one that was never stored).
+    version: AtomicI64,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -141,9 +143,21 @@ impl Models {
         self.events_seen.load(Ordering::Relaxed)
     }
 
-    /// Swaps in a newly trained model and groups, trained on `events_seen` events; every user is
-    /// folded in again on first use.
-    pub fn replace(&self, snapshot: ModelSnapshot, groups: Option<ServerTaste>, events_seen: i64) {
+    /// The version served: the stored recommender snapshot's id (0 when it was never stored).
+    pub fn version(&self) -> i64 {
+        self.version.load(Ordering::Relaxed)
+    }
+
+    /// Swaps in a newly trained model and groups, trained on `events_seen` events, stored as
+    /// `version`; every user is folded in again on first use.
+    pub fn replace(
+        &self,
+        snapshot: ModelSnapshot,
+        groups: Option<ServerTaste>,
+        events_seen: i64,
+        version: i64,
+    ) {
+        self.version.store(version, Ordering::Relaxed);
         *write(&self.snapshot) = snapshot;
         *write(&self.groups) = groups.map(Arc::new);
         self.events_seen.store(events_seen, Ordering::Relaxed);
@@ -205,6 +219,8 @@ pub struct Services {
     models: OnceCell<Models>,
     /// Held while training, so trainings never overlap (see [`training::retrain`]).
     pub(crate) training: tokio::sync::Mutex<()>,
+    /// Whether this process trains (see [`Services::set_trains`]).
+    trains: std::sync::atomic::AtomicBool,
     next_list: AtomicI64,
     /// Stored ids of people seen lately, with when they were looked up (see [`USER_CACHE_MS`]).
     users: Mutex<UserCache>,
@@ -256,9 +272,21 @@ impl Services {
             clock,
             models: OnceCell::new(),
             training: tokio::sync::Mutex::new(()),
+            trains: std::sync::atomic::AtomicBool::new(true),
             next_list: AtomicI64::new(first_list),
             users: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Whether this process trains: when not (`serve --no-train`, beside a `marquee trainer`),
+    /// it only loads the stored models. Set before the models are first used.
+    pub fn set_trains(&self, trains: bool) {
+        self.trains.store(trains, Ordering::Relaxed);
+    }
+
+    /// Whether this process trains (see [`Services::set_trains`]).
+    pub fn trains(&self) -> bool {
+        self.trains.load(Ordering::Relaxed)
     }
 
     /// Milliseconds since the epoch, from the app's clock.
@@ -277,8 +305,12 @@ impl Services {
                 Box::pin(async {
                     // Training when none is stored counts as a training: never two at once.
                     let _one_at_a_time = self.training.lock().await;
-                    let (snapshot, events_seen) =
-                        training::load_or_train_counted(&self.store, self.now_ms()).await?;
+                    let loaded = if self.trains() {
+                        training::load_or_train_counted(&self.store, self.now_ms()).await?
+                    } else {
+                        training::load_stored(&self.store).await?
+                    };
+                    let (snapshot, events_seen, version) = loaded;
                     let groups = training::latest_taste(&self.store).await?;
                     let together = training::learn_together(&self.store).await?;
                     Ok::<_, anyhow::Error>(Models {
@@ -289,6 +321,7 @@ impl Services {
                         cold: RwLock::new(None),
                         generation: std::sync::atomic::AtomicU64::new(0),
                         together: RwLock::new(Arc::new(together)),
+                        version: AtomicI64::new(version),
                     })
                 })
             })

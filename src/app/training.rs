@@ -4,13 +4,17 @@
 //! meanwhile.
 
 use crate::app::services::Services;
+use crate::domain::catalog::Movie;
 use crate::domain::conversation::together::Together;
 use crate::domain::ids::{GuildId, MovieId, UserId};
-use crate::domain::ports::{CatalogRepo, ConversationRepo, FeedbackRepo, ModelRepo, UserRepo};
+use crate::domain::ports::{
+    CatalogRepo, ConversationRepo, FeedbackRepo, ModelRepo, ModelToSave, UserRepo,
+};
+use crate::domain::recommend::digest::{LogDigest, LogDigestBuilder};
 use crate::domain::recommend::snapshot::{self, ModelSnapshot, TrainParams};
 use crate::domain::taste::{self, ServerTaste, TasteParams};
 use anyhow::Context as _;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 /// The `kind` under which recommender snapshots are stored.
@@ -34,7 +38,42 @@ pub struct TrainReport {
     pub warnings: Vec<String>,
 }
 
-/// Trains a snapshot from every stored event and saves it.
+/// Events read from the log per page when training streams it.
+const LOG_PAGE: u32 = 50_000;
+
+/// Reads the whole event log, page by page, into its compact combined form (see
+/// [`LogDigest`]): memory grows with the (user, film) pairs, not with the stored rows.
+///
+/// # Errors
+/// Storage fails.
+pub async fn read_log(
+    store: &impl FeedbackRepo,
+    catalog: &[Movie],
+    pop_half_life_days: f32,
+) -> anyhow::Result<LogDigest> {
+    let mut log = LogDigestBuilder::new(catalog);
+    if let Ok(count) = store.event_count().await {
+        log.reserve(usize::try_from(count).unwrap_or(0));
+    }
+    let mut after = None;
+    loop {
+        let page = store.event_log_page(after, LOG_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for e in &page {
+            log.push(e);
+        }
+        if page.len() < LOG_PAGE as usize {
+            break;
+        }
+    }
+    tokio::task::spawn_blocking(move || log.finish(pop_half_life_days))
+        .await
+        .context("the training thread stopped")
+}
+
+/// Trains a snapshot from every stored event and saves it with the taste groups (one
+/// transaction; other processes are told of the new version).
 ///
 /// # Errors
 /// Storage fails, or the catalog is empty.
@@ -43,24 +82,34 @@ pub async fn train_and_save(
     now_ms: i64,
 ) -> anyhow::Result<(ModelSnapshot, TrainReport)> {
     let catalog = store.all_movies().await?;
-    let events = store.all_events().await?;
+    let params = TrainParams::default();
+    let started = Instant::now();
+    let log = read_log(store, &catalog, params.pop_half_life_days).await?;
     let servers: HashMap<UserId, Option<GuildId>> =
         store.user_servers().await?.into_iter().collect();
     let known: HashSet<UserId> = servers.keys().copied().collect();
-    let (films, n_events) = (catalog.len(), events.len());
-    let started = Instant::now();
+    let (films, n_events) = (
+        catalog.len(),
+        usize::try_from(log.events()).unwrap_or(usize::MAX),
+    );
     let previous = latest_taste(store).await?;
     let (model, groups) = tokio::task::spawn_blocking(move || {
-        let model = snapshot::train(&catalog, &events, &TrainParams::default())?;
+        let model = snapshot::train_digest(&catalog, &log, &params)?;
         // Films are learned from everyone; people are grouped only with their own server.
-        let scope = |user: UserId| servers.get(&user).copied().flatten();
-        let scopes: BTreeSet<Option<GuildId>> =
-            events.iter().map(|e| scope(e.event.user)).collect();
-        let groups = ServerTaste::new(scopes.into_iter().map(|server| {
-            let of_server = events.iter().filter(|e| scope(e.event.user) == server);
+        let mut by_scope: BTreeMap<Option<GuildId>, Vec<usize>> = BTreeMap::new();
+        for (i, (user, _)) in log.users().enumerate() {
+            let scope = servers.get(&user).copied().flatten();
+            by_scope.entry(scope).or_default().push(i);
+        }
+        let groups = ServerTaste::new(by_scope.into_iter().map(|(server, people)| {
             let before = previous.as_ref().and_then(|p| p.of(server));
-            let found =
-                taste::compute_groups(&model, &catalog, of_server, before, &TasteParams::default());
+            let found = taste::compute_groups_of(
+                &model,
+                &catalog,
+                people.into_iter().map(|i| log.user(i)),
+                before,
+                &TasteParams::default(),
+            );
             (server, found)
         }));
         Ok::<_, crate::domain::recommend::FitError>((model, groups))
@@ -76,24 +125,25 @@ pub async fn train_and_save(
         }
     }
     let bytes = model.to_bytes();
-    let id = store
-        .save_model(
-            RECOMMENDER,
-            i64::from(snapshot::VERSION),
-            &bytes,
+    let ids = store
+        .save_models(
+            &[
+                ModelToSave {
+                    kind: RECOMMENDER,
+                    format: i64::from(snapshot::VERSION),
+                    data: &bytes,
+                },
+                ModelToSave {
+                    kind: TASTE,
+                    format: 1,
+                    data: &groups.to_bytes(),
+                },
+            ],
             i64::try_from(n_events).unwrap_or(i64::MAX),
             now_ms,
         )
         .await?;
-    store
-        .save_model(
-            TASTE,
-            1,
-            &groups.to_bytes(),
-            i64::try_from(n_events).unwrap_or(i64::MAX),
-            now_ms,
-        )
-        .await?;
+    let id = ids.first().copied().unwrap_or_default();
     // Someone forgotten (or a server deleted) while this ran is in what was just saved: their
     // deletion came first, so they are missing now; take them out again.
     let mut model = model;
@@ -158,24 +208,93 @@ pub async fn load_or_train(
     Ok(load_or_train_counted(store, now_ms).await?.0)
 }
 
-/// [`load_or_train`], with the number of events the model was trained on.
+/// [`load_or_train`], with the number of events the model was trained on and its version (the
+/// stored snapshot's id).
 ///
 /// # Errors
 /// Storage fails, or training fails.
 pub async fn load_or_train_counted(
     store: &(impl CatalogRepo + FeedbackRepo + ModelRepo + UserRepo),
     now_ms: i64,
-) -> anyhow::Result<(ModelSnapshot, i64)> {
-    if let Some(stored) = store.latest_model(RECOMMENDER).await? {
-        match ModelSnapshot::from_bytes(&stored.data) {
-            Ok(model) => return Ok((model, stored.events_seen)),
-            Err(e) => {
-                tracing::warn!(error = %e, "the stored model cannot be read; training a new one");
-            }
-        }
+) -> anyhow::Result<(ModelSnapshot, i64, i64)> {
+    if let Some(loaded) = load_newest(store).await? {
+        return Ok(loaded);
     }
     let (model, report) = train_and_save(store, now_ms).await?;
-    Ok((model, i64::try_from(report.events).unwrap_or(i64::MAX)))
+    Ok((
+        model,
+        i64::try_from(report.events).unwrap_or(i64::MAX),
+        report.snapshot_id,
+    ))
+}
+
+/// The newest stored snapshot with its event count and version, if one can be read.
+///
+/// # Errors
+/// Storage fails.
+pub async fn load_newest(
+    store: &impl ModelRepo,
+) -> anyhow::Result<Option<(ModelSnapshot, i64, i64)>> {
+    let Some(stored) = store.latest_model(RECOMMENDER).await? else {
+        return Ok(None);
+    };
+    let id = stored.id;
+    let events = stored.events_seen;
+    match tokio::task::spawn_blocking(move || ModelSnapshot::from_bytes(&stored.data))
+        .await
+        .context("the loading thread stopped")?
+    {
+        Ok(model) => Ok(Some((model, events, id))),
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored model cannot be read");
+            Ok(None)
+        }
+    }
+}
+
+/// For a process that does not train (`serve --no-train`): the newest stored snapshot, or,
+/// until the trainer stores one, a model of the catalog alone (popularity and content, no
+/// collaborative part; version 0, never stored).
+///
+/// # Errors
+/// Storage fails.
+pub async fn load_stored(
+    store: &(impl CatalogRepo + ModelRepo),
+) -> anyhow::Result<(ModelSnapshot, i64, i64)> {
+    if let Some(loaded) = load_newest(store).await? {
+        return Ok(loaded);
+    }
+    tracing::info!("no stored model yet: serving the catalog alone until the trainer stores one");
+    let catalog = store.all_movies().await?;
+    let model = tokio::task::spawn_blocking(move || {
+        snapshot::train(&catalog, &[], &TrainParams::default())
+    })
+    .await
+    .context("the loading thread stopped")?
+    .map_err(|e| anyhow::anyhow!("the catalog model failed: {e}"))?;
+    Ok((model, 0, 0))
+}
+
+/// Loads the newest stored models when their version differs from the one served, and swaps
+/// them in; the version now served. What a process that does not train calls when told of a
+/// new model (and after every reconnect, and now and then).
+///
+/// # Errors
+/// Storage fails.
+pub async fn follow_stored(s: &Services) -> anyhow::Result<i64> {
+    let models = s.models().await?;
+    let newest = s.store.latest_model_id(RECOMMENDER).await?.unwrap_or(0);
+    if newest == models.version() {
+        return Ok(newest);
+    }
+    let Some((model, events, version)) = load_newest(&s.store).await? else {
+        return Ok(models.version());
+    };
+    let groups = latest_taste(&s.store).await?;
+    let together = learn_together(&s.store).await?;
+    models.replace_together(together);
+    models.replace(model, groups, events, version);
+    Ok(version)
 }
 
 /// Retrains the model and the taste groups from every stored event and swaps them into the
@@ -203,6 +322,7 @@ pub async fn retrain(s: &Services) -> anyhow::Result<TrainReport> {
             model,
             groups,
             i64::try_from(report.events).unwrap_or(i64::MAX),
+            report.snapshot_id,
         );
         // A forget between the last check and the swap scrubbed the old model: again.
         let gone = deleted_since(&s.store, &known).await?;

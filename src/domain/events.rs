@@ -107,6 +107,21 @@ pub struct FeedbackEvent {
     pub event: NewFeedbackEvent,
 }
 
+/// One stored event as training reads it, page by page in log order: what
+/// [`combine`](crate::domain::feedback::combine) needs, without the fields only the log keeps
+/// (source, server, message, idempotency key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub id: crate::domain::ids::EventId,
+    pub user: UserId,
+    pub movie: MovieId,
+    pub kind: FeedbackKind,
+    pub value: Option<f64>,
+    pub weight: f64,
+    pub raw: Option<String>,
+    pub created_at_ms: i64,
+}
+
 /// What an append did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Appended {

@@ -545,19 +545,46 @@ const fn is_reaction_like(kind: FeedbackKind) -> bool {
 /// The caller passes only that user's events for that film, in log order; they are re-ordered
 /// by `created_at_ms` with ties kept in the given order. Values outside 0.5–5 are clamped.
 pub fn combine(events: &[NewFeedbackEvent]) -> ImplicitRating {
-    let mut order: Vec<&NewFeedbackEvent> = events.iter().collect();
+    combine_by(events, |e| EventView {
+        kind: e.kind,
+        value: e.value,
+        weight: e.weight,
+        raw: e.raw.as_deref(),
+        created_at_ms: e.created_at_ms,
+    })
+}
+
+/// What [`combine_by`] reads of one event: its kind, value, weight, raw input (anything that
+/// tells two emojis apart) and time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventView<R> {
+    pub kind: FeedbackKind,
+    pub value: Option<f64>,
+    pub weight: f64,
+    pub raw: Option<R>,
+    pub created_at_ms: i64,
+}
+
+/// [`combine`] over any record `view` can read: the one rule for the events as stored and for
+/// the compact form training streams (see
+/// [`LogDigest`](crate::domain::recommend::digest::LogDigest)).
+pub fn combine_by<'a, E, R: Eq + std::hash::Hash + Copy>(
+    events: &'a [E],
+    view: impl Fn(&'a E) -> EventView<R>,
+) -> ImplicitRating {
+    let mut order: Vec<EventView<R>> = events.iter().map(view).collect();
     order.sort_by_key(|e| e.created_at_ms);
 
     // Walk backwards: an add survives unless a removal of the same emoji comes after it.
-    let mut removed_later: HashSet<&str> = HashSet::new();
-    let mut surviving: Vec<&NewFeedbackEvent> = Vec::with_capacity(order.len());
+    let mut removed_later: HashSet<R> = HashSet::new();
+    let mut surviving: Vec<&EventView<R>> = Vec::with_capacity(order.len());
     for e in order.iter().rev() {
-        match (e.kind, e.raw.as_deref()) {
+        match (e.kind, e.raw) {
             (FeedbackKind::ReactionRemoved, Some(raw)) => {
                 removed_later.insert(raw);
             }
             (FeedbackKind::ReactionRemoved, None) => {}
-            (kind, Some(raw)) if is_reaction_like(kind) && removed_later.contains(raw) => {}
+            (kind, Some(raw)) if is_reaction_like(kind) && removed_later.contains(&raw) => {}
             _ => surviving.push(e),
         }
     }

@@ -164,6 +164,18 @@ pub trait FeedbackRepo: Send + Sync {
     /// Every event, oldest first: what training reads.
     fn all_events(&self) -> impl Future<Output = StoreResult<Vec<FeedbackEvent>>> + Send;
 
+    /// Up to `limit` events after `after` (from the first when `None`), oldest first, in the
+    /// compact form training streams the log in (see
+    /// [`LogDigest`](crate::domain::recommend::digest::LogDigest)).
+    ///
+    /// # Errors
+    /// `Unavailable` after retries; `Invalid` for a row that cannot be read.
+    fn event_log_page(
+        &self,
+        after: Option<crate::domain::ids::EventId>,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<crate::domain::events::LoggedEvent>>> + Send;
+
     /// The events of the members of `server` (`None`: of the shared base), oldest first.
     ///
     /// # Errors
@@ -256,6 +268,34 @@ pub trait ModelRepo: Send + Sync {
     /// # Errors
     /// `Unavailable` after retries.
     fn delete_models(&self, kind: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Stores several snapshots (a training's recommender and taste groups) in one transaction,
+    /// so a reader sees all or none of them, and tells every process sharing the database that
+    /// a new version is there; their ids, in order.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn save_models(
+        &self,
+        models: &[ModelToSave<'_>],
+        events_seen: i64,
+        created_at_ms: i64,
+    ) -> impl Future<Output = StoreResult<Vec<i64>>> + Send;
+
+    /// The id of the newest snapshot of `kind` (its version), if any: cheap, for noticing a
+    /// new one.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn latest_model_id(&self, kind: &str) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+}
+
+/// One snapshot for [`ModelRepo::save_models`].
+#[derive(Debug, Clone, Copy)]
+pub struct ModelToSave<'a> {
+    pub kind: &'a str,
+    pub format: i64,
+    pub data: &'a [u8],
 }
 
 /// A watch party someone was part of.

@@ -186,6 +186,47 @@ impl Ratings {
         })
     }
 
+    /// [`from_triples`](Self::from_triples) for triples known to hold each (user, film) pair
+    /// once (a user's combined history): the same matrix, without the memory of checking.
+    ///
+    /// # Errors
+    /// [`DataError::NonFinite`] when a value is NaN or infinite.
+    pub fn from_unique(
+        rows: impl IntoIterator<Item = (UserId, MovieId, f32)>,
+    ) -> Result<Self, DataError> {
+        let mut users = IdMap::default();
+        let mut items = IdMap::default();
+        let mut entries: Vec<(u32, u32, f32)> = Vec::new();
+        let mut sum = 0f64;
+        for (u, m, v) in rows {
+            if !v.is_finite() {
+                return Err(DataError::NonFinite { user: u, movie: m });
+            }
+            entries.push((users.insert(u), items.insert(m), v));
+        }
+        for e in &entries {
+            sum += f64::from(e.2);
+        }
+        let by_user = Csr::build(users.len(), &entries);
+        let mut flipped = entries;
+        for e in &mut flipped {
+            *e = (e.1, e.0, e.2);
+        }
+        let by_item = Csr::build(items.len(), &flipped);
+        let global_mean = if flipped.is_empty() {
+            0.0
+        } else {
+            sum / flipped.len() as f64
+        };
+        Ok(Self {
+            users,
+            items,
+            by_user,
+            by_item,
+            global_mean,
+        })
+    }
+
     /// Number of users.
     pub fn n_users(&self) -> usize {
         self.users.len()

@@ -25,6 +25,7 @@ pub mod baseline;
 pub mod cold;
 pub mod content;
 pub mod data;
+pub mod digest;
 pub mod ease;
 pub mod linalg;
 pub mod metrics;

@@ -7,11 +7,12 @@ use ndarray::Array2;
 
 use super::kmeans::{absolute_tolerance, fit_kmeans, sample_indices, silhouette, sq_dist};
 use super::naming::name_groups;
-use super::vectors::{TasteSpace, TasteVectors, taste_vectors};
+use super::vectors::{TasteSpace, TasteVectors, taste_vectors, taste_vectors_of};
 use super::{CONTENT_DIM, GroupKey, TasteGroup, TasteGroups, TasteParams};
 use crate::domain::catalog::Movie;
 use crate::domain::events::FeedbackEvent;
 use crate::domain::ids::{MovieId, UserId};
+use crate::domain::recommend::digest::Combined;
 use crate::domain::recommend::snapshot::ModelSnapshot;
 
 /// Favourites kept per group.
@@ -576,6 +577,22 @@ pub fn compute_groups<'e>(
 ) -> TasteGroups {
     cluster_taste(
         &taste_vectors(snapshot, catalog, events, params),
+        previous,
+        params,
+    )
+}
+
+/// [`compute_groups`] from the combined log of the people given, by id (see
+/// [`taste_vectors_of`]).
+pub fn compute_groups_of<'d>(
+    snapshot: &ModelSnapshot,
+    catalog: &[Movie],
+    people: impl IntoIterator<Item = (UserId, &'d [Combined])>,
+    previous: Option<&TasteGroups>,
+    params: &TasteParams,
+) -> TasteGroups {
+    cluster_taste(
+        &taste_vectors_of(snapshot, catalog, people, params),
         previous,
         params,
     )

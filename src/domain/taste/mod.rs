@@ -55,7 +55,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::catalog::Genre;
 use crate::domain::ids::{MovieId, UserId};
 
-pub use cluster::{Clustering, cluster_rows, cluster_taste, compute_groups};
+pub use cluster::{Clustering, cluster_rows, cluster_taste, compute_groups, compute_groups_of};
 pub use kmeans::{
     FastL2, KMeansFit, absolute_tolerance, adjusted_rand_index, fit_kmeans, silhouette, sq_dist,
 };
@@ -63,7 +63,7 @@ pub use planted::{planted_users, planted_world};
 pub use projection::{TasteProjection, pca_2d, project};
 pub use readiness::{Given, MAP_PEOPLE, MAP_RATINGS, MapProgress, given_by_person};
 pub use servers::{ScopedGroups, ServerTaste};
-pub use vectors::{TasteSpace, TasteVectors, taste_vectors};
+pub use vectors::{TasteSpace, TasteVectors, taste_vectors, taste_vectors_of};
 
 /// A group's stable identifier: kept across reclusterings when the group is matched.
 pub type GroupKey = u32;

@@ -1,15 +1,15 @@
 //! Taste vectors: every eligible user's factor and genre/decade content vectors and likes, built
 //! from the model, the catalog and the event log ([`taste_vectors`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::{CONTENT_DIM, DECADES, TasteParams};
 use crate::domain::catalog::{Genre, Movie};
-use crate::domain::events::{FeedbackEvent, NewFeedbackEvent};
-use crate::domain::feedback::combine;
+use crate::domain::events::FeedbackEvent;
 use crate::domain::ids::{MovieId, UserId};
+use crate::domain::recommend::digest::{Combined, LogDigest, LogDigestBuilder};
 use crate::domain::recommend::snapshot::ModelSnapshot;
 
 /// Weight of the decade block relative to the genre block in content vectors.
@@ -75,14 +75,29 @@ fn decade_of(year: Option<i32>) -> Option<usize> {
 
 /// Builds every eligible user's vectors from the model, the catalog and the events given (a
 /// server's members' events for that server's groups).
-#[allow(
-    clippy::too_many_lines,
-    reason = "each long function is one pipeline read top to bottom"
-)]
 pub fn taste_vectors<'e>(
     snapshot: &ModelSnapshot,
     catalog: &[Movie],
     events: impl IntoIterator<Item = &'e FeedbackEvent>,
+    params: &TasteParams,
+) -> TasteVectors {
+    let mut log = LogDigestBuilder::new(catalog);
+    for e in events {
+        log.push_event(e);
+    }
+    taste_vectors_of(snapshot, catalog, log.finish(0.0).users(), params)
+}
+
+/// [`taste_vectors`] from the combined log (see [`LogDigest`]) of the people given, by id,
+/// built over the same `catalog`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "each long function is one pipeline read top to bottom"
+)]
+pub fn taste_vectors_of<'d>(
+    snapshot: &ModelSnapshot,
+    catalog: &[Movie],
+    people: impl IntoIterator<Item = (UserId, &'d [Combined])>,
     params: &TasteParams,
 ) -> TasteVectors {
     let mut film_index: HashMap<MovieId, u32> = HashMap::new();
@@ -126,40 +141,36 @@ pub fn taste_vectors<'e>(
                 .collect(),
         });
     }
-    // Combine each (user, film) in log order, as the recommender does.
-    let mut per: BTreeMap<(UserId, u32), Vec<NewFeedbackEvent>> = BTreeMap::new();
-    for e in events {
-        if let Some(&i) = film_index.get(&e.event.movie) {
-            per.entry((e.event.user, i))
-                .or_default()
-                .push(e.event.clone());
-        }
-    }
     // Per user: films with a state, likes, and dislikes (used only by someone with no like).
-    let mut signals: BTreeMap<UserId, (usize, Strengths, Strengths)> = BTreeMap::new();
-    for ((u, i), evs) in per {
-        let r = combine(&evs);
-        if r.value.is_none() && !r.seen && !r.not_interested {
-            continue;
-        }
-        let entry = signals.entry(u).or_default();
-        entry.0 += 1;
-        let w = if r.explicit { 1.0 } else { r.weight as f32 };
-        let strength = match r.value {
-            _ if r.not_interested => 0.0,
-            Some(v) if v >= params.like_threshold => (w * ((v as f32 - 2.5) / 2.5).max(0.2))
-                .max(if r.seen { params.seen_strength } else { 0.0 }),
-            None if r.seen => params.seen_strength,
-            _ => 0.0,
-        };
-        if strength > 0.0 && strength.is_finite() {
-            entry.1.push((i, strength));
-        }
-        if let Some(v) = r.value.filter(|&v| v < params.like_threshold) {
-            let dislike = w * ((params.like_threshold - v) as f32 / 2.5).max(0.2);
-            if dislike > 0.0 && dislike.is_finite() {
-                entry.2.push((i, dislike));
+    let mut signals: Vec<(UserId, (usize, Strengths, Strengths))> = Vec::new();
+    for (u, pairs) in people {
+        let mut entry = (0, Strengths::new(), Strengths::new());
+        for pair in pairs {
+            let (i, r) = (pair.item(), LogDigest::rating(pair));
+            if r.value.is_none() && !r.seen && !r.not_interested {
+                continue;
             }
+            entry.0 += 1;
+            let w = if r.explicit { 1.0 } else { r.weight as f32 };
+            let strength = match r.value {
+                _ if r.not_interested => 0.0,
+                Some(v) if v >= params.like_threshold => (w * ((v as f32 - 2.5) / 2.5).max(0.2))
+                    .max(if r.seen { params.seen_strength } else { 0.0 }),
+                None if r.seen => params.seen_strength,
+                _ => 0.0,
+            };
+            if strength > 0.0 && strength.is_finite() {
+                entry.1.push((i, strength));
+            }
+            if let Some(v) = r.value.filter(|&v| v < params.like_threshold) {
+                let dislike = w * ((params.like_threshold - v) as f32 / 2.5).max(0.2);
+                if dislike > 0.0 && dislike.is_finite() {
+                    entry.2.push((i, dislike));
+                }
+            }
+        }
+        if entry.0 > 0 {
+            signals.push((u, entry));
         }
     }
     let factor_dim = snapshot.factors();

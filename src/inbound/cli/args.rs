@@ -23,11 +23,36 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// How `marquee serve` runs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Run these shards of N only: `A-B/N` (shards A to B) or `A/N` (one). Every process of
+    /// the bot must say the same N. Without it, one process runs all of them (as many as
+    /// Discord recommends).
+    #[arg(long, value_name = "A-B/N")]
+    pub shards: Option<crate::inbound::discord::ShardRange>,
+    /// Never train: serve the newest stored model and swap in each new one a `marquee trainer`
+    /// stores (PostgreSQL tells of it at once; it is also looked for every 30 s).
+    #[arg(long)]
+    pub no_train: bool,
+    /// Answer `GET /healthz` and `GET /readyz` on this local address (e.g. 127.0.0.1:8080).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub health: Option<std::net::SocketAddr>,
+}
+
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the Discord bot (needs DISCORD_TOKEN).
-    Serve,
+    Serve(ServeArgs),
+    /// Retrain the models on a schedule and soon after new feedback, and store each one for the
+    /// `serve --no-train` processes sharing the database (they are told of it at once on
+    /// PostgreSQL). Runs until Ctrl-C or SIGTERM.
+    Trainer {
+        /// Answer `GET /healthz` and `GET /readyz` on this local address (e.g. 127.0.0.1:8079).
+        #[arg(long, value_name = "HOST:PORT")]
+        health: Option<std::net::SocketAddr>,
+    },
     /// Play a small server end to end on the built-in catalog (ratings, a review, the taste
     /// quiz, a watch party, an experiment) and print what Marquee answers, without Discord. It
     /// runs on a temporary database of its own: DATABASE_URL is never opened.
@@ -465,6 +490,16 @@ pub enum BenchCommand {
         /// Where to write the generated data (for scripts/sklearn_kmeans_bench.py).
         #[arg(long, default_value = "target/bench_taste")]
         dir: PathBuf,
+    },
+    /// `marquee train` end to end (wall time, peak memory) on a database of MovieLens 25M shape.
+    Train {
+        /// Events in the database (ML-25M has 25,000,095 ratings).
+        #[arg(long, default_value_t = 25_000_000)]
+        events: u64,
+        /// Keep the database in this SQLite file (and reuse it when it already holds as many
+        /// events); a temporary one otherwise.
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
     },
     /// Rating import throughput and peak memory on a generated file of MovieLens 25M shape.
     Import {

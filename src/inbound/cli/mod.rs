@@ -30,14 +30,15 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
     let me = || Caller::cli(Person::Local("me".into())).in_server(server);
     let caller = |who: &Who| caller(who).in_server(server);
     let command = args.command.unwrap_or(if config.discord_token.is_some() {
-        Command::Serve
+        Command::Serve(args::ServeArgs::default())
     } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         Command::Console { user: "me".into() }
     } else {
         Command::Demo
     });
     match command {
-        Command::Serve => serve::serve(config).await,
+        Command::Serve(options) => serve::serve(config, options).await,
+        Command::Trainer { health } => serve::trainer(config, health).await,
         Command::Eval { command } => offline::evaluate(command),
         Command::Bench { command } => offline::bench(command).await,
         Command::Sentiment => offline::sentiment(),

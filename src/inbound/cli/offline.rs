@@ -177,6 +177,10 @@ pub(super) async fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             bench::serving::run_bench_serving(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Train { events, db } => {
+            bench::train::run(events, db.as_deref(), std::io::stdout().lock()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Import { rows, dir } => {
             bench::import::run(rows, dir.as_deref(), std::io::stdout().lock()).await?;
             Ok(ExitCode::SUCCESS)

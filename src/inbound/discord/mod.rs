@@ -22,6 +22,7 @@ pub mod party;
 pub mod quiz;
 mod reactions;
 pub mod render;
+mod shards;
 pub mod spec;
 pub mod voice;
 
@@ -36,6 +37,7 @@ use serenity::all::{
     CreateModal, EventHandler, GatewayIntents, GuildId, HttpBuilder, InputTextStyle, Interaction,
     MessageId, Reaction, ReactionType, Ready,
 };
+pub use shards::ShardRange;
 use spec::Invocation;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -64,6 +66,10 @@ pub struct Settings {
     pub dev_guild: Option<u64>,
     /// The Discord users who run the bot (may start experiments in every server).
     pub operators: Vec<u64>,
+    /// The shards this process runs (`None`: all, as many as Discord recommends).
+    pub shards: Option<ShardRange>,
+    /// Where the shards' states are kept for `/readyz`.
+    pub health: Arc<crate::inbound::health::Shards>,
 }
 
 /// How long a stopping bot waits for the work in flight (interactions being answered,
@@ -96,6 +102,7 @@ pub async fn run(
         app,
         dev_guild: settings.dev_guild,
         operators: settings.operators,
+        health: settings.health.clone(),
         me,
         reactions: queue.clone(),
         in_flight: in_flight.clone(),
@@ -116,10 +123,16 @@ pub async fn run(
         );
         shards.shutdown_all().await;
     });
-    let served = client
-        .start_autosharded()
-        .await
-        .map_err(|e| anyhow::anyhow!("the Discord connection ended: {e}"));
+    let started = match settings.shards {
+        Some(range) => {
+            tracing::info!(shards = %range, "starting shards {}..={} of {}", range.first, range.last, range.total);
+            client
+                .start_shard_range(range.serenity_range(), range.total)
+                .await
+        }
+        None => client.start_autosharded().await,
+    };
+    let served = started.map_err(|e| anyhow::anyhow!("the Discord connection ended: {e}"));
     let deadline = tokio::time::Instant::now() + DRAIN;
     while in_flight.load(Ordering::SeqCst) + queue.waiting() > 0 {
         if tokio::time::Instant::now() >= deadline {
@@ -189,6 +202,8 @@ struct Handler {
     voice: voice::VoiceRoster,
     /// Set once the deadline watcher runs (READY comes again after a reconnect).
     watcher: OnceLock<()>,
+    /// The shards' states, for `/readyz`.
+    health: Arc<crate::inbound::health::Shards>,
 }
 
 impl Handler {
@@ -494,6 +509,19 @@ impl EventHandler for Handler {
             ),
             Err(e) => tracing::error!(error = %e, "could not register the slash commands"),
         }
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: serenity::all::ShardStageUpdateEvent) {
+        let stage = format!("{:?}", event.new);
+        self.health.set(event.shard_id.0, &stage);
+        tracing::info!(
+            shard = event.shard_id.0,
+            from = ?event.old,
+            to = %stage,
+            model_version = ?self.app.model_version(),
+            "shard {} is {stage}",
+            event.shard_id.0
+        );
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {

@@ -163,7 +163,7 @@ impl Made {
 
 /// Writes `movies.csv` and `ratings.csv`: film popularity is Zipf-like and user activity
 /// long-tailed, as in MovieLens; each (user, film) pair occurs once.
-fn generate(dir: &Path, rows: u64) -> anyhow::Result<()> {
+pub(super) fn generate(dir: &Path, rows: u64) -> anyhow::Result<()> {
     let mut rng = SplitMix64::new(SEED);
     let mut movies = BufWriter::new(std::fs::File::create(dir.join("movies.csv"))?);
     writeln!(movies, "movieId,title,genres")?;
@@ -244,7 +244,11 @@ fn write_rating(
 
 /// Peak resident memory of this process (Linux), in kB.
 fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_hwm_kb(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
+
+/// `VmHWM` (peak resident memory) of a `/proc/PID/status` text, in kB.
+pub(super) fn vm_hwm_kb(status: &str) -> Option<u64> {
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

@@ -6,3 +6,4 @@ pub mod import;
 pub mod search;
 pub mod serving;
 pub mod taste;
+pub mod train;

@@ -2,7 +2,7 @@
 
 use super::{Store, retry, with_pool};
 use crate::domain::events::{
-    Appended, FeedbackEvent, FeedbackKind, NewFeedbackEvent, NewReview, StoredReview,
+    Appended, FeedbackEvent, FeedbackKind, LoggedEvent, NewFeedbackEvent, NewReview, StoredReview,
 };
 use crate::domain::ids::{EventId, GuildId, MovieId, UserId};
 use crate::domain::ports::{FeedbackRepo, StoreResult, UserKind, UserRepo};
@@ -22,6 +22,19 @@ struct EventRow {
     message_id: Option<i64>,
     created_at: i64,
     idempotency_key: Option<String>,
+}
+
+/// What [`FeedbackRepo::event_log_page`] reads of a row.
+#[derive(Debug, sqlx::FromRow)]
+struct LogRow {
+    id: i64,
+    user_id: i64,
+    movie_id: i64,
+    kind: String,
+    value: Option<f64>,
+    weight: f64,
+    raw: Option<String>,
+    created_at: i64,
 }
 
 impl TryFrom<EventRow> for FeedbackEvent {
@@ -203,6 +216,41 @@ impl FeedbackRepo for Store {
             sqlx::query_as::<_, EventRow>(&sql).fetch_all(pool).await
         }).await)?;
         events_from(rows)
+    }
+
+    async fn event_log_page(
+        &self,
+        after: Option<EventId>,
+        limit: u32,
+    ) -> StoreResult<Vec<LoggedEvent>> {
+        let after = after.map_or(i64::MIN, |e| e.0);
+        let rows: Vec<LogRow> = with_pool!(self, pool => retry("read the event log", || async move {
+            sqlx::query_as::<_, LogRow>(
+                "SELECT id, user_id, movie_id, kind, value, weight, raw, created_at \
+                 FROM feedback_events WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+        }).await)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(LoggedEvent {
+                    id: EventId(r.id),
+                    user: UserId(r.user_id),
+                    movie: MovieId(r.movie_id),
+                    kind: r
+                        .kind
+                        .parse::<FeedbackKind>()
+                        .map_err(crate::domain::error::StoreError::Invalid)?,
+                    value: r.value,
+                    weight: r.weight,
+                    raw: r.raw,
+                    created_at_ms: r.created_at,
+                })
+            })
+            .collect()
     }
 
     async fn events_of_server(&self, server: Option<GuildId>) -> StoreResult<Vec<FeedbackEvent>> {

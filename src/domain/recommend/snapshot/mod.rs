@@ -34,7 +34,7 @@ mod serve;
 mod train;
 
 pub use codec::{SnapshotError, VERSION};
-pub use train::train;
+pub use train::{train, train_digest};
 
 use crate::domain::catalog::Genre;
 use crate::domain::ids::{EventId, MovieId, UserId};

@@ -12,8 +12,8 @@ use super::{
     Entry, ModelSnapshot, NOT_INTERESTED, RATED, SEEN, SIGNAL, Serve, TrainParams, genre_bit,
     zscore_in_place,
 };
-use crate::domain::recommend::baseline;
 use crate::domain::recommend::data::{Csr, IdMap, Ratings};
+use crate::domain::recommend::digest::LogDigest;
 use crate::domain::recommend::{Checked, FitError, Params, finite_or};
 
 /// Turns one user's combined state of one film into a history entry (`None` = no state).
@@ -80,31 +80,6 @@ pub(super) fn combine_all(
     out
 }
 
-/// Scales each film's popularity strength by its events' mean recency weight
-/// ([`baseline::decayed_counts`], half-life in days; 0 = unchanged).
-fn apply_recency(
-    pop_raw: &mut [f32],
-    movies: &IdMap<MovieId>,
-    events: &[FeedbackEvent],
-    half_life_days: f32,
-) {
-    let stamped: Vec<(MovieId, i64)> = events
-        .iter()
-        .map(|e| (e.event.movie, e.event.created_at_ms))
-        .collect();
-    let half_life_ms = f64::from(half_life_days) * 86_400_000.0;
-    let decayed = baseline::decayed_counts(&stamped, half_life_ms);
-    let plain = baseline::decayed_counts(&stamped, 0.0);
-    for (i, raw) in pop_raw.iter_mut().enumerate() {
-        let m = movies.id(i as u32);
-        if let (Some(d), Some(c)) = (decayed.get(&m), plain.get(&m))
-            && *c > 0.0
-        {
-            *raw *= (d / c) as f32;
-        }
-    }
-}
-
 /// Each film's year (0 when unknown) and genre bits.
 fn years_and_genres(movies: &[Movie]) -> (Vec<i32>, Vec<u32>) {
     movies
@@ -118,7 +93,8 @@ fn years_and_genres(movies: &[Movie]) -> (Vec<i32>, Vec<u32>) {
 
 /// Trains a snapshot from the catalog and the whole event log (in log order). Events about films
 /// outside `catalog` are ignored; duplicate catalog ids keep the first. An empty log gives a
-/// popularity-and-content model (no collaborative part).
+/// popularity-and-content model (no collaborative part). The same as [`train_digest`] on the
+/// log's [`LogDigest`].
 ///
 /// # Errors
 /// [`FitError::Params`] when `params` are out of range.
@@ -127,8 +103,13 @@ pub fn train(
     events: &[FeedbackEvent],
     params: &TrainParams,
 ) -> Result<ModelSnapshot, FitError> {
-    let p = params.clone().check()?.0;
-    let mut serve = Serve {
+    let log = LogDigest::of_events(catalog, events, params.pop_half_life_days);
+    train_digest(catalog, &log, params)
+}
+
+/// The serving settings `p` gives (the fit fills in the frequency scaling).
+fn serve_of(p: &TrainParams) -> Serve {
+    Serve {
         like_threshold: p.like_threshold,
         seen_strength: p.seen_strength,
         history_damping: p.history_damping,
@@ -140,7 +121,21 @@ pub fn train(
         reg_exponent: 0.0,
         mass_items: 0.0,
         mass_mean: 0.0,
-    };
+    }
+}
+
+/// Trains a snapshot from the catalog and the combined log, built over the same `catalog`
+/// with `params.pop_half_life_days` (what training at scale streams; see [`LogDigest`]).
+///
+/// # Errors
+/// [`FitError::Params`] when `params` are out of range.
+pub fn train_digest(
+    catalog: &[Movie],
+    log: &LogDigest,
+    params: &TrainParams,
+) -> Result<ModelSnapshot, FitError> {
+    let p = params.clone().check()?.0;
+    let mut serve = serve_of(&p);
     let mut movies = IdMap::default();
     let mut unique: Vec<Movie> = Vec::with_capacity(catalog.len());
     for m in catalog {
@@ -149,29 +144,34 @@ pub fn train(
             unique.push(m.clone());
         }
     }
+    debug_assert_eq!(movies.ids(), log.films(), "the digest is of this catalog");
     let content = Checked(p.content.clone()).fit(&unique);
-    let by_user = combine_all(events, &movies, &serve);
-    let mut user_ids: Vec<UserId> = by_user.keys().copied().collect();
-    user_ids.sort_unstable();
     let mut users = IdMap::default();
-    let mut histories = Vec::with_capacity(user_ids.len());
-    let mut triples = Vec::new();
-    for u in user_ids {
+    let mut histories: Vec<Vec<Entry>> = Vec::with_capacity(log.user_count());
+    for (u, pairs) in log.users() {
         users.insert(u);
-        let h = by_user.get(&u).cloned().unwrap_or_default();
-        for e in h.iter().filter(|e| e.strength > 0.0) {
-            triples.push((u, movies.id(e.item), e.strength));
-        }
-        histories.push(h);
+        histories.push(
+            pairs
+                .iter()
+                .filter_map(|c| entry_of(&LogDigest::rating(c), c.item(), &serve))
+                .collect(),
+        );
     }
     let n = movies.len();
+    let liked = || {
+        histories.iter().enumerate().flat_map(|(u, h)| {
+            h.iter()
+                .filter(|e| e.strength > 0.0)
+                .map(move |e| (u as u32, e.item, e.strength))
+        })
+    };
     let mut pop_raw = vec![0f32; n];
-    for &(_, m, s) in &triples {
-        if let Some(i) = movies.get(m) {
-            pop_raw[i as usize] += s;
-        }
+    for (_, i, s) in liked() {
+        pop_raw[i as usize] += s;
     }
-    apply_recency(&mut pop_raw, &movies, events, p.pop_half_life_days);
+    for (i, raw) in pop_raw.iter_mut().enumerate() {
+        *raw *= log.recency(i as u32);
+    }
     let mut pop: Vec<f32> = pop_raw
         .iter()
         .zip(&unique)
@@ -184,7 +184,7 @@ pub fn train(
     let k = p.als.factors;
     let mut item_factors = vec![0f32; n * k];
     let mut user_factors = vec![0f32; users.len() * k];
-    let data = Ratings::from_triples(&triples)?;
+    let data = Ratings::from_unique(liked().map(|(u, i, s)| (users.id(u), movies.id(i), s)))?;
     if data.nnz() > 0 {
         let als = Checked(p.als.clone()).fit(&data)?;
         (serve.reg_exponent, serve.mass_mean, serve.mass_items) = als.reg_scaling();
@@ -201,6 +201,7 @@ pub fn train(
             }
         }
     }
+    drop(data);
     let (years, genres) = years_and_genres(&unique);
     let mut snap = ModelSnapshot {
         serve,
@@ -214,8 +215,8 @@ pub fn train(
         user_factors,
         histories,
         content,
-        events_seen: events.len() as u64,
-        last_event: events.iter().map(|e| e.id).max(),
+        events_seen: log.events(),
+        last_event: log.last_event(),
         liked_by: Vec::new(),
         seen_by: Vec::new(),
         item_norms: Vec::new(),
