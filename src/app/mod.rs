@@ -337,6 +337,20 @@ impl App {
         self.services.set_trains(trains);
     }
 
+    /// Waits for this process's turn to IDENTIFY on Discord's gateway in rate-limit bucket
+    /// `bucket`, shared with every process on the database (see
+    /// [`IdentifyTurn`](crate::outbound::storage::IdentifyTurn)); release it once the shards
+    /// have identified and the limit's 5 s have passed.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub async fn identify_turn(
+        &self,
+        bucket: u32,
+    ) -> anyhow::Result<crate::outbound::storage::IdentifyTurn> {
+        Ok(self.services.store.identify_turn(bucket).await?)
+    }
+
     /// Loads the newest stored models when they are newer than the ones served (see
     /// [`training::follow_stored`]); the version now served.
     ///

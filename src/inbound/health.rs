@@ -54,6 +54,11 @@ impl Shards {
             .insert(id, stage.to_owned());
     }
 
+    /// Whether every shard this process runs is connected.
+    pub fn all_connected(&self) -> bool {
+        self.report().1
+    }
+
     /// Every shard's stage, and whether all the expected ones are connected.
     fn report(&self) -> (BTreeMap<u32, String>, bool) {
         let stages = self

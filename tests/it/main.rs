@@ -25,6 +25,7 @@ mod privacy;
 mod processes;
 mod recommend;
 mod retention;
+mod shards;
 mod storage_contract;
 mod upgrade;
 mod watchparty;

@@ -146,3 +146,103 @@ async fn lists_of_two_processes_never_share_an_id(store: Store) {
 }
 
 crate::helpers::on_both_backends!(lists_of_two_processes_never_share_an_id);
+
+/// Every process's deadline tick closes the votes that are due; two processes (two pools on one
+/// database) closing the same eight votes at the same moment, each with keys of its own, close
+/// each exactly once: one of them is told it closed it, the other that it was already closed.
+async fn due_votes_close_once_across_processes(url: String, first: Store) {
+    use marquee::domain::ids::{GuildId, MovieId};
+    use marquee::domain::ports::{
+        NewParty, PartyCandidate, PartyClose, PartyRepo as _, PartyStatus, UserKind, UserRepo as _,
+    };
+    let second = Store::connect(&url).await.expect("a second process's pool");
+    marquee::app::seed_starter_catalog(&first)
+        .await
+        .expect("seed");
+    let films: Vec<MovieId> = first
+        .all_movies()
+        .await
+        .expect("films")
+        .iter()
+        .take(3)
+        .map(|m| m.id)
+        .collect();
+    let server = Some(GuildId(7));
+    let host = first
+        .ensure_user(UserKind::Discord, "1", "host", server)
+        .await
+        .expect("host");
+    let mut parties = Vec::new();
+    for p in 0..8 {
+        let party = first
+            .create_party(&NewParty {
+                guild: GuildId(7),
+                channel: 70,
+                host,
+                strategy: "average".into(),
+                params: "{}".into(),
+                created_at_ms: 1_000,
+                key: Some(format!("party:{p}")),
+            })
+            .await
+            .expect("party");
+        let candidates: Vec<PartyCandidate> = films
+            .iter()
+            .zip(0..)
+            .map(|(m, position)| PartyCandidate {
+                movie: *m,
+                position,
+                group_score: 0.5,
+                details: "{}".into(),
+            })
+            .collect();
+        assert!(
+            first
+                .open_vote(party, &candidates, 2_000)
+                .await
+                .expect("open")
+        );
+        parties.push(party);
+    }
+    let due = first.parties_due(5_000).await.expect("due");
+    assert_eq!(due.len(), 8);
+    let close = |store: Store, who: &'static str| {
+        let parties = parties.clone();
+        let winner = films[0];
+        tokio::spawn(async move {
+            let mut closed = Vec::new();
+            for id in parties {
+                let c = PartyClose {
+                    id,
+                    winner,
+                    now_ms: 5_000,
+                    debts: vec![(host, 0.5)],
+                    key: format!("close:{}:{who}", id.0),
+                };
+                closed.push(store.close_party(&c).await.expect("close"));
+            }
+            closed
+        })
+    };
+    let (a, b) = (close(first.clone(), "a"), close(second.clone(), "b"));
+    let (a, b) = (a.await.expect("a"), b.await.expect("b"));
+    for (i, (a, b)) in a.iter().zip(&b).enumerate() {
+        assert!(a ^ b, "party {i}: closed by a {a}, by b {b}");
+    }
+    for id in &parties {
+        let p = first.party(*id).await.expect("read").expect("there");
+        assert_eq!(p.status, PartyStatus::Closed);
+    }
+    assert!(first.parties_due(9_000).await.expect("due").is_empty());
+    second.close().await;
+}
+
+#[tokio::test]
+async fn due_votes_close_once_across_processes_on_sqlite() {
+    crate::helpers::with_sqlite_url(due_votes_close_once_across_processes).await;
+}
+
+#[tokio::test]
+async fn due_votes_close_once_across_processes_on_postgres() {
+    crate::helpers::with_postgres_url(due_votes_close_once_across_processes).await;
+}

@@ -700,7 +700,8 @@ fn duration_at(toks: &[Tok], i: usize) -> Option<(i32, usize)> {
     if let Some((num, unit)) = split {
         let num = num.trim_end_matches('-');
         if let (Some(v), Some(u)) = (number_word(num), unit_min(unit)) {
-            return Some(((v * u).round() as i32, i + 1));
+            // No film lasts a thousand minutes; a huge number is no length at all.
+            return (v * u < 1_000.0).then(|| ((v * u).round() as i32, i + 1));
         }
     }
     let v = number_word(w)?;
@@ -1083,6 +1084,9 @@ mod tests {
             "Alien meets",
             "under",
             "under 99999999999999999999 hours",
+            "99999999999999999999hours ",
+            "a 99999999999999999999-hour epic",
+            "about 99999999999999999999 minutes",
             "over -5 minutes",
             "between 1990 and",
             "\"",

@@ -98,6 +98,7 @@ pub async fn run(
     let me = Arc::new(OnceLock::new());
     let queue = reactions::ReactionQueue::start(&app, me.clone());
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let app_for_turn = app.clone();
     let handler = Handler {
         app,
         dev_guild: settings.dev_guild,
@@ -123,6 +124,9 @@ pub async fn run(
         );
         shards.shutdown_all().await;
     });
+    if let Some(range) = settings.shards {
+        take_identify_turn(&client.http, &app_for_turn, range, settings.health.clone()).await;
+    }
     let started = match settings.shards {
         Some(range) => {
             tracing::info!(shards = %range, "starting shards {}..={} of {}", range.first, range.last, range.total);
@@ -148,6 +152,73 @@ pub async fn run(
     tracing::info!("stopped");
     served
 }
+
+/// Waits until this process may IDENTIFY its shards: Discord allows one IDENTIFY per 5 s per
+/// rate-limit bucket (`shard % max_concurrency`, from `GET /gateway/bot`), and processes
+/// started together share the turn through the database (see [`App::identify_turn`]). The
+/// turn passes on once this process's shards are connected (or a minute plus 5 s a shard has
+/// passed) and 5 more seconds have gone by. Also says when the shard count differs from
+/// Discord's advice, or few session starts are left today.
+async fn take_identify_turn(
+    http: &serenity::http::Http,
+    app: &Arc<App>,
+    range: ShardRange,
+    health: Arc<crate::inbound::health::Shards>,
+) {
+    let max_concurrency = match http.get_bot_gateway().await {
+        Ok(g) => {
+            if g.shards > range.total {
+                tracing::warn!(
+                    recommended = g.shards,
+                    total = range.total,
+                    "Discord recommends more shards than the {} this bot is split into",
+                    range.total
+                );
+            }
+            if g.session_start_limit.remaining < u64::from(range.len()) {
+                tracing::warn!(
+                    remaining = g.session_start_limit.remaining,
+                    reset_after_ms = g.session_start_limit.reset_after,
+                    "few gateway session starts are left today"
+                );
+            }
+            u32::try_from(g.session_start_limit.max_concurrency.max(1)).unwrap_or(1)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the gateway's limits; identifying one shard at a time");
+            1
+        }
+    };
+    let bucket = range.first % max_concurrency;
+    let asked = tokio::time::Instant::now();
+    let turn = match app.identify_turn(bucket).await {
+        Ok(turn) => turn,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "could not take the turn to identify; identifying now");
+            return;
+        }
+    };
+    let waited = asked.elapsed();
+    if waited > Duration::from_millis(500) {
+        tracing::info!(
+            waited_seconds = waited.as_secs_f64(),
+            bucket,
+            "another process was identifying; this one's turn came"
+        );
+    }
+    let longest = Duration::from_secs(60 + 5 * u64::from(range.len()));
+    tokio::spawn(async move {
+        let started = tokio::time::Instant::now();
+        while !health.all_connected() && started.elapsed() < longest {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(IDENTIFY_INTERVAL).await;
+        turn.release().await;
+    });
+}
+
+/// Discord's identify limit: one IDENTIFY per this long per bucket.
+const IDENTIFY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Waits for Ctrl-C or SIGTERM; the signal's name.
 pub async fn stop_signal() -> &'static str {

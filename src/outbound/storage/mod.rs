@@ -22,7 +22,7 @@ pub use crate::config::redact_url;
 use crate::domain::error::StoreError;
 pub use bulk::HistoricalRating;
 pub use models::MODEL_CHANNEL;
-pub use notify::{ModelNews, ModelWatch};
+pub use notify::{IdentifyTurn, ModelNews, ModelWatch};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions as _, PgPool, SqlitePool};

@@ -73,3 +73,57 @@ impl ModelWatch {
         }
     }
 }
+
+/// A turn to IDENTIFY on Discord's gateway, shared by every process on the database: Discord
+/// allows one IDENTIFY per 5 s per rate-limit bucket, and processes started together would
+/// otherwise all identify at once. On PostgreSQL it is a session advisory lock per bucket, on a
+/// connection of its own (freed by [`IdentifyTurn::release`], or by the database when the
+/// process dies); on SQLite (one process) it is free at once.
+#[derive(Debug)]
+pub struct IdentifyTurn {
+    held: Option<(sqlx::pool::PoolConnection<sqlx::Postgres>, i64)>,
+}
+
+/// The advisory lock key of identify bucket 0 ("MQid"); bucket `b` is this plus `b`.
+const IDENTIFY_LOCK_KEY: i64 = 0x004d_5169_6400;
+
+impl Store {
+    /// Waits for the turn of identify bucket `bucket` (see [`IdentifyTurn`]).
+    ///
+    /// # Errors
+    /// The database cannot be reached.
+    pub async fn identify_turn(&self, bucket: u32) -> Result<IdentifyTurn, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(_) => Ok(IdentifyTurn { held: None }),
+            Pool::Postgres(pool) => {
+                let op = "wait for the turn to identify";
+                let key = IDENTIFY_LOCK_KEY + i64::from(bucket);
+                let mut conn = pool.acquire().await.map_err(|e| map_err(op, &e))?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| map_err(op, &e))?;
+                Ok(IdentifyTurn {
+                    held: Some((conn, key)),
+                })
+            }
+        }
+    }
+}
+
+impl IdentifyTurn {
+    /// Gives the turn to the next process.
+    pub async fn release(self) {
+        if let Some((mut conn, key)) = self.held {
+            let freed = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(key)
+                .execute(&mut *conn)
+                .await;
+            if freed.is_err() {
+                // The lock lives as long as the session: end it rather than return it locked.
+                let _ = conn.detach();
+            }
+        }
+    }
+}

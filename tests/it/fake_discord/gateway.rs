@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::{HEARTBEAT_INTERVAL_MS, Outgoing, Shared, lock};
+use super::{HEARTBEAT_INTERVAL_MS, Outgoing, ShardLink, Shared, lock};
 
 pub(super) async fn gateway_upgrade(
     State(shared): State<Arc<Shared>>,
@@ -22,6 +22,7 @@ pub(super) async fn gateway_upgrade(
 /// A newer connection takes over the outgoing channel, which ends this one.
 async fn gateway_connection(shared: Arc<Shared>, mut socket: WebSocket) {
     let (sender, mut outgoing) = mpsc::channel(256);
+    let own = sender.downgrade();
     *lock(&shared.outgoing) = Some(sender);
     let hello =
         json!({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": null, "t": null});
@@ -61,6 +62,25 @@ async fn gateway_connection(shared: Arc<Shared>, mut socket: WebSocket) {
                             break;
                         }
                     } else {
+                        // A shard's connection is known by its IDENTIFY (`shard: [id, n]`) or
+                        // by the session it RESUMEs (`fake-session-shard-{id}`).
+                        // Only bots that run shards of several (a single shard's connection
+                        // is the one `outgoing` names, and ends when a newer one takes over).
+                        let shard = match frame["op"].as_u64() {
+                            Some(2) if frame["d"]["shard"][1].as_u64() > Some(1) => {
+                                frame["d"]["shard"][0].as_u64()
+                            }
+                            Some(6) => frame["d"]["session_id"]
+                                .as_str()
+                                .and_then(|s| s.strip_prefix("fake-session-shard-"))
+                                .and_then(|id| id.parse().ok()),
+                            _ => None,
+                        };
+                        if let (Some(shard), Some(sender)) = (shard, own.upgrade()) {
+                            lock(&shared.shard_links)
+                                .insert(shard, ShardLink { sender, seq: 0 });
+                        }
+                        lock(&shared.frame_times).push(std::time::Instant::now());
                         lock(&shared.frames).push(frame);
                         shared.frames_changed.notify_waiters();
                     }

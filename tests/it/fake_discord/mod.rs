@@ -91,11 +91,18 @@ struct Shared {
     calls_changed: Notify,
     /// Gateway frames the bot sent, heartbeats excepted (IDENTIFY, RESUME, ...).
     frames: Mutex<Vec<Value>>,
+    /// When each of `frames` arrived.
+    frame_times: Mutex<Vec<std::time::Instant>>,
     frames_changed: Notify,
     /// Frames before this index were handed out by `wait_gateway_op`.
     frames_taken: AtomicUsize,
     /// The sender of the current gateway connection.
     outgoing: Mutex<Option<mpsc::Sender<Outgoing>>>,
+    /// Shard id → its newest connection (the one that last IDENTIFYed or RESUMEd as it) and
+    /// the sequence number of its last dispatch, for bots that run shards.
+    shard_links: Mutex<HashMap<u64, ShardLink>>,
+    /// How many ports the fake listens on.
+    doors: AtomicUsize,
     /// Held while a frame gets its sequence number and is queued, so numbers go out in order.
     send_lock: tokio::sync::Mutex<()>,
     seq: AtomicU64,
@@ -119,6 +126,17 @@ struct RestState {
     strangers: std::collections::HashSet<String>,
 }
 
+/// Which port of the fake a REST call came through (see [`Call::door`]).
+#[derive(Debug, Clone, Copy)]
+struct Door(usize);
+
+/// One shard's gateway connection.
+#[derive(Debug)]
+struct ShardLink {
+    sender: mpsc::Sender<Outgoing>,
+    seq: u64,
+}
+
 #[derive(Debug)]
 enum Outgoing {
     Text(String),
@@ -127,6 +145,21 @@ enum Outgoing {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Serves the REST API and the gateway on `listener`, marking REST calls with `door`.
+fn serve_door(listener: tokio::net::TcpListener, shared: Arc<Shared>, door: usize) {
+    let app = Router::new()
+        .route("/", get(gateway_upgrade))
+        .fallback(rest_handler)
+        .layer(axum::Extension(Door(door)))
+        .layer(DefaultBodyLimit::max(64 << 20))
+        .with_state(shared);
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .await
+            .expect("the fake Discord server stopped");
+    });
 }
 
 impl FakeDiscord {
@@ -141,25 +174,137 @@ impl FakeDiscord {
             calls: Mutex::new(Vec::new()),
             calls_changed: Notify::new(),
             frames: Mutex::new(Vec::new()),
+            frame_times: Mutex::new(Vec::new()),
             frames_changed: Notify::new(),
             frames_taken: AtomicUsize::new(0),
             outgoing: Mutex::new(None),
+            shard_links: Mutex::new(HashMap::new()),
+            doors: AtomicUsize::new(1),
             send_lock: tokio::sync::Mutex::new(()),
             seq: AtomicU64::new(0),
             next_id: AtomicU64::new(FIRST_SNOWFLAKE),
             rest: Mutex::new(RestState::default()),
         });
-        let app = Router::new()
-            .route("/", get(gateway_upgrade))
-            .fallback(rest_handler)
-            .layer(DefaultBodyLimit::max(64 << 20))
-            .with_state(Arc::clone(&shared));
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .await
-                .expect("the fake Discord server stopped");
-        });
+        serve_door(listener, Arc::clone(&shared), 0);
         FakeDiscord { shared }
+    }
+
+    /// Listens on one more port with the same state (the gateway URL stays the first port's),
+    /// and returns its base URL: a bot given it as `DISCORD_API_BASE` has its REST calls marked
+    /// with this door's number ([`Call::door`]: 1, 2, …).
+    pub async fn open_door(&self) -> (String, usize) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind another door of the fake Discord");
+        let port = listener.local_addr().expect("local address").port();
+        let door = self.shared.doors.fetch_add(1, Ordering::SeqCst);
+        serve_door(listener, Arc::clone(&self.shared), door);
+        (format!("http://127.0.0.1:{port}"), door)
+    }
+
+    /// Sends READY to shard `shard` of `total` (its session id names the shard, so a RESUME
+    /// finds it again), with sequence number 1 on that shard.
+    pub async fn send_ready_to(&self, shard: u64, total: u64) {
+        let mut d = ready(&self.gateway_url());
+        d["shard"] = json!([shard, total]);
+        d["session_id"] = json!(format!("fake-session-shard-{shard}"));
+        self.send_to_shard(shard, |seq| {
+            *seq = 1;
+            json!({"op": 0, "s": 1, "t": "READY", "d": d})
+        })
+        .await;
+    }
+
+    /// Sends the dispatch `{op: 0, s: next of that shard, t, d}` on shard `shard`'s connection
+    /// (remembered as [`FakeDiscord::dispatch`] does).
+    pub async fn dispatch_to(&self, shard: u64, t: &str, d: Value) {
+        self.remember(t, &d);
+        self.send_to_shard(shard, |seq| {
+            *seq += 1;
+            json!({"op": 0, "s": *seq, "t": t, "d": d})
+        })
+        .await;
+    }
+
+    async fn send_to_shard(&self, shard: u64, frame: impl FnOnce(&mut u64) -> Value) {
+        let (sender, text) = {
+            let mut links = lock(&self.shared.shard_links);
+            let Some(link) = links.get_mut(&shard) else {
+                drop(links);
+                panic!(
+                    "no gateway connection identified as shard {shard}.\n{}",
+                    self.report(None)
+                );
+            };
+            let text = frame(&mut link.seq).to_string();
+            (link.sender.clone(), text)
+        };
+        assert!(
+            sender.send(Outgoing::Text(text)).await.is_ok(),
+            "shard {shard}'s gateway connection is closed.\n{}",
+            self.report(None)
+        );
+    }
+
+    /// Waits until shard `shard` has IDENTIFYed `count` times in all; returns those IDENTIFYs.
+    pub async fn wait_shard_identify(&self, bot: &Bot, shard: u64, count: usize) -> Vec<Value> {
+        let shared = &self.shared;
+        let found = wait_for(
+            &shared.frames_changed,
+            Some(&bot.output),
+            SCENARIO_WAIT,
+            || {
+                let frames = lock(&shared.frames);
+                let mine: Vec<Value> = frames
+                    .iter()
+                    .filter(|f| f["op"] == 2 && f["d"]["shard"][0] == shard)
+                    .cloned()
+                    .collect();
+                (mine.len() >= count).then_some(mine)
+            },
+        )
+        .await;
+        found.unwrap_or_else(|missed| {
+            panic!(
+                "shard {shard} did not IDENTIFY {count} times ({missed}).\n{}",
+                self.report(Some(bot))
+            )
+        })
+    }
+
+    /// Waits until `count` IDENTIFYs (of any shard) have come, from any bot; returns each with
+    /// when it arrived.
+    pub async fn wait_identifies(
+        &self,
+        bots: &[&Bot],
+        count: usize,
+    ) -> Vec<(std::time::Instant, Value)> {
+        let shared = &self.shared;
+        let found = wait_for(&shared.frames_changed, None, SCENARIO_WAIT, || {
+            let frames = lock(&shared.frames);
+            let times = lock(&shared.frame_times);
+            let identifies: Vec<(std::time::Instant, Value)> = frames
+                .iter()
+                .zip(times.iter())
+                .filter(|(f, _)| f["op"] == 2)
+                .map(|(f, t)| (*t, f.clone()))
+                .collect();
+            (identifies.len() >= count).then_some(identifies)
+        })
+        .await;
+        found.unwrap_or_else(|missed| {
+            let logs: Vec<String> = bots.iter().map(|b| b.log_report()).collect();
+            panic!(
+                "fewer than {count} IDENTIFYs ({missed}).\n{}\n{}",
+                self.report(None),
+                logs.join("\n")
+            )
+        })
+    }
+
+    /// Dispatches INTERACTION_CREATE `d` on shard `shard` and waits for its callback.
+    pub async fn interact_on(&self, bot: &Bot, shard: u64, d: Value) -> (Call, usize) {
+        self.interact_via(bot, Some(shard), d).await
     }
 
     /// `http://127.0.0.1:PORT`, the value of `DISCORD_API_BASE`.
@@ -175,11 +320,23 @@ impl FakeDiscord {
     /// Starts `marquee serve` against this fake. The token is [`TOKEN`]; `extra_env` comes last, so
     /// it can override anything. The bot runs in a fresh empty folder, so no `.env` file of the
     /// developer's is read.
-    #[allow(clippy::unused_async)] // async like the rest of the API; callers need not care
     pub async fn spawn_bot(&self, database_url: &str, extra_env: &[(&str, &str)]) -> Bot {
+        self.spawn_marquee(&["serve"], database_url, extra_env)
+            .await
+    }
+
+    /// Starts `marquee ARGS…` as [`FakeDiscord::spawn_bot`] starts `marquee serve` (a shard
+    /// process, a trainer).
+    #[allow(clippy::unused_async)] // async like the rest of the API; callers need not care
+    pub async fn spawn_marquee(
+        &self,
+        args: &[&str],
+        database_url: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Bot {
         let cwd = tempfile::tempdir().expect("a folder for the bot");
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_marquee"));
-        cmd.arg("serve")
+        cmd.args(args)
             .current_dir(cwd.path())
             .env("DISCORD_TOKEN", TOKEN)
             .env("DISCORD_API_BASE", self.base_url())
@@ -388,10 +545,18 @@ impl FakeDiscord {
     /// Dispatches INTERACTION_CREATE `d` and waits for its callback: the callback, and the index
     /// of the calls to look for the rest of the answer from.
     pub async fn interact(&self, bot: &Bot, d: Value) -> (Call, usize) {
+        self.interact_via(bot, None, d).await
+    }
+
+    /// [`FakeDiscord::interact`] on the connection of `shard` (or the current one).
+    async fn interact_via(&self, bot: &Bot, shard: Option<u64>, d: Value) -> (Call, usize) {
         let id = d["id"].as_str().expect("interaction id").to_owned();
         let token = d["token"].as_str().expect("interaction token").to_owned();
         let from = self.calls().len();
-        self.dispatch("INTERACTION_CREATE", d).await;
+        match shard {
+            Some(shard) => self.dispatch_to(shard, "INTERACTION_CREATE", d).await,
+            None => self.dispatch("INTERACTION_CREATE", d).await,
+        }
         let callback = self
             .wait_call(bot, from, SCENARIO_WAIT, |c| {
                 c.method == "POST"

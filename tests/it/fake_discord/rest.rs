@@ -35,6 +35,10 @@ pub struct Call {
     pub response: Value,
     /// When the fake received the request (its body read), for latencies.
     pub at: std::time::Instant,
+    /// Which of the fake's ports it came through (0: [`FakeDiscord::base_url`](super::FakeDiscord::base_url);
+    /// then each [`FakeDiscord::open_door`](super::FakeDiscord::open_door)), to tell bot
+    /// processes apart.
+    pub door: usize,
 }
 
 impl Call {
@@ -340,6 +344,7 @@ fn not_found() -> (u16, Value) {
 
 pub(super) async fn rest_handler(
     State(shared): State<Arc<Shared>>,
+    door: Option<axum::Extension<super::Door>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -369,6 +374,7 @@ pub(super) async fn rest_handler(
         status,
         response: response.clone(),
         at,
+        door: door.map_or(0, |d| d.0.0),
     };
     lock(&shared.calls).push(call);
     shared.calls_changed.notify_waiters();
