@@ -85,6 +85,12 @@ pub async fn train_and_save(
     let params = TrainParams::default();
     let started = Instant::now();
     let log = read_log(store, &catalog, params.pop_half_life_days).await?;
+    tracing::debug!(
+        events = log.events(),
+        pairs = log.pair_count(),
+        seconds = started.elapsed().as_secs_f64(),
+        "event log read"
+    );
     let servers: HashMap<UserId, Option<GuildId>> =
         store.user_servers().await?.into_iter().collect();
     let known: HashSet<UserId> = servers.keys().copied().collect();
@@ -94,7 +100,10 @@ pub async fn train_and_save(
     );
     let previous = latest_taste(store).await?;
     let (model, groups) = tokio::task::spawn_blocking(move || {
+        let fit = Instant::now();
         let model = snapshot::train_digest(&catalog, &log, &params)?;
+        tracing::debug!(seconds = fit.elapsed().as_secs_f64(), "recommender trained");
+        let grouping = Instant::now();
         // Films are learned from everyone; people are grouped only with their own server.
         let mut by_scope: BTreeMap<Option<GuildId>, Vec<usize>> = BTreeMap::new();
         for (i, (user, _)) in log.users().enumerate() {
@@ -112,6 +121,10 @@ pub async fn train_and_save(
             );
             (server, found)
         }));
+        tracing::debug!(
+            seconds = grouping.elapsed().as_secs_f64(),
+            "taste groups found"
+        );
         Ok::<_, crate::domain::recommend::FitError>((model, groups))
     })
     .await
@@ -144,6 +157,11 @@ pub async fn train_and_save(
         )
         .await?;
     let id = ids.first().copied().unwrap_or_default();
+    tracing::debug!(
+        bytes = bytes.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "models stored"
+    );
     // Someone forgotten (or a server deleted) while this ran is in what was just saved: their
     // deletion came first, so they are missing now; take them out again.
     let mut model = model;

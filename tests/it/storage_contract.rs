@@ -738,6 +738,86 @@ async fn conversations_note_films_without_people_and_accepts_find_their_list(sto
     assert_eq!(store.conversation_films().await.expect("films").len(), 3);
 }
 
+/// Training reads the log page by page: every event once, in log order, with every field it
+/// needs exactly as stored (a value with all its digits, none, a raw input with quotes and an
+/// emoji), and nothing after the last page.
+async fn the_event_log_reads_back_exactly_page_by_page(store: Store) {
+    use marquee::domain::ids::EventId;
+    store
+        .upsert_movies(&[film("Alien", 1979), film("Heat", 1995)])
+        .await
+        .expect("films");
+    let films: Vec<MovieId> = store
+        .all_movies()
+        .await
+        .expect("all")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let user = store
+        .ensure_user(UserKind::Discord, "7", "bob", Some(GuildId(1)))
+        .await
+        .expect("user");
+    let values = [
+        Some(0.1 + 0.2),
+        None,
+        Some(3.723_456_789_123_456_7),
+        Some(5.0),
+        Some(1.0 / 3.0),
+    ];
+    let raws = [
+        Some("👍"),
+        None,
+        Some("say \"hi\" \\ ,;|"),
+        Some("🍿"),
+        None,
+    ];
+    let mut stored = Vec::new();
+    for (i, (value, raw)) in values.iter().zip(raws).enumerate() {
+        let mut e = event(user, films[i % 2], 1_000 + i as i64, None);
+        e.kind = FeedbackKind::ALL[i % FeedbackKind::ALL.len()];
+        e.value = *value;
+        e.weight = 0.7 + i as f64 / 7.0;
+        e.raw = raw.map(str::to_owned);
+        let Appended::New(id) = store.append_event(&e).await.expect("append") else {
+            panic!("a new event")
+        };
+        stored.push((id, e));
+    }
+    let mut read = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.event_log_page(after, 2).await.expect("a page");
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        read.extend(page);
+    }
+    assert_eq!(read.len(), stored.len());
+    for (got, (id, want)) in read.iter().zip(&stored) {
+        assert_eq!(got.id, *id);
+        assert_eq!(
+            (got.user, got.movie, got.kind),
+            (want.user, want.movie, want.kind)
+        );
+        assert_eq!(
+            got.value.map(f64::to_bits),
+            want.value.map(f64::to_bits),
+            "{got:?}"
+        );
+        assert_eq!(got.weight.to_bits(), want.weight.to_bits());
+        assert_eq!(got.raw, want.raw);
+        assert_eq!(got.created_at_ms, want.created_at_ms);
+    }
+    assert!(
+        store
+            .event_log_page(Some(EventId(i64::MAX)), 10)
+            .await
+            .expect("past the end")
+            .is_empty()
+    );
+}
+
 on_both_backends!(
     the_starter_catalog_fills_an_empty_database_once,
     a_stored_film_reads_back_field_for_field,
@@ -755,4 +835,5 @@ on_both_backends!(
     votes_set_by_an_import_replace_and_repeat_as_nothing,
     a_servers_recent_events_are_its_own_and_whole_per_film,
     conversations_note_films_without_people_and_accepts_find_their_list,
+    the_event_log_reads_back_exactly_page_by_page,
 );

@@ -24,18 +24,28 @@ struct EventRow {
     idempotency_key: Option<String>,
 }
 
-/// What [`FeedbackRepo::event_log_page`] reads of a row.
-#[derive(Debug, sqlx::FromRow)]
-struct LogRow {
-    id: i64,
-    user_id: i64,
-    movie_id: i64,
-    kind: String,
-    value: Option<f64>,
-    weight: f64,
-    raw: Option<String>,
-    created_at: i64,
-}
+/// A page of the event log as one JSON array of `[id, user, film, kind, value, weight, raw,
+/// time]` (see [`FeedbackRepo::event_log_page`]).
+const LOG_PAGE_SQLITE: &str = "SELECT json_group_array(json_array(id, user_id, movie_id, kind, \
+     CASE WHEN value IS NULL THEN NULL ELSE printf('%!.17g', value) END, \
+     printf('%!.17g', weight), raw, created_at)) \
+     FROM (SELECT * FROM feedback_events WHERE id > $1 ORDER BY id LIMIT $2)";
+const LOG_PAGE_POSTGRES: &str = "SELECT json_agg(json_build_array(id, user_id, movie_id, kind, \
+     value::text, weight::text, raw, created_at) ORDER BY id)::text \
+     FROM (SELECT * FROM feedback_events WHERE id > $1 ORDER BY id LIMIT $2) page";
+
+/// One event of a page: what [`LOG_PAGE_SQLITE`] and [`LOG_PAGE_POSTGRES`] write per row.
+#[derive(Debug, serde::Deserialize)]
+struct LogJson<'a>(
+    i64,
+    i64,
+    i64,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    #[serde(borrow)] Option<std::borrow::Cow<'a, str>>,
+    i64,
+);
 
 impl TryFrom<EventRow> for FeedbackEvent {
     type Error = String;
@@ -224,33 +234,47 @@ impl FeedbackRepo for Store {
         limit: u32,
     ) -> StoreResult<Vec<LoggedEvent>> {
         let after = after.map_or(i64::MIN, |e| e.0);
-        let rows: Vec<LogRow> = with_pool!(self, pool => retry("read the event log", || async move {
-            sqlx::query_as::<_, LogRow>(
-                "SELECT id, user_id, movie_id, kind, value, weight, raw, created_at \
-                 FROM feedback_events WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
+        // One JSON text per page: a row at a time costs the SQLite driver several times more
+        // than the database's own work (measured: 5.3 µs an event against 1.3 µs). Numbers
+        // travel as text with every digit (`%!.17g`, PostgreSQL's shortest exact form).
+        let sql = match self.pool {
+            super::Pool::Sqlite(_) => LOG_PAGE_SQLITE,
+            super::Pool::Postgres(_) => LOG_PAGE_POSTGRES,
+        };
+        let page: Option<String> = with_pool!(self, pool => retry("read the event log", || async move {
+            sqlx::query_scalar::<_, Option<String>>(sql)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_one(pool)
+                .await
         }).await)?;
-        rows.into_iter()
+        let Some(page) = page else {
+            return Ok(Vec::new());
+        };
+        let invalid = |e: String| crate::domain::error::StoreError::Invalid(e);
+        let rows: Vec<LogJson<'_>> = serde_json::from_str(&page)
+            .map_err(|e| invalid(format!("a page of the event log: {e}")))?;
+        let number = |text: &str| {
+            text.parse::<f64>()
+                .map_err(|_| invalid(format!("{text:?} is not a number")))
+        };
+        let mut events = rows
+            .into_iter()
             .map(|r| {
                 Ok(LoggedEvent {
-                    id: EventId(r.id),
-                    user: UserId(r.user_id),
-                    movie: MovieId(r.movie_id),
-                    kind: r
-                        .kind
-                        .parse::<FeedbackKind>()
-                        .map_err(crate::domain::error::StoreError::Invalid)?,
-                    value: r.value,
-                    weight: r.weight,
-                    raw: r.raw,
-                    created_at_ms: r.created_at,
+                    id: EventId(r.0),
+                    user: UserId(r.1),
+                    movie: MovieId(r.2),
+                    kind: r.3.parse::<FeedbackKind>().map_err(invalid)?,
+                    value: r.4.map(number).transpose()?,
+                    weight: number(r.5)?,
+                    raw: r.6.map(std::borrow::Cow::into_owned),
+                    created_at_ms: r.7,
                 })
             })
-            .collect()
+            .collect::<StoreResult<Vec<LoggedEvent>>>()?;
+        events.sort_by_key(|e| e.id);
+        Ok(events)
     }
 
     async fn events_of_server(&self, server: Option<GuildId>) -> StoreResult<Vec<FeedbackEvent>> {
