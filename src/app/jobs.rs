@@ -44,40 +44,26 @@ pub struct Jobs {
 pub fn spawn(app: Arc<App>, jobs: Jobs) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let start = Instant::now();
-        let far = start + Duration::from_secs(100 * 365 * 86_400);
         let mut keep_up = jobs.retrain.map(|policy| KeepUp::new(policy, start));
-        let mut retrain = Box::pin(tokio::time::sleep_until(if keep_up.is_some() {
-            start
-        } else {
-            far
-        }));
+        let trains = keep_up.is_some();
+        let mut retrain = Box::pin(tokio::time::sleep(Duration::ZERO));
         let mut follow = Box::pin(follow_models(app.clone()));
-        let (refresh, sweep_every) = if jobs.upkeep {
-            (EXPERIMENT_REFRESH, SWEEP)
-        } else {
-            (far - start, far - start)
-        };
-        let mut experiments = tokio::time::interval_at(start + refresh, refresh);
-        let mut sweep = tokio::time::interval_at(
-            start + Duration::from_secs(60).min(sweep_every),
-            sweep_every,
-        );
+        let mut experiments =
+            tokio::time::interval_at(start + EXPERIMENT_REFRESH, EXPERIMENT_REFRESH);
+        let mut sweep = tokio::time::interval_at(start + Duration::from_secs(60), SWEEP);
         loop {
             tokio::select! {
-                () = &mut retrain => {
-                    let Some(keep_up) = keep_up.as_mut() else {
-                        retrain.as_mut().reset(far);
-                        continue;
-                    };
+                () = &mut retrain, if trains => {
+                    let Some(keep_up) = keep_up.as_mut() else { continue };
                     let wait = Box::pin(keep_up.step(&app)).await;
                     retrain.as_mut().reset(Instant::now() + wait);
                 }
-                () = &mut follow, if jobs.retrain.is_none() => {}
-                _ = sweep.tick() => match app.sweep().await {
+                () = &mut follow, if !trains => {}
+                _ = sweep.tick(), if jobs.upkeep => match app.sweep().await {
                     Ok(swept) => tracing::info!(servers = swept.servers.len(), lists = swept.purged.impressions, conversations = swept.purged.conversations, lobbies = swept.purged.lobbies, forgotten = swept.purged.tombstones, stray = swept.purged.stray_assignments, "old data swept"),
                     Err(e) => tracing::error!(error = %format!("{e:#}"), "sweeping old data failed"),
                 },
-                _ = experiments.tick() => {
+                _ = experiments.tick(), if jobs.upkeep => {
                     if let Err(e) = app.reload_experiments().await {
                         tracing::warn!(error = %format!("{e:#}"), "could not reload experiments");
                     }

@@ -157,16 +157,26 @@ impl Models {
         events_seen: i64,
         version: i64,
     ) {
-        self.version.store(version, Ordering::Relaxed);
-        *write(&self.snapshot) = snapshot;
-        *write(&self.groups) = groups.map(Arc::new);
-        self.events_seen.store(events_seen, Ordering::Relaxed);
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        *write(&self.cold) = None;
-        self.folded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        // Both swapped under both locks, so no reader sees the new model with the old groups;
+        // the old ones are dropped after the locks (a large model takes a while to free).
+        let old = {
+            let mut serving = write(&self.snapshot);
+            let mut grouped = write(&self.groups);
+            let old = (
+                std::mem::replace(&mut *serving, snapshot),
+                std::mem::replace(&mut *grouped, groups.map(Arc::new)),
+            );
+            self.version.store(version, Ordering::Relaxed);
+            self.events_seen.store(events_seen, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            *write(&self.cold) = None;
+            self.folded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+            old
+        };
+        drop(old);
     }
 
     /// Takes `users` out of the running model and taste groups (they asked to be forgotten).

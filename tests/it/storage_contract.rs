@@ -761,7 +761,7 @@ async fn the_event_log_reads_back_exactly_page_by_page(store: Store) {
     let values = [
         Some(0.1 + 0.2),
         None,
-        Some(3.723_456_789_123_456_7),
+        Some(3.0 + 1.0 / 7.0),
         Some(5.0),
         Some(1.0 / 3.0),
     ];
