@@ -405,6 +405,13 @@ pub enum Command {
         source: ImportSource,
         quiet: bool,
     },
+    /// Import the caller's history from another site's export (`name`, the file's name, only
+    /// names it in messages); `expected` is the site they said it comes from.
+    ImportHistory {
+        name: String,
+        bytes: Vec<u8>,
+        expected: Option<crate::domain::history::HistorySource>,
+    },
     /// Retrain the recommender and the taste groups now.
     Train,
     /// Every command, one line each.

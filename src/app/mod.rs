@@ -19,6 +19,7 @@ pub mod command;
 pub mod feedback;
 pub mod guard;
 pub mod help;
+pub mod history;
 pub mod import;
 pub mod jobs;
 pub mod lab;
@@ -39,6 +40,9 @@ pub use command::{
 };
 pub use reply::Reply;
 pub use services::Who;
+
+/// The largest history export accepted (see [`history`]).
+pub const HISTORY_MAX_BYTES: u64 = crate::outbound::import::history::MAX_FILE as u64;
 
 use crate::config::Config;
 use crate::domain::experiment::ExperimentFile;
@@ -311,6 +315,11 @@ impl App {
             }
             Command::CatalogStats => Ok(Reply::Stats(Box::new(s.store.catalog_stats().await?))),
             Command::Import { source, quiet } => import::import(s, &source, quiet).await,
+            Command::ImportHistory {
+                name,
+                bytes,
+                expected,
+            } => history::import(s, who!(), (&name, &bytes), expected).await,
             Command::Train => Ok(Reply::Trained(Box::new(training::retrain(s).await?))),
             Command::Help => Ok(Reply::Help(help::COMMANDS.to_vec())),
             Command::Quiz(step) => Box::pin(quiz::step(s, who!(), step)).await,

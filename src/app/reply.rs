@@ -414,6 +414,8 @@ pub enum Reply {
     Hits(Vec<CatalogHit>),
     Stats(Box<CatalogStats>),
     Imported(Box<ImportSummary>),
+    /// What a history import did.
+    HistoryImported(Box<crate::app::history::HistorySummary>),
     Trained(Box<TrainReport>),
     Help(Vec<CommandHelp>),
     /// No film fits the title; the closest titles ("Heat (1995)"), maybe none.

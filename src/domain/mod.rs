@@ -9,6 +9,7 @@ pub mod experiment;
 pub mod feedback;
 pub mod group;
 pub mod group_signal;
+pub mod history;
 pub mod ids;
 pub mod ports;
 pub mod quiz;

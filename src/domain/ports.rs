@@ -209,6 +209,18 @@ pub trait FeedbackRepo: Send + Sync {
         review: &NewReview,
     ) -> impl Future<Output = StoreResult<Appended>> + Send;
 
+    /// Stores what a history import brings, in one transaction (all of it or nothing): the
+    /// events, and the reviews with their events. Events already stored (same idempotency key)
+    /// are left as they are. How many were new, and how many were already there.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries; `Invalid` when a film or person is not stored.
+    fn record_history(
+        &self,
+        events: &[NewFeedbackEvent],
+        reviews: &[NewReview],
+    ) -> impl Future<Output = StoreResult<(u64, u64)>> + Send;
+
     /// A user's reviews of a film, oldest first.
     fn reviews_of(
         &self,

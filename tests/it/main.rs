@@ -17,6 +17,7 @@ mod fake_discord;
 mod feedback;
 mod front_doors;
 mod helpers;
+mod history;
 mod import;
 mod impressions;
 mod load;

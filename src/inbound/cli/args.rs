@@ -307,6 +307,14 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Your Letterboxd export (the ZIP, or one of its CSV files) as your ratings, watched films,
+    /// watchlist and reviews.
+    Letterboxd(HistoryArgs),
+    /// Your IMDb "Your ratings" CSV as your ratings.
+    Imdb(HistoryArgs),
+    /// Your Trakt export (the ZIP, or one of its JSON files) as your ratings, watched films and
+    /// watchlist.
+    Trakt(HistoryArgs),
     /// The TMDB 5000 movies CSV (tmdb_5000_movies.csv), merged with films already known.
     Tmdb {
         /// The CSV file.
@@ -318,6 +326,19 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A history export and whose it is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// The export file (at most 25 MB).
+    pub file: PathBuf,
+    /// Your name on this machine (feedback is kept per name and per server).
+    #[arg(long, default_value = "me")]
+    pub user: String,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `marquee eval …`

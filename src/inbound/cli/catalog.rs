@@ -57,9 +57,90 @@ pub(super) async fn catalog(
 }
 
 /// `marquee import movielens|tmdb`.
+/// `marquee import letterboxd|imdb|trakt FILE --user NAME`: the person's history from another
+/// site, in the server given by `--server`.
+async fn import_history(
+    app: &App,
+    server: crate::domain::ids::GuildId,
+    command: ImportCommand,
+) -> anyhow::Result<ExitCode> {
+    use crate::domain::history::HistorySource;
+    let (source, args) = match command {
+        ImportCommand::Letterboxd(a) => (HistorySource::Letterboxd, a),
+        ImportCommand::Imdb(a) => (HistorySource::Imdb, a),
+        ImportCommand::Trakt(a) => (HistorySource::Trakt, a),
+        ImportCommand::Movielens { .. } | ImportCommand::Tmdb { .. } => {
+            anyhow::bail!("not a history export")
+        }
+    };
+    let size = std::fs::metadata(&args.file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?
+        .len();
+    if size > crate::app::HISTORY_MAX_BYTES {
+        eprintln!(
+            "{} is {} MB; exports up to 25 MB are accepted. Nothing was imported.",
+            args.file.display(),
+            size >> 20
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
+    let name = args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let caller = Caller::cli(crate::app::Person::Local(args.user.clone())).in_server(server);
+    let started = std::time::Instant::now();
+    let reply = app
+        .handle(
+            &caller,
+            Command::ImportHistory {
+                name,
+                bytes,
+                expected: Some(source),
+            },
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let summary = match reply {
+        Reply::HistoryImported(summary) => summary,
+        other => {
+            if let Some(code) = super::refused(&other) {
+                return Ok(code);
+            }
+            anyhow::bail!("the app answered an import with something else");
+        }
+    };
+    print_summary(&*summary, args.json, seconds, "")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an import's summary: JSON with the seconds it took, or its text, the time and `then`.
+fn print_summary(
+    summary: &(impl serde::Serialize + std::fmt::Display),
+    json: bool,
+    seconds: f64,
+    then: &str,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let mut value = serde_json::to_value(summary)?;
+        value["seconds"] = serde_json::json!(seconds);
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{summary}")?;
+        writeln!(out, "  in {seconds:.2} s.{then}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 pub(super) async fn import(
     app: &App,
     me: &Caller,
+    server: crate::domain::ids::GuildId,
     command: ImportCommand,
 ) -> anyhow::Result<ExitCode> {
     let (source, quiet, json) = match command {
@@ -67,6 +148,9 @@ pub(super) async fn import(
             (ImportSource::MovieLens(dir), quiet, json)
         }
         ImportCommand::Tmdb { file, quiet, json } => (ImportSource::Tmdb(file), quiet, json),
+        history @ (ImportCommand::Letterboxd(_)
+        | ImportCommand::Imdb(_)
+        | ImportCommand::Trakt(_)) => return import_history(app, server, history).await,
     };
     let what = match &source {
         ImportSource::MovieLens(dir) => dir.display().to_string(),
@@ -78,20 +162,12 @@ pub(super) async fn import(
         anyhow::bail!("the app answered an import with something else");
     };
     let seconds = started.elapsed().as_secs_f64();
-    let mut out = std::io::stdout().lock();
-    if json {
-        let mut value = serde_json::to_value(&summary)?;
-        value["seconds"] = serde_json::json!(seconds);
-        serde_json::to_writer_pretty(&mut out, &value)?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{summary}")?;
-        writeln!(
-            out,
-            "  in {seconds:.2} s. Skipped rows were malformed; the lines above say why."
-        )?;
-    }
-    out.flush()?;
+    print_summary(
+        &*summary,
+        json,
+        seconds,
+        " Skipped rows were malformed; the lines above say why.",
+    )?;
     // Rows were read but every one of them was skipped: that is a failed import, not a
     // success with nothing in it (an empty file, with nothing to skip, is still fine).
     let skipped = summary.skipped();

@@ -54,7 +54,7 @@ pub async fn run(args: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Import { command } => {
             with_app(&config, async |app| {
-                catalog::import(app, &me(), command).await
+                catalog::import(app, &me(), server, command).await
             })
             .await
         }

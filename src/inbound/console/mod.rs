@@ -687,6 +687,7 @@ fn other_reply(reply: &Reply) -> String {
             .join(", "),
         Reply::Stats(stats) => format!("{} films, {} users", stats.movies, stats.users),
         Reply::Imported(summary) => summary.to_string(),
+        Reply::HistoryImported(summary) => summary.to_string(),
         Reply::Trained(report) => format!("Retrained on {} events.", report.events),
         _ => String::new(),
     }

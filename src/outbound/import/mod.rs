@@ -2,6 +2,7 @@
 //! Files are streamed (never read whole), rows are stored in batches that are each one
 //! transaction, and a malformed row is reported with its file and line number and skipped.
 
+pub mod history;
 pub mod movielens;
 pub mod tmdb;
 

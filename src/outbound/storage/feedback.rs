@@ -161,6 +161,27 @@ fn event_columns_of_e() -> String {
 }
 
 /// Binds an event to [`INSERT_EVENT`]; `$q` is a fresh `sqlx::query_scalar(INSERT_EVENT)`.
+/// The review row of `review`, whose event was stored as `id`.
+macro_rules! insert_review {
+    ($id:expr, $review:expr) => {
+        sqlx::query(
+            "INSERT INTO reviews (event_id, user_id, movie_id, body, neg, neu, pos, compound, rating, \
+             created_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($id)
+        .bind($review.event.user.0)
+        .bind($review.event.movie.0)
+        .bind(&$review.body)
+        .bind($review.scores.neg)
+        .bind($review.scores.neu)
+        .bind($review.scores.pos)
+        .bind($review.scores.compound)
+        .bind($review.event.value)
+        .bind($review.event.created_at_ms)
+        .bind($review.event.idempotency_key.as_deref())
+    };
+}
+
 macro_rules! bind_event {
     ($q:expr, $e:expr) => {
         $q.bind($e.user.0)
@@ -323,28 +344,43 @@ impl FeedbackRepo for Store {
             let mut tx = pool.begin().await?;
             let id = bind_event!(sqlx::query_scalar::<_, i64>(INSERT_EVENT), e).fetch_optional(&mut *tx).await?;
             if let Some(id) = id {
-                sqlx::query(
-                    "INSERT INTO reviews (event_id, user_id, movie_id, body, neg, neu, pos, compound, rating, \
-                     created_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(id)
-                .bind(e.user.0)
-                .bind(e.movie.0)
-                .bind(&review.body)
-                .bind(review.scores.neg)
-                .bind(review.scores.neu)
-                .bind(review.scores.pos)
-                .bind(review.scores.compound)
-                .bind(e.value)
-                .bind(e.created_at_ms)
-                .bind(e.idempotency_key.as_deref())
-                .execute(&mut *tx)
-                .await?;
+                insert_review!(id, review).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(id)
         }).await)?;
         Ok(id.map_or(Appended::Duplicate, |id| Appended::New(EventId(id))))
+    }
+
+    async fn record_history(
+        &self,
+        events: &[NewFeedbackEvent],
+        reviews: &[NewReview],
+    ) -> StoreResult<(u64, u64)> {
+        with_pool!(self, pool => retry("store an imported history", || async move {
+            let mut tx = pool.begin().await?;
+            let (mut new, mut already) = (0u64, 0u64);
+            for e in events {
+                let id = bind_event!(sqlx::query_scalar::<_, i64>(INSERT_EVENT), e)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if id.is_some() { new += 1 } else { already += 1 }
+            }
+            for review in reviews {
+                let e = &review.event;
+                let id = bind_event!(sqlx::query_scalar::<_, i64>(INSERT_EVENT), e)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(id) = id else {
+                    already += 1;
+                    continue;
+                };
+                new += 1;
+                insert_review!(id, review).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok((new, already))
+        }).await)
     }
 
     async fn reviews_of(&self, user: UserId, movie: MovieId) -> StoreResult<Vec<StoredReview>> {

@@ -1,0 +1,181 @@
+//! A person's history from another site through the command line, as a new user would run it:
+//! a Letterboxd ZIP and an IMDb CSV become the person's feedback in their server and change
+//! their picks; a row that fits two films is listed with both, never guessed; a malformed row is
+//! named by its line; the same export again stores nothing; the wrong site's file is refused
+//! with nothing stored.
+#![allow(clippy::too_many_lines)] // one story, told in order
+
+use serde_json::Value;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Output;
+
+fn marquee(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = crate::helpers::marquee_binary(dir);
+    cmd.args(args);
+    cmd.output().expect("run marquee")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A ZIP of `(name, content)` files.
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        zip.start_file(*name, options).expect("an entry");
+        zip.write_all(data.as_bytes()).expect("its data");
+    }
+    zip.finish().expect("the ZIP");
+    out.into_inner()
+}
+
+/// The titles of `marquee recommend --user USER --json`.
+fn picks(dir: &Path, user: &str) -> Vec<String> {
+    let out = json_of(&marquee(
+        dir,
+        &["recommend", "--user", user, "--count", "10", "--json"],
+    ));
+    out.as_array()
+        .expect("a list of picks")
+        .iter()
+        .map(|p| {
+            format!(
+                "{} ({})",
+                p["title"].as_str().unwrap_or_default(),
+                p["year"].as_i64().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_letterboxd_zip_and_an_imdb_csv_become_feedback_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let before = picks(dir.path(), "kim");
+    let ratings = "\u{feff}Date,Name,Year,Letterboxd URI,Rating\n\
+        2024-01-02,Alien,1979,https://boxd.it/1,5\n\
+        2024-01-02,Aliens,1986,https://boxd.it/2,5\n\
+        2024-01-03,Blade Runner,1982,https://boxd.it/3,4.5\n\
+        2024-01-04,The Terminator,1984,https://boxd.it/4,5\n\
+        2024-01-05,\"Thing, The\",1982,https://boxd.it/5,4\n\
+        2024-01-06,Dune,,https://boxd.it/6,4\n\
+        2024-01-07,Zzyzx Road,2006,https://boxd.it/7,2\n\
+        2024-01-08,Solaris,1972,https://boxd.it/8,7\n";
+    let reviews = "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n\
+        2024-02-01,Arrival,2016,https://boxd.it/r1,,,\"Beautiful, moving and clever.\nI loved it!\",,2024-01-31\n";
+    let watchlist = "Date,Name,Year,Letterboxd URI\n2024-03-01,Heat,1995,https://boxd.it/9\n";
+    let export = dir.path().join("letterboxd-kim.zip");
+    std::fs::write(
+        &export,
+        zip_of(&[
+            ("ratings.csv", ratings),
+            ("reviews.csv", reviews),
+            ("watchlist.csv", watchlist),
+            (
+                "profile.csv",
+                "Date Joined,Username,Email Address\n2020-01-01,kim,kim@example.com\n",
+            ),
+        ]),
+    )
+    .expect("write the export");
+    let path = export.to_str().expect("a path");
+    let first = json_of(&marquee(
+        dir.path(),
+        &["import", "letterboxd", path, "--user", "kim", "--json"],
+    ));
+    assert_eq!(first["rows"], 9, "{first}");
+    let matched: u64 = first["matched"]
+        .as_object()
+        .expect("matched by how")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(matched, 7, "five ratings, a review, the watchlist: {first}");
+    // The review brings a rating-less review event; the watchlist a weak liking.
+    assert_eq!(first["stored"], 7, "{first}");
+    assert_eq!(first["already"], 0);
+    let ambiguous = first["ambiguous"].as_array().expect("ambiguous rows");
+    assert_eq!(ambiguous.len(), 1, "{first}");
+    assert_eq!(ambiguous[0]["row"]["title"], "Dune");
+    let choices: Vec<&str> = ambiguous[0]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c[1].as_str())
+        .collect();
+    assert!(
+        choices.contains(&"Dune (1984)") && choices.contains(&"Dune (2021)"),
+        "{choices:?}"
+    );
+    assert_eq!(
+        first["not_in_catalog"],
+        serde_json::json!(["Zzyzx Road (2006)"])
+    );
+    assert_eq!(first["malformed_count"], 1);
+    assert_eq!(first["malformed"][0][0], "ratings.csv");
+    assert_eq!(first["malformed"][0][1], 9, "the line of the Solaris row");
+
+    // The picks are now kim's: none of the films they rated, and not the well-known list.
+    let after = picks(dir.path(), "kim");
+    assert_ne!(before, after);
+    for rated in [
+        "Alien (1979)",
+        "Aliens (1986)",
+        "Blade Runner (1982)",
+        "The Terminator (1984)",
+    ] {
+        assert!(!after.iter().any(|t| t == rated), "{rated} in {after:?}");
+    }
+    // Someone else in the same server, and kim in another server, know nothing of it.
+    assert_eq!(picks(dir.path(), "lee"), before);
+
+    // The same export again stores nothing.
+    let again = json_of(&marquee(
+        dir.path(),
+        &["import", "letterboxd", path, "--user", "kim", "--json"],
+    ));
+    assert_eq!(
+        (again["stored"].as_u64(), again["already"].as_u64()),
+        (Some(0), Some(7))
+    );
+
+    // An IMDb file said to be Letterboxd's is refused, with nothing stored.
+    let imdb = dir.path().join("ratings.csv");
+    std::fs::write(
+        &imdb,
+        "Const,Your Rating,Date Rated,Title,URL,Title Type,IMDb Rating,Runtime (mins),Year,Genres,Num Votes,Release Date,Directors\n\
+         tt0113277,9,2024-04-01,Heat,https://www.imdb.com/title/tt0113277/,movie,8.3,170,1995,Crime,600000,1995-12-15,Michael Mann\n\
+         tt0903747,10,2024-04-02,Breaking Bad,https://www.imdb.com/title/tt0903747/,tvSeries,9.5,49,2008,Drama,2000000,2008-01-20,\n",
+    )
+    .expect("write the IMDb file");
+    let imdb = imdb.to_str().expect("a path");
+    let wrong = marquee(dir.path(), &["import", "letterboxd", imdb, "--user", "lee"]);
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        said.contains("looks like an IMDb export, not a Letterboxd one"),
+        "{said}"
+    );
+    assert_eq!(picks(dir.path(), "lee"), before, "nothing stored");
+    let lee = json_of(&marquee(
+        dir.path(),
+        &["import", "imdb", imdb, "--user", "lee", "--json"],
+    ));
+    assert_eq!(
+        (lee["rows"].as_u64(), lee["not_films"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(lee["stored"], 1, "{lee}");
+}
