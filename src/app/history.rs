@@ -211,6 +211,7 @@ fn how_name(how: How) -> &'static str {
         How::TitleAndYear => "by title and year",
         How::TitleNearYear => "by title, a year off",
         How::TitleOnly => "by title",
+        How::NearTitle => "by a title a typo away",
     }
 }
 

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::domain::catalog::Movie;
-use crate::domain::catalog::search::{normalize_title, split_title};
+use crate::domain::catalog::search::{MatchKind, TitleIndex, normalize_title, split_title};
 use crate::domain::ids::MovieId;
 
 /// Where a history comes from.
@@ -102,6 +102,8 @@ pub enum How {
     TitleNearYear,
     /// By the title alone (the row has no year), the only film with it.
     TitleOnly,
+    /// By a title a typo away, the only such film of the same year.
+    NearTitle,
 }
 
 /// What a row matched.
@@ -126,18 +128,25 @@ struct Known {
 }
 
 /// Matches export rows to the catalog (see the module docs).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HistoryMatcher {
     imdb_ids: HashMap<String, MovieId>,
     tmdb_ids: HashMap<i64, MovieId>,
     /// Normalised title (main and alternatives) → the films with it.
     titles: HashMap<String, Vec<Known>>,
+    /// Title search, for a title a typo away.
+    index: TitleIndex,
 }
 
 impl HistoryMatcher {
     /// A matcher over `movies`.
     pub fn new(movies: &[Movie]) -> Self {
-        let mut m = HistoryMatcher::default();
+        let mut m = HistoryMatcher {
+            imdb_ids: HashMap::new(),
+            tmdb_ids: HashMap::new(),
+            titles: HashMap::new(),
+            index: TitleIndex::from_movies(movies),
+        };
         for movie in movies {
             let ids = &movie.info.external;
             let imdb = ids.imdb.as_deref().and_then(imdb_key);
@@ -180,7 +189,7 @@ impl HistoryMatcher {
         }
         let key = normalize_title(&row.title);
         let Some(films) = self.titles.get(&key).filter(|_| !key.is_empty()) else {
-            return Match::NotInCatalog;
+            return self.near_title(row);
         };
         // A film whose own id differs from the row's is another film of the same name.
         let fits: Vec<&Known> = films
@@ -233,6 +242,28 @@ impl HistoryMatcher {
             Some(Match::Found(id, how)) => Match::Found(id, how),
             Some(ambiguous) => ambiguous,
             None => Match::NotInCatalog,
+        }
+    }
+}
+
+impl HistoryMatcher {
+    /// A title no film has: the one film of the row's year whose title is a typo away (the
+    /// title search's fuzzy match), if there is exactly one. Without a year, nothing.
+    fn near_title(&self, row: &HistoryRow) -> Match {
+        let Some(year) = row.year else {
+            return Match::NotInCatalog;
+        };
+        let mut same_year: Vec<MovieId> = self
+            .index
+            .search(&row.title, 10)
+            .into_iter()
+            .filter(|h| h.kind == MatchKind::Fuzzy && h.year == Some(year))
+            .map(|h| h.id)
+            .collect();
+        same_year.dedup();
+        match same_year.as_slice() {
+            [one] => Match::Found(*one, How::NearTitle),
+            _ => Match::NotInCatalog,
         }
     }
 }
@@ -297,6 +328,8 @@ mod tests {
             film(6, "The Witch", Some(2015), None, 10),
             film(7, "Amélie", Some(2001), None, 500),
             film(8, "Jesus", Some(2019), None, 5),
+            film(9, "Blade Runner", Some(1982), None, 700),
+            film(10, "Blade Runner 2049", Some(2017), None, 600),
         ]
     }
 
@@ -361,6 +394,21 @@ mod tests {
         let mut remake = row("Dune", Some(2021));
         remake.imdb = Some("tt9999999".into());
         assert_eq!(m.find(&remake), Match::NotInCatalog);
+    }
+
+    #[test]
+    fn a_typo_matches_only_the_one_film_of_that_year() {
+        let m = HistoryMatcher::new(&catalog());
+        assert_eq!(
+            m.find(&row("Blade Runer", Some(1982))),
+            Match::Found(MovieId(9), How::NearTitle)
+        );
+        assert_eq!(
+            m.find(&row("Blade Runer", None)),
+            Match::NotInCatalog,
+            "no year, no guess"
+        );
+        assert_eq!(m.find(&row("Blade Runer", Some(1999))), Match::NotInCatalog);
     }
 
     #[test]

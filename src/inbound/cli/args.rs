@@ -512,6 +512,20 @@ pub enum BenchCommand {
         #[arg(long, default_value = "target/bench_taste")]
         dir: PathBuf,
     },
+    /// History exports: a seeded Letterboxd export made from the catalog with typos, missing
+    /// years, `Title, The`, stripped accents and years one off, matched (correct, wrong,
+    /// ambiguous, missed) and imported by the real binary, timed.
+    History {
+        /// Rows in the export.
+        #[arg(long, default_value_t = 5_000)]
+        rows: usize,
+        /// A MovieLens folder to import as the catalog first (the starter catalog otherwise).
+        #[arg(long)]
+        movielens: Option<PathBuf>,
+        /// The seed of the export and its damage.
+        #[arg(long, default_value_t = 23)]
+        seed: u64,
+    },
     /// `marquee train` end to end (wall time, peak memory) on a database of MovieLens 25M shape.
     Train {
         /// Events in the database (ML-25M has 25,000,095 ratings).

@@ -177,6 +177,14 @@ pub(super) async fn bench(command: BenchCommand) -> anyhow::Result<ExitCode> {
             bench::serving::run_bench_serving(std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::History {
+            rows,
+            movielens,
+            seed,
+        } => {
+            bench::history::run(rows, movielens.as_deref(), seed, std::io::stdout().lock()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         BenchCommand::Train { events, db } => {
             bench::train::run(events, db.as_deref(), std::io::stdout().lock()).await?;
             Ok(ExitCode::SUCCESS)

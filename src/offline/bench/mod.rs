@@ -2,6 +2,7 @@
 
 pub mod als;
 pub mod experiments;
+pub mod history;
 pub mod import;
 pub mod search;
 pub mod serving;
