@@ -178,4 +178,45 @@ fn a_letterboxd_zip_and_an_imdb_csv_become_feedback_once() {
         (Some(1), Some(1))
     );
     assert_eq!(lee["stored"], 1, "{lee}");
+
+    // What was imported is kim's: in their export, and gone with them.
+    let export = marquee(dir.path(), &["privacy", "export", "--user", "kim"]);
+    let exported = String::from_utf8_lossy(&export.stdout);
+    assert!(export.status.success(), "{exported}");
+    assert!(
+        exported.contains("letterboxd") && exported.contains("I loved it!"),
+        "the imported ratings and the review: {exported}"
+    );
+    let forget = marquee(dir.path(), &["privacy", "forget", "--user", "kim", "--yes"]);
+    assert!(
+        forget.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forget.stderr)
+    );
+    assert_eq!(
+        picks(dir.path(), "kim"),
+        before,
+        "nothing of the import is left"
+    );
+
+    // A file over 25 MB is refused before it is read; nothing is stored.
+    let huge = dir.path().join("huge.csv");
+    let file = std::fs::File::create(&huge).expect("a file");
+    file.set_len(50 << 20).expect("50 MB");
+    let refused = marquee(
+        dir.path(),
+        &[
+            "import",
+            "letterboxd",
+            huge.to_str().expect("a path"),
+            "--user",
+            "kim",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("up to 25 MB"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }
