@@ -246,3 +246,35 @@ async fn due_votes_close_once_across_processes_on_sqlite() {
 async fn due_votes_close_once_across_processes_on_postgres() {
     crate::helpers::with_postgres_url(due_votes_close_once_across_processes).await;
 }
+
+/// Two processes (two pools) on one PostgreSQL database take turns to identify: the second waits
+/// while the first holds its bucket's turn, gets it once the first gives it up, and a process in
+/// another bucket never waits.
+#[tokio::test]
+async fn processes_take_turns_to_identify_per_bucket() {
+    crate::helpers::with_postgres_url(|url, first| async move {
+        let second = Store::connect(&url).await.expect("a second process's pool");
+        let held = first.identify_turn(0).await.expect("the first turn");
+        let mut waiting = Box::pin(second.identify_turn(0));
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(300), &mut waiting)
+                .await
+                .is_err(),
+            "the second process waits while the first identifies"
+        );
+        let other_bucket =
+            tokio::time::timeout(std::time::Duration::from_secs(10), second.identify_turn(1))
+                .await
+                .expect("another bucket does not wait")
+                .expect("its turn");
+        held.release().await;
+        let turn = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+            .await
+            .expect("the turn passes on")
+            .expect("the second turn");
+        turn.release().await;
+        other_bucket.release().await;
+        second.close().await;
+    })
+    .await;
+}

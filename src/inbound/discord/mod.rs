@@ -116,16 +116,26 @@ pub async fn run(
         .await
         .map_err(|e| anyhow::anyhow!("cannot reach Discord's gateway: {e}"))?;
     let shards = client.shard_manager.clone();
+    let (stopped, mut stopping) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let signal = stop.await;
         tracing::info!(
             signal,
             "stopping: no new events; finishing the work in flight"
         );
+        let _ = stopped.send(true);
         shards.shutdown_all().await;
     });
     if let Some(range) = settings.shards {
-        take_identify_turn(&client.http, &app_for_turn, range, settings.health.clone()).await;
+        // A stop while waiting for the turn (another process identifying) ends it at once.
+        let turn = take_identify_turn(&client.http, &app_for_turn, range, settings.health.clone());
+        tokio::select! {
+            () = turn => {}
+            _ = stopping.wait_for(|s| *s) => {
+                tracing::info!("stopped before this process's turn to identify");
+                return Ok(());
+            }
+        }
     }
     let started = match settings.shards {
         Some(range) => {
