@@ -148,7 +148,7 @@ pub async fn import(
         )));
     }
     let source = read.source.or(expected);
-    let matcher = HistoryMatcher::new(s.films.all());
+    let matcher = HistoryMatcher::new(s.films.all(), s.films.index());
     let mut summary = HistorySummary {
         source,
         rows: read.rows.len(),

@@ -129,23 +129,23 @@ struct Known {
 
 /// Matches export rows to the catalog (see the module docs).
 #[derive(Debug, Clone)]
-pub struct HistoryMatcher {
+pub struct HistoryMatcher<'i> {
     imdb_ids: HashMap<String, MovieId>,
     tmdb_ids: HashMap<i64, MovieId>,
     /// Normalised title (main and alternatives) → the films with it.
     titles: HashMap<String, Vec<Known>>,
-    /// Title search, for a title a typo away.
-    index: TitleIndex,
+    /// The catalog's title search, for a title a typo away.
+    index: &'i TitleIndex,
 }
 
-impl HistoryMatcher {
-    /// A matcher over `movies`.
-    pub fn new(movies: &[Movie]) -> Self {
+impl<'i> HistoryMatcher<'i> {
+    /// A matcher over `movies`, with their title search `index` (built from the same films).
+    pub fn new(movies: &[Movie], index: &'i TitleIndex) -> Self {
         let mut m = HistoryMatcher {
             imdb_ids: HashMap::new(),
             tmdb_ids: HashMap::new(),
             titles: HashMap::new(),
-            index: TitleIndex::from_movies(movies),
+            index,
         };
         for movie in movies {
             let ids = &movie.info.external;
@@ -230,23 +230,14 @@ impl HistoryMatcher {
             .copied()
             .filter(|k| k.year.is_some_and(|y| (y - year).abs() == 1))
             .collect();
-        if near.len() == 1 {
-            return Match::Found(near[0].id, How::TitleNearYear);
-        }
-        if near.len() > 1 {
-            return pick(near, How::TitleNearYear).unwrap_or(Match::NotInCatalog);
+        if let Some(found) = pick(near, How::TitleNearYear) {
+            return found;
         }
         // The title is known only in other years, or the catalog has no year for it.
         let unknown_year: Vec<&Known> = fits.iter().copied().filter(|k| k.year.is_none()).collect();
-        match pick(unknown_year, How::TitleOnly) {
-            Some(Match::Found(id, how)) => Match::Found(id, how),
-            Some(ambiguous) => ambiguous,
-            None => Match::NotInCatalog,
-        }
+        pick(unknown_year, How::TitleOnly).unwrap_or(Match::NotInCatalog)
     }
-}
 
-impl HistoryMatcher {
     /// A title no film has: the one film of the row's year whose title is a typo away (the
     /// title search's fuzzy match), if there is exactly one. Without a year, nothing.
     fn near_title(&self, row: &HistoryRow) -> Match {
@@ -335,7 +326,9 @@ mod tests {
 
     #[test]
     fn ids_win_then_title_and_year_then_a_unique_near_year() {
-        let m = HistoryMatcher::new(&catalog());
+        let films = catalog();
+        let index = TitleIndex::from_movies(&films);
+        let m = HistoryMatcher::new(&films, &index);
         let mut by_id = row("Something else entirely", Some(1999));
         by_id.imdb = Some("tt0087182".into());
         assert_eq!(m.find(&by_id), Match::Found(MovieId(2), How::Id));
@@ -376,7 +369,9 @@ mod tests {
 
     #[test]
     fn never_a_guess_between_two_films() {
-        let m = HistoryMatcher::new(&catalog());
+        let films = catalog();
+        let index = TitleIndex::from_movies(&films);
+        let m = HistoryMatcher::new(&films, &index);
         assert_eq!(
             m.find(&row("Dune", None)),
             Match::Ambiguous(vec![MovieId(3), MovieId(2)]),
@@ -398,7 +393,9 @@ mod tests {
 
     #[test]
     fn a_typo_matches_only_the_one_film_of_that_year() {
-        let m = HistoryMatcher::new(&catalog());
+        let films = catalog();
+        let index = TitleIndex::from_movies(&films);
+        let m = HistoryMatcher::new(&films, &index);
         assert_eq!(
             m.find(&row("Blade Runer", Some(1982))),
             Match::Found(MovieId(9), How::NearTitle)

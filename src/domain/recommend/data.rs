@@ -169,21 +169,7 @@ impl Ratings {
                 entries.push((ui, ii, v));
             }
         }
-        let by_user = Csr::build(users.len(), &entries);
-        let flipped: Vec<(u32, u32, f32)> = entries.iter().map(|e| (e.1, e.0, e.2)).collect();
-        let by_item = Csr::build(items.len(), &flipped);
-        let global_mean = if entries.is_empty() {
-            0.0
-        } else {
-            entries.iter().map(|e| f64::from(e.2)).sum::<f64>() / entries.len() as f64
-        };
-        Ok(Self {
-            users,
-            items,
-            by_user,
-            by_item,
-            global_mean,
-        })
+        Ok(Self::assemble(users, items, entries))
     }
 
     /// [`from_triples`](Self::from_triples) for triples known to hold each (user, film) pair
@@ -197,34 +183,39 @@ impl Ratings {
         let mut users = IdMap::default();
         let mut items = IdMap::default();
         let mut entries: Vec<(u32, u32, f32)> = Vec::new();
-        let mut sum = 0f64;
         for (u, m, v) in rows {
             if !v.is_finite() {
                 return Err(DataError::NonFinite { user: u, movie: m });
             }
             entries.push((users.insert(u), items.insert(m), v));
         }
-        for e in &entries {
-            sum += f64::from(e.2);
-        }
-        let by_user = Csr::build(users.len(), &entries);
-        let mut flipped = entries;
-        for e in &mut flipped {
-            *e = (e.1, e.0, e.2);
-        }
-        let by_item = Csr::build(items.len(), &flipped);
-        let global_mean = if flipped.is_empty() {
+        Ok(Self::assemble(users, items, entries))
+    }
+
+    /// The matrix of `entries` (user index, film index, value; each pair once), indexed both
+    /// ways; `entries` is reused for the film-major copy.
+    fn assemble(
+        users: IdMap<UserId>,
+        items: IdMap<MovieId>,
+        mut entries: Vec<(u32, u32, f32)>,
+    ) -> Self {
+        let global_mean = if entries.is_empty() {
             0.0
         } else {
-            sum / flipped.len() as f64
+            entries.iter().map(|e| f64::from(e.2)).sum::<f64>() / entries.len() as f64
         };
-        Ok(Self {
+        let by_user = Csr::build(users.len(), &entries);
+        for e in &mut entries {
+            *e = (e.1, e.0, e.2);
+        }
+        let by_item = Csr::build(items.len(), &entries);
+        Self {
             users,
             items,
             by_user,
             by_item,
             global_mean,
-        })
+        }
     }
 
     /// Number of users.

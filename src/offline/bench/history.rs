@@ -6,7 +6,7 @@
 //! imports the export as a ZIP into the same database, twice (the second stores nothing), timed.
 
 use crate::domain::catalog::Movie;
-use crate::domain::catalog::search::split_title;
+use crate::domain::catalog::search::{TitleIndex, split_title};
 use crate::domain::history::{HistoryMatcher, HistoryRow, Match, Said};
 use crate::domain::ports::CatalogRepo as _;
 use crate::domain::rng::SplitMix64;
@@ -67,7 +67,8 @@ pub async fn run(
     writeln!(out, "catalog: {} films", movies.len())?;
 
     let made = make_export(&movies, rows, seed);
-    let matcher = HistoryMatcher::new(&movies);
+    let index = TitleIndex::from_movies(&movies);
+    let matcher = HistoryMatcher::new(&movies, &index);
     let started = Instant::now();
     let mut tally: BTreeMap<usize, Tally> = BTreeMap::new();
     for (row, truth, damage) in &made {
