@@ -412,6 +412,12 @@ pub enum Command {
         bytes: Vec<u8>,
         expected: Option<crate::domain::history::HistorySource>,
     },
+    /// The film the caller meant for a row of their history import that fit several (`choice`:
+    /// the row's id from [`crate::app::history::Ambiguity::choice`]); `None`: none of them.
+    ChooseHistory {
+        choice: i64,
+        movie: Option<MovieId>,
+    },
     /// Retrain the recommender and the taste groups now.
     Train,
     /// Every command, one line each.

@@ -21,7 +21,7 @@ const fn command(name: &'static str, args: &'static str, summary: &'static str) 
 }
 
 /// Every command, in the order `/help` lists them and Discord registers them.
-pub const COMMANDS: [CommandHelp; 14] = [
+pub const COMMANDS: [CommandHelp; 15] = [
     command(
         "recommend",
         "[genre] [count] [min_year] [max_year]",
@@ -47,6 +47,11 @@ pub const COMMANDS: [CommandHelp; 14] = [
         "review",
         "movie",
         "Write a few words about a film; Marquee reads how much you liked it",
+    ),
+    command(
+        "import",
+        "file",
+        "Bring your ratings from Letterboxd, IMDb or Trakt: upload the export (ZIP or CSV)",
     ),
     command(
         "profile",

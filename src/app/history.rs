@@ -32,6 +32,35 @@ pub struct Ambiguity {
     pub row: HistoryRow,
     /// The candidates, best known first: id and "Title (Year)".
     pub choices: Vec<(MovieId, String)>,
+    /// The kept row's id, for [`crate::app::Command::ChooseHistory`] (the person says which
+    /// film they meant; kept as long as lists are).
+    pub choice: i64,
+}
+
+impl Ambiguity {
+    /// The row's film as the export names it: "Title (Year)", or the title alone.
+    pub fn title(&self) -> String {
+        label(&self.row.title, self.row.year)
+    }
+
+    /// What the row says, in a few words: "rated 4.5★", "watched", ….
+    pub fn said(&self) -> String {
+        match &self.row.said {
+            Said::Rated(stars) => format!("rated {stars}★"),
+            Said::Watched => "watched".to_owned(),
+            Said::Watchlist => "on your watchlist".to_owned(),
+            Said::Reviewed { stars: Some(s), .. } => format!("reviewed, {s}★"),
+            Said::Reviewed { stars: None, .. } => "reviewed".to_owned(),
+        }
+    }
+}
+
+/// A row kept until the person chooses, as stored (JSON).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    source: Option<HistorySource>,
+    row: HistoryRow,
+    choices: Vec<(MovieId, String)>,
 }
 
 /// What an import did.
@@ -55,6 +84,9 @@ pub struct HistorySummary {
     pub malformed_count: usize,
     /// Rows about series or episodes, left out.
     pub not_films: usize,
+    /// Rows that fit several films where the person said none was meant (at an earlier
+    /// import), left out.
+    pub none_meant: usize,
 }
 
 impl HistorySummary {
@@ -66,20 +98,24 @@ impl HistorySummary {
 
 impl fmt::Display for HistorySummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let site = self.source.map_or("the", HistorySource::display);
+        let site = self
+            .source
+            .map_or(String::new(), |s| format!("{} ", s.display()));
         writeln!(
             f,
-            "Imported your {site} history: {} rows, {} matched to films ({} new feedback stored, {} already there).",
+            "Imported your {site}history: {} rows, {} matched to films ({} new feedback stored, {} already there).",
             self.rows,
             self.matched_count(),
             self.stored,
             self.already
         )?;
         if !self.ambiguous.is_empty() {
+            let n = self.ambiguous.len();
             writeln!(
                 f,
-                "{} rows fit several films; say which one with `rate`:",
-                self.ambiguous.len()
+                "{n} {} several films, so nothing was stored for {} yet:",
+                if n == 1 { "row fits" } else { "rows fit" },
+                if n == 1 { "it" } else { "them" }
             )?;
             for a in self.ambiguous.iter().take(NAMED) {
                 let choices: Vec<&str> = a.choices.iter().map(|(_, l)| l.as_str()).collect();
@@ -107,13 +143,26 @@ impl fmt::Display for HistorySummary {
             )?;
         }
         if self.malformed_count > 0 {
-            writeln!(f, "{} rows could not be read:", self.malformed_count)?;
+            let n = self.malformed_count;
+            writeln!(
+                f,
+                "{n} {} could not be read:",
+                if n == 1 { "row" } else { "rows" }
+            )?;
             for (file, line, why) in &self.malformed {
                 writeln!(f, "  {file}:{line}: {why}")?;
             }
         }
         if self.not_films > 0 {
             writeln!(f, "{} series or episodes left out.", self.not_films)?;
+        }
+        match self.none_meant {
+            0 => {}
+            1 => writeln!(f, "1 row left out: you said none of its films was the one.")?,
+            n => writeln!(
+                f,
+                "{n} rows left out: you said none of their films was the one."
+            )?,
         }
         Ok(())
     }
@@ -157,28 +206,24 @@ pub async fn import(
         not_films: read.not_films,
         ..HistorySummary::default()
     };
-    let mut events = Vec::new();
-    let mut reviews = Vec::new();
     let now = s.now_ms();
+    let mut found = Vec::new();
     for row in read.rows {
         match matcher.find(&row) {
             Match::Found(movie, how) => {
                 *summary.matched.entry(how_name(how).to_owned()).or_default() += 1;
-                feedback_of(
-                    s,
-                    who,
-                    source,
-                    (&row, movie),
-                    now,
-                    (&mut events, &mut reviews),
-                );
+                found.push((row, movie));
             }
             Match::Ambiguous(ids) => {
                 let choices = ids
                     .into_iter()
                     .filter_map(|id| s.films.movie(id).map(|m| (id, m.info.display_title())))
                     .collect();
-                summary.ambiguous.push(Ambiguity { row, choices });
+                summary.ambiguous.push(Ambiguity {
+                    row,
+                    choices,
+                    choice: 0,
+                });
             }
             Match::NotInCatalog => {
                 summary.not_in_catalog_count += 1;
@@ -188,13 +233,174 @@ pub async fn import(
             }
         }
     }
-    let (stored, already) = s.store.record_history(&events, &reviews).await?;
+    // Rows chosen for at an earlier import count as matched by that choice.
+    for (row, chosen) in keep_ambiguous(s, who, source, &mut summary.ambiguous, now).await? {
+        match chosen {
+            Some(movie) => {
+                *summary
+                    .matched
+                    .entry("by your choice".to_owned())
+                    .or_default() += 1;
+                found.push((row, movie));
+            }
+            None => summary.none_meant += 1,
+        }
+    }
+    let (mut events, mut reviews) = (Vec::new(), Vec::new());
+    for (row, movie) in &found {
+        feedback_of(
+            s,
+            who,
+            source,
+            (row, *movie),
+            now,
+            (&mut events, &mut reviews),
+        );
+    }
+    let (stored, already) = s.store.record_history(&events, &reviews, None).await?;
     summary.stored = stored;
     summary.already = already;
     if stored > 0 {
         s.refresh(who.user).await?;
     }
     Ok(Reply::HistoryImported(Box::new(summary)))
+}
+
+/// Keeps the rows that fit several films until the person chooses, and notes each one's id.
+/// Rows the person chose for at an earlier import leave `ambiguous` and are returned with
+/// their choice (`None`: none of the films).
+async fn keep_ambiguous(
+    s: &Services,
+    who: &Who<'_>,
+    source: Option<HistorySource>,
+    ambiguous: &mut Vec<Ambiguity>,
+    now: i64,
+) -> anyhow::Result<Vec<(HistoryRow, Option<MovieId>)>> {
+    let site = source.map_or("history", HistorySource::name);
+    let mut rows = Vec::with_capacity(ambiguous.len());
+    for a in ambiguous.iter() {
+        let key = format!(
+            "{site}:{}:{}:{}:{}",
+            said_key(&a.row.said),
+            crate::domain::catalog::search::normalize_title(&a.row.title),
+            a.row.year.unwrap_or(0),
+            a.row.at_ms.unwrap_or(0)
+        );
+        let kept = Kept {
+            source,
+            row: a.row.clone(),
+            choices: a.choices.clone(),
+        };
+        rows.push((key, serde_json::to_string(&kept)?));
+    }
+    let kept = s.store.keep_history_choices(who.user, &rows, now).await?;
+    let mut chosen = Vec::new();
+    let mut waiting = Vec::with_capacity(ambiguous.len());
+    for (mut a, (id, choice)) in std::mem::take(ambiguous).into_iter().zip(kept) {
+        match choice {
+            None => {
+                a.choice = id;
+                waiting.push(a);
+            }
+            Some(movie) => chosen.push((a.row, (movie != 0).then_some(MovieId(movie)))),
+        }
+    }
+    *ambiguous = waiting;
+    Ok(chosen)
+}
+
+/// What a row says, as a key: the kind and the value.
+fn said_key(said: &Said) -> String {
+    match said {
+        Said::Rated(stars) => format!("rated:{stars}"),
+        Said::Watched => "seen".to_owned(),
+        Said::Watchlist => "watchlist".to_owned(),
+        Said::Reviewed { stars, .. } => format!("review:{}", stars.unwrap_or(0.0)),
+    }
+}
+
+/// What a row brings, in words: "your 4★ rating", "seen", ….
+fn said_words(said: &Said) -> String {
+    match said {
+        Said::Rated(stars) => format!("your {stars}★ rating"),
+        Said::Watched => "that you have seen it".to_owned(),
+        Said::Watchlist => "that it is on your watchlist".to_owned(),
+        Said::Reviewed {
+            stars: Some(stars), ..
+        } => format!("your review and {stars}★ rating"),
+        Said::Reviewed { stars: None, .. } => "your review".to_owned(),
+    }
+}
+
+/// The film `who` meant for a kept row of their import (`None`: none of the choices): the row
+/// is stored as if it had matched that film, and the kept row dropped, in one transaction.
+///
+/// # Errors
+/// Storage fails (nothing is stored then, and the row stays to choose again).
+pub async fn choose(
+    s: &Services,
+    who: &Who<'_>,
+    choice: i64,
+    movie: Option<MovieId>,
+) -> anyhow::Result<Reply> {
+    let Some((owner, details, chosen)) = s.store.history_choice(choice).await? else {
+        return Ok(Reply::Invalid(
+            "That row is more than 90 days old and was let go; import the file again to choose."
+                .to_owned(),
+        ));
+    };
+    if owner != who.user {
+        return Ok(Reply::Invalid(
+            "That menu is for someone else's import; use /import to bring your own history."
+                .to_owned(),
+        ));
+    }
+    let kept: Kept = serde_json::from_str(&details)?;
+    let row_label = label(&kept.row.title, kept.row.year);
+    if let Some(chosen) = chosen {
+        let film = kept
+            .choices
+            .iter()
+            .find(|(id, _)| id.0 == chosen)
+            .map_or("none of them", |(_, film)| film.as_str());
+        return Ok(Reply::Invalid(format!(
+            "You already chose {film} for \"{row_label}\"; nothing changed. (To change a rating, use /rate.)"
+        )));
+    }
+    let Some(movie) = movie else {
+        s.store.record_history(&[], &[], Some((choice, 0))).await?;
+        return Ok(Reply::Text(format!(
+            "Left out \"{row_label}\": none of those films, so nothing was stored for it."
+        )));
+    };
+    let Some((_, film)) = kept.choices.iter().find(|(id, _)| *id == movie) else {
+        return Ok(Reply::Invalid(format!(
+            "That film was not one of the choices for \"{row_label}\"; nothing changed."
+        )));
+    };
+    let (mut events, mut reviews) = (Vec::new(), Vec::new());
+    feedback_of(
+        s,
+        who,
+        kept.source,
+        (&kept.row, movie),
+        s.now_ms(),
+        (&mut events, &mut reviews),
+    );
+    let (stored, _) = s
+        .store
+        .record_history(&events, &reviews, Some((choice, movie.0)))
+        .await?;
+    let what = said_words(&kept.row.said);
+    if stored == 0 {
+        return Ok(Reply::Text(format!(
+            "{film} already had {what} from an earlier import; nothing new to store."
+        )));
+    }
+    s.refresh(who.user).await?;
+    Ok(Reply::Text(format!(
+        "Stored for {film}: {what}. Your picks take it into account from now on."
+    )))
 }
 
 /// The message for an export refused whole.

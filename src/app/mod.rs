@@ -320,6 +320,9 @@ impl App {
                 bytes,
                 expected,
             } => history::import(s, who!(), (&name, &bytes), expected).await,
+            Command::ChooseHistory { choice, movie } => {
+                history::choose(s, who!(), choice, movie).await
+            }
             Command::Train => Ok(Reply::Trained(Box::new(training::retrain(s).await?))),
             Command::Help => Ok(Reply::Help(help::COMMANDS.to_vec())),
             Command::Quiz(step) => Box::pin(quiz::step(s, who!(), step)).await,

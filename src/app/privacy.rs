@@ -220,6 +220,19 @@ fn export(
         .iter()
         .map(|c| serde_json::from_str(c).unwrap_or_else(|_| json!(c)))
         .collect();
+    let history_choices: Vec<serde_json::Value> = data
+        .history_choices
+        .iter()
+        .map(|(row, chosen)| {
+            let row: serde_json::Value = serde_json::from_str(row).unwrap_or_else(|_| json!(row));
+            let chosen = match chosen {
+                None => json!(null),
+                Some(0) => json!("none of them"),
+                Some(m) => json!(title(crate::domain::ids::MovieId(*m))),
+            };
+            json!({"row": row["row"], "candidates": row["choices"], "your_choice": chosen})
+        })
+        .collect();
     let experiments: Vec<serde_json::Value> = data
         .experiments
         .iter()
@@ -235,6 +248,7 @@ fn export(
         "films_shown_to_you": data.films_shown,
         "watch_parties": parties,
         "conversations": conversations,
+        "history_rows_to_choose_for": history_choices,
         "experiments": experiments,
         "watch_party_fairness_debt": data.fairness_debt,
         "taste_group": taste_group,

@@ -14,7 +14,7 @@ use crate::domain::catalog::search::{MatchKind, TitleIndex, normalize_title, spl
 use crate::domain::ids::MovieId;
 
 /// Where a history comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum HistorySource {
     Letterboxd,
     Imdb,
@@ -51,7 +51,7 @@ impl HistorySource {
 }
 
 /// What a row says about the film.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Said {
     /// Rated, in stars (0.5–5 on the half-star grid; 1–10 scales are halved).
     Rated(f64),
@@ -64,7 +64,7 @@ pub enum Said {
 }
 
 /// One row of an export, as read.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryRow {
     /// The file inside the export and the row's line number in it (1 = the header).
     pub file: String,

@@ -211,7 +211,9 @@ pub trait FeedbackRepo: Send + Sync {
 
     /// Stores what a history import brings, in one transaction (all of it or nothing): the
     /// events, and the reviews with their events. Events already stored (same idempotency key)
-    /// are left as they are. How many were new, and how many were already there.
+    /// are left as they are; `settles`, a kept row and the film the person has now chosen for
+    /// it (0: none of them) ([`FeedbackRepo::keep_history_choices`]), is marked chosen in the
+    /// same transaction. How many were new, and how many were already there.
     ///
     /// # Errors
     /// `Unavailable` after retries; `Invalid` when a film or person is not stored.
@@ -219,7 +221,32 @@ pub trait FeedbackRepo: Send + Sync {
         &self,
         events: &[NewFeedbackEvent],
         reviews: &[NewReview],
+        settles: Option<(i64, i64)>,
     ) -> impl Future<Output = StoreResult<(u64, u64)>> + Send;
+
+    /// Keeps rows of a history import that fit several films until `user` says which one
+    /// they meant: `(key, details)`, one row per key (a later import's copy replaces the
+    /// earlier one's details and keeps its id and choice). Returns each row's id and the film
+    /// chosen for it already, if any (0: none of them), in order.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries; `Invalid` when the person is not stored.
+    fn keep_history_choices(
+        &self,
+        user: UserId,
+        rows: &[(String, String)],
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<Vec<(i64, Option<i64>)>>> + Send;
+
+    /// A kept row (see [`FeedbackRepo::keep_history_choices`]): whose it is, its details and
+    /// the film chosen for it, if any.
+    ///
+    /// # Errors
+    /// `Unavailable` after retries.
+    fn history_choice(
+        &self,
+        id: i64,
+    ) -> impl Future<Output = StoreResult<Option<(UserId, String, Option<i64>)>>> + Send;
 
     /// A user's reviews of a film, oldest first.
     fn reviews_of(
@@ -340,6 +367,9 @@ pub struct PersonalData {
     /// Their watch-party fairness debt in their server (how much weight their wishes get at
     /// the next movie night), if they have one.
     pub fairness_debt: Option<f64>,
+    /// Rows of a history import that fit several films (JSON), and the film they chose for
+    /// each (0: none of them; `None`: not chosen yet).
+    pub history_choices: Vec<(String, Option<i64>)>,
 }
 
 /// What a purge removed.
@@ -417,7 +447,8 @@ pub trait RetentionRepo: Send + Sync {
     /// Deletes conversations expired at `now_ms`, lists shown and records of forgotten people
     /// from before `impressions_before_ms`, and experiment assignments of people no longer
     /// stored, and calls off lobbies opened before `lobbies_before_ms` that never started.
-    /// Keys of applied writes (see [`PartyClose::key`]) older than a day go too.
+    /// Keys of applied writes (see [`PartyClose::key`]) older than a day go too, and rows of a
+    /// history import never chosen for, kept since before `impressions_before_ms`.
     ///
     /// # Errors
     /// `Unavailable` after retries.

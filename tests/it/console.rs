@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::Stdio;
 
-fn console(dir: &Path, user: &str, input: &str) -> String {
+/// `marquee console --user USER` fed `input`: the transcript.
+pub(crate) fn console(dir: &Path, user: &str, input: &str) -> String {
     let mut child = crate::helpers::marquee_binary(dir)
         .args(["console", "--user", user])
         .stdin(Stdio::piped())

@@ -6,8 +6,6 @@ use crate::fake_discord::{
     Bot, Call, FakeDiscord, GUILD_ID, command, component, custom_ids, shown_message,
 };
 use marquee::domain::events::FeedbackKind;
-use marquee::domain::ids::GuildId;
-use marquee::domain::ports::{FeedbackRepo as _, UserKind, UserRepo as _};
 use marquee::outbound::storage::Store;
 use serde_json::{Value, json};
 
@@ -135,19 +133,8 @@ fn answer_id(card: &Call, key: char) -> String {
 }
 
 async fn ratings(store: &Store, snowflake: &str) -> usize {
-    let user = store
-        .ensure_user(
-            UserKind::Discord,
-            snowflake,
-            "",
-            Some(GuildId(GUILD_ID.parse().expect("snowflake"))),
-        )
+    crate::helpers::discord_events(store, snowflake)
         .await
-        .expect("user");
-    store
-        .events_for_user(user)
-        .await
-        .expect("events")
         .iter()
         .filter(|e| e.event.kind == FeedbackKind::Rating)
         .count()

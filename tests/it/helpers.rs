@@ -125,3 +125,37 @@ pub fn marquee_binary(dir: &std::path::Path) -> std::process::Command {
         .env("RUST_LOG", "warn");
     cmd
 }
+
+/// A ZIP of `(name, content)` files (an export as a site would send it).
+pub fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        zip.start_file(*name, options).expect("an entry");
+        zip.write_all(data.as_bytes()).expect("its data");
+    }
+    zip.finish().expect("the ZIP");
+    out.into_inner()
+}
+
+/// The feedback events of Discord user `snowflake` in the fake Discord's server.
+pub async fn discord_events(
+    store: &Store,
+    snowflake: &str,
+) -> Vec<marquee::domain::events::FeedbackEvent> {
+    use marquee::domain::ports::{FeedbackRepo as _, UserKind, UserRepo as _};
+    let server = crate::fake_discord::GUILD_ID.parse().expect("snowflake");
+    let user = store
+        .ensure_user(
+            UserKind::Discord,
+            snowflake,
+            "",
+            Some(marquee::domain::ids::GuildId(server)),
+        )
+        .await
+        .expect("user");
+    store.events_for_user(user).await.expect("events")
+}

@@ -6,7 +6,6 @@
 #![allow(clippy::too_many_lines)] // one story, told in order
 
 use serde_json::Value;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::Output;
 
@@ -27,19 +26,7 @@ fn json_of(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-/// A ZIP of `(name, content)` files.
-fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in files {
-        zip.start_file(*name, options).expect("an entry");
-        zip.write_all(data.as_bytes()).expect("its data");
-    }
-    zip.finish().expect("the ZIP");
-    out.into_inner()
-}
+use crate::helpers::zip_of;
 
 /// The titles of `marquee recommend --user USER --json`.
 fn picks(dir: &Path, user: &str) -> Vec<String> {
@@ -218,5 +205,97 @@ fn a_letterboxd_zip_and_an_imdb_csv_become_feedback_once() {
         String::from_utf8_lossy(&refused.stderr).contains("up to 25 MB"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
+#[test]
+fn the_console_asks_a_numbered_question_for_each_row_that_fits_several_films() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ratings = "Date,Name,Year,Letterboxd URI,Rating\n\
+        2024-01-02,Alien,1979,https://boxd.it/1,5\n\
+        2024-01-06,Dune,,https://boxd.it/6,4.5\n";
+    let watched = "Date,Name,Year,Letterboxd URI\n2024-01-07,Dune,,https://boxd.it/6\n";
+    let export = dir.path().join("my letterboxd export.zip");
+    std::fs::write(
+        &export,
+        zip_of(&[("ratings.csv", ratings), ("watched.csv", watched)]),
+    )
+    .expect("write the export");
+    let path = export.to_str().expect("a path");
+
+    // Two rows fit both Dunes: the rating is settled with a number, the watched row skipped.
+    let first = crate::console::console(
+        dir.path(),
+        "ana",
+        &format!("import \"{path}\"\n2\nskip\nprofile\n"),
+    );
+    assert!(
+        first.contains("Imported your Letterboxd history: 3 rows, 1 matched"),
+        "{first}"
+    );
+    let asked = first
+        .find("Which film is \"Dune\" (rated 4.5★; ratings.csv line 3)? (2 rows to choose for)")
+        .unwrap_or_else(|| panic!("the rating is asked first:\n{first}"));
+    let listed = &first[asked..];
+    let (one, two) = (
+        listed.find("  1. Dune (1984)").expect("choice 1"),
+        listed.find("  2. Dune (2021)").expect("choice 2"),
+    );
+    assert!(
+        one < two && listed.contains("  0. none of these"),
+        "{first}"
+    );
+    assert!(
+        first.contains("Stored for Dune (2021): your 4.5★ rating."),
+        "{first}"
+    );
+    assert!(
+        first.contains("Which film is \"Dune\" (watched; watched.csv line 2)?"),
+        "then the watched row: {first}"
+    );
+    assert!(
+        first.contains("Feedback:    2 films; 2 ratings"),
+        "the skipped row stored nothing: {first}"
+    );
+    assert!(
+        !picks(dir.path(), "ana").contains(&"Dune (2021)".to_owned()),
+        "a rated film is not picked"
+    );
+
+    // Again: the chosen row counts as matched, only the skipped one is asked; 0 is none.
+    let second = crate::console::console(dir.path(), "ana", &format!("import {path}\n0\n"));
+    assert!(
+        second.contains("0 new feedback stored, 2 already there"),
+        "{second}"
+    );
+    assert!(
+        !second.contains("ratings.csv line 3)?"),
+        "the chosen row is not asked again: {second}"
+    );
+    assert!(
+        second.contains("Left out \"Dune\": none of those films"),
+        "{second}"
+    );
+
+    // A third time nothing is asked, and the row said to be none of them is reported.
+    let third = crate::console::console(dir.path(), "ana", &format!("import {path}\n"));
+    assert!(!third.contains("Which film is"), "{third}");
+    assert!(
+        third.contains("1 row left out: you said none of its films was the one."),
+        "{third}"
+    );
+    let export = json_of(&marquee(
+        dir.path(),
+        &["privacy", "export", "--user", "ana"],
+    ));
+    let rows = export["history_rows_to_choose_for"]
+        .as_array()
+        .expect("the kept rows are in the export");
+    assert_eq!(rows.len(), 2, "{export}");
+    let choices: Vec<&Value> = rows.iter().map(|r| &r["your_choice"]).collect();
+    assert!(
+        choices.contains(&&Value::from("Dune (2021)"))
+            && choices.contains(&&Value::from("none of them")),
+        "{choices:?}"
     );
 }

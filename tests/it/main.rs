@@ -4,6 +4,7 @@ mod cli;
 mod console;
 mod discord_ask;
 mod discord_e2e;
+mod discord_import;
 mod discord_lab;
 mod discord_party;
 mod discord_payloads;

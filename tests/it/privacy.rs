@@ -19,7 +19,7 @@ const HERE: GuildId = GuildId(11);
 const THERE: GuildId = GuildId(12);
 
 /// Every table of the schema. A new table must be added here, with how it refers to people.
-pub(crate) const TABLES: [&str; 22] = [
+pub(crate) const TABLES: [&str; 23] = [
     "_sqlx_migrations",
     "applied_actions",
     "conversation_films",
@@ -31,6 +31,7 @@ pub(crate) const TABLES: [&str; 22] = [
     "feedback_events",
     "forgotten",
     "guild_fairness",
+    "history_choices",
     "impressions",
     "model_snapshots",
     "movies",
@@ -96,6 +97,17 @@ async fn a_busy_person(app: &App) -> (Caller, Caller) {
         fresh: true,
     };
     run(app, &ana, ask).await;
+    // A history import with a row that fits two films, kept for her to choose.
+    let import = Command::ImportHistory {
+        name: "ratings.csv".into(),
+        bytes: b"Date,Name,Year,Letterboxd URI,Rating\n2024-01-06,Dune,,https://boxd.it/6,4.5\n"
+            .to_vec(),
+        expected: None,
+    };
+    assert!(matches!(
+        run(app, &ana, import).await,
+        Reply::HistoryImported(s) if s.ambiguous.len() == 1
+    ));
     // A party Ana hosts, and one Ben hosts: both pick, vote and close.
     for (host, guest) in [(&ana, &ben), (&ben, &ana)] {
         let start = PartyStart {
@@ -148,6 +160,7 @@ pub(crate) async fn traces(pool: &Pool, table: &str, user: UserId) -> i64 {
         | "impressions"
         | "conversations"
         | "guild_fairness"
+        | "history_choices"
         | "watch_party_members"
         | "watch_party_votes" => {
             format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1")
@@ -249,6 +262,10 @@ async fn what_is_kept_is_shown_and_exported(app: &App, ana: &Caller) {
         "{json}"
     );
     assert_eq!(export["watch_parties"].as_array().map(Vec::len), Some(2));
+    let kept = &export["history_rows_to_choose_for"];
+    assert_eq!(kept.as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!(kept[0]["row"]["title"], "Dune", "{json}");
+    assert!(kept[0]["your_choice"].is_null(), "{json}");
     assert!(
         export["watch_party_fairness_debt"].is_number(),
         "the debt from her movie nights: {json}"

@@ -818,7 +818,89 @@ async fn the_event_log_reads_back_exactly_page_by_page(store: Store) {
     );
 }
 
+async fn history_rows_to_choose_for_are_kept_once_and_chosen_once(store: Store) {
+    store
+        .upsert_movies(&[film("Dune", 1984), film("Dune", 2021)])
+        .await
+        .expect("films");
+    let dune = store.all_movies().await.expect("all")[1].id;
+    let user = store
+        .ensure_user(UserKind::Discord, "7", "bob", Some(GuildId(1)))
+        .await
+        .expect("user");
+    let rows = [
+        (
+            "letterboxd:rated:4.5:dune:0:1".to_owned(),
+            "{\"a\":1}".to_owned(),
+        ),
+        (
+            "letterboxd:seen:dune:0:2".to_owned(),
+            "{\"b\":2}".to_owned(),
+        ),
+    ];
+    let kept = store
+        .keep_history_choices(user, &rows, 1_000)
+        .await
+        .expect("kept");
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().all(|(_, chosen)| chosen.is_none()), "{kept:?}");
+    // The same rows again (a newer export): same ids, the newer details.
+    let again = [(rows[0].0.clone(), "{\"a\":2}".to_owned())];
+    let kept_again = store
+        .keep_history_choices(user, &again, 2_000)
+        .await
+        .expect("kept again");
+    assert_eq!(kept_again, vec![kept[0]]);
+    let (owner, details, chosen) = store
+        .history_choice(kept[0].0)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!((owner, details.as_str(), chosen), (user, "{\"a\":2}", None));
+    // Chosen: the event and the choice in one transaction; a second choice stores nothing.
+    let mut e = event(user, dune, 1_500, Some("history:letterboxd:rated:4.5:x:0"));
+    e.kind = FeedbackKind::Rating;
+    e.value = Some(4.5);
+    let settle = Some((kept[0].0, dune.0));
+    let first = store
+        .record_history(std::slice::from_ref(&e), &[], settle)
+        .await
+        .expect("chosen");
+    assert_eq!(first, (1, 0));
+    let mut other = e.clone();
+    other.idempotency_key = Some("history:letterboxd:rated:4.5:y:0".into());
+    let second = store
+        .record_history(std::slice::from_ref(&other), &[], Some((kept[0].0, 1)))
+        .await
+        .expect("chosen again");
+    assert_eq!(second.0, 0, "a row is chosen for once");
+    assert_eq!(store.events_for_user(user).await.expect("events").len(), 1);
+    let kept_third = store
+        .keep_history_choices(user, &rows, 3_000)
+        .await
+        .expect("kept a third time");
+    assert_eq!(kept_third[0], (kept[0].0, Some(dune.0)), "the choice stays");
+    assert_eq!(kept_third[1], (kept[1].0, None));
+    // The purge lets go of rows never chosen for, and keeps the choices.
+    store.purge(10_000, 5_000, 0).await.expect("purge");
+    assert!(
+        store
+            .history_choice(kept[1].0)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        store
+            .history_choice(kept[0].0)
+            .await
+            .expect("read")
+            .is_some()
+    );
+}
+
 on_both_backends!(
+    history_rows_to_choose_for_are_kept_once_and_chosen_once,
     the_starter_catalog_fills_an_empty_database_once,
     a_stored_film_reads_back_field_for_field,
     upserting_the_same_films_twice_changes_nothing,

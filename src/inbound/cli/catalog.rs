@@ -112,7 +112,13 @@ async fn import_history(
             anyhow::bail!("the app answered an import with something else");
         }
     };
-    print_summary(&*summary, args.json, seconds, "")?;
+    let then = if summary.ambiguous.is_empty() {
+        ""
+    } else {
+        "\nTo choose the film for those rows: `marquee console --user NAME`, then `import FILE` \
+         (a numbered list for each), or /import in Discord; or rate the film you meant."
+    };
+    print_summary(&*summary, args.json, seconds, then)?;
     Ok(ExitCode::SUCCESS)
 }
 

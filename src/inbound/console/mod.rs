@@ -8,6 +8,7 @@
 //! (`genre:comedy count:5`), or plain words (`recommend comedy 5`). `rate` takes the stars last
 //! (`rate heat 1995 4.5`); `review` takes the title in quotes, then the text.
 
+pub mod import;
 pub mod party;
 pub mod quiz;
 
@@ -31,6 +32,8 @@ pub enum Line {
     Command(Command),
     /// A watch-party command (`party …`).
     Party(party::PartyLine),
+    /// `import FILE`: a Letterboxd, IMDb or Trakt export ([`import`]).
+    Import(std::path::PathBuf),
     /// The line cannot be understood; what to type instead.
     Error(String),
 }
@@ -190,6 +193,21 @@ pub fn parse_line(line: &str) -> Line {
             }
         }
         "privacy" => parse_privacy(args),
+        "import" => {
+            let path = match args {
+                [] => String::new(),
+                [one] => one.text.clone(),
+                _ => line[head.end..].trim().trim_matches(is_quote).to_owned(),
+            };
+            if path.trim().is_empty() {
+                Line::Error(
+                    "Which file? Type import PATH, e.g. import letterboxd-kim.zip (Letterboxd ZIP or CSV, IMDb ratings.csv, Trakt ZIP or JSON)."
+                        .to_owned(),
+                )
+            } else {
+                Line::Import(path.into())
+            }
+        }
         "react" => parse_react(args, false),
         "unreact" => parse_react(args, true),
         _ => Line::Error(format!(
@@ -395,6 +413,9 @@ fn usage(name: &str) -> &'static str {
         }
         "experiment" => "experiment   (on this machine: marquee experiment list|start|stop|report)",
         "privacy" => "privacy show | privacy export | privacy forget [everywhere] [yes]",
+        "import" => {
+            "import FILE   (a Letterboxd ZIP or CSV, IMDb ratings.csv, Trakt ZIP or JSON; then a number for each row that fits several films)"
+        }
         _ => "help",
     }
 }
@@ -715,6 +736,7 @@ pub async fn run(
     let mut buffer = Vec::new();
     let mut current_party = None;
     let mut pending_quiz: Option<quiz::Pending> = None;
+    let mut choosing = import::Choosing::default();
     loop {
         if interactive {
             write!(out, "marquee> ")?;
@@ -733,7 +755,22 @@ pub async fn run(
             let shown: String = clean(line).chars().take(200).collect();
             writeln!(out, "> {shown}")?;
         }
-        let answer = pending_quiz.take().and_then(|p| p.read(line));
+        let answer = if choosing.asking() {
+            match choosing.read(line) {
+                import::Answer::Choose(command) => Some(command),
+                import::Answer::Skipped => {
+                    choosing.ask(&mut out)?;
+                    continue;
+                }
+                import::Answer::OutOfRange(n) => {
+                    writeln!(out, "Type a number from 0 to {n}, or skip.")?;
+                    continue;
+                }
+                import::Answer::Other => None,
+            }
+        } else {
+            pending_quiz.take().and_then(|p| p.read(line))
+        };
         let command = match answer {
             Some(command) => Some((caller.clone(), command)),
             None => match parse_line(line) {
@@ -751,6 +788,13 @@ pub async fn run(
                         None
                     }
                 },
+                Line::Import(path) => match import::read(&path, &mut out) {
+                    Ok(command) => Some((caller.clone(), command)),
+                    Err(text) => {
+                        writeln!(out, "{text}")?;
+                        None
+                    }
+                },
             },
         };
         if let Some((who, command)) = command {
@@ -763,6 +807,10 @@ pub async fn run(
                         pending_quiz = quiz::Pending::of(card);
                     }
                     render(&mut out, &reply, app.reactions())?;
+                    if let Reply::HistoryImported(summary) = &reply {
+                        choosing = import::Choosing::of(&summary.ambiguous);
+                    }
+                    choosing.ask(&mut out)?;
                 }
                 Err(e) => writeln!(out, "Something went wrong: {e:#}. Try again.")?,
             }
@@ -785,6 +833,18 @@ mod tests {
             Line::Command(r) => r,
             other => panic!("{line:?}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn import_takes_a_path_quoted_or_not() {
+        let path = |line: &str| match parse_line(line) {
+            Line::Import(p) => p.display().to_string(),
+            other => panic!("{line:?}: {other:?}"),
+        };
+        assert_eq!(path("import letterboxd.zip"), "letterboxd.zip");
+        assert_eq!(path("/import \"my export.zip\""), "my export.zip");
+        assert_eq!(path("import my export.zip"), "my export.zip");
+        assert!(matches!(parse_line("import"), Line::Error(e) if e.contains("Which file")));
     }
 
     #[test]

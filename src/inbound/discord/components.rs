@@ -39,7 +39,7 @@ fn feedback_buttons(reply: &Reply, out: &mut Out) {
 }
 
 /// The first value chosen in a string menu.
-fn first_choice(c: &ComponentInteraction) -> Option<&str> {
+pub(super) fn first_choice(c: &ComponentInteraction) -> Option<&str> {
     match &c.data.kind {
         ComponentInteractionDataKind::StringSelect { values } => values.first().map(String::as_str),
         _ => None,
@@ -130,6 +130,7 @@ impl Handler {
                 self.update_after(ctx, ix, (since, acked), command, |_, _| {})
                     .await?;
             }
+            ComponentId::HistoryChoice(r) => self.choose(ctx, c, r, (since, acked)).await?,
             ComponentId::Party(party, action) => {
                 self.party_button(ctx, c, (party, action), (since, acked))
                     .await?;
@@ -196,7 +197,7 @@ impl Handler {
 
     /// Runs `command` and answers the click with its reply in place of the clicked message,
     /// once stored; `shape` adjusts the message first (its buttons).
-    async fn update_after(
+    pub(super) async fn update_after(
         &self,
         ctx: &Context,
         ix: Ix<'_>,

@@ -42,6 +42,8 @@ pub enum ComponentId {
     Forget { everywhere: bool },
     /// A taste-quiz button.
     Quiz(QuizPress),
+    /// The menu of films for a row of a history import that fits several (the kept row's id).
+    HistoryChoice(i64),
 }
 
 /// What a taste-quiz button does.
@@ -158,6 +160,7 @@ impl ComponentId {
             } => format!("mq:fb:{message}:{position}:{}", button.as_str()),
             ComponentId::ReviewForm(movie) => format!("mq:review:{movie}"),
             ComponentId::FixStars(movie) => format!("mq:fix:{movie}"),
+            ComponentId::HistoryChoice(row) => format!("mq:hc:{row}"),
             ComponentId::Ask(action) => match action {
                 Steer::MoreLike(n) => format!("mq:ask:more:{n}"),
                 Steer::Seen(n) => format!("mq:ask:seen:{n}"),
@@ -221,6 +224,7 @@ impl ComponentId {
             }),
             ["review", m] => movie(m).map(ComponentId::ReviewForm),
             ["fix", m] => movie(m).map(ComponentId::FixStars),
+            ["hc", row] => row.parse().ok().map(ComponentId::HistoryChoice),
             ["ask", rest @ ..] => Some(ComponentId::Ask(match rest {
                 ["more", n] => Steer::MoreLike(n.parse().ok()?),
                 ["seen", n] => Steer::Seen(n.parse().ok()?),
@@ -293,6 +297,7 @@ mod tests {
             },
             ComponentId::ReviewForm(MovieId(i64::MAX)),
             ComponentId::FixStars(MovieId(7)),
+            ComponentId::HistoryChoice(i64::MAX),
             ComponentId::Party(PartyId(3), PartyAction::Join),
             ComponentId::Party(PartyId(3), PartyAction::Leave),
             ComponentId::Party(PartyId(3), PartyAction::Pick),

@@ -16,6 +16,7 @@
 pub mod ask;
 mod components;
 pub mod custom_id;
+pub mod import;
 pub mod interaction;
 pub mod lab;
 pub mod party;
@@ -465,6 +466,7 @@ impl Handler {
                 ix.answer(ctx, &out, acked).await?;
             }
             Invocation::WatchParty => self.watchparty(ctx, cmd, acked).await?,
+            Invocation::Import(file) => self.import(ctx, cmd, file, acked).await?,
             Invocation::Run { command, public } => {
                 if let Some(refusal) = App::refusal(&self.caller(ix), &command) {
                     return Ok(ix.answer(ctx, &render::reply(&refusal), acked).await?);

@@ -78,6 +78,14 @@ fn build(c: &CommandHelp) -> CreateCommand {
         "watchparty" => super::party::options(command(c)),
         "experiment" => super::lab::options(command(c)),
         "privacy" => privacy_options(command(c)),
+        "import" => command(c).add_option(
+            CreateCommandOption::new(
+                CommandOptionType::Attachment,
+                "file",
+                "Letterboxd ZIP or CSV, IMDb ratings.csv, Trakt ZIP or JSON (up to 25 MB)",
+            )
+            .required(true),
+        ),
         _ => command(c),
     }
 }
@@ -173,6 +181,8 @@ pub enum Invocation {
     ReviewForm { title: String },
     /// `/watchparty …` (it needs the voice roster to know who is invited).
     WatchParty,
+    /// `/import file`: the attachment (fetched before the app sees it).
+    Import(Option<serenity::all::AttachmentId>),
     /// A command this build does not know (an old registration).
     Unknown(String),
 }
@@ -225,6 +235,10 @@ pub fn invocation(name: &str, options: &[CommandDataOption]) -> Invocation {
         "experiment" => private(super::lab::command(options)),
         "privacy" => private(privacy_command(options)),
         "watchparty" => Invocation::WatchParty,
+        "import" => Invocation::Import(match find(options, "file") {
+            Some(CommandDataOptionValue::Attachment(id)) => Some(*id),
+            _ => None,
+        }),
         "help" => private(Command::Help),
         other => Invocation::Unknown(other.to_owned()),
     }

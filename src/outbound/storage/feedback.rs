@@ -356,6 +356,7 @@ impl FeedbackRepo for Store {
         &self,
         events: &[NewFeedbackEvent],
         reviews: &[NewReview],
+        settles: Option<(i64, i64)>,
     ) -> StoreResult<(u64, u64)> {
         with_pool!(self, pool => retry("store an imported history", || async move {
             let mut tx = pool.begin().await?;
@@ -378,9 +379,67 @@ impl FeedbackRepo for Store {
                 new += 1;
                 insert_review!(id, review).execute(&mut *tx).await?;
             }
+            if let Some((choice, movie)) = settles {
+                // A row is chosen for once: a second choice made at the same moment stores
+                // nothing.
+                let settled = sqlx::query(
+                    "UPDATE history_choices SET chosen = $2 WHERE id = $1 AND chosen IS NULL",
+                )
+                .bind(choice)
+                .bind(movie)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if settled == 0 {
+                    tx.rollback().await?;
+                    return Ok((0, new + already));
+                }
+            }
             tx.commit().await?;
             Ok((new, already))
         }).await)
+    }
+
+    async fn keep_history_choices(
+        &self,
+        user: UserId,
+        rows: &[(String, String)],
+        at_ms: i64,
+    ) -> StoreResult<Vec<(i64, Option<i64>)>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        with_pool!(self, pool => retry("keep rows to choose a film for", || async move {
+            let mut tx = pool.begin().await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for (key, details) in rows {
+                let id: (i64, Option<i64>) = sqlx::query_as(
+                    "INSERT INTO history_choices (user_id, row_key, details, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, row_key) \
+                     DO UPDATE SET details = excluded.details, created_at = excluded.created_at \
+                     RETURNING id, chosen",
+                )
+                .bind(user.0)
+                .bind(key)
+                .bind(details)
+                .bind(at_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(ids)
+        }).await)
+    }
+
+    async fn history_choice(&self, id: i64) -> StoreResult<Option<(UserId, String, Option<i64>)>> {
+        let row: Option<(i64, String, Option<i64>)> = with_pool!(self, pool => retry("read a row to choose a film for", || async move {
+            sqlx::query_as("SELECT user_id, details, chosen FROM history_choices WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        }).await)?;
+        Ok(row.map(|(user, details, chosen)| (UserId(user), details, chosen)))
     }
 
     async fn reviews_of(&self, user: UserId, movie: MovieId) -> StoreResult<Vec<StoredReview>> {

@@ -514,7 +514,7 @@ mod tests {
     /// Every migration file ever released, with the SHA-384 sqlx stores for it. An applied
     /// migration whose file changed makes every existing database refuse to start, so a
     /// released file is never edited: a change is a new migration (and a new line here).
-    const RELEASED: [(&str, i64, &str); 16] = [
+    const RELEASED: [(&str, i64, &str); 18] = [
         (
             "sqlite",
             1,
@@ -556,6 +556,11 @@ mod tests {
             "46bd1236285056c2e7bb015d8b094e7030b3b02095215e52f41364709b00432be6465b450e7ff6ee0a36d29701e23a79",
         ),
         (
+            "sqlite",
+            9,
+            "bd39b4dcb36a6db69ed0ea4fb99e562603b66361e1cb6c86b0e8172e17c11e1af8f11a358f0c8baf7522840c5b3c21a8",
+        ),
+        (
             "postgres",
             1,
             "6a0c7cef12af9524ea7cb8253b5a53659d722c7dd9958a8a8b39fd2e37982890a14657d90d79f8b3ad6815db21b74a06",
@@ -594,6 +599,11 @@ mod tests {
             "postgres",
             8,
             "872361420fb15bed0e5c3a31b1bf6066bfb4c6a40cdbd2f5b0388fdf8d005fa468e5ca4a03bce16e3406e2af736a9779",
+        ),
+        (
+            "postgres",
+            9,
+            "ed5f42d0a74c9f7f6d053d3a633c18a0eadb663a909270ad90adf72faade6a0a383c8469e8e16a02f4d32ad0d85505d3",
         ),
     ];
 

@@ -49,7 +49,7 @@ impl PrivacyRepo for Store {
         let events = self.events_for_user(user).await?;
         let unit = format!("user:{user}");
         let (id, unit) = (user.0, &unit);
-        let (name, reviews, shown, parties, votes, conversations, experiments, debt) = with_pool!(self, pool => retry("read a person's data", || async move {
+        let (name, reviews, shown, parties, votes, conversations, experiments, debt, choices) = with_pool!(self, pool => retry("read a person's data", || async move {
             let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -96,7 +96,13 @@ impl PrivacyRepo for Store {
                 .bind(id)
                 .fetch_optional(pool)
                 .await?;
-            Ok((name, reviews, shown, parties, votes, conversations, experiments, debt))
+            let choices: Vec<(String, Option<i64>)> = sqlx::query_as(
+                "SELECT details, chosen FROM history_choices WHERE user_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            Ok((name, reviews, shown, parties, votes, conversations, experiments, debt, choices))
         }).await)?;
         let parties = parties
             .into_iter()
@@ -122,6 +128,7 @@ impl PrivacyRepo for Store {
             conversations,
             experiments,
             fairness_debt: debt,
+            history_choices: choices,
         })
     }
 
@@ -192,7 +199,8 @@ impl PrivacyRepo for Store {
                     .execute(&mut *tx)
                     .await?;
                 // The rest hangs off the user row (ON DELETE CASCADE): events, reviews, lists,
-                // conversations, fairness debts, party membership and votes.
+                // conversations, fairness debts, party membership and votes, rows of a history import
+                // waiting for a choice.
                 gone += sqlx::query("DELETE FROM users WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)

@@ -111,6 +111,11 @@ impl RetentionRepo for Store {
                 .bind(impressions_before_ms)
                 .execute(pool)
                 .await?;
+            // Rows of a history import never chosen for: as long as a list's films.
+            sqlx::query("DELETE FROM history_choices WHERE chosen IS NULL AND created_at < $1")
+                .bind(impressions_before_ms)
+                .execute(pool)
+                .await?;
             let stale: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT id, params FROM watch_parties WHERE status = 'lobby' AND created_at < $1",
             )

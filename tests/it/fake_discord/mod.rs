@@ -124,6 +124,8 @@ struct RestState {
     dm_channels: HashMap<String, String>,
     /// Users who are not members of the test server (`GET /guilds/{id}/members/{user}` 404s).
     strangers: std::collections::HashSet<String>,
+    /// Path → bytes of the attachments the fake's CDN serves ([`FakeDiscord::host_file`]).
+    files: HashMap<String, Vec<u8>>,
 }
 
 /// Which port of the fake a REST call came through (see [`Call::door`]).
@@ -614,6 +616,29 @@ impl FakeDiscord {
 
     pub fn snowflake(&self) -> String {
         self.shared.snowflake()
+    }
+
+    /// Serves `bytes` as an uploaded attachment named `name`, as Discord's CDN would (a GET of
+    /// the address answers them; the fetch is a [`Call`] like any other): the attachment
+    /// object an interaction's `resolved.attachments` carries.
+    pub fn host_file(&self, name: &str, bytes: &[u8]) -> Value {
+        let id = self.snowflake();
+        let path = format!("/attachments/{CHANNEL_ID}/{id}/{name}");
+        lock(&self.shared.rest)
+            .files
+            .insert(path.clone(), bytes.to_vec());
+        let url = format!(
+            "http://127.0.0.1:{}{path}?ex=6a00000&is=69f0000&hm=0f",
+            self.shared.port
+        );
+        serde_json::json!({
+            "id": id,
+            "filename": name,
+            "size": bytes.len(),
+            "url": url,
+            "proxy_url": url,
+            "content_type": if name.to_ascii_lowercase().ends_with(".zip") { "application/zip" } else { "text/csv; charset=utf-8" },
+        })
     }
 
     /// The REST calls, the gateway frames and (given a bot) the bot's log, for failure messages.

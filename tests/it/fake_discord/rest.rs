@@ -359,7 +359,17 @@ pub(super) async fn rest_handler(
     };
     let content_type = header_text(header::CONTENT_TYPE).unwrap_or_default();
     let (body, uploads) = parse_body(&content_type, &raw);
-    let (status, response) = shared.answer(&method, uri.path(), &body, &uploads);
+    // The CDN: attachments put there with `host_file`.
+    let hosted = if method == Method::GET && uri.path().starts_with("/attachments/") {
+        Some(lock(&shared.rest).files.get(uri.path()).cloned())
+    } else {
+        None
+    };
+    let (status, response) = match &hosted {
+        Some(Some(bytes)) => (200, Value::from(bytes.len())),
+        Some(None) => (404, serde_json::json!({"message": "404: Not Found"})),
+        None => shared.answer(&method, uri.path(), &body, &uploads),
+    };
     let call = Call {
         method: method.as_str().to_owned(),
         path: uri.path().to_owned(),
@@ -379,6 +389,14 @@ pub(super) async fn rest_handler(
     lock(&shared.calls).push(call);
     shared.calls_changed.notify_waiters();
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(Some(bytes)) = hosted {
+        return (
+            status,
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            bytes,
+        )
+            .into_response();
+    }
     if status == StatusCode::NO_CONTENT {
         status.into_response()
     } else {

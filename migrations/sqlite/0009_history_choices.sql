@@ -1,0 +1,17 @@
+-- Rows of a history import (/import, `marquee import letterboxd|imdb|trakt`, the console's
+-- `import`) that fit several films, kept until the person says which film they meant (a menu
+-- in Discord, a numbered prompt in the console), then with the film they chose, so importing
+-- the export again does not ask again. Rows never chosen for are kept as long as lists are
+-- (retention). `row_key` names a row by what it says (site, kind, title, year, value, date), so
+-- importing the same export again keeps one copy; `details` is the row and its candidates
+-- (JSON); `chosen` is NULL until the person chooses, then the film, or 0 for none of them.
+CREATE TABLE history_choices (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    row_key     TEXT    NOT NULL,
+    details     TEXT    NOT NULL, -- JSON
+    chosen      INTEGER,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (user_id, row_key)
+);
+CREATE INDEX history_choices_created ON history_choices (created_at);
