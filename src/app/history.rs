@@ -176,7 +176,8 @@ fn label(title: &str, year: Option<i32>) -> String {
 /// said it comes from (the command line's `letterboxd|imdb|trakt`), if they said.
 ///
 /// # Errors
-/// Storage fails (nothing of the export is stored then).
+/// Storage fails (none of the export's feedback is stored then; rows to choose a film for may
+/// be kept, and the next import finds them).
 pub async fn import(
     s: &Services,
     who: &Who<'_>,
@@ -296,8 +297,11 @@ async fn keep_ambiguous(
     let kept = s.store.keep_history_choices(who.user, &rows, now).await?;
     let mut chosen = Vec::new();
     let mut waiting = Vec::with_capacity(ambiguous.len());
+    let mut asked = std::collections::HashSet::new();
     for (mut a, (id, choice)) in std::mem::take(ambiguous).into_iter().zip(kept) {
         match choice {
+            // The same row twice in one export (a file repeating itself) is asked once.
+            None if !asked.insert(id) => {}
             None => {
                 a.choice = id;
                 waiting.push(a);

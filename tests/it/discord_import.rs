@@ -309,6 +309,20 @@ async fn an_uploaded_letterboxd_zip_and_imdb_csv_become_picks_with_a_choice_for_
         assert!(third.menus.is_empty(), "{}", third.summary);
         assert_eq!(events(&store, KIM).await.len(), 7);
 
+        // Something else than an export: refused whole, with what Marquee reads.
+        let other = s.fake.host_file(
+            "watchlist.csv",
+            b"=HYPERLINK(\"http://x.invalid\"),name\n1,2\n",
+        );
+        let refused = s.import(KIM, other).await;
+        assert!(
+            refused.summary.contains("could not be imported")
+                && refused.summary.contains("Letterboxd's export"),
+            "{}",
+            refused.summary
+        );
+        assert_eq!(events(&store, KIM).await.len(), 7);
+
         // 50 MB: refused before anything is fetched.
         let from = s.fake.calls().len();
         let big = json!({

@@ -100,8 +100,10 @@ pub fn choice_menu(a: &Ambiguity) -> Out {
     Out {
         content: clip(
             &format!(
-                "**{title}** ({said}; {} line {}) fits several films. Which one did you mean?",
-                a.row.file, a.row.line
+                "**{}** ({said}; {} line {}) fits several films. Which one did you mean?",
+                render::escape(&title),
+                render::escape(&a.row.file),
+                a.row.line
             ),
             limits::CONTENT,
         ),
@@ -145,7 +147,8 @@ pub fn summary(summary: &HistorySummary) -> Out {
     }
     let room = limits::CONTENT - next.chars().count() - 1;
     let text = summary.to_string();
-    let text = clip(text.trim_end(), room);
+    // Titles and reasons come from the file: shown as written, never as markdown.
+    let text = clip(&render::escape(text.trim_end()), room);
     Out::text(
         if next.is_empty() {
             text
@@ -346,7 +349,13 @@ mod tests {
         assert!(!text.contains("recommend"), "nothing stored: {text}");
         summary.ambiguous.clear();
         summary.stored = 3;
+        summary.not_in_catalog = vec!["*batteries not included [1987](https://x.invalid)".into()];
+        summary.not_in_catalog_count = 1;
         let text = super::summary(&summary).content;
+        assert!(
+            text.contains(r"\*batteries not included \[1987\](https://x.invalid)"),
+            "a title from the file is shown as written, not as markdown: {text}"
+        );
         assert!(
             !text.contains("Choose") && text.contains("/recommend"),
             "{text}"

@@ -752,7 +752,7 @@ pub fn reply(reply: &Reply) -> Out {
         Reply::Invalid(text) | Reply::Text(text) | Reply::ExperimentChanged(text) => {
             Out::text(text.clone(), true)
         }
-        Reply::HistoryImported(summary) => Out::text(summary.to_string(), true),
+        Reply::HistoryImported(summary) => super::import::summary(summary),
         Reply::Choices(_)
         | Reply::TasteGroups(_)
         | Reply::Hits(_)
