@@ -103,8 +103,9 @@ impl fmt::Display for HistorySummary {
             .map_or(String::new(), |s| format!("{} ", s.display()));
         writeln!(
             f,
-            "Imported your {site}history: {} rows, {} matched to films ({} new feedback stored, {} already there).",
+            "Imported your {site}history: {} {}, {} matched to films ({} new feedback stored, {} already there).",
             self.rows,
+            if self.rows == 1 { "row" } else { "rows" },
             self.matched_count(),
             self.stored,
             self.already

@@ -186,6 +186,38 @@ fn a_letterboxd_zip_and_an_imdb_csv_become_feedback_once() {
         "nothing of the import is left"
     );
 
+    // A large file says it is under way first.
+    let long = dir.path().join("reviews.csv");
+    std::fs::write(
+        &long,
+        format!(
+            "Date,Name,Year,Letterboxd URI,Rating,Rewatch,Review,Tags,Watched Date\n\
+             2024-05-01,Heat,1995,https://boxd.it/r9,4.5,,\"{}\",,2024-04-30\n",
+            "What a great film, tense and beautiful. ".repeat(30_000)
+        ),
+    )
+    .expect("a long review");
+    let big = marquee(
+        dir.path(),
+        &[
+            "import",
+            "letterboxd",
+            long.to_str().expect("a path"),
+            "--user",
+            "lee",
+        ],
+    );
+    let progress = String::from_utf8_lossy(&big.stderr);
+    assert!(
+        big.status.success() && progress.contains("Importing") && progress.contains("MB)"),
+        "{progress}"
+    );
+    assert!(
+        String::from_utf8_lossy(&big.stdout).contains("history: 1 row, 1 matched"),
+        "{}",
+        String::from_utf8_lossy(&big.stdout)
+    );
+
     // A file over 25 MB is refused before it is read; nothing is stored.
     let huge = dir.path().join("huge.csv");
     let file = std::fs::File::create(&huge).expect("a file");

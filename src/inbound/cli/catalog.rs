@@ -84,6 +84,13 @@ async fn import_history(
         );
         return Ok(ExitCode::from(2));
     }
+    if size >= 1 << 20 {
+        eprintln!(
+            "Importing {} ({:.1} MB): reading it and matching every row to a film…",
+            args.file.display(),
+            size as f64 / f64::from(1 << 20)
+        );
+    }
     let bytes = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let name = args.file.file_name().map_or_else(
