@@ -15,3 +15,16 @@ CREATE TABLE history_choices (
     UNIQUE (user_id, row_key)
 );
 CREATE INDEX history_choices_created ON history_choices (created_at);
+
+-- History imports of the last release keyed their events by site, kind, film and date alone,
+-- so two people importing the same rating of the same film on the same day collided: the keys
+-- now name the person too (`history:<user>:<site>:…`), and the stored ones are renamed so that
+-- importing the same export again still finds them.
+UPDATE feedback_events
+   SET idempotency_key = 'history:' || user_id || ':' || substr(idempotency_key, 9)
+ WHERE idempotency_key LIKE 'history:letterboxd:%' OR idempotency_key LIKE 'history:imdb:%'
+    OR idempotency_key LIKE 'history:trakt:%' OR idempotency_key LIKE 'history:history:%';
+UPDATE reviews
+   SET idempotency_key = 'history:' || user_id || ':' || substr(idempotency_key, 9)
+ WHERE idempotency_key LIKE 'history:letterboxd:%' OR idempotency_key LIKE 'history:imdb:%'
+    OR idempotency_key LIKE 'history:trakt:%' OR idempotency_key LIKE 'history:history:%';

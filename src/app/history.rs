@@ -3,9 +3,9 @@
 //! ([`HistoryMatcher`]), and what was matched stored in one transaction as the person's feedback
 //! in this server: ratings as ratings, watched films as seen, the watchlist as a weak liking that
 //! never hides a film, reviews read by VADER like `/review`. Every event carries a key made of
-//! what it says (site, kind, film, value, date), so importing the same export again stores
-//! nothing and a newer export adds only what is new. Rows that fit several films are returned
-//! with their choices; nothing is guessed.
+//! whose it is and what it says (person, site, kind, film, value, date), so importing the same
+//! export again stores nothing and a newer export adds only what is new. Rows that fit several
+//! films are kept with their choices for the person to choose; nothing is guessed.
 
 use crate::app::reply::Reply;
 use crate::app::services::{Services, Who};
@@ -437,9 +437,11 @@ fn feedback_of(
 ) {
     let site = source.map_or("history", HistorySource::name);
     let at = row.at_ms.unwrap_or(now).min(now);
+    // Keys are unique across everyone's events: they name the person.
     let key = |what: &str| {
         format!(
-            "history:{site}:{what}:{}:{}",
+            "history:{}:{site}:{what}:{}:{}",
+            who.user.0,
             movie.0,
             row.at_ms.unwrap_or(0)
         )

@@ -323,6 +323,19 @@ async fn an_uploaded_letterboxd_zip_and_imdb_csv_become_picks_with_a_choice_for_
         );
         assert_eq!(events(&store, KIM).await.len(), 7);
 
+        // An address that has expired: said so, nothing stored.
+        let mut gone = s.fake.host_file("ratings.csv", imdb.as_bytes());
+        let url = gone["url"].as_str().unwrap_or_default().replace("/ratings.csv", "/expired.csv");
+        gone["url"] = json!(url);
+        let expired = s.import(KIM, gone).await;
+        assert!(
+            expired.summary.contains("couldn't fetch ratings.csv from Discord (Discord answered 404)")
+                && !expired.summary.contains("127.0.0.1"),
+            "{}",
+            expired.summary
+        );
+        assert_eq!(events(&store, KIM).await.len(), 7);
+
         // 50 MB: refused before anything is fetched.
         let from = s.fake.calls().len();
         let big = json!({

@@ -158,6 +158,104 @@ async fn an_upgraded_database_puts_people_in_their_server(url: String, raw: Raw)
     store.close().await;
 }
 
+/// History imports of the last release (migrations up to 0008) keyed their events without the
+/// person: the upgrade renames the keys, so the same export imported again stores nothing, and
+/// another person's same rating is stored as theirs.
+async fn history_keys_of_the_last_release_name_their_person(url: String, raw: Raw) {
+    raw.migrate_until(8).await;
+    let mut data = "
+INSERT INTO movies (id, title, norm_title, year, source, created_at, updated_at)
+    VALUES (1, 'Alien', 'alien', 1979, 'test', 0, 0);
+INSERT INTO users (id, kind, external_id, person, display_name, guild_id, created_at) VALUES
+    (1, 'console', 'kim@0', 'kim', 'kim', 0, 0);
+INSERT INTO feedback_events (id, user_id, movie_id, kind, value, weight, source, guild_id, created_at, idempotency_key) VALUES
+    (1, 1, 1, 'rating', 5, 1, 'letterboxd', 0, 1704153600000, 'history:letterboxd:rated:5:1:1704153600000'),
+    (2, 1, 1, 'reaction', 4, 0.6, 'discord', 0, 2, 'reaction:9:1:x');
+"
+    .to_owned();
+    if matches!(raw, Raw::Postgres(_)) {
+        data = data.replace(") VALUES", ") OVERRIDING SYSTEM VALUE VALUES");
+        data = data.replace(")\n    VALUES", ") OVERRIDING SYSTEM VALUE VALUES");
+        // Rows with their own ids leave the identity counters behind: move them past.
+        for table in ["movies", "users", "feedback_events"] {
+            data += "SELECT setval(pg_get_serial_sequence('";
+            data += table;
+            data += "', 'id'), 100);\n";
+        }
+    }
+    raw.run(&data).await;
+    raw.close().await;
+
+    let store = Store::connect(&url).await.expect("upgraded");
+    let app = App::on_store(store.clone(), Options::default())
+        .await
+        .expect("app");
+    let ratings =
+        b"Date,Name,Year,Letterboxd URI,Rating\n2024-01-02,Alien,1979,https://boxd.it/1,5\n";
+    let import = |who: &'static str| {
+        let app = &app;
+        async move {
+            let caller = Caller::console(who).in_server(GuildId(0));
+            let command = Command::ImportHistory {
+                name: "ratings.csv".into(),
+                bytes: ratings.to_vec(),
+                expected: None,
+            };
+            match app.handle(&caller, command).await.expect("import") {
+                Reply::HistoryImported(s) => (s.stored, s.already),
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    assert_eq!(
+        import("kim").await,
+        (0, 1),
+        "Kim's rating was already there"
+    );
+    assert_eq!(import("lee").await, (1, 0), "Lee's same rating is Lee's");
+    app.close().await;
+    let keys: Vec<String> = match Raw::open(&url).await {
+        Raw::Sqlite(p) => {
+            sqlx::query_scalar("SELECT idempotency_key FROM feedback_events ORDER BY id")
+                .fetch_all(&p)
+                .await
+        }
+        Raw::Postgres(p) => {
+            sqlx::query_scalar("SELECT idempotency_key FROM feedback_events ORDER BY id")
+                .fetch_all(&p)
+                .await
+        }
+    }
+    .expect("keys");
+    assert_eq!(keys[0], "history:1:letterboxd:rated:5:1:1704153600000");
+    assert_eq!(keys[1], "reaction:9:1:x", "other keys stay");
+    assert!(
+        keys[2].starts_with("history:") && keys[2] != keys[0],
+        "{keys:?}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_history_keys_of_the_last_release_name_their_person() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let raw = Raw::open(&url).await;
+    history_keys_of_the_last_release_name_their_person(url, raw).await;
+}
+
+#[tokio::test]
+async fn postgres_history_keys_of_the_last_release_name_their_person() {
+    crate::helpers::with_postgres_url(|url, store| async move {
+        store.close().await;
+        let raw = Raw::open(&url).await;
+        raw.run("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            .await;
+        history_keys_of_the_last_release_name_their_person(url, raw).await;
+    })
+    .await;
+}
+
 impl Raw {
     async fn open(url: &str) -> Self {
         if url.starts_with("sqlite") {

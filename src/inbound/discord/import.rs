@@ -39,8 +39,15 @@ pub enum FetchError {
     TooLarge,
     #[error("Discord answered {0}")]
     Status(u16),
+    /// Without the address (signed: it is not logged).
     #[error("{0}")]
-    Http(#[from] reqwest::Error),
+    Http(reqwest::Error),
+}
+
+impl From<reqwest::Error> for FetchError {
+    fn from(e: reqwest::Error) -> Self {
+        FetchError::Http(e.without_url())
+    }
 }
 
 /// The bytes at `url`, refused past `limit` (without reading further).
@@ -203,12 +210,12 @@ impl Handler {
             ix.edit(ctx, &out).await?;
             return Ok(());
         };
-        let name = file.filename.clone();
+        let shown = render::escape(&file.filename);
         let size = u64::from(file.size);
         if size > HISTORY_MAX_BYTES {
             let out = Out::text(
                 format!(
-                    "{name} is {}; exports up to 25 MB are accepted. Nothing was imported. (Letterboxd's and Trakt's ZIPs are far smaller: check it is the export.)",
+                    "{shown} is {}; exports up to 25 MB are accepted. Nothing was imported. (Letterboxd's and Trakt's ZIPs are far smaller: check it is the export.)",
                     megabytes(size)
                 ),
                 true,
@@ -219,7 +226,7 @@ impl Handler {
         if size >= PROGRESS_FROM {
             let out = Out::text(
                 format!(
-                    "Importing {name} ({}): reading it and matching every row to a film. The summary comes here in a few seconds.",
+                    "Importing {shown} ({}): reading it and matching every row to a film. The summary comes here in a few seconds.",
                     megabytes(size)
                 ),
                 true,
@@ -232,7 +239,7 @@ impl Handler {
                 tracing::warn!(error = %e, "could not fetch an uploaded export");
                 let out = Out::text(
                     format!(
-                        "I couldn't fetch {name} from Discord ({e}). Nothing was imported; please upload it again."
+                        "I couldn't fetch {shown} from Discord ({e}). Nothing was imported; please upload it again."
                     ),
                     true,
                 );
@@ -241,7 +248,7 @@ impl Handler {
             }
         };
         let command = Command::ImportHistory {
-            name,
+            name: file.filename.clone(),
             bytes,
             expected: None,
         };

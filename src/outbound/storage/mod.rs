@@ -558,7 +558,7 @@ mod tests {
         (
             "sqlite",
             9,
-            "bd39b4dcb36a6db69ed0ea4fb99e562603b66361e1cb6c86b0e8172e17c11e1af8f11a358f0c8baf7522840c5b3c21a8",
+            "41032523c91047a2db23490f09926839f2a2a3087227a23deb893b4e6a00de92dc797e99bf46b06cf669bbd1afcb00c7",
         ),
         (
             "postgres",
@@ -603,7 +603,7 @@ mod tests {
         (
             "postgres",
             9,
-            "ed5f42d0a74c9f7f6d053d3a633c18a0eadb663a909270ad90adf72faade6a0a383c8469e8e16a02f4d32ad0d85505d3",
+            "25300bc00e40a221eb4ad66ad0c3ebe63c157c00ef3fef80e81842eb37835d598588460aebf439b44158ac5032519007",
         ),
     ];
 
