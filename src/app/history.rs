@@ -38,6 +38,12 @@ pub struct Ambiguity {
 }
 
 impl Ambiguity {
+    /// Whether the person can be asked about it: it is kept (it has an id) and has films to
+    /// choose from.
+    pub fn askable(&self) -> bool {
+        self.choice != 0 && !self.choices.is_empty()
+    }
+
     /// The row's film as the export names it: "Title (Year)", or the title alone.
     pub fn title(&self) -> String {
         label(&self.row.title, self.row.year)
@@ -338,7 +344,8 @@ fn said_words(said: &Said) -> String {
 }
 
 /// The film `who` meant for a kept row of their import (`None`: none of the choices): the row
-/// is stored as if it had matched that film, and the kept row dropped, in one transaction.
+/// is stored as if it had matched that film, and the kept row marked chosen, in one
+/// transaction.
 ///
 /// # Errors
 /// Storage fails (nothing is stored then, and the row stays to choose again).

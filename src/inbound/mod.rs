@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod console;
 pub mod discord;
+pub mod export_file;
 pub mod health;

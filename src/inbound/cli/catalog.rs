@@ -65,6 +65,7 @@ async fn import_history(
     command: ImportCommand,
 ) -> anyhow::Result<ExitCode> {
     use crate::domain::history::HistorySource;
+    use crate::inbound::export_file::FileError;
     let (source, args) = match command {
         ImportCommand::Letterboxd(a) => (HistorySource::Letterboxd, a),
         ImportCommand::Imdb(a) => (HistorySource::Imdb, a),
@@ -73,30 +74,17 @@ async fn import_history(
             anyhow::bail!("not a history export")
         }
     };
-    let size = std::fs::metadata(&args.file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?
-        .len();
-    if size > crate::app::HISTORY_MAX_BYTES {
-        eprintln!(
-            "{} is {} MB; exports up to 25 MB are accepted. Nothing was imported.",
-            args.file.display(),
-            size >> 20
-        );
-        return Ok(ExitCode::from(2));
-    }
-    if size >= 1 << 20 {
-        eprintln!(
-            "Importing {} ({:.1} MB): reading it and matching every row to a film…",
-            args.file.display(),
-            size as f64 / f64::from(1 << 20)
-        );
-    }
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
-    let name = args.file.file_name().map_or_else(
-        || args.file.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let (name, bytes) = match crate::inbound::export_file::read(&args.file, &mut std::io::stderr())
+    {
+        Ok(file) => file,
+        Err(FileError::TooLarge(why)) => {
+            eprintln!("{why}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(FileError::Unreadable(e)) => {
+            anyhow::bail!("cannot read {}: {e}", args.file.display())
+        }
+    };
     let caller = Caller::cli(crate::app::Person::Local(args.user.clone())).in_server(server);
     let started = std::time::Instant::now();
     let reply = app

@@ -4,48 +4,30 @@
 //! them, `skip` (or Enter) leaves it for later; any other command ends the questions (the rows
 //! left are kept, so importing the file again asks them again).
 
+use crate::app::Command;
 use crate::app::history::Ambiguity;
-use crate::app::{Command, HISTORY_MAX_BYTES};
+use crate::inbound::export_file::FileError;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::Path;
 
-/// Files larger than this get a line saying the import is under way.
-const PROGRESS_FROM: u64 = 1 << 20;
-
-/// The export at `path` as the app takes it (its file name and bytes), or what went wrong.
+/// The export at `path` as the app takes it, or what went wrong.
 ///
 /// # Errors
 /// The file cannot be read, or it is larger than exports are.
 pub fn read(path: &Path, out: &mut impl Write) -> Result<Command, String> {
-    let shown = path.display();
-    let size = std::fs::metadata(path)
-        .map_err(|e| {
-            format!("I can't read {shown}: {e}. Check the path (quote it if it has spaces).")
-        })?
-        .len();
-    if size > HISTORY_MAX_BYTES {
-        return Err(format!(
-            "{shown} is {} MB; exports up to 25 MB are accepted. Nothing was imported.",
-            size >> 20
-        ));
+    match crate::inbound::export_file::read(path, out) {
+        Ok((name, bytes)) => Ok(Command::ImportHistory {
+            name,
+            bytes,
+            expected: None,
+        }),
+        Err(FileError::TooLarge(why)) => Err(why),
+        Err(FileError::Unreadable(e)) => Err(format!(
+            "I can't read {}: {e}. Check the path (quote it if it has spaces).",
+            path.display()
+        )),
     }
-    if size >= PROGRESS_FROM {
-        let _ = writeln!(
-            out,
-            "Importing {shown} ({:.1} MB); this takes a few seconds…",
-            size as f64 / f64::from(1 << 20)
-        );
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("I can't read {shown}: {e}."))?;
-    let name = path
-        .file_name()
-        .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-    Ok(Command::ImportHistory {
-        name,
-        bytes,
-        expected: None,
-    })
 }
 
 /// The rows still to ask about, the first being asked.
@@ -71,7 +53,7 @@ impl Choosing {
         Choosing {
             rows: ambiguous
                 .iter()
-                .filter(|a| a.choice != 0 && !a.choices.is_empty())
+                .filter(|a| Ambiguity::askable(a))
                 .cloned()
                 .collect(),
         }
@@ -153,6 +135,7 @@ pub enum Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::HISTORY_MAX_BYTES;
     use crate::domain::history::{HistoryRow, Said};
     use crate::domain::ids::MovieId;
 

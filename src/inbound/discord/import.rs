@@ -126,7 +126,7 @@ pub fn summary(summary: &HistorySummary) -> Out {
     let asked = summary
         .ambiguous
         .iter()
-        .filter(|a| a.choice != 0 && !a.choices.is_empty())
+        .filter(|a| Ambiguity::askable(a))
         .count();
     let shown = asked.min(MAX_MENUS);
     // What to do next comes last and is never cut: the counts and lists above it are.
@@ -261,7 +261,7 @@ impl Handler {
         for a in done
             .ambiguous
             .iter()
-            .filter(|a| a.choice != 0 && !a.choices.is_empty())
+            .filter(|a| Ambiguity::askable(a))
             .take(MAX_MENUS)
         {
             ix.followup(ctx, &choice_menu(a)).await?;
